@@ -1,0 +1,140 @@
+//! The commands of the design's command table, one enum per audience. Arguments arrive as
+//! text and are parsed into domain types by the handler, so that a bad argument gets a
+//! localized answer instead of silence.
+
+use teloxide::macros::BotCommands;
+use teloxide::prelude::*;
+use teloxide::types::Message;
+
+use super::{AppRef, HandlerResult, answer};
+use crate::i18n::Locale;
+
+/// Owner group commands (owners).
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum OwnerCommand {
+    /// Report a repair: /repair <what is wrong>
+    Repair(String),
+    /// Same as /repair.
+    Report(String),
+    /// Set your unit: /unit 3-1201
+    Unit(String),
+    /// Your tickets.
+    My,
+    Help,
+}
+
+/// Owner group administration (managers, in any group).
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum GroupAdminCommand {
+    Register(String),
+    Unregister,
+    Lang(String),
+}
+
+/// Staff chat commands.
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum StaffCommand {
+    Open,
+    Mine,
+    Take(String),
+    Done(String),
+    Reopen(String),
+    Category(String),
+    Note(String),
+    Help,
+}
+
+/// Manager commands, in the staff chat or privately.
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum ManagerCommand {
+    Watch(String),
+    Unwatch(String),
+}
+
+/// Private chat commands.
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum PrivateCommand {
+    Start,
+    Help,
+    My,
+}
+
+/// Where a command is used, for telling people they are in the wrong chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    OwnerGroup,
+    StaffChat,
+    Private,
+}
+
+/// The chat a Butler command belongs in, if `name` is one.
+fn home_of(name: &str) -> Option<&'static str> {
+    match name {
+        "repair" | "report" | "unit" => Some("wrong_chat.owner_group"),
+        "register" | "unregister" | "lang" => Some("wrong_chat.owner_group"),
+        "open" | "mine" | "take" | "done" | "reopen" | "category" | "note" => {
+            Some("wrong_chat.staff_chat")
+        }
+        "watch" | "unwatch" => Some("wrong_chat.staff_or_private"),
+        "my" | "help" | "start" => Some("wrong_chat.anywhere"),
+        _ => None,
+    }
+}
+
+/// The command word of a message (`/take@ButlerBot 4` → `take`), and whether it names
+/// this bot explicitly.
+fn command_word(msg: &Message, me: &teloxide::types::Me) -> Option<(String, bool)> {
+    let text = msg.text().or(msg.caption())?;
+    let word = text.strip_prefix('/')?.split_whitespace().next()?;
+    let (name, addressed) = match word.split_once('@') {
+        Some((n, bot)) => {
+            if !me
+                .username
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(bot))
+            {
+                return None; // another bot's command
+            }
+            (n, true)
+        }
+        None => (word, false),
+    };
+    Some((name.to_lowercase(), addressed))
+}
+
+/// The last branch of each audience: a command that is Butler's but not for this chat,
+/// or that did not parse, gets an answer; anything else is left alone.
+pub async fn fallback(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    me: teloxide::types::Me,
+    place: Place,
+    locale: Locale,
+) -> HandlerResult {
+    let Some((name, addressed)) = command_word(&msg, &me) else {
+        return Ok(());
+    };
+    let key = match home_of(&name) {
+        Some("wrong_chat.anywhere") => "error.bad_arguments",
+        Some(key) => key,
+        None if addressed || place == Place::Private => "error.unknown_command",
+        None => return Ok(()),
+    };
+    // A known command in its own place that did not parse: say how to use it.
+    let key = match (key, place, name.as_str()) {
+        ("wrong_chat.staff_chat", Place::StaffChat, _)
+        | ("wrong_chat.owner_group", Place::OwnerGroup, _) => "error.bad_arguments",
+        ("wrong_chat.staff_or_private", Place::StaffChat | Place::Private, _) => {
+            "error.bad_arguments"
+        }
+        (k, _, _) => k,
+    };
+    app.send(&bot, vec![answer(&msg, locale, key, &[("command", &name)])])
+        .await
+}

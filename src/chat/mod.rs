@@ -1,0 +1,304 @@
+//! The chat layer: every path a Telegram update can take ([`handler_tree`]), one module
+//! per audience, and the rendering of what Butler says.
+//!
+//! Handlers parse the update, ask `domain` whether the move is allowed, write the change
+//! and the messages it causes through one `store::Tx`, commit, and flush the outbox.
+
+pub mod callbacks;
+pub mod commands;
+pub mod manager;
+pub mod owner;
+pub mod private;
+pub mod render;
+pub mod staff;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{Message, User};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::Actor;
+use crate::i18n::{self, Locale};
+use crate::outbox::{Outbox, Outgoing, Target};
+use crate::store::{self, Group, Store};
+
+/// Runs `body` (an `Op<()>` block using `tx`) in a transaction, then
+/// [`App::conclude`]s it. A block rather than a closure, so the handler's future stays
+/// `Send` as the dispatcher requires.
+macro_rules! change {
+    ($app:expr, $bot:expr, $msg:expr, $locale:expr, |$tx:ident| $body:block) => {{
+        let mut tx_ = $app.store.begin().await?;
+        let result: $crate::chat::Op<()> = async {
+            let $tx = &mut tx_;
+            $body
+        }
+        .await;
+        $app.conclude($bot, $msg, $locale, tx_, result).await
+    }};
+}
+pub(crate) use change;
+
+/// What a handler can fail with. User mistakes are not errors: they are answered in the
+/// chat. These are our faults, logged with their cause and never shown to users.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("telegram: {0}")]
+    Telegram(#[from] teloxide::RequestError),
+}
+
+pub type HandlerResult = Result<(), BotError>;
+
+/// Everything a handler needs, injected into the tree as one dependency.
+pub struct App {
+    pub store: Store,
+    pub settings: Settings,
+    pub outbox: Arc<Outbox>,
+    pub clock: Clock,
+}
+
+pub type AppRef = Arc<App>;
+
+impl App {
+    pub fn new(store: Store, settings: Settings, clock: Clock) -> AppRef {
+        let outbox = Outbox::new(store.clone());
+        Arc::new(Self {
+            store,
+            settings,
+            outbox,
+            clock,
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn staff_locale(&self) -> Locale {
+        self.settings.default_locale
+    }
+
+    /// The language for an owner group: the group's choice, else the person's Telegram
+    /// language, else the configured default.
+    pub fn group_locale(&self, group: &Group, user: Option<&User>) -> Locale {
+        group
+            .locale
+            .as_deref()
+            .and_then(|l| l.parse().ok())
+            .or_else(|| user.and_then(|u| Locale::from_telegram(u.language_code.as_deref())))
+            .unwrap_or(self.settings.default_locale)
+    }
+
+    /// The language for a private chat with `user`.
+    pub fn user_locale(&self, user: Option<&User>) -> Locale {
+        user.and_then(|u| Locale::from_telegram(u.language_code.as_deref()))
+            .unwrap_or(self.settings.default_locale)
+    }
+
+    /// Writes `msgs` to the outbox and sends them.
+    pub async fn send(&self, bot: &Bot, msgs: Vec<Outgoing>) -> HandlerResult {
+        let mut tx = self.store.begin().await?;
+        tx.enqueue_all(&msgs, self.now()).await?;
+        self.commit(bot, tx).await
+    }
+
+    /// Commits a change and sends the messages it enqueued.
+    pub async fn commit(&self, bot: &Bot, tx: store::Tx<'_>) -> HandlerResult {
+        tx.commit().await?;
+        self.outbox.flush(bot).await?;
+        Ok(())
+    }
+
+    pub fn actor(&self, user: &User) -> Actor {
+        Actor {
+            id: user.id.0,
+            name: display_name(user),
+            is_manager: self.settings.is_manager(user.id.0),
+        }
+    }
+}
+
+pub fn display_name(user: &User) -> String {
+    let name = user.full_name();
+    if name.trim().is_empty() {
+        user.username.clone().unwrap_or_else(|| user.id.to_string())
+    } else {
+        name
+    }
+}
+
+/// A localized answer under `msg`.
+pub fn answer(msg: &Message, locale: Locale, key: &str, args: &[(&str, &str)]) -> Outgoing {
+    reply_text(msg, i18n::t(locale, key, args))
+}
+
+pub fn reply_text(msg: &Message, text: String) -> Outgoing {
+    Outgoing::Text {
+        chat_id: msg.chat.id.0,
+        text,
+        reply_to: Some(Target::Message(msg.id.0)),
+        buttons: None,
+        remember: None,
+    }
+}
+
+/// The localized answer to a refused request.
+pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgoing {
+    let args = e.args();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    answer(msg, locale, e.locale_key(), &args)
+}
+
+fn in_staff_chat(app: AppRef, msg: Message) -> bool {
+    msg.chat.id.0 == app.settings.staff_chat_id
+}
+
+fn is_group(msg: Message) -> bool {
+    msg.chat.is_group() || msg.chat.is_supergroup()
+}
+
+async fn registered_group(app: AppRef, msg: Message) -> Option<Group> {
+    if !is_group(msg.clone()) {
+        return None;
+    }
+    match app.store.group(msg.chat.id.0).await {
+        Ok(Some(g)) if g.active => Some(g),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the group failed");
+            None
+        }
+    }
+}
+
+/// Every path an update can take, in the order tried.
+pub fn handler_tree() -> UpdateHandler<BotError> {
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                // Anonymous admins and channels cannot be told apart: only people count.
+                .filter(|msg: Message| msg.from.as_ref().is_some_and(|u| !u.is_bot))
+                // First: /register, /unregister, /lang in any group.
+                .branch(dptree::filter(is_group).branch(manager::group_branch()))
+                .branch(dptree::filter(in_staff_chat).branch(staff::branch()))
+                .branch(dptree::filter_map_async(registered_group).branch(owner::branch()))
+                .branch(
+                    dptree::filter(|msg: Message| msg.chat.is_private()).branch(private::branch()),
+                ),
+        )
+        .branch(Update::filter_callback_query().endpoint(callbacks::press))
+}
+
+/// A request that was refused (the user's to read) or failed (ours to log).
+#[derive(Debug)]
+pub enum OpError {
+    Refused(crate::domain::Error),
+    Store(store::Error),
+}
+
+impl From<crate::domain::Error> for OpError {
+    fn from(e: crate::domain::Error) -> Self {
+        OpError::Refused(e)
+    }
+}
+
+impl From<store::Error> for OpError {
+    fn from(e: store::Error) -> Self {
+        OpError::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for OpError {
+    fn from(e: sqlx::Error) -> Self {
+        OpError::Store(e.into())
+    }
+}
+
+pub type Op<T> = Result<T, OpError>;
+
+impl App {
+    /// The language of the owner of `ticket`.
+    pub fn owner_locale(&self, ticket: &crate::domain::Ticket) -> Locale {
+        ticket.owner_locale.unwrap_or(self.settings.default_locale)
+    }
+
+    /// An edit of the ticket's staff card to its current state.
+    pub fn card_edit(&self, ticket: &crate::domain::Ticket) -> Outgoing {
+        let (text, buttons) = render::card(ticket, self.staff_locale(), self.settings.timezone);
+        Outgoing::Edit {
+            chat_id: self.settings.staff_chat_id,
+            target: Target::Latest {
+                ticket_id: ticket.id.0,
+                kind: store::BotMessageKind::Card,
+            },
+            text,
+            buttons,
+        }
+    }
+
+    /// A message to the owner group, under the owner's report.
+    pub fn to_owner(
+        &self,
+        ticket: &crate::domain::Ticket,
+        key: &str,
+        args: &[(&str, &str)],
+    ) -> Outgoing {
+        Outgoing::Text {
+            chat_id: ticket.group_chat_id,
+            text: i18n::t(self.owner_locale(ticket), key, args),
+            reply_to: Some(Target::Message(ticket.report_message_id)),
+            buttons: None,
+            remember: None,
+        }
+    }
+
+    /// A message to the staff chat, under the ticket's card.
+    pub fn to_card(&self, ticket_id: crate::domain::TicketId, text: String) -> Outgoing {
+        Outgoing::Text {
+            chat_id: self.settings.staff_chat_id,
+            text,
+            reply_to: Some(Target::Latest {
+                ticket_id: ticket_id.0,
+                kind: store::BotMessageKind::Card,
+            }),
+            buttons: None,
+            remember: None,
+        }
+    }
+
+    /// Reads a ticket inside a change, or refuses with "unknown ticket".
+    pub async fn ticket_in(
+        &self,
+        tx: &mut store::Tx<'_>,
+        id: crate::domain::TicketId,
+    ) -> Op<crate::domain::Ticket> {
+        tx.ticket(id)
+            .await?
+            .ok_or(OpError::Refused(crate::domain::Error::UnknownTicket(id.0)))
+    }
+
+    /// Ends a change: commits and sends on success; when refused, drops it and answers
+    /// `msg` with the reason instead.
+    pub async fn conclude(
+        &self,
+        bot: &Bot,
+        msg: &Message,
+        locale: Locale,
+        tx: store::Tx<'_>,
+        result: Op<()>,
+    ) -> HandlerResult {
+        match result {
+            Ok(()) => self.commit(bot, tx).await,
+            Err(OpError::Refused(e)) => {
+                drop(tx);
+                self.send(bot, vec![refusal(msg, locale, &e)]).await
+            }
+            Err(OpError::Store(e)) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Private chats: a greeting, help for what the caller may use, and their own tickets.
+
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{Me, Message};
+
+use super::commands::{ManagerCommand, Place, PrivateCommand, fallback};
+use super::{AppRef, BotError, HandlerResult, answer};
+use crate::i18n::Locale;
+
+pub fn branch() -> UpdateHandler<BotError> {
+    dptree::entry()
+        .map(|app: AppRef, msg: Message| app.user_locale(msg.from.as_ref()))
+        .branch(
+            dptree::entry()
+                .filter_command::<PrivateCommand>()
+                .endpoint(command),
+        )
+        .branch(
+            dptree::entry()
+                .filter_command::<ManagerCommand>()
+                .endpoint(super::manager::command),
+        )
+        .endpoint(
+            |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
+                if msg.text().is_some_and(|t| t.starts_with('/')) {
+                    fallback(bot, app, msg, me, Place::Private, locale).await
+                } else {
+                    app.send(&bot, vec![answer(&msg, locale, "private.hint", &[])])
+                        .await
+                }
+            },
+        )
+}
+
+async fn command(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    cmd: PrivateCommand,
+    locale: Locale,
+) -> HandlerResult {
+    let is_manager = msg
+        .from
+        .as_ref()
+        .is_some_and(|u| app.settings.is_manager(u.id.0));
+    match cmd {
+        PrivateCommand::Start | PrivateCommand::Help => {
+            let key = if is_manager {
+                "help.private_manager"
+            } else {
+                "help.private"
+            };
+            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+        }
+        PrivateCommand::My => super::owner::my_tickets(bot, app, msg, locale).await,
+    }
+}

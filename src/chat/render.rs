@@ -1,0 +1,163 @@
+//! What Butler's messages say and which buttons they carry. Texts come from `locales/`;
+//! this module only puts them together and keeps them within Telegram's limits.
+
+use chrono_tz::Tz;
+
+use crate::domain::text::shorten;
+use crate::domain::{Ticket, TicketStatus};
+use crate::i18n::{self, Locale, t};
+use crate::outbox::Buttons;
+
+/// How much of an owner's text a card or list shows; the whole text stays in the store.
+pub const CARD_TEXT_CHARS: usize = 3000;
+pub const LIST_TEXT_CHARS: usize = 40;
+/// Lines in a ticket list before "and N more".
+pub const LIST_MAX: usize = 30;
+
+pub fn status_name(locale: Locale, status: TicketStatus) -> String {
+    t(locale, &format!("status.{}", status.code()), &[])
+}
+
+fn local_time(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%m-%d %H:%M").to_string()
+}
+
+/// The staff card of a ticket, and its buttons while there is work to do.
+pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>) {
+    let id = ticket.id.to_string();
+    let mut lines = vec![t(
+        locale,
+        "card.title",
+        &[
+            ("id", &id),
+            ("category", &i18n::category_name(locale, ticket.category)),
+        ],
+    )];
+    if ticket.priority {
+        lines.push(t(locale, "card.priority", &[]));
+    }
+    lines.push(t(
+        locale,
+        "card.where",
+        &[
+            ("group", &ticket.group_name),
+            ("unit", ticket.unit.as_deref().unwrap_or("—")),
+            ("owner", &ticket.owner_name),
+        ],
+    ));
+    lines.push(t(
+        locale,
+        "card.reported_at",
+        &[("time", &local_time(ticket.created_at, tz))],
+    ));
+    let status = match (&ticket.taken_by, ticket.status) {
+        (Some((_, by)), TicketStatus::Taken) => t(locale, "card.status_taken", &[("by", by)]),
+        (Some((_, by)), TicketStatus::Done) => t(locale, "card.status_done", &[("by", by)]),
+        (_, TicketStatus::Rated) => match ticket.score {
+            Some(score) => t(
+                locale,
+                "card.status_rated",
+                &[("score", &score.to_string())],
+            ),
+            None => status_name(locale, TicketStatus::Rated),
+        },
+        (_, s) => status_name(locale, s),
+    };
+    lines.push(t(locale, "card.status", &[("status", &status)]));
+    if ticket.photo_count > 0 {
+        lines.push(t(
+            locale,
+            "card.photos",
+            &[("count", &ticket.photo_count.to_string())],
+        ));
+    }
+    lines.push(String::new());
+    lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
+    let buttons = match ticket.status {
+        TicketStatus::Reported => Some(Buttons(vec![vec![
+            (t(locale, "button.take", &[]), format!("take:{id}")),
+            (t(locale, "button.done", &[]), format!("done:{id}")),
+        ]])),
+        TicketStatus::Taken => Some(Buttons(vec![vec![(
+            t(locale, "button.done", &[]),
+            format!("done:{id}"),
+        )]])),
+        _ => None,
+    };
+    (lines.join("\n"), buttons)
+}
+
+/// One line of a ticket list: `#42 · Plumbing · taken (Wang) · leak under…`.
+pub fn ticket_line(ticket: &Ticket, locale: Locale) -> String {
+    let status = match (&ticket.taken_by, ticket.status) {
+        (Some((_, by)), TicketStatus::Taken) => {
+            format!("{} ({by})", status_name(locale, TicketStatus::Taken))
+        }
+        (_, s) => status_name(locale, s),
+    };
+    let flag = if ticket.priority { "⚠️ " } else { "" };
+    format!(
+        "{flag}#{} · {} · {} · {}",
+        ticket.id,
+        i18n::category_name(locale, ticket.category),
+        status,
+        shorten(&ticket.text.replace('\n', " "), LIST_TEXT_CHARS)
+    )
+}
+
+/// A list under a heading, or the empty-list text.
+pub fn ticket_list(
+    tickets: &[Ticket],
+    locale: Locale,
+    heading_key: &str,
+    empty_key: &str,
+) -> String {
+    if tickets.is_empty() {
+        return t(locale, empty_key, &[]);
+    }
+    let mut out = vec![t(
+        locale,
+        heading_key,
+        &[("count", &tickets.len().to_string())],
+    )];
+    out.extend(
+        tickets
+            .iter()
+            .take(LIST_MAX)
+            .map(|tk| ticket_line(tk, locale)),
+    );
+    if tickets.len() > LIST_MAX {
+        out.push(t(
+            locale,
+            "list.more",
+            &[("count", &(tickets.len() - LIST_MAX).to_string())],
+        ));
+    }
+    out.join("\n")
+}
+
+/// The neutral 1–5 question, with a "not fixed" way out.
+pub fn rating_question(ticket: &Ticket, round: i64, locale: Locale) -> (String, Buttons) {
+    let id = ticket.id.to_string();
+    let scores = (1..=5)
+        .map(|s| (s.to_string(), format!("rate:{id}:{round}:{s}")))
+        .collect();
+    let not_fixed = vec![(
+        t(locale, "button.not_fixed", &[]),
+        format!("nf:{id}:{round}"),
+    )];
+    let key = if round > 1 {
+        "rating.question_again"
+    } else {
+        "rating.question"
+    };
+    (
+        t(locale, key, &[("id", &id)]),
+        Buttons(vec![scores, not_fixed]),
+    )
+}
+
+pub fn stars(score: u8) -> String {
+    let score = score.min(5) as usize;
+    format!("{}{}", "★".repeat(score), "☆".repeat(5 - score))
+}

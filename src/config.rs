@@ -1,0 +1,1125 @@
+//! Butler's configuration: one TOML file (`--config PATH`, default `./butler.toml`).
+//!
+//! A missing file means all defaults; unknown keys are refused. The file is read
+//! into private "raw" structs of plain strings and numbers, then turned into typed
+//! values ([`chrono_tz::Tz`], [`CronSpec`], [`Locale`], [`LogFormat`]) at that edge,
+//! so the rest of the crate never sees an unchecked string. Checks that only matter
+//! for running the bot (the staff chat is set, the database directory is writable,
+//! the numbers make sense) live in [`Settings::validate_for_run`], so that
+//! `butler check-config` can still show a half-finished configuration.
+//!
+//! `butler.example.toml` at the crate root documents every key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Locale;
+
+/// The effective configuration, all values parsed and typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Where tickets are stored: a SQLite URL such as `sqlite://butler.db` (relative to
+    /// the working directory), `sqlite:///var/lib/butler/butler.db` or `sqlite::memory:`.
+    /// The file is created and migrated on start.
+    pub database_url: String,
+    /// Time zone for deadlines, the scheduled messages and the dates shown to people;
+    /// an IANA name such as `Asia/Shanghai`.
+    pub timezone: Tz,
+    /// Language for people whose Telegram language Butler does not speak, and for the
+    /// staff group: `zh-CN` or `en`.
+    pub default_locale: Locale,
+    /// Telegram chat id of the staff group that receives new tickets (a group id such as
+    /// `-1001234567890`). `0` means not set; the bot refuses to run without it.
+    pub staff_chat_id: i64,
+    /// Telegram user ids of the managers, who may use the manager commands.
+    pub managers: Vec<u64>,
+    /// Format of the log lines on stderr: `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Service-level deadlines for the staff.
+    pub sla: SlaSettings,
+    /// How residents are asked to rate a finished repair.
+    pub rating: RatingSettings,
+    /// When the scheduled messages are sent.
+    pub schedule: ScheduleSettings,
+    /// Greetings for special days, sent instead of the plain morning greeting. Keys are
+    /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
+    pub holidays: BTreeMap<String, String>,
+}
+
+/// Service-level deadlines; a ticket that misses one is escalated to the managers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaSettings {
+    /// Minutes within which someone on the staff must take a new ticket.
+    pub take_minutes: u32,
+    /// Minutes after taking a ticket within which the first progress update is due.
+    pub first_update_minutes: u32,
+    /// Hours after a ticket was opened within which it must be resolved.
+    pub resolve_hours: u32,
+}
+
+impl Default for SlaSettings {
+    fn default() -> Self {
+        Self {
+            take_minutes: 10,
+            first_update_minutes: 30,
+            resolve_hours: 24,
+        }
+    }
+}
+
+/// How residents are asked to rate a finished repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RatingSettings {
+    /// Hours after completion before a resident who has not rated is reminded once.
+    pub reminder_hours: u32,
+    /// Hours after completion after which the rating request expires unrated;
+    /// must be greater than `reminder_hours`.
+    pub expire_hours: u32,
+    /// A score (1 to 5 stars) at or below this opens a follow-up for the managers; 1 to 4.
+    pub low_score: u8,
+    /// Whether the staff must attach a photo to mark a ticket completed.
+    pub require_completion_photo: bool,
+}
+
+impl Default for RatingSettings {
+    fn default() -> Self {
+        Self {
+            reminder_hours: 24,
+            expire_hours: 72,
+            low_score: 3,
+            require_completion_photo: true,
+        }
+    }
+}
+
+/// When the scheduled messages are sent (in [`Settings::timezone`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleSettings {
+    /// When the morning greeting (or the day's holiday greeting) goes to the staff group.
+    pub morning_greeting: CronSpec,
+    /// When the daily summary of tickets goes to the staff group and the managers.
+    pub daily_summary: CronSpec,
+    /// After a restart, a scheduled message missed by at most this many minutes is
+    /// still sent; `0` never catches up.
+    pub catch_up_minutes: u32,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The name used in the configuration file: `text` or `json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("unknown log format {other:?}: use text or json")),
+        }
+    }
+}
+
+/// A parsed cron expression (seconds first, as the `cron` crate reads it) that keeps
+/// its source text.
+#[derive(Debug, Clone)]
+pub struct CronSpec {
+    source: String,
+    schedule: cron::Schedule,
+}
+
+impl CronSpec {
+    /// Parses an expression such as `"0 0 18 * * *"` (sec min hour day-of-month month
+    /// day-of-week, optionally year). The error is the `cron` crate's explanation.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let source = s.trim();
+        let schedule = cron::Schedule::from_str(source)
+            .map_err(|e| one_line_cron_error(source, &e.to_string()))?;
+        Ok(Self {
+            source: source.to_owned(),
+            schedule,
+        })
+    }
+
+    /// The expression as written (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The parsed schedule, for computing the next run.
+    pub fn schedule(&self) -> &cron::Schedule {
+        &self.schedule
+    }
+}
+
+/// The `cron` crate explains an error in three lines: the expression, a caret under
+/// the fault and a message (sometimes empty). Keep the message, or say where it failed.
+fn one_line_cron_error(source: &str, error: &str) -> String {
+    let mut lines = error.lines().skip(1);
+    let caret = lines.next().and_then(|line| line.find('^'));
+    let message = lines.collect::<Vec<_>>().join(" ");
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    match caret {
+        _ if !message.is_empty() => message,
+        Some(at) if at >= source.len() => {
+            "the expression ends too early (it needs 6 fields, or 7 with a year)".to_owned()
+        }
+        Some(at) => format!("unexpected text at character {}", at + 1),
+        None => error.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// Two specs are equal when they were written the same way.
+impl PartialEq for CronSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl fmt::Display for CronSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+/// Why the configuration cannot be used. Each message is one line naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("config: cannot read {}: {cause}", path.display())]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    /// The text is not TOML, has an unknown key, or a value of the wrong type.
+    #[error("config: {}{message}", file_prefix(file.as_deref()))]
+    Syntax {
+        file: Option<PathBuf>,
+        message: String,
+    },
+    #[error("config: timezone {value:?} is not a known time zone (e.g. Asia/Shanghai)")]
+    TimeZone { value: String },
+    #[error("config: default_locale {value:?} is not a supported locale (zh-CN or en)")]
+    Locale { value: String },
+    #[error("config: log_format {value:?} is not a log format (text or json)")]
+    LogFormat { value: String },
+    /// `key` is the dotted key, e.g. `schedule.daily_summary`.
+    #[error(
+        "config: {key} {value:?} is not a valid cron expression (seconds first: {example:?}): {cause}"
+    )]
+    Cron {
+        key: &'static str,
+        value: String,
+        example: &'static str,
+        cause: String,
+    },
+    #[error(
+        "config: holidays key {key:?} is not a date as \"MM-DD\" or \"YYYY-MM-DD\" (e.g. \"01-01\")"
+    )]
+    Holiday { key: String },
+    /// The database URL is not SQLite, names no file, or its directory cannot be written.
+    #[error("config: database_url {url:?}: {problem}")]
+    Database { url: String, problem: String },
+    #[error(
+        "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
+    )]
+    StaffChatUnset,
+    /// A number outside its allowed range; `rule` says what is allowed.
+    #[error("config: {key} = {value} {rule}")]
+    OutOfRange {
+        key: &'static str,
+        value: u32,
+        rule: String,
+    },
+}
+
+fn file_prefix(file: Option<&Path>) -> String {
+    file.map(|p| format!("{}: ", p.display()))
+        .unwrap_or_default()
+}
+
+impl ConfigError {
+    /// Names the file a syntax error was found in.
+    fn in_file(self, path: &Path) -> Self {
+        match self {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                file: Some(path.to_owned()),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::try_from(RawSettings::default()).expect("the built-in defaults are valid")
+    }
+}
+
+impl Settings {
+    /// Reads the file; a missing file means defaults. Unknown keys are an error.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Settings::from_toml(&text).map_err(|e| e.in_file(path)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Settings::default()),
+            Err(cause) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                cause,
+            }),
+        }
+    }
+
+    /// Parses TOML text; keys left out take their defaults.
+    pub fn from_toml(text: &str) -> Result<Settings, ConfigError> {
+        let raw: RawSettings = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            file: None,
+            message: one_line_toml_error(&e, text),
+        })?;
+        Settings::try_from(raw)
+    }
+
+    /// Checks needed before the bot may run, beyond parsing: the staff chat is set,
+    /// the deadlines and rating numbers make sense, and the database directory exists
+    /// and is writable.
+    pub fn validate_for_run(&self) -> Result<(), ConfigError> {
+        if self.staff_chat_id == 0 {
+            return Err(ConfigError::StaffChatUnset);
+        }
+        let positive = [
+            ("sla.take_minutes", self.sla.take_minutes),
+            ("sla.first_update_minutes", self.sla.first_update_minutes),
+            ("sla.resolve_hours", self.sla.resolve_hours),
+            ("rating.reminder_hours", self.rating.reminder_hours),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::OutOfRange {
+                    key,
+                    value,
+                    rule: "must be at least 1".into(),
+                });
+            }
+        }
+        if !(1..=4).contains(&self.rating.low_score) {
+            return Err(ConfigError::OutOfRange {
+                key: "rating.low_score",
+                value: self.rating.low_score.into(),
+                rule: "must be between 1 and 4 (scores are 1 to 5 stars)".into(),
+            });
+        }
+        if self.rating.expire_hours <= self.rating.reminder_hours {
+            return Err(ConfigError::OutOfRange {
+                key: "rating.expire_hours",
+                value: self.rating.expire_hours,
+                rule: format!(
+                    "must be greater than rating.reminder_hours ({})",
+                    self.rating.reminder_hours
+                ),
+            });
+        }
+        self.check_database()
+    }
+
+    /// Path of the SQLite file named by `database_url` (`sqlite://butler.db` ->
+    /// `butler.db`, `sqlite:///abs/x.db` -> `/abs/x.db`, `sqlite:x.db` -> `x.db`; any
+    /// `?query` is dropped). `None` for an in-memory database or a URL that is not SQLite.
+    pub fn database_path(&self) -> Option<PathBuf> {
+        match sqlite_target(&self.database_url)? {
+            SqliteTarget::File(path) => Some(path),
+            SqliteTarget::Memory => None,
+        }
+    }
+
+    /// Whether this Telegram user is one of the managers.
+    pub fn is_manager(&self, user_id: u64) -> bool {
+        self.managers.contains(&user_id)
+    }
+
+    /// The effective configuration as TOML text (for `butler check-config`). The first
+    /// line tells whether the bot token is set, showing only the bot id before the `:`.
+    pub fn render_effective(&self, token: Option<&str>) -> String {
+        let token_line = match token.map(str::trim).filter(|t| !t.is_empty()) {
+            None => "# token: not set (TELOXIDE_TOKEN)".to_owned(),
+            Some(token) => match token.split_once(':') {
+                Some((id, _)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!("# token: {id}:***")
+                }
+                _ => "# token: ***".to_owned(),
+            },
+        };
+        let body = toml::to_string(&RawSettings::from(self))
+            .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"));
+        let mut text = token_line + "\n";
+        for line in body.lines() {
+            if line.starts_with('[') {
+                text.push('\n'); // a blank line before each table, as people write it
+            }
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    fn check_database(&self) -> Result<(), ConfigError> {
+        let problem = |problem: String| ConfigError::Database {
+            url: self.database_url.clone(),
+            problem,
+        };
+        let path = match sqlite_target(&self.database_url) {
+            None => return Err(problem(NOT_SQLITE.into())),
+            Some(SqliteTarget::Memory) => return Ok(()),
+            Some(SqliteTarget::File(path)) => path,
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !dir_is_writable(&dir) {
+            return Err(problem(format!(
+                "directory {} does not exist or is not writable",
+                dir.display()
+            )));
+        }
+        if path.exists()
+            && OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .is_err()
+        {
+            return Err(problem(format!("file {} is not writable", path.display())));
+        }
+        Ok(())
+    }
+}
+
+const NOT_SQLITE: &str = "only SQLite is supported (e.g. sqlite://butler.db)";
+
+enum SqliteTarget {
+    File(PathBuf),
+    Memory,
+}
+
+/// Reads a SQLite URL the way sqlx does; `None` if it is not a SQLite URL.
+fn sqlite_target(url: &str) -> Option<SqliteTarget> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (file, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = file == ":memory:" || query.split('&').any(|pair| pair == "mode=memory");
+    Some(if in_memory {
+        SqliteTarget::Memory
+    } else {
+        SqliteTarget::File(PathBuf::from(file))
+    })
+}
+
+/// Whether a file can be created in `dir` (tried with a probe file that is removed).
+fn dir_is_writable(dir: &Path) -> bool {
+    if !dir.is_dir() {
+        return false;
+    }
+    let probe = dir.join(format!(".butler-write-probe-{}", std::process::id()));
+    match OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            true
+        }
+        Err(e) => e.kind() == ErrorKind::AlreadyExists,
+    }
+}
+
+/// `"MM-DD"` or `"YYYY-MM-DD"`, zero-padded, naming a real date (`"02-29"` is allowed).
+fn is_holiday_key(key: &str) -> bool {
+    let full = match key.len() {
+        5 => format!("2000-{key}"),
+        10 => key.to_owned(),
+        _ => return false,
+    };
+    let shaped = full.bytes().enumerate().all(|(i, b)| {
+        if i == 4 || i == 7 {
+            b == b'-'
+        } else {
+            b.is_ascii_digit()
+        }
+    });
+    shaped && NaiveDate::parse_from_str(&full, "%Y-%m-%d").is_ok()
+}
+
+/// toml's error is several lines (a source excerpt with a caret); keep the line
+/// number, the offending line and the message.
+fn one_line_toml_error(error: &toml::de::Error, text: &str) -> String {
+    let message = error
+        .message()
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let message = if message.is_empty() {
+        "not valid TOML".to_owned()
+    } else {
+        message
+    };
+    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
+        return message;
+    };
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        format!("line {line_no}: {message}")
+    } else {
+        let shown: String = line.chars().take(60).collect();
+        let ellipsis = if shown.len() < line.len() { "…" } else { "" };
+        format!("line {line_no} ({shown}{ellipsis}): {message}")
+    }
+}
+
+const DEFAULT_MORNING_GREETING: &str = "0 0 8 * * *";
+const DEFAULT_DAILY_SUMMARY: &str = "0 0 18 * * *";
+
+/// The file as written: strings not yet parsed. Also used to render the effective
+/// configuration, so the two cannot drift apart.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawSettings {
+    database_url: String,
+    timezone: String,
+    default_locale: String,
+    staff_chat_id: i64,
+    managers: Vec<u64>,
+    log_format: String,
+    sla: SlaSettings,
+    rating: RatingSettings,
+    schedule: RawSchedule,
+    holidays: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawSchedule {
+    morning_greeting: String,
+    daily_summary: String,
+    catch_up_minutes: u32,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://butler.db".into(),
+            timezone: "Asia/Shanghai".into(),
+            default_locale: Locale::ZhCn.code().into(),
+            staff_chat_id: 0,
+            managers: Vec::new(),
+            log_format: LogFormat::Text.as_str().into(),
+            sla: SlaSettings::default(),
+            rating: RatingSettings::default(),
+            schedule: RawSchedule::default(),
+            holidays: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for RawSchedule {
+    fn default() -> Self {
+        Self {
+            morning_greeting: DEFAULT_MORNING_GREETING.into(),
+            daily_summary: DEFAULT_DAILY_SUMMARY.into(),
+            catch_up_minutes: 60,
+        }
+    }
+}
+
+impl TryFrom<RawSettings> for Settings {
+    type Error = ConfigError;
+
+    fn try_from(raw: RawSettings) -> Result<Self, ConfigError> {
+        let timezone = raw
+            .timezone
+            .trim()
+            .parse::<Tz>()
+            .map_err(|_| ConfigError::TimeZone {
+                value: raw.timezone.clone(),
+            })?;
+        let default_locale =
+            raw.default_locale
+                .parse::<Locale>()
+                .map_err(|_| ConfigError::Locale {
+                    value: raw.default_locale.clone(),
+                })?;
+        let log_format =
+            raw.log_format
+                .parse::<LogFormat>()
+                .map_err(|_| ConfigError::LogFormat {
+                    value: raw.log_format.clone(),
+                })?;
+        let database_url = raw.database_url.trim().to_owned();
+        match sqlite_target(&database_url) {
+            None => {
+                return Err(ConfigError::Database {
+                    url: database_url,
+                    problem: NOT_SQLITE.into(),
+                });
+            }
+            Some(SqliteTarget::File(path)) if path.as_os_str().is_empty() => {
+                return Err(ConfigError::Database {
+                    url: database_url,
+                    problem: "names no file (e.g. sqlite://butler.db)".into(),
+                });
+            }
+            Some(_) => {}
+        }
+        if let Some(key) = raw.holidays.keys().find(|key| !is_holiday_key(key)) {
+            return Err(ConfigError::Holiday { key: key.clone() });
+        }
+        let schedule = ScheduleSettings {
+            morning_greeting: cron_at(
+                "schedule.morning_greeting",
+                &raw.schedule.morning_greeting,
+                DEFAULT_MORNING_GREETING,
+            )?,
+            daily_summary: cron_at(
+                "schedule.daily_summary",
+                &raw.schedule.daily_summary,
+                DEFAULT_DAILY_SUMMARY,
+            )?,
+            catch_up_minutes: raw.schedule.catch_up_minutes,
+        };
+        Ok(Settings {
+            database_url,
+            timezone,
+            default_locale,
+            staff_chat_id: raw.staff_chat_id,
+            managers: raw.managers,
+            log_format,
+            sla: raw.sla,
+            rating: raw.rating,
+            schedule,
+            holidays: raw.holidays,
+        })
+    }
+}
+
+fn cron_at(key: &'static str, value: &str, example: &'static str) -> Result<CronSpec, ConfigError> {
+    CronSpec::parse(value).map_err(|cause| ConfigError::Cron {
+        key,
+        value: value.to_owned(),
+        example,
+        cause,
+    })
+}
+
+impl From<&Settings> for RawSettings {
+    fn from(s: &Settings) -> Self {
+        Self {
+            database_url: s.database_url.clone(),
+            timezone: s.timezone.name().to_owned(),
+            default_locale: s.default_locale.code().to_owned(),
+            staff_chat_id: s.staff_chat_id,
+            managers: s.managers.clone(),
+            log_format: s.log_format.as_str().to_owned(),
+            sla: s.sla,
+            rating: s.rating,
+            schedule: RawSchedule {
+                morning_greeting: s.schedule.morning_greeting.as_str().to_owned(),
+                daily_summary: s.schedule.daily_summary.as_str().to_owned(),
+                catch_up_minutes: s.schedule.catch_up_minutes,
+            },
+            holidays: s.holidays.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../butler.example.toml");
+
+    fn parse(text: &str) -> Settings {
+        Settings::from_toml(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse_err(text: &str) -> String {
+        match Settings::from_toml(text) {
+            Ok(settings) => panic!("expected an error, got {settings:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Settings that pass `validate_for_run` with an in-memory database.
+    fn runnable() -> Settings {
+        Settings {
+            staff_chat_id: -1001234567890,
+            database_url: "sqlite::memory:".into(),
+            ..Settings::default()
+        }
+    }
+
+    fn assert_one_line(message: &str) {
+        assert!(!message.contains('\n'), "not one line: {message:?}");
+        assert!(message.starts_with("config: "), "no prefix: {message:?}");
+    }
+
+    #[test]
+    fn an_empty_file_means_all_defaults() {
+        let s = parse("");
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.database_url, "sqlite://butler.db");
+        assert_eq!(s.timezone, Tz::Asia__Shanghai);
+        assert_eq!(s.default_locale, Locale::ZhCn);
+        assert_eq!(s.staff_chat_id, 0);
+        assert!(s.managers.is_empty());
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(
+            s.sla,
+            SlaSettings {
+                take_minutes: 10,
+                first_update_minutes: 30,
+                resolve_hours: 24
+            }
+        );
+        assert_eq!(
+            s.rating,
+            RatingSettings {
+                reminder_hours: 24,
+                expire_hours: 72,
+                low_score: 3,
+                require_completion_photo: true
+            }
+        );
+        assert_eq!(s.schedule.morning_greeting.as_str(), "0 0 8 * * *");
+        assert_eq!(s.schedule.daily_summary.as_str(), "0 0 18 * * *");
+        assert_eq!(s.schedule.catch_up_minutes, 60);
+        assert!(s.holidays.is_empty());
+    }
+
+    #[test]
+    fn a_missing_file_means_all_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let s = Settings::load(&dir.path().join("butler.toml")).expect("defaults");
+        assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn a_file_is_read_and_a_partial_table_keeps_the_other_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("butler.toml");
+        fs::write(&path, "staff_chat_id = -42\n[sla]\ntake_minutes = 5\n").expect("write");
+        let s = Settings::load(&path).expect("parses");
+        assert_eq!(s.staff_chat_id, -42);
+        assert_eq!(s.sla.take_minutes, 5);
+        assert_eq!(s.sla.resolve_hours, 24);
+    }
+
+    #[test]
+    fn an_unreadable_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A directory cannot be read as a file.
+        let err = Settings::load(dir.path()).expect_err("a directory is not a file");
+        assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
+        let message = err.to_string();
+        assert_one_line(&message);
+        assert!(message.contains("cannot read"), "{message}");
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_file_is_one_line_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("butler.toml");
+        fs::write(
+            &path,
+            "timezone = \"Asia/Shanghai\"\n[sla]\ntake_minutes = \"ten\"\n",
+        )
+        .expect("write");
+        let message = Settings::load(&path)
+            .expect_err("a string is not a number")
+            .to_string();
+        assert_one_line(&message);
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("take_minutes"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_time_zone_names_the_key() {
+        let message = parse_err("timezone = \"Mars/Base\"");
+        assert_one_line(&message);
+        assert_eq!(
+            message,
+            "config: timezone \"Mars/Base\" is not a known time zone (e.g. Asia/Shanghai)"
+        );
+    }
+
+    #[test]
+    fn a_known_time_zone_is_read() {
+        assert_eq!(
+            parse("timezone = \"Europe/Berlin\"").timezone,
+            Tz::Europe__Berlin
+        );
+    }
+
+    #[test]
+    fn an_unknown_locale_names_the_key() {
+        let message = parse_err("default_locale = \"fr\"");
+        assert_one_line(&message);
+        assert!(message.contains("default_locale \"fr\""), "{message}");
+        assert_eq!(parse("default_locale = \"en\"").default_locale, Locale::En);
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(parse("log_format = \"json\"").log_format, LogFormat::Json);
+        let message = parse_err("log_format = \"xml\"");
+        assert_one_line(&message);
+        assert!(message.contains("log_format \"xml\""), "{message}");
+    }
+
+    #[test]
+    fn a_bad_cron_expression_names_the_key() {
+        let message = parse_err("[schedule]\ndaily_summary = \"0 0 25 * * *\"");
+        assert_one_line(&message);
+        assert!(
+            message.starts_with(
+                "config: schedule.daily_summary \"0 0 25 * * *\" is not a valid cron expression \
+                 (seconds first: \"0 0 18 * * *\"): "
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_five_field_cron_expression_is_refused() {
+        let message = parse_err("[schedule]\nmorning_greeting = \"0 8 * * *\"");
+        assert_one_line(&message);
+        assert!(
+            message.contains("schedule.morning_greeting \"0 8 * * *\""),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("it needs 6 fields, or 7 with a year)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_cron_error_explains_the_fault_in_one_line() {
+        let hours = CronSpec::parse("0 0 25 * * *").expect_err("no hour 25");
+        assert!(hours.contains("'25' specified"), "{hours}");
+        assert!(!hours.contains('\n'), "{hours:?}");
+        let extra = CronSpec::parse("0 0 8 * * * 2030 x").expect_err("too many fields");
+        assert!(extra.starts_with("unexpected text at character"), "{extra}");
+    }
+
+    #[test]
+    fn a_cron_spec_keeps_its_text_and_schedule() {
+        let spec = CronSpec::parse(" 0 30 9 * * Mon ").expect("valid");
+        assert_eq!(spec.as_str(), "0 30 9 * * Mon");
+        assert_eq!(spec.to_string(), "0 30 9 * * Mon");
+        let next = spec
+            .schedule()
+            .upcoming(Tz::Asia__Shanghai)
+            .next()
+            .expect("a next run");
+        assert_eq!(next.format("%H:%M:%S %a").to_string(), "09:30:00 Mon");
+    }
+
+    #[test]
+    fn an_unset_staff_chat_is_refused_for_run() {
+        let s = Settings {
+            staff_chat_id: 0,
+            ..runnable()
+        };
+        let err = s.validate_for_run().expect_err("staff chat unset");
+        assert!(matches!(err, ConfigError::StaffChatUnset), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
+        );
+    }
+
+    #[test]
+    fn runnable_settings_pass_the_run_checks() {
+        runnable().validate_for_run().expect("runnable");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("b.db").display());
+        Settings {
+            database_url: url,
+            ..runnable()
+        }
+        .validate_for_run()
+        .expect("writable dir");
+    }
+
+    #[test]
+    fn an_unwritable_database_directory_is_refused() {
+        let s = Settings {
+            database_url: "sqlite:///nonexistent/dir/b.db".into(),
+            ..runnable()
+        };
+        let message = s
+            .validate_for_run()
+            .expect_err("no such directory")
+            .to_string();
+        assert_eq!(
+            message,
+            "config: database_url \"sqlite:///nonexistent/dir/b.db\": \
+             directory /nonexistent/dir does not exist or is not writable"
+        );
+    }
+
+    #[test]
+    fn a_database_that_is_not_sqlite_is_refused() {
+        let message = parse_err("database_url = \"postgres://localhost/butler\"");
+        assert_one_line(&message);
+        assert!(
+            message.contains("database_url \"postgres://localhost/butler\""),
+            "{message}"
+        );
+        assert!(parse_err("database_url = \"sqlite://\"").contains("names no file"));
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_refused_for_run() {
+        let low = Settings {
+            rating: RatingSettings {
+                low_score: 5,
+                ..Default::default()
+            },
+            ..runnable()
+        };
+        let message = low
+            .validate_for_run()
+            .expect_err("5 is every score")
+            .to_string();
+        assert!(
+            message.starts_with("config: rating.low_score = 5 "),
+            "{message}"
+        );
+
+        let zero = Settings {
+            rating: RatingSettings {
+                low_score: 0,
+                ..Default::default()
+            },
+            ..runnable()
+        };
+        assert!(zero.validate_for_run().is_err());
+
+        let expire = Settings {
+            rating: RatingSettings {
+                reminder_hours: 24,
+                expire_hours: 24,
+                ..Default::default()
+            },
+            ..runnable()
+        };
+        let message = expire
+            .validate_for_run()
+            .expect_err("expires at the reminder")
+            .to_string();
+        assert!(message.contains("rating.expire_hours = 24"), "{message}");
+        assert!(message.contains("rating.reminder_hours (24)"), "{message}");
+
+        let take = Settings {
+            sla: SlaSettings {
+                take_minutes: 0,
+                ..Default::default()
+            },
+            ..runnable()
+        };
+        let message = take
+            .validate_for_run()
+            .expect_err("zero minutes")
+            .to_string();
+        assert_eq!(message, "config: sla.take_minutes = 0 must be at least 1");
+    }
+
+    #[test]
+    fn the_database_path_is_read_from_the_url() {
+        let path = |url: &str| {
+            Settings {
+                database_url: url.into(),
+                ..Settings::default()
+            }
+            .database_path()
+        };
+        assert_eq!(path("sqlite://butler.db"), Some(PathBuf::from("butler.db")));
+        assert_eq!(path("sqlite:///abs/x.db"), Some(PathBuf::from("/abs/x.db")));
+        assert_eq!(path("sqlite:x.db"), Some(PathBuf::from("x.db")));
+        assert_eq!(
+            path("sqlite://data/x.db?mode=rwc"),
+            Some(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(path("sqlite::memory:"), None);
+        assert_eq!(path("sqlite://:memory:"), None);
+        assert_eq!(path("sqlite://?mode=memory"), None);
+        assert_eq!(path("postgres://localhost/butler"), None);
+    }
+
+    #[test]
+    fn managers_are_recognised() {
+        let s = parse("managers = [123456789, 42]");
+        assert!(s.is_manager(42));
+        assert!(s.is_manager(123456789));
+        assert!(!s.is_manager(7));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let message = parse_err("staff_chat = -100");
+        assert_one_line(&message);
+        assert!(message.contains("unknown field `staff_chat`"), "{message}");
+
+        let nested = parse_err("[sla]\ntake_minute = 5");
+        assert_one_line(&nested);
+        assert!(nested.contains("take_minute"), "{nested}");
+
+        let broken = parse_err("[sla\ntake_minutes = 5");
+        assert_one_line(&broken);
+        assert!(
+            broken.starts_with("config: line 1 ([sla): invalid table header; "),
+            "{broken}"
+        );
+    }
+
+    #[test]
+    fn the_token_is_masked_in_the_effective_configuration() {
+        let secret = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+        let text = runnable().render_effective(Some(&format!("1234567890:{secret}")));
+        assert_eq!(text.lines().next(), Some("# token: 1234567890:***"));
+        assert!(!text.contains(secret), "{text}");
+        assert!(!text.contains("AAHd"), "{text}");
+
+        let malformed = runnable().render_effective(Some(secret));
+        assert!(!malformed.contains(secret), "{malformed}");
+        assert_eq!(malformed.lines().next(), Some("# token: ***"));
+
+        let unset = runnable().render_effective(None);
+        assert_eq!(
+            unset.lines().next(),
+            Some("# token: not set (TELOXIDE_TOKEN)")
+        );
+    }
+
+    #[test]
+    fn the_effective_configuration_reads_back_the_same() {
+        let mut s = parse(EXAMPLE);
+        s.holidays
+            .insert("01-01".into(), "Happy \"New\" Year!".into());
+        s.timezone = Tz::Europe__Berlin;
+        let text = s.render_effective(None);
+        assert!(text.contains("timezone = \"Europe/Berlin\""), "{text}");
+        assert!(text.contains("\n\n[schedule]\n"), "{text}");
+        assert_eq!(parse(&text), s);
+    }
+
+    #[test]
+    fn holidays_are_read() {
+        let s = parse(
+            "[holidays]\n\"01-01\" = \"Happy New Year!\"\n\"2026-02-17\" = \"春节快乐！\"\n\"02-29\" = \"Leap day\"\n",
+        );
+        assert_eq!(s.holidays.len(), 3);
+        assert_eq!(
+            s.holidays.get("01-01").map(String::as_str),
+            Some("Happy New Year!")
+        );
+        assert_eq!(
+            s.holidays.get("2026-02-17").map(String::as_str),
+            Some("春节快乐！")
+        );
+    }
+
+    #[test]
+    fn a_holiday_that_is_not_a_date_is_refused() {
+        for key in ["1-1", "13-01", "02-30", "2026-1-01", "Christmas"] {
+            let message = parse_err(&format!("[holidays]\n\"{key}\" = \"x\""));
+            assert_one_line(&message);
+            assert!(
+                message.contains(&format!("holidays key \"{key}\"")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let example = parse(EXAMPLE);
+        assert_eq!(example.staff_chat_id, -1001234567890);
+        assert_eq!(example.managers, vec![123456789]);
+        // Apart from the example ids, the example shows the defaults.
+        let defaults = Settings {
+            staff_chat_id: -1001234567890,
+            managers: vec![123456789],
+            ..Settings::default()
+        };
+        assert_eq!(example, defaults);
+    }
+
+    #[test]
+    fn the_example_file_sets_and_explains_every_key() {
+        let written: toml::Table = toml::from_str(EXAMPLE).expect("example is TOML");
+        let all: toml::Table = toml::Table::try_from(RawSettings::default()).expect("defaults");
+        for (key, value) in &all {
+            let Some(set) = written.get(key) else {
+                panic!("example does not set {key}")
+            };
+            if let (Some(table), Some(set)) = (value.as_table(), set.as_table()) {
+                for inner in table.keys() {
+                    assert!(
+                        set.contains_key(inner),
+                        "example does not set {key}.{inner}"
+                    );
+                }
+            }
+        }
+        // Every `key = value` line follows a comment line explaining it.
+        let lines: Vec<&str> = EXAMPLE.lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.is_empty() || line.starts_with('#') || line.starts_with('[') {
+                continue;
+            }
+            let previous = lines[..i].iter().rev().find(|l| !l.is_empty());
+            assert!(
+                previous.is_some_and(|l| l.starts_with('#')),
+                "no comment above {line:?} in butler.example.toml"
+            );
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The rules of the product, free of Telegram and SQL: what a ticket is, which moves it
+//! may make and who may make them, and the small types that parse user input once.
+
+pub mod category;
+pub mod rating;
+pub mod text;
+pub mod ticket;
+pub mod unit;
+
+pub use category::Category;
+pub use rating::Score;
+pub use text::ReportText;
+pub use ticket::{Actor, Ticket, TicketId, TicketStatus};
+pub use unit::Unit;
+
+/// Why a request was refused. Each variant is the user's to read: it maps to a locale key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("the report text is empty")]
+    EmptyReport,
+    #[error("not a ticket number: {0:?}")]
+    BadTicketId(String),
+    #[error("ticket #{0} does not exist")]
+    UnknownTicket(i64),
+    #[error("not a unit: {0:?}")]
+    BadUnit(String),
+    #[error("score {0} is not between 1 and 5")]
+    ScoreOutOfRange(u8),
+    #[error("unknown category {0:?}")]
+    UnknownCategory(String),
+    #[error("ticket is already taken by {by}")]
+    AlreadyTaken { by: String },
+    #[error("ticket is already yours")]
+    AlreadyYours,
+    #[error("ticket has not been taken")]
+    NotTaken,
+    #[error("ticket is taken by someone else ({by})")]
+    NotYourTicket { by: String },
+    #[error("a photo since taking the ticket is required to close it")]
+    PhotoRequired,
+    #[error("ticket is already done")]
+    AlreadyDone,
+    #[error("ticket is closed")]
+    Closed,
+    #[error("ticket is not done, so it cannot be reopened")]
+    NotDone,
+    #[error("only the owner who reported can rate")]
+    NotTheReporter,
+    #[error("this rating question is no longer open")]
+    RatingNotOpen,
+    #[error("empty note")]
+    EmptyNote,
+    #[error("only managers may do this")]
+    ManagersOnly,
+}
+
+impl Error {
+    /// The locale key of the message the user reads.
+    pub fn locale_key(&self) -> &'static str {
+        match self {
+            Error::EmptyReport => "error.empty_report",
+            Error::BadTicketId(_) => "error.bad_ticket_id",
+            Error::UnknownTicket(_) => "error.unknown_ticket",
+            Error::BadUnit(_) => "error.bad_unit",
+            Error::ScoreOutOfRange(_) => "error.stale_button",
+            Error::UnknownCategory(_) => "error.unknown_category",
+            Error::AlreadyTaken { .. } => "error.already_taken",
+            Error::AlreadyYours => "error.already_yours",
+            Error::NotTaken => "error.not_taken",
+            Error::NotYourTicket { .. } => "error.not_your_ticket",
+            Error::PhotoRequired => "error.photo_required",
+            Error::AlreadyDone => "error.already_done",
+            Error::Closed => "error.closed",
+            Error::NotDone => "error.not_done",
+            Error::NotTheReporter => "error.not_the_reporter",
+            Error::RatingNotOpen => "error.rating_not_open",
+            Error::EmptyNote => "error.empty_note",
+            Error::ManagersOnly => "error.managers_only",
+        }
+    }
+
+    /// Values the locale text may use: `{id}`, `{by}`, `{input}`.
+    pub fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Error::BadTicketId(s) | Error::BadUnit(s) | Error::UnknownCategory(s) => {
+                vec![("input", text::shorten(s, 40))]
+            }
+            Error::UnknownTicket(id) => vec![("id", id.to_string())],
+            Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            _ => vec![],
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! A ticket and the moves it may make:
+//!
+//! ```text
+//! reported ──take──▶ taken ──done──▶ done ──rate──▶ rated
+//!    │                 │   ▲            │
+//!    │                 │   └──reopen────┘
+//!    └──cancel
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use super::{Category, Error};
+
+/// A ticket number as people type it: `42` or `#42`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TicketId(pub i64);
+
+impl FromStr for TicketId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let digits = t
+            .strip_prefix('#')
+            .or_else(|| t.strip_prefix('＃'))
+            .unwrap_or(t);
+        match digits.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(TicketId(n)),
+            _ => Err(Error::BadTicketId(t.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for TicketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStatus {
+    Reported,
+    Taken,
+    Done,
+    Rated,
+    Cancelled,
+}
+
+impl TicketStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            TicketStatus::Reported => "reported",
+            TicketStatus::Taken => "taken",
+            TicketStatus::Done => "done",
+            TicketStatus::Rated => "rated",
+            TicketStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            TicketStatus::Reported,
+            TicketStatus::Taken,
+            TicketStatus::Done,
+            TicketStatus::Rated,
+            TicketStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
+    /// Still work for staff.
+    pub fn is_open(self) -> bool {
+        matches!(self, TicketStatus::Reported | TicketStatus::Taken)
+    }
+}
+
+/// Who asks for a move: a Telegram user, and whether they are a manager.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: u64,
+    pub name: String,
+    pub is_manager: bool,
+}
+
+/// A ticket as read from the store.
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub group_chat_id: i64,
+    pub group_name: String,
+    pub report_message_id: i32,
+    pub owner_id: u64,
+    pub owner_name: String,
+    pub unit: Option<String>,
+    pub category: Category,
+    pub text: String,
+    pub status: TicketStatus,
+    pub priority: bool,
+    pub taken_by: Option<(u64, String)>,
+    pub rating_round: i64,
+    pub created_at: DateTime<Utc>,
+    /// Photos of any kind, for the card's count.
+    pub photo_count: i64,
+    /// The latest score, if rated.
+    pub score: Option<u8>,
+    /// The language the owner reads: the group's choice, else the owner's own.
+    pub owner_locale: Option<crate::i18n::Locale>,
+}
+
+impl Ticket {
+    /// Staff member `by` takes the ticket.
+    pub fn take(&self, by: &Actor) -> Result<(), Error> {
+        match (self.status, &self.taken_by) {
+            (TicketStatus::Reported, _) => Ok(()),
+            (TicketStatus::Taken, Some((id, _))) if *id == by.id => Err(Error::AlreadyYours),
+            (TicketStatus::Taken, Some((_, name))) => Err(Error::AlreadyTaken { by: name.clone() }),
+            (TicketStatus::Taken, None) => Ok(()),
+            (TicketStatus::Done | TicketStatus::Rated, _) => Err(Error::AlreadyDone),
+            (TicketStatus::Cancelled, _) => Err(Error::Closed),
+        }
+    }
+
+    /// `by` closes the ticket; `photos_since_taken` counts photos added after the last take
+    /// (or reopen).
+    pub fn finish(
+        &self,
+        by: &Actor,
+        photos_since_taken: i64,
+        require_photo: bool,
+    ) -> Result<(), Error> {
+        match self.status {
+            TicketStatus::Reported => return Err(Error::NotTaken),
+            TicketStatus::Done | TicketStatus::Rated => return Err(Error::AlreadyDone),
+            TicketStatus::Cancelled => return Err(Error::Closed),
+            TicketStatus::Taken => {}
+        }
+        if let Some((taker, name)) = &self.taken_by
+            && *taker != by.id
+            && !by.is_manager
+        {
+            return Err(Error::NotYourTicket { by: name.clone() });
+        }
+        if require_photo && photos_since_taken == 0 {
+            return Err(Error::PhotoRequired);
+        }
+        Ok(())
+    }
+
+    /// Back to work: the owner says it is not fixed, or staff / a manager reopen it.
+    pub fn reopen(&self) -> Result<(), Error> {
+        match self.status {
+            TicketStatus::Done | TicketStatus::Rated => Ok(()),
+            TicketStatus::Cancelled => Err(Error::Closed),
+            _ => Err(Error::NotDone),
+        }
+    }
+
+    /// Progress (a photo or text from staff) can be added while the ticket is open.
+    pub fn accepts_progress(&self) -> Result<(), Error> {
+        match self.status {
+            TicketStatus::Reported | TicketStatus::Taken => Ok(()),
+            TicketStatus::Done | TicketStatus::Rated => Err(Error::AlreadyDone),
+            TicketStatus::Cancelled => Err(Error::Closed),
+        }
+    }
+
+    /// The owner `owner_id` rates in round `round` (the question they pressed under).
+    pub fn rate(&self, owner_id: u64, round: i64) -> Result<(), Error> {
+        if owner_id != self.owner_id {
+            return Err(Error::NotTheReporter);
+        }
+        if round != self.rating_round || self.rating_round == 0 {
+            return Err(Error::RatingNotOpen);
+        }
+        match self.status {
+            TicketStatus::Done => Ok(()),
+            TicketStatus::Rated if self.score.is_none() => Ok(()),
+            _ => Err(Error::RatingNotOpen),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(status: TicketStatus, taken_by: Option<(u64, &str)>) -> Ticket {
+        Ticket {
+            id: TicketId(1),
+            group_chat_id: -1,
+            group_name: "g".into(),
+            report_message_id: 1,
+            owner_id: 7,
+            owner_name: "o".into(),
+            unit: None,
+            category: Category::Other,
+            text: "t".into(),
+            status,
+            priority: false,
+            taken_by: taken_by.map(|(i, n)| (i, n.to_owned())),
+            rating_round: if status == TicketStatus::Done { 1 } else { 0 },
+            created_at: Utc::now(),
+            photo_count: 0,
+            score: None,
+            owner_locale: None,
+        }
+    }
+
+    fn staff(id: u64) -> Actor {
+        Actor {
+            id,
+            name: format!("s{id}"),
+            is_manager: false,
+        }
+    }
+
+    #[test]
+    fn ticket_numbers_parse_with_or_without_hash() {
+        assert_eq!("#42".parse::<TicketId>().unwrap(), TicketId(42));
+        assert_eq!(" 42 ".parse::<TicketId>().unwrap(), TicketId(42));
+        assert!("abc".parse::<TicketId>().is_err());
+        assert!("0".parse::<TicketId>().is_err());
+        assert!("-3".parse::<TicketId>().is_err());
+    }
+
+    #[test]
+    fn a_taken_ticket_cannot_be_taken_by_someone_else() {
+        let t = ticket(TicketStatus::Taken, Some((1, "Wang")));
+        assert_eq!(
+            t.take(&staff(2)),
+            Err(Error::AlreadyTaken { by: "Wang".into() })
+        );
+        assert_eq!(t.take(&staff(1)), Err(Error::AlreadyYours));
+    }
+
+    #[test]
+    fn done_needs_a_photo_when_required() {
+        let t = ticket(TicketStatus::Taken, Some((1, "Wang")));
+        assert_eq!(t.finish(&staff(1), 0, true), Err(Error::PhotoRequired));
+        assert_eq!(t.finish(&staff(1), 0, false), Ok(()));
+        assert_eq!(t.finish(&staff(1), 1, true), Ok(()));
+    }
+
+    #[test]
+    fn only_the_taker_or_a_manager_closes() {
+        let t = ticket(TicketStatus::Taken, Some((1, "Wang")));
+        assert_eq!(
+            t.finish(&staff(2), 1, true),
+            Err(Error::NotYourTicket { by: "Wang".into() })
+        );
+        let manager = Actor {
+            id: 9,
+            name: "m".into(),
+            is_manager: true,
+        };
+        assert_eq!(t.finish(&manager, 1, true), Ok(()));
+    }
+
+    #[test]
+    fn an_untaken_ticket_cannot_be_closed() {
+        assert_eq!(
+            ticket(TicketStatus::Reported, None).finish(&staff(1), 1, true),
+            Err(Error::NotTaken)
+        );
+    }
+
+    #[test]
+    fn only_the_reporter_rates_and_only_the_open_round() {
+        let t = ticket(TicketStatus::Done, Some((1, "Wang")));
+        assert_eq!(t.rate(8, 1), Err(Error::NotTheReporter));
+        assert_eq!(t.rate(7, 2), Err(Error::RatingNotOpen));
+        assert_eq!(t.rate(7, 1), Ok(()));
+    }
+}

@@ -1,0 +1,228 @@
+//! Every user-facing string, looked up by key in `locales/<locale>.toml`.
+//!
+//! The two locale files are compiled into the binary, so a deployment cannot lose
+//! them; a test checks that both hold the same keys.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+/// A language Butler speaks. Parsed from `zh-CN` / `en` (and Telegram's `zh-hans`, `en-US` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Locale {
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+
+    /// Telegram's `language_code` of a user (`zh-hans`, `en`, `de` …), if we speak it.
+    pub fn from_telegram(code: Option<&str>) -> Option<Locale> {
+        let code = code?.to_ascii_lowercase();
+        if code.starts_with("zh") {
+            Some(Locale::ZhCn)
+        } else if code.starts_with("en") {
+            Some(Locale::En)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Locale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "zh-cn" | "zh" | "cn" => Ok(Locale::ZhCn),
+            "en" => Ok(Locale::En),
+            other => Err(format!("unknown locale {other:?}: use zh-CN or en")),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Locale {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One locale file: `[messages]` texts with `{name}` placeholders, and per-category
+/// `[categories.<code>]` names and keywords.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocaleFile {
+    messages: HashMap<String, String>,
+    categories: HashMap<String, CategoryText>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryText {
+    name: String,
+    keywords: Vec<String>,
+}
+
+const ZH_CN: &str = include_str!("../locales/zh-CN.toml");
+const EN: &str = include_str!("../locales/en.toml");
+
+fn file(locale: Locale) -> &'static LocaleFile {
+    static ZH: OnceLock<LocaleFile> = OnceLock::new();
+    static ENG: OnceLock<LocaleFile> = OnceLock::new();
+    let (cell, src) = match locale {
+        Locale::ZhCn => (&ZH, ZH_CN),
+        Locale::En => (&ENG, EN),
+    };
+    // The files are compiled in and checked by tests, so a parse failure is a build bug.
+    cell.get_or_init(|| {
+        toml::from_str(src).unwrap_or_else(|e| panic!("locales/{locale}.toml is invalid: {e}"))
+    })
+}
+
+/// The text for `key` in `locale`, with `{name}` placeholders filled from `args`.
+/// A missing key (a bug the locale test catches) shows the key itself.
+pub fn t(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
+    let Some(template) = file(locale).messages.get(key) else {
+        tracing::error!(%locale, key, "missing locale key");
+        return key.to_owned();
+    };
+    fill(template, args)
+}
+
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The localized name of a category.
+pub fn category_name(locale: Locale, category: crate::domain::Category) -> String {
+    file(locale)
+        .categories
+        .get(category.code())
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| category.code().to_owned())
+}
+
+/// A category's keywords in every language, for guessing it from a report.
+pub fn category_keywords(category: crate::domain::Category) -> Vec<&'static str> {
+    Locale::ALL
+        .iter()
+        .filter_map(|&l| file(l).categories.get(category.code()))
+        .flat_map(|c| c.keywords.iter().map(String::as_str))
+        .collect()
+}
+
+/// A category from what staff type: its code or its name in any language.
+pub fn parse_category(input: &str) -> Option<crate::domain::Category> {
+    let input = input.trim().to_lowercase();
+    crate::domain::Category::ALL.into_iter().find(|&c| {
+        c.code() == input
+            || Locale::ALL.iter().any(|&l| {
+                file(l)
+                    .categories
+                    .get(c.code())
+                    .is_some_and(|t| t.name.to_lowercase() == input)
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(l: Locale) -> BTreeSet<String> {
+        file(l).messages.keys().cloned().collect()
+    }
+
+    #[test]
+    fn both_locales_have_the_same_message_keys() {
+        let zh = keys(Locale::ZhCn);
+        let en = keys(Locale::En);
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "only in zh-CN: {only_zh:?}; only in en: {only_en:?}"
+        );
+    }
+
+    #[test]
+    fn both_locales_name_every_category() {
+        for l in Locale::ALL {
+            for c in crate::domain::Category::ALL {
+                let text = file(l).categories.get(c.code());
+                assert!(
+                    text.is_some_and(|t| !t.name.is_empty()),
+                    "{l} lacks category {c}"
+                );
+            }
+            assert_eq!(file(l).categories.len(), crate::domain::Category::ALL.len());
+        }
+    }
+
+    #[test]
+    fn placeholders_are_the_same_in_both_locales() {
+        let re = |s: &str| -> BTreeSet<String> {
+            s.split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+                .collect()
+        };
+        for (key, zh) in &file(Locale::ZhCn).messages {
+            let en = &file(Locale::En).messages[key];
+            assert_eq!(re(zh), re(en), "placeholders differ for {key}");
+        }
+    }
+
+    #[test]
+    fn keywords_guess_categories_in_both_languages() {
+        use crate::domain::Category;
+        assert_eq!(
+            Category::guess("卫生间漏水", category_keywords),
+            Category::Plumbing
+        );
+        assert_eq!(
+            Category::guess("The lift is stuck", category_keywords),
+            Category::Lift
+        );
+        assert_eq!(parse_category("水电"), None);
+        assert_eq!(parse_category("Plumbing"), Some(Category::Plumbing));
+        assert_eq!(parse_category("electrical"), Some(Category::Electrical));
+    }
+
+    #[test]
+    fn telegram_language_codes_map_to_locales() {
+        assert_eq!(Locale::from_telegram(Some("zh-hans")), Some(Locale::ZhCn));
+        assert_eq!(Locale::from_telegram(Some("en-US")), Some(Locale::En));
+        assert_eq!(Locale::from_telegram(Some("de")), None);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            fill("#{id} by {by}", &[("id", "4"), ("by", "Wang")]),
+            "#4 by Wang"
+        );
+    }
+}

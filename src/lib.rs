@@ -1,0 +1,136 @@
+//! Butler: a Telegram bot for residential property management.
+//!
+//! # Layout
+//!
+//! - [`config`]: the TOML settings, parsed into typed values at start.
+//! - [`i18n`]: every user-facing string, from `locales/`.
+//! - [`domain`]: tickets, scores, units and their rules; no Telegram, no SQL.
+//! - [`store`]: all SQL (SQLite, migrated on start).
+//! - [`outbox`]: the one sending path and its delivery worker.
+//! - [`chat`]: the handler tree, one module per audience, and rendering.
+//! - [`clock`]: time as an argument.
+//! - [`telemetry`]: tracing set-up.
+
+pub mod chat;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod i18n;
+pub mod outbox;
+pub mod store;
+pub mod telemetry;
+
+use std::future::Future;
+
+use anyhow::Context;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, BotCommandScope, Recipient};
+use teloxide::update_listeners::Polling;
+
+use crate::chat::{App, AppRef};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::i18n::{Locale, t};
+use crate::store::Store;
+
+/// Opens the database and builds what handlers need.
+pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRef> {
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", settings.database_url))?;
+    Ok(App::new(store, settings, clock))
+}
+
+/// Runs the bot until `shutdown` completes: the dispatcher on long polling and the
+/// outbox worker, stopped together.
+pub async fn run(
+    settings: Settings,
+    bot: Bot,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = build_app(settings, Clock::system()).await?;
+    let me = bot
+        .get_me()
+        .await
+        .context("getMe failed: is TELOXIDE_TOKEN right and the Bot API reachable?")?;
+    tracing::info!(bot = %me.username(), "connected to the Bot API");
+    if let Err(e) = publish_commands(&bot, &app).await {
+        tracing::warn!(error = %e, "setMyCommands failed; command menus may be stale");
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = {
+        let outbox = app.outbox.clone();
+        let bot = bot.clone();
+        let mut rx = stop_rx.clone();
+        tokio::spawn(outbox.run(bot, async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }))
+    };
+
+    let mut dispatcher = Dispatcher::builder(bot.clone(), chat::handler_tree())
+        .dependencies(dptree::deps![app.clone()])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text(
+            "handling an update failed",
+        ))
+        .build();
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new updates, finishing those in hand");
+        let _ = stop_tx.send(true);
+        if let Ok(done) = token.shutdown() {
+            done.await;
+        }
+    });
+    let listener = Polling::builder(bot.clone())
+        .timeout(std::time::Duration::from_secs(25))
+        .delete_webhook()
+        .await
+        .build();
+    dispatcher
+        .dispatch_with_listener(
+            listener,
+            LoggingErrorHandler::with_custom_text("getting updates failed"),
+        )
+        .await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), worker).await;
+    app.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Publishes the command menus per chat kind (and for the staff chat), in both languages.
+pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::RequestError> {
+    let staff_chat = Recipient::Id(ChatId(app.settings.staff_chat_id));
+    let sets: [(BotCommandScope, &[&str]); 3] = [
+        (BotCommandScope::AllPrivateChats, &["start", "help", "my"]),
+        (
+            BotCommandScope::AllGroupChats,
+            &["repair", "unit", "my", "help"],
+        ),
+        (
+            BotCommandScope::Chat {
+                chat_id: staff_chat,
+            },
+            &[
+                "open", "mine", "take", "done", "reopen", "category", "note", "help",
+            ],
+        ),
+    ];
+    for (scope, names) in sets {
+        for locale in Locale::ALL {
+            let commands: Vec<BotCommand> = names
+                .iter()
+                .map(|n| BotCommand::new(*n, t(locale, &format!("command.{n}"), &[])))
+                .collect();
+            let mut req = bot.set_my_commands(commands).scope(scope.clone());
+            if locale == Locale::ZhCn {
+                req = req.language_code("zh");
+            }
+            req.await?;
+        }
+    }
+    Ok(())
+}

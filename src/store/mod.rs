@@ -1,0 +1,953 @@
+//! All SQL lives here. The rest of Butler sees typed rows and intent-named functions;
+//! a PostgreSQL store can stand beside this one later.
+//!
+//! Reads that need no consistency with a change go through [`Store`]; a change and the
+//! messages it causes are written through one [`Tx`] and committed together.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use teloxide::types::MessageId;
+
+use crate::domain::{Category, Ticket, TicketId, TicketStatus};
+use crate::outbox::Outgoing;
+
+/// A store failure: logged with its cause chain, never shown to a user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database holds an unreadable value: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What a message Butler sent is, for a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BotMessageKind {
+    /// The staff card with Take / Done.
+    Card,
+    /// Report photos shown under the card.
+    CardPhotos,
+    /// "Ticket #N received" under the owner's report.
+    Confirmation,
+    /// The 1–5 question.
+    Rating,
+    /// "What went wrong?" after a low score.
+    LowScoreQuestion,
+    /// The managers' follow-up card.
+    FollowUp,
+    /// Progress relayed to the owner group.
+    Relay,
+    /// The private alert to managers about a watch-listed owner.
+    WatchAlert,
+}
+
+impl BotMessageKind {
+    fn code(self) -> &'static str {
+        match self {
+            BotMessageKind::Card => "card",
+            BotMessageKind::CardPhotos => "card_photos",
+            BotMessageKind::Confirmation => "confirmation",
+            BotMessageKind::Rating => "rating",
+            BotMessageKind::LowScoreQuestion => "low_score_question",
+            BotMessageKind::FollowUp => "follow_up",
+            BotMessageKind::Relay => "relay",
+            BotMessageKind::WatchAlert => "watch_alert",
+        }
+    }
+
+    fn from_code(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub chat_id: i64,
+    pub name: String,
+    pub locale: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub user_id: u64,
+    pub name: String,
+    pub unit: Option<String>,
+    pub locale: Option<String>,
+    pub watched: bool,
+}
+
+/// A message of Butler's that someone replied to or pressed a button under.
+#[derive(Debug, Clone)]
+pub struct BotMessage {
+    pub ticket_id: TicketId,
+    pub kind: BotMessageKind,
+    pub ref_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    pub round: i64,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub chat_id: i64,
+    pub payload: String,
+}
+
+/// A new ticket as the owner reported it.
+pub struct NewTicket<'a> {
+    pub group_chat_id: i64,
+    pub report_message_id: i32,
+    pub owner_id: u64,
+    pub unit: Option<&'a str>,
+    pub category: Category,
+    pub text: &'a str,
+    pub priority: bool,
+}
+
+/// Someone who did something, for the audit trail.
+pub struct Who<'a> {
+    pub id: u64,
+    pub name: &'a str,
+}
+
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Corrupt(format!("time {s:?}: {e}")))
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(Tx(self.pool.begin().await?))
+    }
+
+    pub async fn group(&self, chat_id: i64) -> Result<Option<Group>> {
+        let row =
+            sqlx::query("SELECT chat_id, name, locale, active FROM owner_groups WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| Group {
+            chat_id: r.get("chat_id"),
+            name: r.get("name"),
+            locale: r.get("locale"),
+            active: r.get::<i64, _>("active") != 0,
+        }))
+    }
+
+    pub async fn owner(&self, user_id: u64) -> Result<Option<Owner>> {
+        let row = sqlx::query(
+            "SELECT user_id, name, unit, locale, watched FROM owners WHERE user_id = ?",
+        )
+        .bind(user_id as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| owner_from_row(&r)))
+    }
+
+    pub async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        let mut conn = self.pool.acquire().await?;
+        fetch_ticket(&mut conn, id).await
+    }
+
+    /// Open tickets, oldest first (priority ones ahead), at most `limit`.
+    pub async fn open_tickets(&self, limit: i64) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE status IN ('reported','taken')
+             ORDER BY priority DESC, id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        self.tickets(ids).await
+    }
+
+    /// Open tickets taken by `user_id`.
+    pub async fn tickets_taken_by(&self, user_id: u64, limit: i64) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE status = 'taken' AND taken_by = ? ORDER BY id LIMIT ?",
+        )
+        .bind(user_id as i64)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        self.tickets(ids).await
+    }
+
+    /// An owner's latest tickets, newest first.
+    pub async fn owner_tickets(&self, owner_id: u64, limit: i64) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE owner_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(owner_id as i64)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        self.tickets(ids).await
+    }
+
+    async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(t) = fetch_ticket(&mut conn, TicketId(id)).await? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which ticket a message of Butler's belongs to.
+    pub async fn bot_message(&self, chat_id: i64, message_id: i32) -> Result<Option<BotMessage>> {
+        let row = sqlx::query(
+            "SELECT ticket_id, kind, ref_id FROM bot_messages WHERE chat_id = ? AND message_id = ?",
+        )
+        .bind(chat_id)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let kind: String = r.get("kind");
+            Ok(BotMessage {
+                ticket_id: TicketId(r.get("ticket_id")),
+                kind: BotMessageKind::from_code(&kind)
+                    .ok_or_else(|| Error::Corrupt(format!("bot message kind {kind:?}")))?,
+                ref_id: r.get("ref_id"),
+            })
+        })
+        .transpose()
+    }
+
+    /// The ticket (and photo kind) an album's earlier item went to, in this chat.
+    pub async fn ticket_by_media_group(
+        &self,
+        chat_id: i64,
+        media_group_id: &str,
+    ) -> Result<Option<(TicketId, PhotoKind)>> {
+        let row = sqlx::query("SELECT ticket_id, kind FROM photos WHERE chat_id = ? AND media_group_id = ? ORDER BY id LIMIT 1")
+            .bind(chat_id)
+            .bind(media_group_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let kind: String = r.get("kind");
+            Ok((
+                TicketId(r.get("ticket_id")),
+                PhotoKind::from_code(&kind)
+                    .ok_or_else(|| Error::Corrupt(format!("photo kind {kind:?}")))?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// The ticket an owner's report message opened.
+    pub async fn ticket_by_report(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+    ) -> Result<Option<TicketId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE group_chat_id = ? AND report_message_id = ?",
+        )
+        .bind(chat_id)
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(TicketId))
+    }
+
+    pub async fn latest_bot_message(
+        &self,
+        ticket_id: i64,
+        kind: BotMessageKind,
+    ) -> Result<Option<i32>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM bot_messages WHERE ticket_id = ? AND kind = ? ORDER BY at DESC, message_id DESC LIMIT 1",
+        )
+        .bind(ticket_id)
+        .bind(kind.code())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn follow_up_message(&self, follow_up_id: i64) -> Result<Option<i32>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM bot_messages WHERE kind = 'follow_up' AND ref_id = ? LIMIT 1",
+        )
+        .bind(follow_up_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
+        let row =
+            sqlx::query("SELECT id, ticket_id, round, closed_at FROM follow_ups WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| FollowUp {
+            id: r.get("id"),
+            ticket_id: TicketId(r.get("ticket_id")),
+            round: r.get("round"),
+            closed: r.get::<Option<String>, _>("closed_at").is_some(),
+        }))
+    }
+
+    /// The events of a ticket as (kind, actor name, detail), oldest first.
+    pub async fn events(
+        &self,
+        ticket_id: TicketId,
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT kind, actor_name, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(ticket_id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("kind"), r.get("actor_name"), r.get("detail")))
+            .collect())
+    }
+
+    /// Every score given for a ticket, by round.
+    pub async fn ratings(&self, ticket_id: TicketId) -> Result<Vec<(i64, u8)>> {
+        let rows =
+            sqlx::query("SELECT round, score FROM ratings WHERE ticket_id = ? ORDER BY round")
+                .bind(ticket_id.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("round"), r.get::<i64, _>("score") as u8))
+            .collect())
+    }
+
+    /// File ids of a ticket's photos of one kind, oldest first.
+    pub async fn photos(&self, ticket_id: TicketId, kind: PhotoKind) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT file_id FROM photos WHERE ticket_id = ? AND kind = ? ORDER BY id",
+        )
+        .bind(ticket_id.0)
+        .bind(kind.code())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // ---- outbox ----
+
+    /// Rows not yet sent nor failed whose time has come, oldest first.
+    pub async fn outbox_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(
+            "SELECT id, chat_id, payload, not_before FROM outbox
+             WHERE sent_at IS NULL AND failed IS NULL ORDER BY id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        // A chat with a row still waiting holds back its later rows: order per chat.
+        let mut waiting = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        let now = ts(now);
+        for r in rows {
+            let chat_id: i64 = r.get("chat_id");
+            let not_before: Option<String> = r.get("not_before");
+            if waiting.contains(&chat_id) {
+                continue;
+            }
+            if not_before.is_some_and(|nb| nb > now) {
+                waiting.insert(chat_id);
+                continue;
+            }
+            out.push(OutboxRow {
+                id: r.get("id"),
+                chat_id,
+                payload: r.get("payload"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks a row sent and, if it asked to, remembers the message ids it produced.
+    pub async fn outbox_sent(
+        &self,
+        row: &OutboxRow,
+        ids: &[MessageId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")
+            .bind(ts(now))
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        let msg: Option<Outgoing> = serde_json::from_str(&row.payload).ok();
+        let remember = match &msg {
+            Some(
+                Outgoing::Text { remember, .. }
+                | Outgoing::Photo { remember, .. }
+                | Outgoing::Album { remember, .. },
+            ) => remember.clone(),
+            _ => None,
+        };
+        if let Some(r) = remember {
+            for id in ids {
+                sqlx::query(
+                    "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(row.chat_id)
+                .bind(id.0)
+                .bind(r.ticket_id)
+                .bind(r.kind.code())
+                .bind(r.ref_id)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn outbox_defer(&self, id: i64, until: DateTime<Utc>, why: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
+            .bind(ts(until))
+            .bind(why)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn outbox_failed(&self, id: i64, why: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?")
+            .bind(why)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// (sent, failed, pending) counts, for tests and health checks.
+    pub async fn outbox_counts(&self) -> Result<(i64, i64, i64)> {
+        let r = sqlx::query(
+            "SELECT COUNT(sent_at) AS sent, COUNT(failed) AS failed,
+                    SUM(CASE WHEN sent_at IS NULL AND failed IS NULL THEN 1 ELSE 0 END) AS pending
+             FROM outbox",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((
+            r.get("sent"),
+            r.get("failed"),
+            r.get::<Option<i64>, _>("pending").unwrap_or(0),
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoKind {
+    Report,
+    Progress,
+    Completion,
+}
+
+impl PhotoKind {
+    fn code(self) -> &'static str {
+        match self {
+            PhotoKind::Report => "report",
+            PhotoKind::Progress => "progress",
+            PhotoKind::Completion => "completion",
+        }
+    }
+
+    fn from_code(s: &str) -> Option<Self> {
+        [
+            PhotoKind::Report,
+            PhotoKind::Progress,
+            PhotoKind::Completion,
+        ]
+        .into_iter()
+        .find(|k| k.code() == s)
+    }
+}
+
+fn owner_from_row(r: &SqliteRow) -> Owner {
+    Owner {
+        user_id: r.get::<i64, _>("user_id") as u64,
+        name: r.get("name"),
+        unit: r.get("unit"),
+        locale: r.get("locale"),
+        watched: r.get::<i64, _>("watched") != 0,
+    }
+}
+
+async fn fetch_ticket(conn: &mut sqlx::SqliteConnection, id: TicketId) -> Result<Option<Ticket>> {
+    let row = sqlx::query(
+        "SELECT t.*, g.name AS group_name, o.name AS owner_name,
+                COALESCE(g.locale, o.locale) AS owner_locale,
+                (SELECT COUNT(*) FROM photos p WHERE p.ticket_id = t.id) AS photo_count,
+                (SELECT score FROM ratings r WHERE r.ticket_id = t.id AND r.round = t.rating_round) AS score
+         FROM tickets t
+         JOIN owner_groups g ON g.chat_id = t.group_chat_id
+         JOIN owners o ON o.user_id = t.owner_id
+         WHERE t.id = ?",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let category: String = r.get("category");
+    let status: String = r.get("status");
+    let taken_by: Option<i64> = r.get("taken_by");
+    let taken_by_name: Option<String> = r.get("taken_by_name");
+    Ok(Some(Ticket {
+        id,
+        group_chat_id: r.get("group_chat_id"),
+        group_name: r.get("group_name"),
+        report_message_id: r.get("report_message_id"),
+        owner_id: r.get::<i64, _>("owner_id") as u64,
+        owner_name: r.get("owner_name"),
+        unit: r.get("unit"),
+        category: Category::from_code(&category)
+            .ok_or_else(|| Error::Corrupt(format!("category {category:?}")))?,
+        text: r.get("text"),
+        status: TicketStatus::from_code(&status)
+            .ok_or_else(|| Error::Corrupt(format!("status {status:?}")))?,
+        priority: r.get::<i64, _>("priority") != 0,
+        taken_by: taken_by.map(|id| (id as u64, taken_by_name.unwrap_or_default())),
+        rating_round: r.get("rating_round"),
+        created_at: parse_ts(&r.get::<String, _>("created_at"))?,
+        photo_count: r.get("photo_count"),
+        score: r.get::<Option<i64>, _>("score").map(|s| s as u8),
+        owner_locale: crate::i18n::Locale::from_telegram(
+            r.get::<Option<String>, _>("owner_locale").as_deref(),
+        ),
+    }))
+}
+
+/// A change in progress: state, events and outgoing messages, committed together.
+pub struct Tx<'c>(Transaction<'c, Sqlite>);
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    pub async fn ticket(&mut self, id: TicketId) -> Result<Option<Ticket>> {
+        fetch_ticket(&mut self.0, id).await
+    }
+
+    /// Puts a message in the outbox; it leaves once this transaction commits.
+    pub async fn enqueue(&mut self, msg: &Outgoing, now: DateTime<Utc>) -> Result<()> {
+        let payload = serde_json::to_string(msg).map_err(|e| Error::Corrupt(e.to_string()))?;
+        sqlx::query("INSERT INTO outbox (chat_id, payload, created_at) VALUES (?, ?, ?)")
+            .bind(msg.chat_id())
+            .bind(payload)
+            .bind(ts(now))
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn enqueue_all(&mut self, msgs: &[Outgoing], now: DateTime<Utc>) -> Result<()> {
+        for m in msgs {
+            self.enqueue(m, now).await?;
+        }
+        Ok(())
+    }
+
+    // ---- groups and owners ----
+
+    /// Registers (or re-activates and renames) an owner group. True if it was new.
+    pub async fn register_group(
+        &mut self,
+        chat_id: i64,
+        name: &str,
+        by: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let existed: Option<i64> =
+            sqlx::query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&mut *self.0)
+                .await?;
+        sqlx::query(
+            "INSERT INTO owner_groups (chat_id, name, active, registered_by, registered_at) VALUES (?, ?, 1, ?, ?)
+             ON CONFLICT(chat_id) DO UPDATE SET name = excluded.name, active = 1",
+        )
+        .bind(chat_id)
+        .bind(name)
+        .bind(by as i64)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(existed.is_none())
+    }
+
+    /// True if the group was active.
+    pub async fn deactivate_group(&mut self, chat_id: i64) -> Result<bool> {
+        let r = sqlx::query("UPDATE owner_groups SET active = 0 WHERE chat_id = ? AND active = 1")
+            .bind(chat_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn set_group_locale(&mut self, chat_id: i64, locale: &str) -> Result<()> {
+        sqlx::query("UPDATE owner_groups SET locale = ? WHERE chat_id = ?")
+            .bind(locale)
+            .bind(chat_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// Records an owner as last seen (name and Telegram language).
+    pub async fn touch_owner(
+        &mut self,
+        user_id: u64,
+        name: &str,
+        locale: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Owner> {
+        sqlx::query(
+            "INSERT INTO owners (user_id, name, locale, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(user_id) DO UPDATE SET name = excluded.name,
+                 locale = COALESCE(excluded.locale, owners.locale), updated_at = excluded.updated_at",
+        )
+        .bind(user_id as i64)
+        .bind(name)
+        .bind(locale)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        let r = sqlx::query(
+            "SELECT user_id, name, unit, locale, watched FROM owners WHERE user_id = ?",
+        )
+        .bind(user_id as i64)
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok(owner_from_row(&r))
+    }
+
+    pub async fn set_owner_unit(
+        &mut self,
+        user_id: u64,
+        unit: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE owners SET unit = ?, updated_at = ? WHERE user_id = ?")
+            .bind(unit)
+            .bind(ts(now))
+            .bind(user_id as i64)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts an owner on (or off) the watch list; an owner not seen yet is created.
+    pub async fn set_watched(
+        &mut self,
+        user_id: u64,
+        watched: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO owners (user_id, name, watched, updated_at) VALUES (?, '', ?, ?)
+             ON CONFLICT(user_id) DO UPDATE SET watched = excluded.watched, updated_at = excluded.updated_at",
+        )
+        .bind(user_id as i64)
+        .bind(watched as i64)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    // ---- tickets ----
+
+    /// Creates the ticket, or returns None when this report message already has one.
+    pub async fn insert_ticket(
+        &mut self,
+        t: &NewTicket<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TicketId>> {
+        let r = sqlx::query(
+            "INSERT INTO tickets (group_chat_id, report_message_id, owner_id, unit, category, text, status,
+                                  priority, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'reported', ?, ?, ?)
+             ON CONFLICT(group_chat_id, report_message_id) DO NOTHING",
+        )
+        .bind(t.group_chat_id)
+        .bind(t.report_message_id)
+        .bind(t.owner_id as i64)
+        .bind(t.unit)
+        .bind(t.category.code())
+        .bind(t.text)
+        .bind(t.priority as i64)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Ok(Some(TicketId(r.last_insert_rowid())))
+    }
+
+    pub async fn add_event(
+        &mut self,
+        ticket: TicketId,
+        kind: &str,
+        who: &Who<'_>,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(ticket.0)
+        .bind(kind)
+        .bind(who.id as i64)
+        .bind(who.name)
+        .bind(detail)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a photo; false if the message carrying it was already handled.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_photo(
+        &mut self,
+        ticket: TicketId,
+        file_id: &str,
+        kind: PhotoKind,
+        by: u64,
+        chat_id: i64,
+        message_id: i32,
+        media_group_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO photos (ticket_id, file_id, kind, added_by, chat_id, message_id, media_group_id, at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id, message_id) DO NOTHING",
+        )
+        .bind(ticket.0)
+        .bind(file_id)
+        .bind(kind.code())
+        .bind(by as i64)
+        .bind(chat_id)
+        .bind(message_id)
+        .bind(media_group_id)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Photos added since the ticket was last taken or reopened.
+    pub async fn photos_since_taken(&mut self, ticket: TicketId) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM photos WHERE ticket_id = ?1 AND kind != 'report' AND at >= COALESCE(
+                 (SELECT MAX(at) FROM ticket_events WHERE ticket_id = ?1 AND kind IN ('taken','reopened')), '')",
+        )
+        .bind(ticket.0)
+        .fetch_one(&mut *self.0)
+        .await?)
+    }
+
+    pub async fn set_taken(
+        &mut self,
+        ticket: TicketId,
+        by: &Who<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET status = 'taken', taken_by = ?, taken_by_name = ?, updated_at = ? WHERE id = ?")
+            .bind(by.id as i64)
+            .bind(by.name)
+            .bind(ts(now))
+            .bind(ticket.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_status(
+        &mut self,
+        ticket: TicketId,
+        status: TicketStatus,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(status.code())
+            .bind(ts(now))
+            .bind(ticket.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_category(
+        &mut self,
+        ticket: TicketId,
+        category: Category,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET category = ?, updated_at = ? WHERE id = ?")
+            .bind(category.code())
+            .bind(ts(now))
+            .bind(ticket.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// Opens the next rating round; returns its number.
+    pub async fn next_rating_round(&mut self, ticket: TicketId) -> Result<i64> {
+        Ok(sqlx::query_scalar("UPDATE tickets SET rating_round = rating_round + 1 WHERE id = ? RETURNING rating_round")
+            .bind(ticket.0)
+            .fetch_one(&mut *self.0)
+            .await?)
+    }
+
+    /// Records a score; false if this round was already rated.
+    pub async fn insert_rating(
+        &mut self,
+        ticket: TicketId,
+        round: i64,
+        owner: u64,
+        score: u8,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(ticket_id, round) DO NOTHING",
+        )
+        .bind(ticket.0)
+        .bind(round)
+        .bind(owner as i64)
+        .bind(score as i64)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn set_rating_comment(
+        &mut self,
+        ticket: TicketId,
+        round: i64,
+        comment: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE ratings SET comment = COALESCE(comment || char(10), '') || ? WHERE ticket_id = ? AND round = ?")
+            .bind(comment)
+            .bind(ticket.0)
+            .bind(round)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// Opens a follow-up; None if one is already open for this round and reason.
+    pub async fn open_follow_up(
+        &mut self,
+        ticket: TicketId,
+        reason: &str,
+        round: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "INSERT INTO follow_ups (ticket_id, reason, round, opened_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(ticket_id, round, reason) DO NOTHING",
+        )
+        .bind(ticket.0)
+        .bind(reason)
+        .bind(round)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok((r.rows_affected() > 0).then(|| r.last_insert_rowid()))
+    }
+
+    /// Closes a follow-up with a note; false if it was already closed.
+    pub async fn close_follow_up(
+        &mut self,
+        id: i64,
+        by: u64,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE follow_ups SET closed_by = ?, closed_note = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL",
+        )
+        .bind(by as i64)
+        .bind(note)
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// The open follow-up of a ticket's round, if any.
+    pub async fn open_follow_up_of(&mut self, ticket: TicketId, round: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM follow_ups WHERE ticket_id = ? AND round = ? AND closed_at IS NULL",
+        )
+        .bind(ticket.0)
+        .bind(round)
+        .fetch_optional(&mut *self.0)
+        .await?)
+    }
+}
