@@ -1,0 +1,11 @@
+//! Handler tests: the real handler tree driven by teloxide_tests' MockBot, on a real
+//! temporary SQLite file. One module per part of the ticket's life.
+
+mod harness;
+
+mod groups;
+mod rating;
+mod refusals;
+mod reporting;
+mod staff;
+mod store;

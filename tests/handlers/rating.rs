@@ -1,0 +1,179 @@
+use butler::domain::TicketStatus;
+use butler::store::BotMessageKind;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn only_the_reporter_can_rate_and_the_question_shows_the_score() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    let (id, _) = h.report(OWNER, "tap").await;
+    h.take_and_finish(id).await;
+    let question = h.bot_message(id, BotMessageKind::Rating).await;
+
+    let r = h.press(NEIGHBOUR, &question, "rate:1:1:1").await;
+    assert_eq!(
+        toast(&r),
+        Some((
+            "Only the owner who reported this can rate it.".to_owned(),
+            true
+        ))
+    );
+    assert!(r.edited_messages_text.is_empty());
+    assert!(h.app.store.ratings(id).await.unwrap().is_empty());
+
+    let r = h.press(OWNER, &question, "rate:1:1:5").await;
+    assert_eq!(toast(&r).unwrap().1, false);
+    let edited = r
+        .edited_messages_text
+        .iter()
+        .find(|e| e.message.id == question.id)
+        .expect("question edited");
+    assert_eq!(
+        edited.message.text(),
+        Some("Thank you. You rated #1: ★★★★★ (5/5).")
+    );
+    assert!(buttons(&edited.message).is_empty(), "buttons are gone");
+    assert_eq!(h.app.store.ratings(id).await.unwrap(), vec![(1, 5)]);
+    let ticket = h.app.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(ticket.status, TicketStatus::Rated);
+    assert!(sent_to(&r, STAFF_CHAT).is_empty(), "no follow-up for a 5");
+    assert!(
+        r.edited_messages_text
+            .iter()
+            .any(|e| e.message.text().unwrap().contains("rated 5/5")),
+        "card shows the score"
+    );
+
+    let r = h.press(OWNER, &question, "rate:1:1:1").await;
+    assert_eq!(
+        toast(&r),
+        Some(("This question has already been answered.".to_owned(), true))
+    );
+    assert_eq!(h.app.store.ratings(id).await.unwrap(), vec![(1, 5)]);
+}
+
+#[tokio::test]
+async fn a_low_score_asks_what_went_wrong_and_opens_a_follow_up_a_manager_closes_and_rerates() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    let (id, _) = h.report(OWNER, "tap").await;
+    h.take_and_finish(id).await;
+    let question = h.bot_message(id, BotMessageKind::Rating).await;
+
+    let r = h.press(OWNER, &question, "rate:1:1:2").await;
+    let asked = sent_to(&r, GROUP);
+    assert!(
+        asked[0].text().unwrap().contains("what went wrong"),
+        "{:?}",
+        texts(&r)
+    );
+    let follow_up_card = sent_to(&r, STAFF_CHAT);
+    assert_eq!(follow_up_card.len(), 1);
+    assert!(
+        follow_up_card[0]
+            .text()
+            .unwrap()
+            .contains("Follow-up F1 for #1: score 2")
+    );
+
+    // The owner answers, optionally; managers see it under the follow-up card.
+    let low_q = h.bot_message(id, BotMessageKind::LowScoreQuestion).await;
+    let r = h
+        .reply_text(group(GROUP), OWNER, &low_q, "the tap drips again")
+        .await;
+    let relayed = sent_to(&r, STAFF_CHAT);
+    assert!(relayed[0].text().unwrap().contains("the tap drips again"));
+    assert_eq!(
+        relayed[0].reply_to_message().map(|m| m.id),
+        Some(follow_up_card[0].id)
+    );
+
+    // Only a manager closes it, with a note.
+    let fu_card = h.bot_message(id, BotMessageKind::FollowUp).await;
+    let r = h.reply_text(staff_chat(), STAFF, &fu_card, "called").await;
+    assert!(last_text(&r).contains("Only managers"));
+    let r = h
+        .reply_text(
+            staff_chat(),
+            MANAGER,
+            &fu_card,
+            "Called the owner; plumber returns Friday",
+        )
+        .await;
+    let edit = r
+        .edited_messages_text
+        .iter()
+        .find(|e| e.message.id == fu_card.id)
+        .expect("card edited");
+    assert!(
+        edit.message
+            .text()
+            .unwrap()
+            .contains("Closed by Boss: Called the owner")
+    );
+    assert_eq!(buttons(&edit.message), vec![vec!["rerate:1".to_owned()]]);
+
+    // Staff may not ask for a new rating; the manager may, once.
+    let r = h.press(STAFF, &fu_card, "rerate:1").await;
+    assert_eq!(
+        toast(&r).unwrap(),
+        ("Only managers can do that.".to_owned(), true)
+    );
+    let r = h.press(MANAGER, &fu_card, "rerate:1").await;
+    let again = sent_to(&r, GROUP);
+    assert!(again[0].text().unwrap().contains("After the follow-up"));
+    assert_eq!(buttons(&again[0])[0][4], "rate:1:2:5");
+    let r = h.press(MANAGER, &fu_card, "rerate:1").await;
+    assert!(toast(&r).unwrap().1, "a second re-rate is refused");
+
+    let question2 = h.bot_message(id, BotMessageKind::Rating).await;
+    h.press(OWNER, &question2, "rate:1:2:4").await;
+    assert_eq!(
+        h.app.store.ratings(id).await.unwrap(),
+        vec![(1, 2), (2, 4)],
+        "both scores are kept"
+    );
+    // The old question's buttons are stale now.
+    let r = h.press(OWNER, &question, "rate:1:1:5").await;
+    assert!(toast(&r).unwrap().1);
+    assert_eq!(h.app.store.ratings(id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn not_fixed_reopens_the_ticket_for_the_same_staff_member() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    let (id, _) = h.report(OWNER, "tap").await;
+    h.take_and_finish(id).await;
+    let question = h.bot_message(id, BotMessageKind::Rating).await;
+
+    let r = h.press(NEIGHBOUR, &question, "nf:1:1").await;
+    assert!(toast(&r).unwrap().1);
+    let r = h.press(OWNER, &question, "nf:1:1").await;
+    let edited = r
+        .edited_messages_text
+        .iter()
+        .find(|e| e.message.id == question.id)
+        .unwrap();
+    assert!(edited.message.text().unwrap().contains("not fixed yet"));
+    assert!(
+        sent_to(&r, STAFF_CHAT)[0]
+            .text()
+            .unwrap()
+            .contains("#1 reopened by the owner")
+    );
+    let t = h.app.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.status, TicketStatus::Taken);
+    assert_eq!(t.taken_by.map(|(id, _)| id), Some(STAFF));
+
+    // Fixed for real this time: a new photo is needed, then a new question (round 2).
+    let card = h.bot_message(id, BotMessageKind::Card).await;
+    let r = h.press(STAFF, &card, "done:1").await;
+    assert!(toast(&r).unwrap().0.contains("photo"));
+    h.reply_photo(staff_chat(), STAFF, &card, "fixed-again", None)
+        .await;
+    let r = h.press(STAFF, &card, "done:1").await;
+    let q2 = sent_to(&r, GROUP).last().cloned().unwrap();
+    assert_eq!(buttons(&q2)[0][0], "rate:1:2:1");
+}
