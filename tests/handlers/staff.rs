@@ -186,7 +186,7 @@ async fn progress_replies_are_relayed_under_the_owners_report() {
 
     // Now Done is allowed, and the owner gets the rating question.
     let r = h.press(STAFF, &card, "done:1").await;
-    assert_eq!(toast(&r).unwrap().1, false);
+    assert!(!toast(&r).unwrap().1, "a toast, not an alert");
     let group_msgs = sent_to(&r, GROUP);
     assert!(group_msgs[0].text().unwrap().contains("is done"));
     let question = group_msgs.last().unwrap();
