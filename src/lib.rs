@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod i18n;
+pub mod inbox;
 pub mod outbox;
 pub mod store;
 pub mod telemetry;
@@ -25,7 +26,6 @@ use std::future::Future;
 use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
-use teloxide::update_listeners::Polling;
 
 use crate::chat::{App, AppRef};
 use crate::clock::Clock;
@@ -68,7 +68,7 @@ pub async fn run(
         }))
     };
 
-    let mut dispatcher = Dispatcher::builder(bot.clone(), chat::handler_tree())
+    let mut dispatcher = Dispatcher::builder(bot.clone(), inbox::track(chat::handler_tree()))
         .dependencies(dptree::deps![app.clone()])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
@@ -80,15 +80,19 @@ pub async fn run(
         shutdown.await;
         tracing::info!("shutting down: no new updates, finishing those in hand");
         let _ = stop_tx.send(true);
-        if let Ok(done) = token.shutdown() {
-            done.await;
+        // Fails while the dispatcher is still starting: try again shortly.
+        for _ in 0..100 {
+            match token.shutdown() {
+                Ok(done) => return done.await,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
         }
     });
-    let listener = Polling::builder(bot.clone())
-        .timeout(std::time::Duration::from_secs(25))
-        .delete_webhook()
-        .await
-        .build();
+    // Long polling and a webhook exclude each other.
+    if let Err(e) = bot.delete_webhook().await {
+        tracing::warn!(error = %e, "deleteWebhook failed");
+    }
+    let listener = inbox::InboxListener::new(bot.clone(), app.store.clone()).await?;
     dispatcher
         .dispatch_with_listener(
             listener,
@@ -98,6 +102,22 @@ pub async fn run(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), worker).await;
     app.store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `butler backup <path>`: a consistent copy of the database, also while the bot runs.
+pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<()> {
+    if to.exists() {
+        anyhow::bail!("{} already exists; choose a new file name", to.display());
+    }
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", settings.database_url))?;
+    store
+        .backup_to(to)
+        .await
+        .with_context(|| format!("writing the backup to {}", to.display()))?;
+    store.close().await;
     Ok(())
 }
 

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use butler::config::Settings;
 use teloxide::Bot;
 
-const USAGE: &str = "usage: butler [--config PATH] [check-config]";
+const USAGE: &str = "usage: butler [--config PATH] [run | check-config | backup FILE]";
 
 fn main() -> ExitCode {
     let mut config = PathBuf::from("butler.toml");
     let mut command: Option<String> = None;
+    let mut backup_to: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -24,6 +25,17 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "check-config" | "run" if command.is_none() => command = Some(arg),
+            "backup" if command.is_none() => match args.next() {
+                Some(p) => {
+                    backup_to = Some(PathBuf::from(p));
+                    command = Some(arg);
+                }
+                None => {
+                    return fail(
+                        "backup needs a file to write, e.g. butler backup butler-2026-11-24.db",
+                    );
+                }
+            },
             other => return fail(&format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
@@ -40,6 +52,22 @@ fn main() -> ExitCode {
             Ok(()) if token.is_some() => ExitCode::SUCCESS,
             Ok(()) => fail("TELOXIDE_TOKEN is not set (the bot token from @BotFather)"),
             Err(e) => fail(&e.to_string()),
+        };
+    }
+    if let Some(to) = backup_to {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+        };
+        return match runtime.block_on(butler::backup(&settings, &to)) {
+            Ok(()) => {
+                println!("backup written to {}", to.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("{e:#}")),
         };
     }
     let Some(token) = token else {

@@ -164,15 +164,22 @@ enum Outcome {
     Sent(Vec<MessageId>),
     /// Try again after this long; later messages to the chat wait too.
     Retry(Duration, String),
-    /// Never going to work (bad request, blocked): recorded and dropped.
+    /// Never going to work (bad request): recorded and dropped.
     Failed(String),
+    /// The chat will not take messages from the bot any more (blocked, kicked).
+    Unreachable(String),
+    /// The group became a supergroup with this id: move it and send there.
+    Migrated(i64),
 }
 
 pub struct Outbox {
     store: Store,
     wake: Notify,
     /// One sender at a time keeps per-chat order simple.
-    sending: Mutex<()>,
+    sending: Mutex<Pacer>,
+    /// Off only where no worker runs to send later what the pacer holds back (handler
+    /// tests that call the handlers directly).
+    pacing: std::sync::atomic::AtomicBool,
 }
 
 impl Outbox {
@@ -180,28 +187,58 @@ impl Outbox {
         Arc::new(Self {
             store,
             wake: Notify::new(),
-            sending: Mutex::new(()),
+            sending: Mutex::new(Pacer::telegram()),
+            pacing: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
-    /// Send everything that is due now. Returns how many rows were sent.
+    /// Turns Telegram's rate limits off (on by default).
+    pub fn set_pacing(&self, on: bool) {
+        self.pacing.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sends what is due and what Telegram's rate limits allow now; the rest waits for the
+    /// worker. Returns how many rows were sent.
     pub async fn flush(&self, bot: &Bot) -> Result<usize, crate::store::Error> {
-        let _guard = self.sending.lock().await;
+        Ok(self.flush_inner(bot).await?.0)
+    }
+
+    /// As [`Self::flush`], and how long until the pacer lets the next waiting row go.
+    async fn flush_inner(
+        &self,
+        bot: &Bot,
+    ) -> Result<(usize, Option<Duration>), crate::store::Error> {
+        let mut pacer = self.sending.lock().await;
         let mut sent = 0;
         loop {
             let now = Utc::now();
             let rows = self.store.outbox_due(now, BATCH).await?;
             if rows.is_empty() {
-                return Ok(sent);
+                return Ok((sent, None));
             }
-            let mut blocked_chats = std::collections::HashSet::new();
+            let mut held = std::collections::HashSet::new();
             let mut progressed = false;
+            let mut soonest: Option<Duration> = None;
             for row in rows {
-                if blocked_chats.contains(&row.chat_id) {
+                if held.contains(&row.chat_id) {
                     continue;
                 }
-                match self.deliver(bot, &row).await {
+                let paced = self.pacing.load(std::sync::atomic::Ordering::Relaxed);
+                if let Err(wait) = pacer
+                    .take(row.chat_id, std::time::Instant::now())
+                    .or_else(|w| if paced { Err(w) } else { Ok(()) })
+                {
+                    held.insert(row.chat_id);
+                    soonest = Some(soonest.map_or(wait, |s| s.min(wait)));
+                    continue;
+                }
+                let outcome = match self.store.chat_unreachable(row.chat_id).await? {
+                    Some(why) => Ok(Outcome::Failed(format!("chat unreachable: {why}"))),
+                    None => self.deliver(bot, &row).await,
+                };
+                match outcome {
                     Ok(Outcome::Sent(ids)) => {
+                        tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
                         self.store.outbox_sent(&row, &ids, Utc::now()).await?;
                         sent += 1;
                         progressed = true;
@@ -210,7 +247,24 @@ impl Outbox {
                         tracing::warn!(outbox_id = row.id, chat_id = row.chat_id, ?after, %why, "delivery deferred");
                         let at = Utc::now() + chrono::Duration::from_std(after).unwrap_or_default();
                         self.store.outbox_defer(row.id, at, &why).await?;
-                        blocked_chats.insert(row.chat_id);
+                        held.insert(row.chat_id);
+                    }
+                    Ok(Outcome::Migrated(to)) => {
+                        tracing::warn!(
+                            from = row.chat_id,
+                            to,
+                            "group became a supergroup; moving it"
+                        );
+                        self.store.move_chat(row.chat_id, to).await?;
+                        progressed = true;
+                    }
+                    Ok(Outcome::Unreachable(why)) => {
+                        tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; no more messages to it");
+                        self.store
+                            .mark_unreachable(row.chat_id, &why, Utc::now())
+                            .await?;
+                        self.store.outbox_failed(row.id, &why).await?;
+                        progressed = true;
                     }
                     Ok(Outcome::Failed(why)) | Err(why) => {
                         tracing::error!(outbox_id = row.id, chat_id = row.chat_id, %why, "delivery failed for good");
@@ -220,7 +274,7 @@ impl Outbox {
                 }
             }
             if !progressed {
-                return Ok(sent);
+                return Ok((sent, soonest));
             }
         }
     }
@@ -230,17 +284,23 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// The background worker: flushes when woken and every second, until `shutdown`.
+    /// The background worker: flushes when woken, when the pacer allows more, and every
+    /// second, until `shutdown`.
     pub async fn run(self: Arc<Self>, bot: Bot, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            if let Err(e) = self.flush(&bot).await {
-                tracing::error!(error = %e, "outbox flush failed");
-            }
+            let wait = match self.flush_inner(&bot).await {
+                Ok((_, Some(wait))) => wait.min(Duration::from_secs(1)),
+                Ok((_, None)) => Duration::from_secs(1),
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox flush failed");
+                    Duration::from_secs(1)
+                }
+            };
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
         // A last flush, bounded, so that what the last updates caused goes out.
@@ -258,7 +318,7 @@ impl Outbox {
                 buttons,
                 ..
             } => {
-                let mut req = bot.send_message(chat, text.clone());
+                let mut req = bot.send_message(chat, fit(text, TEXT_LIMIT));
                 if let Some(reply) = self.reply_parameters(reply_to).await? {
                     req = req.reply_parameters(reply);
                 }
@@ -275,7 +335,7 @@ impl Outbox {
             } => {
                 let mut req = bot.send_photo(chat, InputFile::file_id(file_id.clone().into()));
                 if let Some(c) = caption {
-                    req = req.caption(c.clone());
+                    req = req.caption(fit(c, CAPTION_LIMIT));
                 }
                 if let Some(reply) = self.reply_parameters(reply_to).await? {
                     req = req.reply_parameters(reply);
@@ -293,7 +353,7 @@ impl Outbox {
                     if i == 0
                         && let Some(c) = caption
                     {
-                        p = p.caption(c.clone());
+                        p = p.caption(fit(c, CAPTION_LIMIT));
                     }
                     InputMedia::Photo(p)
                 });
@@ -312,7 +372,7 @@ impl Outbox {
                 let Some(message_id) = self.resolve(row.chat_id, target).await? else {
                     return Ok(Outcome::Failed(format!("edit target {target:?} not found")));
                 };
-                let mut req = bot.edit_message_text(chat, message_id, text.clone());
+                let mut req = bot.edit_message_text(chat, message_id, fit(text, TEXT_LIMIT));
                 if let Some(b) = buttons {
                     req = req.reply_markup(b.markup());
                 }
@@ -360,14 +420,39 @@ impl Outbox {
     }
 }
 
+/// Telegram's limits, in UTF-16 code units.
+const TEXT_LIMIT: usize = 4096;
+const CAPTION_LIMIT: usize = 1024;
+
+/// A text Telegram accepts: within `limit` and never empty.
+fn fit(text: &str, limit: usize) -> String {
+    if text.trim().is_empty() {
+        return "…".to_owned();
+    }
+    crate::domain::text::fit_utf16(text, limit)
+}
+
 fn classify(result: Result<Vec<MessageId>, RequestError>) -> Outcome {
     match result {
         Ok(ids) => Outcome::Sent(ids),
         Err(RequestError::RetryAfter(secs)) => {
             Outcome::Retry(secs.duration(), "429 retry_after".into())
         }
+        Err(RequestError::MigrateToChatId(to)) => Outcome::Migrated(to.0),
         Err(e @ (RequestError::Network(_) | RequestError::Io(_))) => {
             Outcome::Retry(Duration::from_secs(3), e.to_string())
+        }
+        Err(RequestError::Api(
+            e @ (ApiError::BotBlocked
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::ChatNotFound),
+        )) => Outcome::Unreachable(e.to_string()),
+        Err(RequestError::Api(ApiError::Unknown(text))) if looks_unreachable(&text) => {
+            Outcome::Unreachable(text)
         }
         Err(RequestError::Api(ApiError::Unknown(text))) if looks_transient(&text) => {
             Outcome::Retry(Duration::from_secs(5), text)
@@ -383,10 +468,191 @@ fn classify(result: Result<Vec<MessageId>, RequestError>) -> Outcome {
     }
 }
 
+/// Answers teloxide has no variant for, seen from Telegram.
+fn looks_unreachable(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.starts_with("forbidden:")
+        && (t.contains("kicked")
+            || t.contains("blocked")
+            || t.contains("can't initiate")
+            || t.contains("not a member")
+            || t.contains("deactivated"))
+}
+
 fn looks_transient(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("internal server error")
-        || t.contains("bad gateway")
-        || t.contains("too many requests")
-        || t.contains("gateway")
+    [
+        "internal server error",
+        "bad gateway",
+        "gateway",
+        "service unavailable",
+        "too many requests",
+        "timeout",
+        "restart",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// Telegram's sending limits, as token buckets: about 30 messages a second overall, one a
+/// second per chat (with a small burst, so an answer and a card go out together), and 20
+/// a minute per group.
+struct Pacer {
+    global: Bucket,
+    chats: std::collections::HashMap<i64, (Bucket, Option<Bucket>)>,
+}
+
+struct Bucket {
+    tokens: f64,
+    capacity: f64,
+    per_second: f64,
+    at: std::time::Instant,
+}
+
+impl Bucket {
+    fn new(capacity: f64, per_second: f64, now: std::time::Instant) -> Self {
+        Self {
+            tokens: capacity,
+            capacity,
+            per_second,
+            at: now,
+        }
+    }
+
+    fn refill(&mut self, now: std::time::Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.at = now;
+    }
+
+    /// Time until one token is there (zero if there is one now).
+    fn wait(&self) -> Duration {
+        if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
+        }
+    }
+}
+
+impl Pacer {
+    fn telegram() -> Self {
+        Self {
+            global: Bucket::new(30.0, 30.0, std::time::Instant::now()),
+            chats: Default::default(),
+        }
+    }
+
+    /// Takes a sending slot for `chat`, or says how long to wait for one.
+    fn take(&mut self, chat: i64, now: std::time::Instant) -> Result<(), Duration> {
+        if self.chats.len() > 10_000 {
+            // Forget chats whose buckets are full again: they are as good as new.
+            self.chats.retain(|_, (c, g)| {
+                c.refill(now);
+                if let Some(g) = g.as_mut() {
+                    g.refill(now);
+                }
+                c.tokens < c.capacity || g.as_ref().is_some_and(|g| g.tokens < g.capacity)
+            });
+        }
+        let (per_chat, per_group) = self.chats.entry(chat).or_insert_with(|| {
+            // Group and supergroup ids are negative.
+            // A burst of 3 and 17 more over a minute: never over 20 in any minute.
+            let group = (chat < 0).then(|| Bucket::new(3.0, 17.0 / 60.0, now));
+            (Bucket::new(3.0, 1.0, now), group)
+        });
+        self.global.refill(now);
+        per_chat.refill(now);
+        if let Some(g) = per_group.as_mut() {
+            g.refill(now);
+        }
+        let wait = self
+            .global
+            .wait()
+            .max(per_chat.wait())
+            .max(per_group.as_ref().map_or(Duration::ZERO, Bucket::wait));
+        if wait > Duration::ZERO {
+            return Err(wait);
+        }
+        self.global.tokens -= 1.0;
+        per_chat.tokens -= 1.0;
+        if let Some(g) = per_group.as_mut() {
+            g.tokens -= 1.0;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_chat_gets_a_short_burst_then_one_message_a_second() {
+        let mut p = Pacer::telegram();
+        let t0 = Instant::now();
+        assert!((0..3).all(|_| p.take(1, t0).is_ok()));
+        let wait = p.take(1, t0).unwrap_err();
+        assert!(
+            wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
+        assert!(p.take(1, t0 + Duration::from_secs(1)).is_ok());
+        assert!(p.take(2, t0).is_ok(), "another chat is not held up");
+    }
+
+    #[test]
+    fn no_more_than_thirty_a_second_overall() {
+        let mut p = Pacer::telegram();
+        let t0 = Instant::now();
+        let sent = (0..100).filter(|i| p.take(1000 + i, t0).is_ok()).count();
+        assert_eq!(sent, 30);
+        let later = (100..200)
+            .filter(|i| p.take(1000 + i, t0 + Duration::from_millis(500)).is_ok())
+            .count();
+        assert_eq!(later, 15);
+    }
+
+    #[test]
+    fn a_group_gets_twenty_a_minute() {
+        let mut p = Pacer::telegram();
+        let t0 = Instant::now();
+        let sent = (0..60)
+            .filter(|s| p.take(-5, t0 + Duration::from_secs(*s)).is_ok())
+            .count();
+        assert!((19..=20).contains(&sent), "{sent} in a minute");
+    }
+
+    #[test]
+    fn texts_are_fitted_to_telegrams_limits() {
+        assert_eq!(fit("", TEXT_LIMIT), "…");
+        assert_eq!(fit("  ", TEXT_LIMIT), "…");
+        let long = "a".repeat(5000);
+        assert_eq!(fit(&long, TEXT_LIMIT).encode_utf16().count(), TEXT_LIMIT);
+    }
+
+    #[test]
+    fn errors_are_sorted_into_retry_unreachable_and_failed() {
+        let kicked = Err(RequestError::Api(ApiError::Unknown(
+            "Forbidden: bot was kicked from the group chat".into(),
+        )));
+        assert!(matches!(classify(kicked), Outcome::Unreachable(_)));
+        assert!(matches!(
+            classify(Err(RequestError::Api(ApiError::BotBlocked))),
+            Outcome::Unreachable(_)
+        ));
+        let gateway = Err(RequestError::Api(ApiError::Unknown("Bad Gateway".into())));
+        assert!(matches!(classify(gateway), Outcome::Retry(..)));
+        let retry = Err(RequestError::RetryAfter(
+            teloxide::types::Seconds::from_seconds(7),
+        ));
+        assert!(matches!(classify(retry), Outcome::Retry(d, _) if d == Duration::from_secs(7)));
+        assert!(matches!(
+            classify(Err(RequestError::MigrateToChatId(ChatId(-100123)))),
+            Outcome::Migrated(-100123)
+        ));
+        let bad = Err(RequestError::Api(ApiError::MessageTextIsEmpty));
+        assert!(matches!(classify(bad), Outcome::Failed(_)));
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod callbacks;
 pub mod commands;
+pub mod life;
 pub mod manager;
 pub mod owner;
 pub mod private;
@@ -60,7 +61,13 @@ pub struct App {
     pub settings: Settings,
     pub outbox: Arc<Outbox>,
     pub clock: Clock,
+    /// When each owner was last told to slow down, so the warning itself is not a flood.
+    flood_warned: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
 }
+
+/// At most this many reports per owner per [`FLOOD_WINDOW_SECS`].
+pub const FLOOD_LIMIT: i64 = 5;
+pub const FLOOD_WINDOW_SECS: i64 = 60;
 
 pub type AppRef = Arc<App>;
 
@@ -72,11 +79,28 @@ impl App {
             settings,
             outbox,
             clock,
+            flood_warned: Default::default(),
         })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Whether `owner` may report now; `Some(warn)` when not, `warn` telling whether to
+    /// answer (once per window) or stay silent.
+    pub async fn flood_check(&self, owner: u64) -> Result<Option<bool>, store::Error> {
+        let now = self.now();
+        let window = chrono::Duration::seconds(FLOOD_WINDOW_SECS);
+        if self.store.reports_since(owner, now - window).await? < FLOOD_LIMIT {
+            return Ok(None);
+        }
+        let mut warned = self.flood_warned.lock().unwrap_or_else(|e| e.into_inner());
+        let warn = warned.get(&owner).is_none_or(|at| now - *at >= window);
+        if warn {
+            warned.insert(owner, now);
+        }
+        Ok(Some(warn))
     }
 
     pub fn staff_locale(&self) -> Locale {
@@ -179,8 +203,11 @@ async fn registered_group(app: AppRef, msg: Message) -> Option<Group> {
 /// Every path an update can take, in the order tried.
 pub fn handler_tree() -> UpdateHandler<BotError> {
     dptree::entry()
+        // Membership changes and supergroup migrations.
+        .branch(life::branch())
         .branch(
             Update::filter_message()
+                .filter_async(life::heard_from)
                 // Anonymous admins and channels cannot be told apart: only people count.
                 .filter(|msg: Message| msg.from.as_ref().is_some_and(|u| !u.is_bot))
                 // First: /register, /unregister, /lang in any group.
@@ -190,6 +217,12 @@ pub fn handler_tree() -> UpdateHandler<BotError> {
                 .branch(
                     dptree::filter(|msg: Message| msg.chat.is_private()).branch(private::branch()),
                 ),
+        )
+        // An owner corrects their report.
+        .branch(
+            Update::filter_edited_message()
+                .filter_map_async(registered_group)
+                .endpoint(owner::edited),
         )
         .branch(Update::filter_callback_query().endpoint(callbacks::press))
 }

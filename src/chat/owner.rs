@@ -93,6 +93,34 @@ async fn report(
         Ok(text) => text,
         Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
     };
+    // A redelivered report is not a new one: only new reports count against the limit.
+    if app
+        .store
+        .ticket_by_report(msg.chat.id.0, msg.id.0)
+        .await?
+        .is_none()
+        && let Some(warn) = app.flood_check(user.id.0).await?
+    {
+        tracing::warn!(
+            owner = user.id.0,
+            "report refused: too many in a short time"
+        );
+        if !warn {
+            return Ok(());
+        }
+        let minutes = (super::FLOOD_WINDOW_SECS / 60).to_string();
+        return app
+            .send(
+                &bot,
+                vec![answer(
+                    &msg,
+                    locale,
+                    "report.too_many",
+                    &[("minutes", &minutes)],
+                )],
+            )
+            .await;
+    }
     let now = app.now();
     let name = display_name(&user);
     let app2 = app.clone();
@@ -305,9 +333,21 @@ async fn add_to_ticket(
         let staff = app2.staff_locale();
         if target.kind == BotMessageKind::LowScoreQuestion {
             let Some(comment) = text else { return Ok(()) };
+            let source = (msg.chat.id.0, msg.id.0);
+            if !tx
+                .add_event_from(
+                    ticket.id,
+                    "low_score_comment",
+                    &who,
+                    Some(&comment),
+                    source,
+                    now,
+                )
+                .await?
+            {
+                return Ok(()); // this message was handled before
+            }
             tx.set_rating_comment(ticket.id, ticket.rating_round, &comment)
-                .await?;
-            tx.add_event(ticket.id, "low_score_comment", &who, Some(&comment), now)
                 .await?;
             let mut out = vec![answer(&msg, locale, "low_score.thanks", &[])];
             if let Some(fu) = tx.open_follow_up_of(ticket.id, ticket.rating_round).await? {
@@ -380,8 +420,13 @@ async fn add_to_ticket(
             let fresh = app2.ticket_in(tx, ticket.id).await?;
             out.push(app2.card_edit(&fresh));
         } else if let Some(text) = text {
-            tx.add_event(ticket.id, "detail", &who, Some(&text), now)
-                .await?;
+            let source = (msg.chat.id.0, msg.id.0);
+            if !tx
+                .add_event_from(ticket.id, "detail", &who, Some(&text), source, now)
+                .await?
+            {
+                return Ok(()); // this message was handled before
+            }
             out.push(app2.to_card(
                 ticket.id,
                 t(
@@ -434,4 +479,61 @@ async fn add_album_item(
     } else {
         Ok(())
     }
+}
+
+/// An owner edited their `/repair` message: the ticket takes the new text while it is
+/// open, and staff are told under the card. Edits of other messages change nothing.
+pub async fn edited(bot: Bot, app: AppRef, msg: Message, me: Me, group: Group) -> HandlerResult {
+    let Some(user) = msg.from.clone() else {
+        return Ok(());
+    };
+    let Some(raw) = msg.text().or(msg.caption()) else {
+        return Ok(());
+    };
+    let Ok(OwnerCommand::Repair(text) | OwnerCommand::Report(text)) =
+        <OwnerCommand as teloxide::utils::command::BotCommands>::parse(raw, me.username())
+    else {
+        return Ok(());
+    };
+    let Some(id) = app.store.ticket_by_report(msg.chat.id.0, msg.id.0).await? else {
+        return Ok(());
+    };
+    let Ok(text) = ReportText::parse(&text) else {
+        return Ok(());
+    };
+    let locale = app.group_locale(&group, Some(&user));
+    let now = app.now();
+    let name = display_name(&user);
+    change!(app, &bot, &msg, locale, |tx| {
+        let ticket = app.ticket_in(tx, id).await?;
+        if ticket.owner_id != user.id.0 || !ticket.status.is_open() || ticket.text == text.as_ref()
+        {
+            return Ok(());
+        }
+        tx.set_text(id, text.as_ref(), now).await?;
+        let who = Who {
+            id: user.id.0,
+            name: &name,
+        };
+        tx.add_event(id, "edited", &who, Some(&ticket.text), now)
+            .await?;
+        let fresh = app.ticket_in(tx, id).await?;
+        let staff = app.staff_locale();
+        let out = [
+            app.card_edit(&fresh),
+            app.to_card(
+                id,
+                t(
+                    staff,
+                    "detail.staff_edited",
+                    &[
+                        ("id", &id.to_string()),
+                        ("text", &crate::domain::text::shorten(text.as_ref(), 3500)),
+                    ],
+                ),
+            ),
+        ];
+        tx.enqueue_all(&out, now).await?;
+        Ok(())
+    })
 }

@@ -188,7 +188,12 @@ async fn ticket_command(
                     id: actor.id,
                     name: &actor.name,
                 };
-                tx.add_event(id, "note", &who, Some(note), now).await?;
+                if !tx
+                    .add_event_from(id, "note", &who, Some(note), (msg.chat.id.0, msg.id.0), now)
+                    .await?
+                {
+                    return Ok(()); // this message was handled before
+                }
                 tx.enqueue(
                     &answer(msg, locale, "note.added", &[("id", &id.to_string())]),
                     now,
@@ -462,7 +467,19 @@ async fn progress(
             ));
             out.push(app2.card_edit(&app2.ticket_in(tx, id).await?));
         } else if let Some(text) = text {
-            tx.add_event(id, "progress", &who, Some(text), now).await?;
+            if !tx
+                .add_event_from(
+                    id,
+                    "progress",
+                    &who,
+                    Some(text),
+                    (msg.chat.id.0, msg.id.0),
+                    now,
+                )
+                .await?
+            {
+                return Ok(()); // this message was handled before
+            }
             out.push(Outgoing::Text {
                 chat_id: ticket.group_chat_id,
                 text: body,

@@ -288,6 +288,17 @@ impl Store {
         .transpose()
     }
 
+    /// How many tickets an owner opened since `since`.
+    pub async fn reports_since(&self, owner_id: u64, since: DateTime<Utc>) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND created_at >= ?",
+        )
+        .bind(owner_id as i64)
+        .bind(ts(since))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The ticket an owner's report message opened.
     pub async fn ticket_by_report(
         &self,
@@ -382,6 +393,84 @@ impl Store {
         .await?)
     }
 
+    // ---- inbox ----
+
+    /// Writes a batch of updates as received; returns the ids that still need handling
+    /// (new ones, and ones received before but never handled).
+    pub async fn inbox_receive(
+        &self,
+        updates: &[(i32, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i32>> {
+        let mut tx = self.pool.begin().await?;
+        let mut todo = Vec::with_capacity(updates.len());
+        for (id, payload) in updates {
+            sqlx::query("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT(update_id) DO NOTHING")
+                .bind(id)
+                .bind(payload)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+            let handled: Option<String> =
+                sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if handled.is_none() {
+                todo.push(*id);
+            }
+        }
+        tx.commit().await?;
+        Ok(todo)
+    }
+
+    /// Updates received but not handled, oldest first.
+    pub async fn inbox_unhandled(&self, limit: i64) -> Result<Vec<(i32, String)>> {
+        let rows = sqlx::query("SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("update_id"), r.get("payload")))
+            .collect())
+    }
+
+    /// The highest update id ever received, if any.
+    pub async fn inbox_last_id(&self) -> Result<Option<i32>> {
+        Ok(sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn inbox_handled(&self, id: i32, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL")
+            .bind(ts(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// True if the update was received and already handled.
+    pub async fn inbox_is_handled(&self, id: i32) -> Result<bool> {
+        let handled: Option<Option<String>> =
+            sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(matches!(handled, Some(Some(_))))
+    }
+
+    /// A consistent copy of the database at `path`, taken while the bot runs.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     // ---- outbox ----
 
     /// Rows not yet sent nor failed whose time has come, oldest first.
@@ -473,6 +562,80 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Why a chat takes no messages from the bot, if it does not.
+    pub async fn chat_unreachable(&self, chat_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT reason FROM unreachable_chats WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The chat blocked the bot or removed it: no more messages to it, and what waits
+    /// for it is dropped.
+    pub async fn mark_unreachable(
+        &self,
+        chat_id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?) ON CONFLICT(chat_id) DO NOTHING")
+            .bind(chat_id)
+            .bind(reason)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE outbox SET failed = ? WHERE chat_id = ? AND sent_at IS NULL AND failed IS NULL",
+        )
+        .bind(format!("chat unreachable: {reason}"))
+        .bind(chat_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The chat was heard from (a message, the bot re-added): it can be written to again.
+    /// True if it had been unreachable.
+    pub async fn mark_reachable(&self, chat_id: i64) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM unreachable_chats WHERE chat_id = ?")
+            .bind(chat_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// A group became a supergroup: its tickets follow the new id (ON UPDATE CASCADE),
+    /// and messages waiting for the old id go to the new one. Idempotent.
+    pub async fn move_chat(&self, from: i64, to: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
+                .bind(to)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            sqlx::query("UPDATE owner_groups SET chat_id = ? WHERE chat_id = ?")
+                .bind(to)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE outbox SET chat_id = ?1, payload = json_set(payload, '$.chat_id', ?1)
+             WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL",
+        )
+        .bind(to)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -766,6 +929,34 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// An event caused by the message `source` (chat, message id): false, and nothing
+    /// written, if that message already caused this kind of event.
+    pub async fn add_event_from(
+        &mut self,
+        ticket: TicketId,
+        kind: &str,
+        who: &Who<'_>,
+        detail: Option<&str>,
+        source: (i64, i32),
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, detail, at, source_chat, source_message)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(ticket.0)
+        .bind(kind)
+        .bind(who.id as i64)
+        .bind(who.name)
+        .bind(detail)
+        .bind(ts(now))
+        .bind(source.0)
+        .bind(source.1)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Adds a photo; false if the message carrying it was already handled.
     #[allow(clippy::too_many_arguments)]
     pub async fn add_photo(
@@ -831,6 +1022,22 @@ impl Tx<'_> {
     ) -> Result<()> {
         sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
             .bind(status.code())
+            .bind(ts(now))
+            .bind(ticket.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// The owner corrected the report's text.
+    pub async fn set_text(
+        &mut self,
+        ticket: TicketId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET text = ?, updated_at = ? WHERE id = ?")
+            .bind(text)
             .bind(ts(now))
             .bind(ticket.0)
             .execute(&mut *self.0)

@@ -111,6 +111,9 @@ impl Harness {
     }
 
     pub async fn with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            butler::telemetry::init(butler::config::LogFormat::Text);
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let mut s = settings(&dir.path().join("butler.db"));
         adjust(&mut s);
@@ -118,6 +121,9 @@ impl Harness {
         let app = butler::build_app(s, clock.clone())
             .await
             .expect("app builds");
+        // No delivery worker runs here to send later what the pacer would hold back;
+        // the pacer has its own tests, and the end-to-end suite runs with it.
+        app.outbox.set_pacing(false);
         let mut bot = MockBot::new(MockMessageText::new().text("warm-up"), handler_tree());
         bot.dependencies(deps![app.clone()]);
         Self {

@@ -4,6 +4,7 @@
 mod harness;
 
 mod groups;
+mod life;
 mod rating;
 mod refusals;
 mod reporting;

@@ -1,0 +1,261 @@
+//! Nothing lost between Telegram and the handlers.
+//!
+//! Telegram forgets an update once a later `getUpdates` confirms its offset. teloxide's
+//! own polling confirms as soon as it hands updates to the dispatcher, before handlers
+//! finish. [`InboxListener`] instead writes every update to the `inbox` table first, and
+//! only then lets the next `getUpdates` confirm it. [`track`] marks an update handled once
+//! the handler tree has run; on start, what was received but not handled is dispatched
+//! again, oldest first.
+//!
+//! An update may therefore be handled twice (a crash after a handler's commit but before
+//! its "handled" mark); handlers are idempotent for that: one ticket per report message,
+//! one photo per message, one event per relayed message, button presses checked against
+//! the ticket's state.
+
+use std::collections::{HashSet, VecDeque};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree::di::{Asyncify, Injectable};
+use teloxide::dptree::prelude::DependencyMap;
+use teloxide::dptree::{self, HandlerSignature};
+use teloxide::prelude::*;
+use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
+use teloxide::types::{AllowedUpdate, Update, UpdateKind};
+use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
+use teloxide::{RequestError, requests::Requester};
+use tracing::Instrument;
+
+use crate::chat::{AppRef, BotError};
+use crate::store::Store;
+
+/// Long-poll timeout for getUpdates, in seconds.
+const POLL_TIMEOUT: u32 = 25;
+/// Updates re-dispatched from the inbox per start, at most (the rest on the next start).
+const REPLAY_LIMIT: i64 = 10_000;
+
+pub struct InboxListener {
+    bot: Bot,
+    store: Store,
+    /// The next update id to ask for; asking for it confirms everything before it.
+    offset: i32,
+    allowed: Option<Vec<AllowedUpdate>>,
+    stop_token: StopToken,
+    stop_flag: StopFlag,
+    pending: VecDeque<Update>,
+    replayed: bool,
+    backoff: Duration,
+}
+
+impl InboxListener {
+    pub async fn new(bot: Bot, store: Store) -> Result<Self, crate::store::Error> {
+        let offset = store.inbox_last_id().await?.map_or(0, |id| id + 1);
+        let (stop_token, stop_flag) = mk_stop_token();
+        Ok(Self {
+            bot,
+            store,
+            offset,
+            allowed: None,
+            stop_token,
+            stop_flag,
+            pending: VecDeque::new(),
+            replayed: false,
+            backoff: Duration::from_secs(1),
+        })
+    }
+
+    async fn next(&mut self) -> Option<Result<Update, RequestError>> {
+        loop {
+            if let Some(update) = self.pending.pop_front() {
+                return Some(Ok(update));
+            }
+            if self.stop_flag.is_stopped() {
+                return None;
+            }
+            if !self.replayed {
+                self.replayed = true;
+                self.replay().await;
+                continue;
+            }
+            let mut req = self
+                .bot
+                .get_updates()
+                .offset(self.offset)
+                .timeout(POLL_TIMEOUT);
+            if let Some(allowed) = &self.allowed {
+                req = req.allowed_updates(allowed.clone());
+            }
+            let answer = tokio::select! {
+                answer = req.send() => answer,
+                _ = &mut self.stop_flag => return None,
+            };
+            match answer {
+                Ok(updates) => {
+                    self.backoff = Duration::from_secs(1);
+                    if let Err(e) = self.receive(updates).await {
+                        // Not confirmed: Telegram sends them again on the next call.
+                        tracing::error!(error = %e, "writing updates to the inbox failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                Err(RequestError::RetryAfter(after)) => {
+                    tokio::time::sleep(after.duration()).await;
+                }
+                Err(e) => {
+                    let wait = self.backoff;
+                    self.backoff = (self.backoff * 2).min(Duration::from_secs(30));
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = &mut self.stop_flag => return None,
+                    }
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Stores a batch, advances the offset past it, and queues what still needs handling.
+    async fn receive(&mut self, updates: Vec<Update>) -> Result<(), crate::store::Error> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let raw: Vec<(i32, String)> = updates
+            .iter()
+            .map(|u| (u.id.0 as i32, serde_json::to_string(u).unwrap_or_default()))
+            .collect();
+        let todo: HashSet<i32> = self
+            .store
+            .inbox_receive(&raw, chrono::Utc::now())
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(last) = updates.last() {
+            self.offset = last.id.0 as i32 + 1;
+        }
+        self.pending.extend(
+            updates
+                .into_iter()
+                .filter(|u| todo.contains(&(u.id.0 as i32))),
+        );
+        Ok(())
+    }
+
+    /// Queues the updates a previous run received but did not finish.
+    async fn replay(&mut self) {
+        match self.store.inbox_unhandled(REPLAY_LIMIT).await {
+            Ok(rows) => {
+                if !rows.is_empty() {
+                    tracing::warn!(
+                        count = rows.len(),
+                        "handling updates left over from the last run"
+                    );
+                }
+                for (id, payload) in rows {
+                    match serde_json::from_str::<Update>(&payload) {
+                        Ok(u) => self.pending.push_back(u),
+                        Err(e) => {
+                            tracing::error!(update_id = id, error = %e, "unreadable update in the inbox, skipped")
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
+        }
+    }
+}
+
+impl UpdateListener for InboxListener {
+    type Err = RequestError;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.stop_token.clone()
+    }
+
+    fn hint_allowed_updates(&mut self, hint: &mut dyn Iterator<Item = AllowedUpdate>) {
+        self.allowed = Some(hint.collect());
+    }
+}
+
+impl<'a> AsUpdateStream<'a> for InboxListener {
+    type StreamErr = RequestError;
+    type Stream = BoxStream<'a, Result<Update, RequestError>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        Box::pin(futures::stream::unfold(self, |this| async move {
+            this.next().await.map(|item| (item, this))
+        }))
+    }
+}
+
+/// Wraps the handler tree: skips an update already handled, runs the tree inside a span
+/// naming the update, then marks it handled.
+pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
+    let deps_of = Arc::new(Asyncify(|update: Update, app: AppRef| (update, app)));
+    let obligations = obligations_of(&*deps_of);
+    dptree::from_fn_with_description(
+        tree.description().clone(),
+        move |deps: DependencyMap, cont| {
+            let tree = tree.clone();
+            let deps_of = Arc::clone(&deps_of);
+            async move {
+                let (update, app) = {
+                    let f = deps_of.inject(&deps);
+                    f().await
+                };
+                let id = update.id.0 as i32;
+                match app.store.inbox_is_handled(id).await {
+                    Ok(true) => {
+                        tracing::info!(update_id = id, "update already handled; skipped");
+                        return ControlFlow::Break(Ok(()));
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
+                }
+                let result = tree
+                    .execute(deps, cont)
+                    .instrument(update_span(&update))
+                    .await;
+                if let Err(e) = app.store.inbox_handled(id, chrono::Utc::now()).await {
+                    tracing::error!(update_id = id, error = %e, "marking the update handled failed");
+                }
+                result
+            }
+        },
+        HandlerSignature::Other {
+            obligations,
+            guaranteed_outcomes: Default::default(),
+            conditional_outcomes: Default::default(),
+            continues: true,
+        },
+    )
+}
+
+fn obligations_of<F, Args>(
+    _: &F,
+) -> std::collections::BTreeMap<dptree::Type, &'static std::panic::Location<'static>>
+where
+    F: Injectable<(Update, AppRef), Args>,
+{
+    F::obligations()
+}
+
+/// One span per update: its id, kind, chat and user.
+fn update_span(update: &Update) -> tracing::Span {
+    let kind = match &update.kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::MyChatMember(_) => "my_chat_member",
+        _ => "other",
+    };
+    tracing::info_span!(
+        "update",
+        update_id = update.id.0,
+        kind,
+        chat = update.chat().map(|c| c.id.0),
+        user = update.from().map(|u| u.id.0),
+    )
+}
