@@ -121,6 +121,20 @@ pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result
     Ok(())
 }
 
+/// `butler seed-demo`: adds a year of demo tickets to the configured database.
+pub async fn seed_demo(
+    settings: &Settings,
+    tickets: i64,
+    groups: i64,
+) -> anyhow::Result<store::Seeded> {
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", settings.database_url))?;
+    let seeded = store.seed_demo(tickets, groups, chrono::Utc::now()).await?;
+    store.close().await;
+    Ok(seeded)
+}
+
 /// Publishes the command menus per chat kind (and for the staff chat), in both languages.
 pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::RequestError> {
     let staff_chat = Recipient::Id(ChatId(app.settings.staff_chat_id));

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use butler::config::Settings;
 use teloxide::Bot;
 
-const USAGE: &str = "usage: butler [--config PATH] [run | check-config | backup FILE]";
+const USAGE: &str = "usage: butler [--config PATH] [run | check-config | backup FILE | seed-demo [--tickets N] [--groups N]]";
 
 fn main() -> ExitCode {
     let mut config = PathBuf::from("butler.toml");
     let mut command: Option<String> = None;
     let mut backup_to: Option<PathBuf> = None;
+    let mut seed: Option<(i64, i64)> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -25,6 +26,22 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "check-config" | "run" if command.is_none() => command = Some(arg),
+            "seed-demo" if command.is_none() => {
+                seed = Some((10_000, 50));
+                command = Some(arg);
+            }
+            "--tickets" | "--groups" if seed.is_some() => {
+                let Some(n) = args
+                    .next()
+                    .and_then(|n| n.parse::<i64>().ok())
+                    .filter(|n| *n > 0)
+                else {
+                    return fail(&format!("{arg} needs a positive number"));
+                };
+                if let Some(s) = seed.as_mut() {
+                    if arg == "--tickets" { s.0 = n } else { s.1 = n }
+                }
+            }
             "backup" if command.is_none() => match args.next() {
                 Some(p) => {
                     backup_to = Some(PathBuf::from(p));
@@ -52,6 +69,32 @@ fn main() -> ExitCode {
             Ok(()) if token.is_some() => ExitCode::SUCCESS,
             Ok(()) => fail("TELOXIDE_TOKEN is not set (the bot token from @BotFather)"),
             Err(e) => fail(&e.to_string()),
+        };
+    }
+    if let Some((tickets, groups)) = seed {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+        };
+        let started = std::time::Instant::now();
+        return match runtime.block_on(butler::seed_demo(&settings, tickets, groups)) {
+            Ok(s) => {
+                println!(
+                    "seeded in {:.1} s: {} groups, {} owners, {} tickets, {} events, {} ratings in {}",
+                    started.elapsed().as_secs_f64(),
+                    s.groups,
+                    s.owners,
+                    s.tickets,
+                    s.events,
+                    s.ratings,
+                    settings.database_url
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("{e:#}")),
         };
     }
     if let Some(to) = backup_to {

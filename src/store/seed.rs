@@ -1,0 +1,201 @@
+//! Demo data for benchmarks and trying Butler out: a year of tickets with a realistic
+//! spread, generated inside SQLite (recursive CTEs), so a million tickets take seconds.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Result, Store, ts};
+
+/// What [`Store::seed_demo`] made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    pub groups: i64,
+    pub owners: i64,
+    pub tickets: i64,
+    pub events: i64,
+    pub ratings: i64,
+}
+
+/// Staff ids of the demo data: 30 people, 9001..=9030.
+pub const DEMO_STAFF: std::ops::RangeInclusive<i64> = 9001..=9030;
+
+impl Store {
+    /// Adds `tickets` tickets spread over the year before `now`, in `groups` owner groups
+    /// (chat ids -1_000_001 …) with 400 owners each, handled by 30 staff members. Most
+    /// are done and rated (60 % fives, 20 % fours, 10 % threes, 6 % twos, 4 % ones), 5 %
+    /// were reopened once, the newest 2 % are still open.
+    pub async fn seed_demo(&self, tickets: i64, groups: i64, now: DateTime<Utc>) -> Result<Seeded> {
+        let groups = groups.max(1);
+        let owners_per_group = 400;
+        let mut tx = self.pool.begin().await?;
+        let first_ticket: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
+             INSERT OR IGNORE INTO owner_groups (chat_id, name, active, registered_by, registered_at)
+             SELECT -1000000 - n, 'Demo Garden ' || n, 1, 9001, ?2 FROM g",
+        )
+        .bind(groups)
+        .bind(ts(now - chrono::Duration::days(400)))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "WITH RECURSIVE o(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM o WHERE n < ?1)
+             INSERT OR IGNORE INTO owners (user_id, name, unit, updated_at)
+             SELECT 100000 + n, 'Owner ' || n, ((n % 30) + 1) || '-' || (100 + n % 2800), ?2 FROM o",
+        )
+        .bind(groups * owners_per_group)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        // One row per ticket with its random draws; times as julian days.
+        sqlx::query("DROP TABLE IF EXISTS temp.seed")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "CREATE TEMP TABLE seed AS
+             WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM t WHERE n < ?1 - 1)
+             SELECT ?2 + n AS id,
+                    -- spread evenly over the year, oldest first
+                    julianday(?3) - 365.0 + 365.0 * n / ?1 AS created,
+                    abs(random()) % ?4 AS grp,
+                    abs(random()) % ?5 AS owner,
+                    abs(random()) % 30 AS staff,
+                    abs(random()) % 100 AS dice,
+                    abs(random()) % 100 AS score_dice,
+                    (1 + abs(random()) % 40) / 1440.0 AS take_after,
+                    (1 + abs(random()) % 48) / 24.0 AS done_after,
+                    abs(random()) % 8 AS cat
+             FROM t",
+        )
+        .bind(tickets)
+        .bind(first_ticket)
+        .bind(ts(now))
+        .bind(groups)
+        .bind(owners_per_group)
+        .execute(&mut *tx)
+        .await?;
+        let open_from = first_ticket + tickets - (tickets / 50).max(1);
+        sqlx::query(
+            "INSERT INTO tickets (id, group_chat_id, report_message_id, owner_id, unit, category, text, status,
+                                  priority, taken_by, taken_by_name, rating_round, created_at, updated_at)
+             SELECT id, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
+                    CASE cat WHEN 0 THEN 'plumbing' WHEN 1 THEN 'electrical' WHEN 2 THEN 'lift'
+                             WHEN 3 THEN 'door_lock' WHEN 4 THEN 'appliance' WHEN 5 THEN 'public_area'
+                             WHEN 6 THEN 'cleaning' ELSE 'other' END,
+                    'Demo report ' || id,
+                    CASE WHEN id >= ?1 THEN 'reported' WHEN dice < 90 THEN 'rated' ELSE 'done' END,
+                    0,
+                    CASE WHEN id >= ?1 THEN NULL ELSE 9001 + staff END,
+                    CASE WHEN id >= ?1 THEN NULL ELSE 'Staff ' || (staff + 1) END,
+                    CASE WHEN id >= ?1 THEN 0 ELSE 1 END,
+                    strftime('%Y-%m-%dT%H:%M:%fZ', created), strftime('%Y-%m-%dT%H:%M:%fZ', created)
+             FROM temp.seed",
+        )
+        .bind(open_from)
+        .execute(&mut *tx)
+        .await?;
+        let at = |offset: &str| format!("strftime('%Y-%m-%dT%H:%M:%fZ', created + {offset})");
+        for (kind, actor, when, condition) in [
+            ("reported", "100001 + grp * 400 + owner", at("0"), "1"),
+            ("taken", "9001 + staff", at("take_after"), "id < ?1"),
+            (
+                "reopened",
+                "100001 + grp * 400 + owner",
+                at("take_after + done_after / 2"),
+                "id < ?1 AND dice >= 95",
+            ),
+            (
+                "done",
+                "9001 + staff",
+                at("take_after + done_after"),
+                "id < ?1",
+            ),
+            (
+                "rated",
+                "100001 + grp * 400 + owner",
+                at("take_after + done_after + 0.1"),
+                "id < ?1 AND dice < 90",
+            ),
+        ] {
+            sqlx::query(&format!(
+                "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
+                 SELECT id, '{kind}', {actor}, 'demo', {when} FROM temp.seed WHERE {condition}"
+            ))
+            .bind(open_from)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO ratings (ticket_id, round, owner_id, score, at)
+             SELECT id, 1, 100001 + grp * 400 + owner,
+                    CASE WHEN score_dice < 60 THEN 5 WHEN score_dice < 80 THEN 4 WHEN score_dice < 90 THEN 3
+                         WHEN score_dice < 96 THEN 2 ELSE 1 END,
+                    {}
+             FROM temp.seed WHERE id < ?1 AND dice < 90",
+            at("take_after + done_after + 0.1")
+        ))
+        .bind(open_from)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO follow_ups (ticket_id, reason, round, opened_at)
+             SELECT r.ticket_id, 'low_score', 1, r.at FROM ratings r
+             WHERE r.ticket_id >= ?1 AND r.score <= 3",
+        )
+        .bind(first_ticket)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DROP TABLE temp.seed")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM owner_groups) AS g, (SELECT COUNT(*) FROM owners) AS o,
+                    (SELECT COUNT(*) FROM tickets) AS t, (SELECT COUNT(*) FROM ticket_events) AS e,
+                    (SELECT COUNT(*) FROM ratings) AS r",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Seeded {
+            groups: r.get("g"),
+            owners: r.get("o"),
+            tickets: r.get("t"),
+            events: r.get("e"),
+            ratings: r.get("r"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn demo_data_has_the_promised_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("d.db").display()))
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let s = store.seed_demo(2_000, 5, now).await.unwrap();
+        assert_eq!(s.tickets, 2_000);
+        assert_eq!(s.groups, 5);
+        assert_eq!(s.owners, 2_000);
+        // Every ticket reported; all but the newest 2 % taken and done.
+        let open = store.open_tickets(10_000).await.unwrap();
+        assert_eq!(open.len(), 40);
+        assert!((1_600..=1_990).contains(&s.ratings), "{s:?}");
+        let t = store
+            .ticket(crate::domain::TicketId(1))
+            .await
+            .unwrap()
+            .expect("readable like any ticket");
+        assert!(t.created_at < now - chrono::Duration::days(300));
+        // Seeding again adds, never collides.
+        let again = store.seed_demo(100, 5, now).await.unwrap();
+        assert_eq!(again.tickets, 2_100);
+    }
+}
