@@ -162,8 +162,10 @@ impl Buttons {
 /// What one delivery attempt came to.
 enum Outcome {
     Sent(Vec<MessageId>),
-    /// Try again after this long; later messages to the chat wait too.
-    Retry(Duration, String),
+    /// Telegram said how long to wait (429); later messages to the chat wait too.
+    RetryAfter(Duration, String),
+    /// A passing fault (5xx, network): try again with a growing back-off.
+    Transient(String),
     /// Never going to work (bad request): recorded and dropped.
     Failed(String),
     /// The chat will not take messages from the bot any more (blocked, kicked).
@@ -243,7 +245,12 @@ impl Outbox {
                         sent += 1;
                         progressed = true;
                     }
-                    Ok(Outcome::Retry(after, why)) => {
+                    Ok(outcome @ (Outcome::RetryAfter(..) | Outcome::Transient(_))) => {
+                        let (after, why) = match outcome {
+                            Outcome::RetryAfter(after, why) => (after, why),
+                            Outcome::Transient(why) => (backoff(row.attempts), why),
+                            _ => unreachable!("matched above"),
+                        };
                         tracing::warn!(outbox_id = row.id, chat_id = row.chat_id, ?after, %why, "delivery deferred");
                         let at = Utc::now() + chrono::Duration::from_std(after).unwrap_or_default();
                         self.store.outbox_defer(row.id, at, &why).await?;
@@ -420,6 +427,11 @@ impl Outbox {
     }
 }
 
+/// 1, 2, 4 … seconds after each failed attempt, at most a minute.
+fn backoff(attempts: i64) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(0, 6)).min(Duration::from_secs(60))
+}
+
 /// Telegram's limits, in UTF-16 code units.
 const TEXT_LIMIT: usize = 4096;
 const CAPTION_LIMIT: usize = 1024;
@@ -436,11 +448,11 @@ fn classify(result: Result<Vec<MessageId>, RequestError>) -> Outcome {
     match result {
         Ok(ids) => Outcome::Sent(ids),
         Err(RequestError::RetryAfter(secs)) => {
-            Outcome::Retry(secs.duration(), "429 retry_after".into())
+            Outcome::RetryAfter(secs.duration(), "429 retry_after".into())
         }
         Err(RequestError::MigrateToChatId(to)) => Outcome::Migrated(to.0),
         Err(e @ (RequestError::Network(_) | RequestError::Io(_))) => {
-            Outcome::Retry(Duration::from_secs(3), e.to_string())
+            Outcome::Transient(e.to_string())
         }
         Err(RequestError::Api(
             e @ (ApiError::BotBlocked
@@ -455,14 +467,14 @@ fn classify(result: Result<Vec<MessageId>, RequestError>) -> Outcome {
             Outcome::Unreachable(text)
         }
         Err(RequestError::Api(ApiError::Unknown(text))) if looks_transient(&text) => {
-            Outcome::Retry(Duration::from_secs(5), text)
+            Outcome::Transient(text)
         }
         Err(RequestError::InvalidJson { raw, .. }) => {
             // A proxy's HTML error page during an outage, not Telegram's answer.
-            Outcome::Retry(
-                Duration::from_secs(5),
-                format!("invalid answer: {}", crate::domain::text::shorten(&raw, 80)),
-            )
+            Outcome::Transient(format!(
+                "invalid answer: {}",
+                crate::domain::text::shorten(&raw, 80)
+            ))
         }
         Err(e) => Outcome::Failed(e.to_string()),
     }
@@ -625,6 +637,13 @@ mod tests {
     }
 
     #[test]
+    fn transient_faults_back_off_up_to_a_minute() {
+        assert_eq!(backoff(0), Duration::from_secs(1));
+        assert_eq!(backoff(3), Duration::from_secs(8));
+        assert_eq!(backoff(40), Duration::from_secs(60));
+    }
+
+    #[test]
     fn texts_are_fitted_to_telegrams_limits() {
         assert_eq!(fit("", TEXT_LIMIT), "…");
         assert_eq!(fit("  ", TEXT_LIMIT), "…");
@@ -643,11 +662,13 @@ mod tests {
             Outcome::Unreachable(_)
         ));
         let gateway = Err(RequestError::Api(ApiError::Unknown("Bad Gateway".into())));
-        assert!(matches!(classify(gateway), Outcome::Retry(..)));
+        assert!(matches!(classify(gateway), Outcome::Transient(_)));
         let retry = Err(RequestError::RetryAfter(
             teloxide::types::Seconds::from_seconds(7),
         ));
-        assert!(matches!(classify(retry), Outcome::Retry(d, _) if d == Duration::from_secs(7)));
+        assert!(
+            matches!(classify(retry), Outcome::RetryAfter(d, _) if d == Duration::from_secs(7))
+        );
         assert!(matches!(
             classify(Err(RequestError::MigrateToChatId(ChatId(-100123)))),
             Outcome::Migrated(-100123)

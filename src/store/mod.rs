@@ -113,6 +113,8 @@ pub struct OutboxRow {
     pub id: i64,
     pub chat_id: i64,
     pub payload: String,
+    /// Delivery attempts so far (for the retry back-off).
+    pub attempts: i64,
 }
 
 /// A new ticket as the owner reported it.
@@ -479,7 +481,7 @@ impl Store {
     /// Rows not yet sent nor failed whose time has come, oldest first.
     pub async fn outbox_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
-            "SELECT id, chat_id, payload, not_before FROM outbox
+            "SELECT id, chat_id, payload, not_before, attempts FROM outbox
              WHERE sent_at IS NULL AND failed IS NULL ORDER BY id LIMIT ?",
         )
         .bind(limit)
@@ -503,6 +505,7 @@ impl Store {
                 id: r.get("id"),
                 chat_id,
                 payload: r.get("payload"),
+                attempts: r.get("attempts"),
             });
         }
         Ok(out)
