@@ -18,6 +18,8 @@ use teloxide::types::MessageId;
 use crate::domain::{Category, Ticket, TicketId, TicketStatus};
 use crate::outbox::Outgoing;
 
+mod figures;
+
 /// A store failure: logged with its cause chain, never shown to a user.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
