@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod figures;
 mod groups;
 mod rating;
 mod refusals;
