@@ -66,7 +66,9 @@ impl Fixture {
         let store = Store::open(&url).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         let t0 = at("01-01 00:00");
-        tx.register_group(G1, "Sunrise Garden", 900, t0).await.unwrap();
+        tx.register_group(G1, "Sunrise Garden", 900, t0)
+            .await
+            .unwrap();
         tx.register_group(G2, "Moon Court", 900, t0).await.unwrap();
         tx.touch_owner(OWNER, "Li", None, t0).await.unwrap();
         tx.commit().await.unwrap();
@@ -142,13 +144,17 @@ impl Fixture {
     async fn take(&self, id: TicketId, who: &Who<'_>, when: &str) {
         let mut tx = self.store.begin().await.unwrap();
         tx.set_taken(id, who, at(when)).await.unwrap();
-        tx.add_event(id, "taken", who, None, at(when)).await.unwrap();
+        tx.add_event(id, "taken", who, None, at(when))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
 
     async fn done(&self, id: TicketId, who: &Who<'_>, when: &str) {
         let mut tx = self.store.begin().await.unwrap();
-        tx.set_status(id, TicketStatus::Done, at(when)).await.unwrap();
+        tx.set_status(id, TicketStatus::Done, at(when))
+            .await
+            .unwrap();
         tx.add_event(id, "done", who, None, at(when)).await.unwrap();
         tx.next_rating_round(id).await.unwrap();
         tx.commit().await.unwrap();
@@ -156,7 +162,9 @@ impl Fixture {
 
     async fn reopen(&self, id: TicketId, when: &str) {
         let mut tx = self.store.begin().await.unwrap();
-        tx.set_status(id, TicketStatus::Taken, at(when)).await.unwrap();
+        tx.set_status(id, TicketStatus::Taken, at(when))
+            .await
+            .unwrap();
         tx.add_event(id, "reopened", &A, Some("not fixed"), at(when))
             .await
             .unwrap();
@@ -349,7 +357,13 @@ async fn figures_narrow_to_a_staff_member_and_the_staff_table_lists_both() {
         .iter()
         .map(|s| {
             let g = &s.figures;
-            (s.name.as_str(), g.taken(), g.done(), g.average_score(), g.praise)
+            (
+                s.name.as_str(),
+                g.taken(),
+                g.done(),
+                g.average_score(),
+                g.praise,
+            )
         })
         .collect();
     assert_eq!(
@@ -472,9 +486,17 @@ async fn the_weekly_series_counts_reports_and_ratings_per_week() {
         got,
         vec![
             // T1, T2, T3; ratings 5, 2, 4, 3.
-            (NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), 3, Ratio::new(2, 4)),
+            (
+                NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+                3,
+                Ratio::new(2, 4)
+            ),
             // T4 only, no rating yet.
-            (NaiveDate::from_ymd_opt(2026, 11, 9).unwrap(), 1, Ratio::new(0, 0)),
+            (
+                NaiveDate::from_ymd_opt(2026, 11, 9).unwrap(),
+                1,
+                Ratio::new(0, 0)
+            ),
         ]
     );
 }
@@ -530,11 +552,26 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
         Some(&Data::String("Sunrise Garden".to_owned()))
     );
     assert_eq!(tickets.get((1, 5)), Some(&Data::String("水暖".to_owned())));
-    assert_eq!(tickets.get((1, 6)), Some(&Data::String("已评价".to_owned())));
+    assert_eq!(
+        tickets.get((1, 6)),
+        Some(&Data::String("已评价".to_owned()))
+    );
     assert_eq!(tickets.get((1, 7)), Some(&Data::String("Wang".to_owned())));
-    assert_eq!(tickets.get((1, 10)), Some(&Data::Float(5.0)), "minutes to take");
-    assert_eq!(tickets.get((1, 11)), Some(&Data::Float(2.0)), "hours to done");
-    assert_eq!(tickets.get((1, 12)), Some(&Data::Float(0.0)), "never reopened");
+    assert_eq!(
+        tickets.get((1, 10)),
+        Some(&Data::Float(5.0)),
+        "minutes to take"
+    );
+    assert_eq!(
+        tickets.get((1, 11)),
+        Some(&Data::Float(2.0)),
+        "hours to done"
+    );
+    assert_eq!(
+        tickets.get((1, 12)),
+        Some(&Data::Float(0.0)),
+        "never reopened"
+    );
     assert_eq!(tickets.get((1, 13)), Some(&Data::Float(5.0)), "score");
     assert_eq!(
         tickets.get((1, 14)),
@@ -617,9 +654,15 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
     );
 
     let xlsx = out.path().join("november.xlsx");
-    let files = export::write(&f.store, &settings, period, export::ExportFormat::Xlsx, &xlsx)
-        .await
-        .unwrap();
+    let files = export::write(
+        &f.store,
+        &settings,
+        period,
+        export::ExportFormat::Xlsx,
+        &xlsx,
+    )
+    .await
+    .unwrap();
     assert_eq!(files, vec![xlsx.clone()]);
     let bytes = std::fs::read(&xlsx).unwrap();
     assert_eq!(sheet(&bytes, "Ratings").height(), 6);

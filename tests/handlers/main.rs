@@ -9,4 +9,5 @@ mod rating;
 mod refusals;
 mod reporting;
 mod staff;
+mod stats;
 mod store;
