@@ -838,6 +838,19 @@ mod tests {
     }
 
     #[test]
+    fn the_monthly_report_schedule_is_read_and_a_bad_one_names_the_key() {
+        let s = parse("[schedule]\nmonthly_report = \"0 30 8 1 * *\"");
+        assert_eq!(s.schedule.monthly_report.as_str(), "0 30 8 1 * *");
+        assert_eq!(s.schedule.daily_summary.as_str(), "0 0 18 * * *");
+        let message = parse_err("[schedule]\nmonthly_report = \"monthly\"");
+        assert_one_line(&message);
+        assert!(
+            message.contains("schedule.monthly_report \"monthly\""),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn a_five_field_cron_expression_is_refused() {
         let message = parse_err("[schedule]\nmorning_greeting = \"0 8 * * *\"");
         assert_one_line(&message);

@@ -40,6 +40,78 @@ fn percentiles(extra: &str) -> String {
     )
 }
 
+fn reported_sql() -> String {
+    format!(
+        "SELECT COUNT(*) FROM tickets t WHERE t.created_at >= ?1 AND t.created_at < ?2 AND {SCOPE}"
+    )
+}
+
+fn ratings_sql() -> String {
+    format!(
+        "SELECT COUNT(*) AS n,
+                COALESCE(SUM(r.score >= 4), 0) AS satisfied,
+                COALESCE(SUM(r.score), 0) AS score_sum,
+                COALESCE(SUM(r.score = 5), 0) AS praise
+         FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+         WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE}"
+    )
+}
+
+fn take_sql() -> String {
+    format!(
+        "WITH d AS (
+            SELECT {secs} AS secs
+            FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            WHERE e.kind = 'taken' AND e.at >= ?1 AND e.at < ?2 AND {SCOPE}
+              AND NOT EXISTS (SELECT 1 FROM ticket_events p
+                              WHERE p.ticket_id = e.ticket_id AND p.kind = 'taken'
+                                AND (p.at < e.at OR (p.at = e.at AND p.id < e.id)))
+         ),
+         {tail}",
+        secs = seconds("t.created_at", "e.at"),
+        tail = percentiles(", COALESCE(SUM(secs <= ?6), 0) AS on_time"),
+    )
+}
+
+fn done_sql() -> String {
+    format!(
+        "WITH done AS (
+            SELECT e.ticket_id, MAX(e.at) AS at, t.created_at
+            FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            WHERE e.kind = 'done' AND e.at >= ?1 AND e.at < ?2 AND {SCOPE}
+            GROUP BY e.ticket_id
+         ),
+         d AS (
+            SELECT {secs} AS secs,
+                   EXISTS (SELECT 1 FROM ratings x WHERE x.ticket_id = done.ticket_id) AS rated,
+                   NOT EXISTS (SELECT 1 FROM ticket_events x
+                               WHERE x.ticket_id = done.ticket_id AND x.kind = 'reopened') AS first_time
+            FROM done
+         ),
+         {tail}",
+        secs = seconds("done.created_at", "done.at"),
+        tail = percentiles(
+            ", COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(first_time), 0) AS first_time"
+        ),
+    )
+}
+
+fn follow_sql() -> String {
+    format!(
+        "SELECT
+            (SELECT COUNT(*) FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
+             WHERE f.opened_at >= ?1 AND f.opened_at < ?2 AND {SCOPE}) AS opened,
+            (SELECT COUNT(*) FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
+             WHERE f.closed_at >= ?1 AND f.closed_at < ?2 AND {SCOPE}) AS closed,
+            (SELECT COUNT(*) FROM ratings r
+             JOIN follow_ups f ON f.ticket_id = r.ticket_id AND f.reason = 'low_score'
+             JOIN tickets t ON t.id = r.ticket_id
+             WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE} AND r.score >= 4
+               AND r.round = (SELECT MIN(n.round) FROM ratings n
+                              WHERE n.ticket_id = f.ticket_id AND n.round > f.round)) AS raised"
+    )
+}
+
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 
 fn scoped<'q>(sql: &'q str, period: Period, scope: Scope) -> Query<'q> {
@@ -78,83 +150,31 @@ impl Tx<'_> {
     ) -> Result<Figures> {
         let conn = &mut *self.0;
 
-        let reported_sql = format!(
-            "SELECT COUNT(*) FROM tickets t WHERE t.created_at >= ?1 AND t.created_at < ?2 AND {SCOPE}"
-        );
+        let reported_sql = reported_sql();
         let reported: i64 = scoped(&reported_sql, period, scope)
             .fetch_one(&mut *conn)
             .await?
             .get(0);
 
-        let ratings_sql = format!(
-            "SELECT COUNT(*) AS n,
-                    COALESCE(SUM(r.score >= 4), 0) AS satisfied,
-                    COALESCE(SUM(r.score), 0) AS score_sum,
-                    COALESCE(SUM(r.score = 5), 0) AS praise
-             FROM ratings r JOIN tickets t ON t.id = r.ticket_id
-             WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE}"
-        );
+        let ratings_sql = ratings_sql();
         let ratings = scoped(&ratings_sql, period, scope)
             .fetch_one(&mut *conn)
             .await?;
 
         // A ticket's first `taken` event, if it falls in the period.
-        let take_sql = format!(
-            "WITH d AS (
-                SELECT {secs} AS secs
-                FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
-                WHERE e.kind = 'taken' AND e.at >= ?1 AND e.at < ?2 AND {SCOPE}
-                  AND NOT EXISTS (SELECT 1 FROM ticket_events p
-                                  WHERE p.ticket_id = e.ticket_id AND p.kind = 'taken'
-                                    AND (p.at < e.at OR (p.at = e.at AND p.id < e.id)))
-             ),
-             {tail}",
-            secs = seconds("t.created_at", "e.at"),
-            tail = percentiles(", COALESCE(SUM(secs <= ?6), 0) AS on_time"),
-        );
+        let take_sql = take_sql();
         let take = scoped(&take_sql, period, scope)
             .bind(i64::from(take_minutes) * 60)
             .fetch_one(&mut *conn)
             .await?;
 
         // Tickets with a `done` event in the period, timed to the last one in it.
-        let done_sql = format!(
-            "WITH done AS (
-                SELECT e.ticket_id, MAX(e.at) AS at, t.created_at
-                FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
-                WHERE e.kind = 'done' AND e.at >= ?1 AND e.at < ?2 AND {SCOPE}
-                GROUP BY e.ticket_id
-             ),
-             d AS (
-                SELECT {secs} AS secs,
-                       EXISTS (SELECT 1 FROM ratings x WHERE x.ticket_id = done.ticket_id) AS rated,
-                       NOT EXISTS (SELECT 1 FROM ticket_events x
-                                   WHERE x.ticket_id = done.ticket_id AND x.kind = 'reopened') AS first_time
-                FROM done
-             ),
-             {tail}",
-            secs = seconds("done.created_at", "done.at"),
-            tail = percentiles(
-                ", COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(first_time), 0) AS first_time"
-            ),
-        );
+        let done_sql = done_sql();
         let done = scoped(&done_sql, period, scope)
             .fetch_one(&mut *conn)
             .await?;
 
-        let follow_sql = format!(
-            "SELECT
-                (SELECT COUNT(*) FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
-                 WHERE f.opened_at >= ?1 AND f.opened_at < ?2 AND {SCOPE}) AS opened,
-                (SELECT COUNT(*) FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
-                 WHERE f.closed_at >= ?1 AND f.closed_at < ?2 AND {SCOPE}) AS closed,
-                (SELECT COUNT(*) FROM ratings r
-                 JOIN follow_ups f ON f.ticket_id = r.ticket_id AND f.reason = 'low_score'
-                 JOIN tickets t ON t.id = r.ticket_id
-                 WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE} AND r.score >= 4
-                   AND r.round = (SELECT MIN(n.round) FROM ratings n
-                                  WHERE n.ticket_id = f.ticket_id AND n.round > f.round)) AS raised"
-        );
+        let follow_sql = follow_sql();
         let follow = scoped(&follow_sql, period, scope)
             .fetch_one(&mut *conn)
             .await?;
@@ -367,5 +387,60 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan for `sql`, one line per step.
+    async fn plan(store: &Store, sql: &str) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut q = sqlx::query(&explain);
+        for _ in 0..6 {
+            q = q.bind(Option::<i64>::None);
+        }
+        q.fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_figures_read_the_big_tables_through_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::open(&url).await.unwrap();
+        for sql in [
+            reported_sql(),
+            ratings_sql(),
+            take_sql(),
+            done_sql(),
+            follow_sql(),
+        ] {
+            let steps = plan(&store, &sql).await;
+            // Tables are searched through an index or the primary key; the only scans
+            // are of the period's own rows: the CTEs (`done`, `r`), their subqueries,
+            // and the one constant row of the follow-up counts.
+            let scans: Vec<&String> = steps
+                .iter()
+                .filter(|s| s.starts_with("SCAN "))
+                .filter(|s| {
+                    !(["SCAN r", "SCAN done", "SCAN CONSTANT ROW"].contains(&s.as_str())
+                        || s.starts_with("SCAN (subquery-"))
+                })
+                .collect();
+            assert!(
+                scans.is_empty(),
+                "full scans {scans:?} in {steps:#?}\n{sql}"
+            );
+            assert!(
+                steps.iter().any(|s| s.contains("USING INDEX")),
+                "{steps:#?}"
+            );
+        }
     }
 }
