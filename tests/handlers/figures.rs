@@ -667,3 +667,102 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
     let bytes = std::fs::read(&xlsx).unwrap();
     assert_eq!(sheet(&bytes, "Ratings").height(), 6);
 }
+
+#[tokio::test]
+async fn outbox_files_are_kept_while_a_row_needs_them_and_pruned_after_a_week() {
+    let f = Fixture::empty().await;
+    let day0 = at("11-01 00:00");
+    let mut tx = f.store.begin().await.unwrap();
+    let needed = tx.add_outbox_file(b"chart", day0).await.unwrap();
+    let done_with = tx.add_outbox_file(b"old export", day0).await.unwrap();
+    tx.enqueue(
+        &butler::outbox::Outgoing::Document {
+            chat_id: -5,
+            file: needed,
+            file_name: "chart.png".into(),
+            caption: None,
+        },
+        day0,
+    )
+    .await
+    .unwrap();
+    // A week later, the file of the unsent row stays; the other goes.
+    let fresh = tx
+        .add_outbox_file(b"new", day0 + Duration::days(8))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        f.store.outbox_file(needed).await.unwrap().as_deref(),
+        Some(&b"chart"[..])
+    );
+    assert_eq!(f.store.outbox_file(done_with).await.unwrap(), None);
+    assert_eq!(
+        f.store.outbox_file(fresh).await.unwrap().as_deref(),
+        Some(&b"new"[..])
+    );
+}
+
+fn butler(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_butler"))
+        .args(args)
+        .env_remove("TELOXIDE_TOKEN")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn butler_export_refuses_bad_arguments_in_one_line() {
+    let out = butler(&[
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "tomorrow",
+        "--out",
+        "x",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "butler: export: --to \"tomorrow\" is not a date like 2026-11-01 (usage: butler export"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn butler_export_writes_the_file_from_the_configured_database() {
+    let f = Fixture::november().await;
+    let db = f._dir.path().join("figures.db");
+    let config = f._dir.path().join("butler.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"sqlite://{}\"\ntimezone = \"UTC\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let xlsx = f._dir.path().join("nov.xlsx");
+    let out = butler(&[
+        "--config",
+        config.to_str().unwrap(),
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        xlsx.display().to_string()
+    );
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert_eq!(sheet(&bytes, "工单").height(), 7);
+}
