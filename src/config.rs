@@ -109,6 +109,9 @@ pub struct ScheduleSettings {
     pub morning_greeting: CronSpec,
     /// When the daily summary of tickets goes to the staff group and the managers.
     pub daily_summary: CronSpec,
+    /// When the monthly report (last month against the month before, the trend chart and
+    /// the XLSX export) goes to the staff group and to each manager privately.
+    pub monthly_report: CronSpec,
     /// After a restart, a scheduled message missed by at most this many minutes is
     /// still sent; `0` never catches up.
     pub catch_up_minutes: u32,
@@ -509,6 +512,7 @@ fn one_line_toml_error(error: &toml::de::Error, text: &str) -> String {
 
 const DEFAULT_MORNING_GREETING: &str = "0 0 8 * * *";
 const DEFAULT_DAILY_SUMMARY: &str = "0 0 18 * * *";
+const DEFAULT_MONTHLY_REPORT: &str = "0 0 9 1 * *";
 
 /// The file as written: strings not yet parsed. Also used to render the effective
 /// configuration, so the two cannot drift apart.
@@ -532,6 +536,7 @@ struct RawSettings {
 struct RawSchedule {
     morning_greeting: String,
     daily_summary: String,
+    monthly_report: String,
     catch_up_minutes: u32,
 }
 
@@ -557,6 +562,7 @@ impl Default for RawSchedule {
         Self {
             morning_greeting: DEFAULT_MORNING_GREETING.into(),
             daily_summary: DEFAULT_DAILY_SUMMARY.into(),
+            monthly_report: DEFAULT_MONTHLY_REPORT.into(),
             catch_up_minutes: 60,
         }
     }
@@ -615,6 +621,11 @@ impl TryFrom<RawSettings> for Settings {
                 &raw.schedule.daily_summary,
                 DEFAULT_DAILY_SUMMARY,
             )?,
+            monthly_report: cron_at(
+                "schedule.monthly_report",
+                &raw.schedule.monthly_report,
+                DEFAULT_MONTHLY_REPORT,
+            )?,
             catch_up_minutes: raw.schedule.catch_up_minutes,
         };
         Ok(Settings {
@@ -655,6 +666,7 @@ impl From<&Settings> for RawSettings {
             schedule: RawSchedule {
                 morning_greeting: s.schedule.morning_greeting.as_str().to_owned(),
                 daily_summary: s.schedule.daily_summary.as_str().to_owned(),
+                monthly_report: s.schedule.monthly_report.as_str().to_owned(),
                 catch_up_minutes: s.schedule.catch_up_minutes,
             },
             holidays: s.holidays.clone(),
@@ -722,6 +734,7 @@ mod tests {
         );
         assert_eq!(s.schedule.morning_greeting.as_str(), "0 0 8 * * *");
         assert_eq!(s.schedule.daily_summary.as_str(), "0 0 18 * * *");
+        assert_eq!(s.schedule.monthly_report.as_str(), "0 0 9 1 * *");
         assert_eq!(s.schedule.catch_up_minutes, 60);
         assert!(s.holidays.is_empty());
     }
@@ -820,6 +833,19 @@ mod tests {
                 "config: schedule.daily_summary \"0 0 25 * * *\" is not a valid cron expression \
                  (seconds first: \"0 0 18 * * *\"): "
             ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_monthly_report_schedule_is_read_and_a_bad_one_names_the_key() {
+        let s = parse("[schedule]\nmonthly_report = \"0 30 8 1 * *\"");
+        assert_eq!(s.schedule.monthly_report.as_str(), "0 30 8 1 * *");
+        assert_eq!(s.schedule.daily_summary.as_str(), "0 0 18 * * *");
+        let message = parse_err("[schedule]\nmonthly_report = \"monthly\"");
+        assert_one_line(&message);
+        assert!(
+            message.contains("schedule.monthly_report \"monthly\""),
             "{message}"
         );
     }

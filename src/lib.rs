@@ -7,6 +7,7 @@
 //! - [`domain`]: tickets, scores, units and their rules; no Telegram, no SQL.
 //! - [`store`]: all SQL (SQLite, migrated on start).
 //! - [`outbox`]: the one sending path and its delivery worker.
+//! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
 //! - [`chat`]: the handler tree, one module per audience, and rendering.
 //! - [`clock`]: time as an argument.
 //! - [`telemetry`]: tracing set-up.
@@ -15,6 +16,7 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod figures;
 pub mod i18n;
 pub mod inbox;
 pub mod outbox;
@@ -149,7 +151,8 @@ pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::Requ
                 chat_id: staff_chat,
             },
             &[
-                "open", "mine", "take", "done", "reopen", "category", "note", "help",
+                "open", "mine", "take", "done", "reopen", "category", "note", "stats", "export",
+                "help",
             ],
         ),
     ];

@@ -1,61 +1,80 @@
-//! `butler [--config PATH]` runs the bot; `butler check-config [--config PATH]` prints the
-//! effective configuration (token masked) or the first problem.
+//! The `butler` binary: a thin shell that parses the command line once, reads the
+//! configuration, and hands over to the library.
+//!
+//! - `butler [--config PATH] [run]`: the bot.
+//! - `butler check-config`: the effective configuration (token masked), or the first problem.
+//! - `butler backup FILE`: a consistent copy of the database, also while the bot runs.
+//! - `butler export --from DATE --to DATE [--format xlsx|csv] --out PATH`: figures, offline.
+//! - `butler seed-demo [--tickets N] [--groups N]`: a year of demo tickets.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use butler::config::Settings;
 use teloxide::Bot;
 
-const USAGE: &str = "usage: butler [--config PATH] [run | check-config | backup FILE | seed-demo [--tickets N] [--groups N]]";
+const USAGE: &str = "usage: butler [--config PATH] [run | check-config | backup FILE | \
+export --from YYYY-MM-DD --to YYYY-MM-DD [--format xlsx|csv] --out PATH | \
+seed-demo [--tickets N] [--groups N]]";
 
-fn main() -> ExitCode {
+/// What the command line asks for.
+enum Command {
+    Run,
+    CheckConfig,
+    Backup(PathBuf),
+    Export(Vec<String>),
+    SeedDemo { tickets: i64, groups: i64 },
+}
+
+/// `--config PATH` and the command, or a one-line complaint.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<(PathBuf, Command), String> {
     let mut config = PathBuf::from("butler.toml");
-    let mut command: Option<String> = None;
-    let mut backup_to: Option<PathBuf> = None;
-    let mut seed: Option<(i64, i64)> = None;
-    let mut args = std::env::args().skip(1);
+    let mut command: Option<Command> = None;
+    let mut args = args.peekable();
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--config" | "-c" => match args.next() {
-                Some(p) => config = PathBuf::from(p),
-                None => return fail("--config needs a path"),
-            },
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
+        match (arg.as_str(), &mut command) {
+            ("--config" | "-c", _) => config = args.next().ok_or("--config needs a path")?.into(),
+            ("-h" | "--help", _) => return Err(USAGE.to_owned()),
+            ("run", None) => command = Some(Command::Run),
+            ("check-config", None) => command = Some(Command::CheckConfig),
+            ("backup", None) => {
+                let to = args.next().ok_or(
+                    "backup needs a file to write, e.g. butler backup butler-2026-11-24.db",
+                )?;
+                command = Some(Command::Backup(to.into()));
             }
-            "check-config" | "run" if command.is_none() => command = Some(arg),
-            "seed-demo" if command.is_none() => {
-                seed = Some((10_000, 50));
-                command = Some(arg);
+            ("export", None) => command = Some(Command::Export(Vec::new())),
+            ("seed-demo", None) => {
+                command = Some(Command::SeedDemo {
+                    tickets: 10_000,
+                    groups: 50,
+                })
             }
-            "--tickets" | "--groups" if seed.is_some() => {
-                let Some(n) = args
+            ("--tickets" | "--groups", Some(Command::SeedDemo { tickets, groups })) => {
+                let n = args
                     .next()
                     .and_then(|n| n.parse::<i64>().ok())
                     .filter(|n| *n > 0)
-                else {
-                    return fail(&format!("{arg} needs a positive number"));
-                };
-                if let Some(s) = seed.as_mut() {
-                    if arg == "--tickets" { s.0 = n } else { s.1 = n }
-                }
+                    .ok_or_else(|| format!("{arg} needs a positive number"))?;
+                *(if arg == "--tickets" { tickets } else { groups }) = n;
             }
-            "backup" if command.is_none() => match args.next() {
-                Some(p) => {
-                    backup_to = Some(PathBuf::from(p));
-                    command = Some(arg);
-                }
-                None => {
-                    return fail(
-                        "backup needs a file to write, e.g. butler backup butler-2026-11-24.db",
-                    );
-                }
-            },
-            other => return fail(&format!("unknown argument {other:?}\n{USAGE}")),
+            (_, Some(Command::Export(rest))) => rest.push(arg),
+            (other, _) => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
+    Ok((config, command.unwrap_or(Command::Run)))
+}
+
+fn main() -> ExitCode {
+    let (config, command) = match parse_args(std::env::args().skip(1)) {
+        Ok(parsed) => parsed,
+        Err(usage) if usage == USAGE => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return fail(&e),
+    };
     let settings = match Settings::load(&config) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
@@ -63,63 +82,94 @@ fn main() -> ExitCode {
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
-    if command.as_deref() == Some("check-config") {
-        print!("{}", settings.render_effective(token.as_deref()));
-        return match settings.validate_for_run() {
-            Ok(()) if token.is_some() => ExitCode::SUCCESS,
-            Ok(()) => fail("TELOXIDE_TOKEN is not set (the bot token from @BotFather)"),
-            Err(e) => fail(&e.to_string()),
-        };
-    }
-    if let Some((tickets, groups)) = seed {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-        };
-        let started = std::time::Instant::now();
-        return match runtime.block_on(butler::seed_demo(&settings, tickets, groups)) {
-            Ok(s) => {
-                println!(
-                    "seeded in {:.1} s: {} groups, {} owners, {} tickets, {} events, {} ratings in {}",
-                    started.elapsed().as_secs_f64(),
-                    s.groups,
-                    s.owners,
-                    s.tickets,
-                    s.events,
-                    s.ratings,
-                    settings.database_url
-                );
-                ExitCode::SUCCESS
+    match command {
+        Command::CheckConfig => {
+            print!("{}", settings.render_effective(token.as_deref()));
+            match settings.validate_for_run() {
+                Ok(()) if token.is_some() => ExitCode::SUCCESS,
+                Ok(()) => fail(NO_TOKEN),
+                Err(e) => fail(&e.to_string()),
             }
-            Err(e) => fail(&format!("{e:#}")),
-        };
+        }
+        Command::Backup(to) => block_on(async move {
+            butler::backup(&settings, &to).await?;
+            println!("backup written to {}", to.display());
+            Ok(())
+        }),
+        Command::SeedDemo { tickets, groups } => block_on(async move {
+            let started = std::time::Instant::now();
+            let s = butler::seed_demo(&settings, tickets, groups).await?;
+            println!(
+                "seeded in {:.1} s: {} groups, {} owners, {} tickets, {} events, {} ratings in {}",
+                started.elapsed().as_secs_f64(),
+                s.groups,
+                s.owners,
+                s.tickets,
+                s.events,
+                s.ratings,
+                settings.database_url
+            );
+            Ok(())
+        }),
+        Command::Export(args) => export(&settings, &args),
+        Command::Run => run(settings, token),
     }
-    if let Some(to) = backup_to {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-        };
-        return match runtime.block_on(butler::backup(&settings, &to)) {
-            Ok(()) => {
-                println!("backup written to {}", to.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(&format!("{e:#}")),
-        };
-    }
+}
+
+const NO_TOKEN: &str = "TELOXIDE_TOKEN is not set (the bot token from @BotFather)";
+
+fn run(settings: Settings, token: Option<String>) -> ExitCode {
     let Some(token) = token else {
-        return fail("TELOXIDE_TOKEN is not set (the bot token from @BotFather)");
+        return fail(NO_TOKEN);
     };
     if let Err(e) = settings.validate_for_run() {
         return fail(&e.to_string());
     }
     butler::telemetry::init(settings.log_format);
+    // Bot::from_env reads the same variables; this keeps the token checked above.
+    let mut bot = Bot::new(token);
+    if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
+        match url.parse() {
+            Ok(url) => bot = bot.set_api_url(url),
+            Err(e) => return fail(&format!("TELOXIDE_API_URL {url:?} is not a URL: {e}")),
+        }
+    }
+    block_on(butler::run(settings, bot, shutdown_signal()))
+}
+
+/// `butler export`: needs the database, not the token.
+fn export(settings: &Settings, args: &[String]) -> ExitCode {
+    use butler::figures::export::{self, ExportRequest};
+    let request = match ExportRequest::parse(args) {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("export: {e} (usage: {})", export::USAGE)),
+    };
+    let Some(period) = request.period(settings.timezone) else {
+        return fail("export: the dates are out of range");
+    };
+    if let Some(path) = settings.database_path()
+        && !path.exists()
+    {
+        return fail(&format!(
+            "export: the database {} does not exist (set database_url or --config)",
+            path.display()
+        ));
+    }
+    block_on(async move {
+        let store = butler::store::Store::open(&settings.database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("export: opening {}: {e}", settings.database_url))?;
+        let written = export::write(&store, settings, period, request.format, &request.out).await;
+        store.close().await;
+        for f in written.map_err(|e| anyhow::anyhow!("export: {e}"))? {
+            println!("{}", f.display());
+        }
+        Ok(())
+    })
+}
+
+/// Runs `work` on a fresh multi-threaded runtime; an error becomes one line on stderr.
+fn block_on(work: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -127,20 +177,10 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(async move {
-        // Bot::from_env would read the same variables; this keeps the token checked above.
-        let mut bot = Bot::new(token);
-        if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
-            match url.parse() {
-                Ok(url) => bot = bot.set_api_url(url),
-                Err(e) => return fail(&format!("TELOXIDE_API_URL {url:?} is not a URL: {e}")),
-            }
-        }
-        match butler::run(settings, bot, shutdown_signal()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&format!("{e:#}")),
-        }
-    })
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
 }
 
 fn fail(line: &str) -> ExitCode {

@@ -64,6 +64,23 @@ pub enum Outgoing {
         #[serde(default)]
         buttons: Option<Buttons>,
     },
+    /// A file Butler made (an export): `file` is the id of its bytes, kept by
+    /// `Tx::add_outbox_file`, uploaded under `file_name`.
+    Document {
+        chat_id: i64,
+        file: i64,
+        file_name: String,
+        #[serde(default)]
+        caption: Option<String>,
+    },
+    /// A picture Butler made (a chart), kept and uploaded like a document, shown as a photo.
+    PhotoFile {
+        chat_id: i64,
+        file: i64,
+        file_name: String,
+        #[serde(default)]
+        caption: Option<String>,
+    },
 }
 
 impl Outgoing {
@@ -73,6 +90,7 @@ impl Outgoing {
             | Outgoing::Photo { chat_id, .. }
             | Outgoing::Album { chat_id, .. }
             | Outgoing::Edit { chat_id, .. } => *chat_id,
+            Outgoing::Document { chat_id, .. } | Outgoing::PhotoFile { chat_id, .. } => *chat_id,
         }
     }
 
@@ -388,8 +406,48 @@ impl Outbox {
                     other => other.map(|m| vec![m.id]),
                 }
             }
+            Outgoing::Document {
+                file,
+                file_name,
+                caption,
+                ..
+            } => {
+                let Some(input) = self.input_file(*file, file_name).await? else {
+                    return Ok(Outcome::Failed(format!("outbox file {file} is gone")));
+                };
+                let mut req = bot.send_document(chat, input);
+                if let Some(c) = caption {
+                    req = req.caption(c.clone());
+                }
+                req.await.map(|m| vec![m.id])
+            }
+            Outgoing::PhotoFile {
+                file,
+                file_name,
+                caption,
+                ..
+            } => {
+                let Some(input) = self.input_file(*file, file_name).await? else {
+                    return Ok(Outcome::Failed(format!("outbox file {file} is gone")));
+                };
+                let mut req = bot.send_photo(chat, input);
+                if let Some(c) = caption {
+                    req = req.caption(c.clone());
+                }
+                req.await.map(|m| vec![m.id])
+            }
         };
         Ok(classify(result))
+    }
+
+    /// The bytes of an outbox file as an upload named `file_name`, if still kept.
+    async fn input_file(&self, file: i64, file_name: &str) -> Result<Option<InputFile>, String> {
+        let bytes = self
+            .store
+            .outbox_file(file)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(bytes.map(|b| InputFile::memory(b).file_name(file_name.to_owned())))
     }
 
     async fn reply_parameters(

@@ -44,6 +44,10 @@ pub enum StaffCommand {
     Reopen(String),
     Category(String),
     Note(String),
+    /// `/stats [days]` or `/stats chart`.
+    Stats(String),
+    /// `/export [days]`: an XLSX file.
+    Export(String),
     Help,
 }
 
@@ -77,7 +81,7 @@ fn home_of(name: &str) -> Option<&'static str> {
     match name {
         "repair" | "report" | "unit" => Some("wrong_chat.owner_group"),
         "register" | "unregister" | "lang" => Some("wrong_chat.owner_group"),
-        "open" | "mine" | "take" | "done" | "reopen" | "category" | "note" => {
+        "open" | "mine" | "take" | "done" | "reopen" | "category" | "note" | "stats" | "export" => {
             Some("wrong_chat.staff_chat")
         }
         "watch" | "unwatch" => Some("wrong_chat.staff_or_private"),

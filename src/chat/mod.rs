@@ -12,6 +12,7 @@ pub mod owner;
 pub mod private;
 pub mod render;
 pub mod staff;
+pub mod stats;
 
 use std::sync::Arc;
 
@@ -51,6 +52,8 @@ pub enum BotError {
     Store(#[from] store::Error),
     #[error("telegram: {0}")]
     Telegram(#[from] teloxide::RequestError),
+    #[error("figures: {0}")]
+    Figures(#[from] crate::figures::Error),
 }
 
 pub type HandlerResult = Result<(), BotError>;

@@ -94,6 +94,8 @@ async fn command(
             };
             app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
         }
+        StaffCommand::Stats(args) => super::stats::stats(bot, app, msg, args, locale).await,
+        StaffCommand::Export(args) => super::stats::export(bot, app, msg, args, locale).await,
         StaffCommand::Take(ref args)
         | StaffCommand::Done(ref args)
         | StaffCommand::Reopen(ref args)

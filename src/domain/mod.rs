@@ -2,6 +2,7 @@
 //! may make and who may make them, and the small types that parse user input once.
 
 pub mod category;
+pub mod figures;
 pub mod rating;
 pub mod text;
 pub mod ticket;
@@ -52,6 +53,8 @@ pub enum Error {
     EmptyNote,
     #[error("only managers may do this")]
     ManagersOnly,
+    #[error("not a number of days: {0:?}")]
+    BadDays(String),
 }
 
 impl Error {
@@ -76,13 +79,17 @@ impl Error {
             Error::RatingNotOpen => "error.rating_not_open",
             Error::EmptyNote => "error.empty_note",
             Error::ManagersOnly => "error.managers_only",
+            Error::BadDays(_) => "error.bad_days",
         }
     }
 
     /// Values the locale text may use: `{id}`, `{by}`, `{input}`.
     pub fn args(&self) -> Vec<(&'static str, String)> {
         match self {
-            Error::BadTicketId(s) | Error::BadUnit(s) | Error::UnknownCategory(s) => {
+            Error::BadTicketId(s)
+            | Error::BadUnit(s)
+            | Error::UnknownCategory(s)
+            | Error::BadDays(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
             Error::UnknownTicket(id) => vec![("id", id.to_string())],

@@ -20,6 +20,7 @@ use crate::outbox::Outgoing;
 
 mod seed;
 pub use seed::{DEMO_STAFF, Seeded};
+mod figures;
 
 /// A store failure: logged with its cause chain, never shown to a user.
 #[derive(Debug, thiserror::Error)]

@@ -3,10 +3,12 @@
 
 mod harness;
 
+mod figures;
 mod groups;
 mod life;
 mod rating;
 mod refusals;
 mod reporting;
 mod staff;
+mod stats;
 mod store;

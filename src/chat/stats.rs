@@ -1,0 +1,91 @@
+//! The staff chat's figures: `/stats [days]`, `/stats chart` and `/export [days]`.
+
+use teloxide::prelude::*;
+use teloxide::types::Message;
+
+use super::{AppRef, HandlerResult, refusal, reply_text};
+use crate::domain::figures::{Days, Period, StatsRequest};
+use crate::figures;
+use crate::i18n::{Locale, t};
+use crate::outbox::Outgoing;
+
+/// `/stats [days]`: the headline figures, top categories and the staff table;
+/// `/stats chart`: the weekly trend chart.
+pub async fn stats(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    args: String,
+    locale: Locale,
+) -> HandlerResult {
+    let request = match args.parse::<StatsRequest>() {
+        Ok(r) => r,
+        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+    };
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    match request {
+        StatsRequest::Figures(days) => {
+            let period = Period::last_days(now, days.get());
+            let overview = figures::overview(&mut tx, period, &app.settings).await?;
+            let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
+            tx.enqueue(&reply_text(&msg, text), now).await?;
+        }
+        StatsRequest::Chart => {
+            let png = figures::weekly_chart(&mut tx, &app.settings, now, locale).await?;
+            let file = tx.add_outbox_file(&png, now).await?;
+            let caption = t(
+                locale,
+                "chart.caption",
+                &[("weeks", &figures::CHART_WEEKS.to_string())],
+            );
+            tx.enqueue(
+                &Outgoing::PhotoFile {
+                    chat_id: msg.chat.id.0,
+                    file,
+                    file_name: "chart.png".into(),
+                    caption: Some(caption),
+                },
+                now,
+            )
+            .await?;
+        }
+    }
+    app.commit(&bot, tx).await
+}
+
+/// `/export [days]`: the XLSX of the last days, sent to the staff chat.
+pub async fn export(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    args: String,
+    locale: Locale,
+) -> HandlerResult {
+    let days = match args.parse::<Days>() {
+        Ok(d) => d,
+        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+    };
+    let now = app.now();
+    let period = Period::last_days(now, days.get());
+    let mut tx = app.store.begin().await?;
+    let (bytes, file_name) = figures::xlsx_export(&mut tx, &app.settings, period, locale).await?;
+    let file = tx.add_outbox_file(&bytes, now).await?;
+    let (from, to) = period.local_dates(app.settings.timezone);
+    let caption = t(
+        locale,
+        "export.caption",
+        &[("from", &from.to_string()), ("to", &to.to_string())],
+    );
+    tx.enqueue(
+        &Outgoing::Document {
+            chat_id: msg.chat.id.0,
+            file,
+            file_name,
+            caption: Some(caption),
+        },
+        now,
+    )
+    .await?;
+    app.commit(&bot, tx).await
+}

@@ -1,0 +1,525 @@
+//! The export: three sheets — tickets reported in the period, ratings given in it, and
+//! each staff member's figures — as one XLSX workbook or as three CSV files.
+//!
+//! In the XLSX, times are Excel date-times in the configured time zone with a date
+//! format, counts and scores are numbers, rates are numbers with a percent format.
+//! CSV (UTF-8 with a byte-order mark, so that Excel reads Chinese right) writes the same
+//! cells as text: times as `2026-11-24 14:15:00` local time, rates as fractions (0.875).
+//! Headers and sheet names are in the staff language.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
+use chrono_tz::Tz;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+
+use crate::domain::figures::{Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow};
+use crate::i18n::{self, Locale, t};
+use crate::store::{self, Tx};
+
+/// One cell, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Int(i64),
+    /// A number shown with one decimal.
+    Decimal(f64),
+    /// A fraction shown as a percentage.
+    Percent(f64),
+    Time(NaiveDateTime),
+}
+
+/// One sheet: a file name stem, a localized name and header, and rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// `tickets`, `ratings`, `staff`: the CSV file name without `.csv`.
+    pub stem: &'static str,
+    pub name: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] XlsxError),
+    #[error("writing {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The file formats of `butler export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "xlsx" => Ok(Self::Xlsx),
+            "csv" => Ok(Self::Csv),
+            other => Err(format!("unknown format {other:?}: use xlsx or csv")),
+        }
+    }
+}
+
+/// What `butler export` was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRequest {
+    /// First and last local day, both included.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub format: ExportFormat,
+    /// The XLSX file, or for CSV the directory for the three files.
+    pub out: PathBuf,
+}
+
+/// How `butler export` is used.
+pub const USAGE: &str =
+    "butler export --from YYYY-MM-DD --to YYYY-MM-DD [--format xlsx|csv] --out PATH";
+
+impl ExportRequest {
+    /// Parses the words after `export`; the error is one line for the terminal.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let (mut from, mut to, mut format, mut out) = (None, None, ExportFormat::Xlsx, None);
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let mut value = || {
+                args.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "--from" | "--to" => {
+                    let v = value()?;
+                    let date = NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                        .map_err(|_| format!("{flag} {v:?} is not a date like 2026-11-01"))?;
+                    if flag == "--from" {
+                        from = Some(date);
+                    } else {
+                        to = Some(date);
+                    }
+                }
+                "--format" => format = value()?.parse()?,
+                "--out" | "-o" => out = Some(PathBuf::from(value()?)),
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        let from = from.ok_or("--from is missing")?;
+        let to = to.ok_or("--to is missing")?;
+        if to < from {
+            return Err(format!("--to {to} is before --from {from}"));
+        }
+        let out = out.ok_or("--out is missing")?;
+        Ok(Self {
+            from,
+            to,
+            format,
+            out,
+        })
+    }
+
+    /// The whole local days asked for, in `tz`.
+    pub fn period(&self, tz: Tz) -> Option<Period> {
+        Period::local_days(self.from, self.to, tz)
+    }
+}
+
+/// The three sheets for `period`, read in one transaction.
+pub async fn sheets(
+    tx: &mut Tx<'_>,
+    period: Period,
+    take_minutes: u32,
+    locale: Locale,
+    tz: Tz,
+) -> Result<Vec<Sheet>, store::Error> {
+    let scope = Scope::all();
+    let tickets = tx.ticket_rows(period, scope).await?;
+    let ratings = tx.rating_rows(period, scope).await?;
+    let staff = tx.staff_figures(period, scope, take_minutes).await?;
+    Ok(vec![
+        ticket_sheet(&tickets, locale, tz),
+        rating_sheet(&ratings, locale, tz),
+        staff_sheet(&staff, locale),
+    ])
+}
+
+fn header(locale: Locale, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .map(|k| t(locale, &format!("export.column.{k}"), &[]))
+        .collect()
+}
+
+fn local(at: DateTime<Utc>, tz: Tz) -> Cell {
+    Cell::Time(at.with_timezone(&tz).naive_local())
+}
+
+fn opt<T>(value: Option<T>, cell: impl FnOnce(T) -> Cell) -> Cell {
+    value.map_or(Cell::Empty, cell)
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_owned())
+}
+
+fn minutes_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_seconds() as f64 / 60.0
+}
+
+fn ratio(r: Ratio) -> Cell {
+    opt(r.value(), Cell::Percent)
+}
+
+fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
+    Sheet {
+        stem: "tickets",
+        name: t(locale, "export.sheet.tickets", &[]),
+        header: header(
+            locale,
+            &[
+                "ticket",
+                "reported_at",
+                "group",
+                "unit",
+                "owner",
+                "category",
+                "status",
+                "taken_by",
+                "taken_at",
+                "done_at",
+                "minutes_to_take",
+                "hours_to_done",
+                "reopened",
+                "score",
+                "text",
+            ],
+        ),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Int(r.id),
+                    local(r.reported_at, tz),
+                    text(&r.group),
+                    opt(r.unit.as_deref(), text),
+                    text(&r.owner),
+                    Cell::Text(i18n::category_name(locale, r.category)),
+                    Cell::Text(t(locale, &format!("status.{}", r.status.code()), &[])),
+                    opt(r.taken_by.as_deref(), text),
+                    opt(r.taken_at, |at| local(at, tz)),
+                    opt(r.done_at, |at| local(at, tz)),
+                    opt(r.taken_at, |at| {
+                        Cell::Decimal(minutes_between(r.reported_at, at))
+                    }),
+                    opt(r.done_at, |at| {
+                        Cell::Decimal(minutes_between(r.reported_at, at) / 60.0)
+                    }),
+                    Cell::Int(r.reopened),
+                    opt(r.score, |s| Cell::Int(i64::from(s))),
+                    text(&r.text),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn rating_sheet(rows: &[RatingRow], locale: Locale, tz: Tz) -> Sheet {
+    Sheet {
+        stem: "ratings",
+        name: t(locale, "export.sheet.ratings", &[]),
+        header: header(
+            locale,
+            &[
+                "ticket", "round", "score", "rated_at", "group", "owner", "category", "taken_by",
+                "comment",
+            ],
+        ),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Int(r.ticket_id),
+                    Cell::Int(r.round),
+                    Cell::Int(i64::from(r.score)),
+                    local(r.at, tz),
+                    text(&r.group),
+                    text(&r.owner),
+                    Cell::Text(i18n::category_name(locale, r.category)),
+                    opt(r.taken_by.as_deref(), text),
+                    opt(r.comment.as_deref(), text),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn staff_sheet(rows: &[StaffFigures], locale: Locale) -> Sheet {
+    Sheet {
+        stem: "staff",
+        name: t(locale, "export.sheet.staff", &[]),
+        header: header(
+            locale,
+            &[
+                "staff",
+                "taken",
+                "done",
+                "ratings",
+                "average_score",
+                "satisfaction",
+                "praise",
+                "on_time_take",
+                "median_minutes_to_take",
+                "first_time_fix",
+            ],
+        ),
+        rows: rows
+            .iter()
+            .map(|s| {
+                let f = &s.figures;
+                vec![
+                    text(&s.name),
+                    Cell::Int(f.taken()),
+                    Cell::Int(f.done()),
+                    Cell::Int(f.ratings()),
+                    opt(f.average_score(), Cell::Decimal),
+                    ratio(f.satisfaction),
+                    Cell::Int(f.praise),
+                    ratio(f.on_time_take),
+                    opt(f.time_to_take.median, |d| {
+                        Cell::Decimal(d.num_seconds() as f64 / 60.0)
+                    }),
+                    ratio(f.first_time_fix),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn excel_time(t: NaiveDateTime) -> Result<ExcelDateTime, XlsxError> {
+    ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(
+        t.hour() as u16,
+        t.minute() as u8,
+        t.second(),
+    )
+}
+
+/// The sheets as one XLSX workbook.
+pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let time = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let decimal = Format::new().set_num_format("0.0");
+    let percent = Format::new().set_num_format("0.0%");
+    for sheet in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(&sheet.name)?;
+        for (c, h) in sheet.header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, h, &bold)?;
+        }
+        for (r, row) in sheet.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Empty => {}
+                    Cell::Text(s) => {
+                        ws.write_string(r, c, s)?;
+                    }
+                    Cell::Int(n) => {
+                        ws.write_number(r, c, *n as f64)?;
+                    }
+                    Cell::Decimal(x) => {
+                        ws.write_number_with_format(r, c, *x, &decimal)?;
+                    }
+                    Cell::Percent(x) => {
+                        ws.write_number_with_format(r, c, *x, &percent)?;
+                    }
+                    Cell::Time(at) => {
+                        ws.write_datetime_with_format(r, c, excel_time(*at)?, &time)?;
+                    }
+                }
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.set_autofit_max_width(400);
+        ws.autofit();
+    }
+    book.save_to_buffer()
+}
+
+/// One sheet as CSV text (UTF-8 with a byte-order mark, CRLF line ends as RFC 4180 has).
+pub fn csv(sheet: &Sheet) -> String {
+    let mut out = String::from('\u{feff}');
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\r\n"
+    };
+    out.push_str(&line(sheet.header.clone()));
+    for row in &sheet.rows {
+        out.push_str(&line(row.iter().map(cell_text).collect()));
+    }
+    out
+}
+
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Decimal(x) => format!("{x:.1}"),
+        Cell::Percent(x) => format!("{x:.4}"),
+        Cell::Time(at) => at.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The export file name for a period: `butler-2026-11-01_2026-11-30.xlsx`.
+pub fn file_name(period: Period, tz: Tz, extension: &str) -> String {
+    let (first, last) = period.local_dates(tz);
+    format!("butler-{first}_{last}.{extension}")
+}
+
+/// Writes the export of `period` to `out`: an XLSX file, or for CSV a directory (created
+/// if missing) holding `tickets.csv`, `ratings.csv` and `staff.csv`. Returns the files
+/// written.
+pub async fn write(
+    store: &store::Store,
+    settings: &crate::config::Settings,
+    period: Period,
+    format: ExportFormat,
+    out: &Path,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let mut tx = store.begin().await?;
+    let sheets = sheets(
+        &mut tx,
+        period,
+        settings.sla.take_minutes,
+        settings.default_locale,
+        settings.timezone,
+    )
+    .await?;
+    drop(tx);
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ExportError::Io { path, source }
+    };
+    match format {
+        ExportFormat::Xlsx => {
+            let bytes = xlsx(&sheets)?;
+            std::fs::write(out, bytes).map_err(io(out))?;
+            Ok(vec![out.to_owned()])
+        }
+        ExportFormat::Csv => {
+            std::fs::create_dir_all(out).map_err(io(out))?;
+            let mut written = Vec::new();
+            for sheet in &sheets {
+                let path = out.join(format!("{}.csv", sheet.stem));
+                std::fs::write(&path, csv(sheet)).map_err(io(&path))?;
+                written.push(path);
+            }
+            Ok(written)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn export_arguments_parse_with_xlsx_as_the_default_format() {
+        let r =
+            ExportRequest::parse(&words("--from 2026-11-01 --to 2026-11-30 --out m.xlsx")).unwrap();
+        assert_eq!(r.from, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        assert_eq!(r.to, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(r.format, ExportFormat::Xlsx);
+        assert_eq!(r.out, PathBuf::from("m.xlsx"));
+        let r = ExportRequest::parse(&words(
+            "--format CSV --out dir --to 2026-11-30 --from 2026-11-30",
+        ))
+        .unwrap();
+        assert_eq!(r.format, ExportFormat::Csv);
+    }
+
+    #[test]
+    fn bad_export_arguments_say_what_is_wrong_in_one_line() {
+        for (args, expected) in [
+            ("--to 2026-11-30 --out x", "--from is missing"),
+            ("--from 2026-11-01 --out x", "--to is missing"),
+            ("--from 2026-11-01 --to 2026-11-30", "--out is missing"),
+            (
+                "--from 2026-13-01",
+                "--from \"2026-13-01\" is not a date like 2026-11-01",
+            ),
+            (
+                "--from 2026-11-02 --to 2026-11-01 --out x",
+                "--to 2026-11-01 is before --from 2026-11-02",
+            ),
+            ("--format pdf", "unknown format \"pdf\": use xlsx or csv"),
+            ("--out", "--out needs a value"),
+            ("--colour red", "unknown argument \"--colour\""),
+        ] {
+            assert_eq!(
+                ExportRequest::parse(&words(args)),
+                Err(expected.to_owned()),
+                "{args}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_fields_with_commas_quotes_or_line_breaks_are_quoted() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn a_csv_sheet_starts_with_a_byte_order_mark_and_its_header() {
+        let sheet = Sheet {
+            stem: "x",
+            name: "X".into(),
+            header: vec!["编号".into(), "满意率".into()],
+            rows: vec![
+                vec![Cell::Int(4), Cell::Percent(0.875)],
+                vec![
+                    Cell::Empty,
+                    Cell::Time(
+                        chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+                            .unwrap()
+                            .and_hms_opt(14, 15, 0)
+                            .unwrap(),
+                    ),
+                ],
+            ],
+        };
+        assert_eq!(
+            csv(&sheet),
+            "\u{feff}编号,满意率\r\n4,0.8750\r\n,2026-11-24 14:15:00\r\n"
+        );
+    }
+}

@@ -1,0 +1,768 @@
+//! The satisfaction figures on a hand-made data set with explicit times, each expected
+//! value worked out by hand below; the export read back cell by cell.
+//!
+//! November 2026 (UTC), take SLA 10 minutes. Staff Wang (A) and Chen (B); owner groups
+//! G1 and G2.
+//!
+//! | #  | group | category    | reported    | taken           | done                      | ratings (round: score, time)    |
+//! |----|-------|-------------|-------------|-----------------|---------------------------|----------------------------------|
+//! | T1 | G1    | plumbing    | 11-02 08:00 | A 08:05 (5 m)   | 10:00 (2 h)               | 1: 5 at 11-02 11:00              |
+//! | T2 | G1    | electrical  | 11-03 09:00 | A 09:20 (20 m)  | 15:00 (6 h)               | 1: 2 at 16:00 → F1; 2: 4 at 11-04 12:00 |
+//! | T3 | G2    | plumbing    | 11-05 10:00 | B 10:10 (10 m)  | 12:00, reopened 13:00, done 11-06 10:00 (24 h) | 1: 3 at 11-06 11:00 → F2 |
+//! | T4 | G2    | plumbing    | 11-10 08:00 | B 08:30 (30 m)  | 09:00 (1 h)               | none                             |
+//! | T5 | G1    | other       | 11-20 08:00 | —               | —                         | —                                |
+//! | T6 | G1    | plumbing    | 10-30 08:00 | A 08:02         | 10-31 08:00               | 1: 4 at 11-01 09:00              |
+//! | T7 | G2    | electrical  | 11-30 23:00 | B 12-01 00:05   | —                         | —                                |
+//!
+//! F1 (T2, low score) opened 11-03 16:00, closed 11-04 10:00; F2 (T3) opened 11-06 11:00.
+
+use butler::config::Settings;
+use butler::domain::figures::{Durations, Figures, Period, Ratio, Scope};
+use butler::domain::{Category, TicketId, TicketStatus};
+use butler::figures::{self, export};
+use butler::i18n::Locale;
+use butler::store::{NewTicket, Store, Who};
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+const G1: i64 = -1001;
+const G2: i64 = -1002;
+const OWNER: u64 = 100;
+const A: Who<'static> = Who {
+    id: 200,
+    name: "Wang",
+};
+const B: Who<'static> = Who {
+    id: 201,
+    name: "Chen",
+};
+const TAKE_MINUTES: u32 = 10;
+
+fn at(s: &str) -> DateTime<Utc> {
+    format!("2026-{s}:00Z").replace(' ', "T").parse().unwrap()
+}
+
+fn november() -> Period {
+    Period::new(at("11-01 00:00"), at("12-01 00:00")).unwrap()
+}
+
+fn minutes(n: i64) -> Option<Duration> {
+    Some(Duration::minutes(n))
+}
+
+fn hours(n: i64) -> Option<Duration> {
+    Some(Duration::hours(n))
+}
+
+struct Fixture {
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn empty() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("figures.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let t0 = at("01-01 00:00");
+        tx.register_group(G1, "Sunrise Garden", 900, t0)
+            .await
+            .unwrap();
+        tx.register_group(G2, "Moon Court", 900, t0).await.unwrap();
+        tx.touch_owner(OWNER, "Li", None, t0).await.unwrap();
+        tx.commit().await.unwrap();
+        Self { store, _dir: dir }
+    }
+
+    /// The data set in the table above.
+    async fn november() -> Self {
+        let f = Self::empty().await;
+        let t1 = f.report(G1, Category::Plumbing, "11-02 08:00", 1).await;
+        f.take(t1, &A, "11-02 08:05").await;
+        f.done(t1, &A, "11-02 10:00").await;
+        f.rate(t1, 5, "11-02 11:00").await;
+
+        let t2 = f.report(G1, Category::Electrical, "11-03 09:00", 2).await;
+        f.take(t2, &A, "11-03 09:20").await;
+        f.done(t2, &A, "11-03 15:00").await;
+        f.rate(t2, 2, "11-03 16:00").await;
+        f.rerate(t2, 4, "11-04 10:00", "11-04 12:00").await;
+
+        let t3 = f.report(G2, Category::Plumbing, "11-05 10:00", 3).await;
+        f.take(t3, &B, "11-05 10:10").await;
+        f.done(t3, &B, "11-05 12:00").await;
+        f.reopen(t3, "11-05 13:00").await;
+        f.done(t3, &B, "11-06 10:00").await;
+        f.rate(t3, 3, "11-06 11:00").await;
+
+        let t4 = f.report(G2, Category::Plumbing, "11-10 08:00", 4).await;
+        f.take(t4, &B, "11-10 08:30").await;
+        f.done(t4, &B, "11-10 09:00").await;
+
+        f.report(G1, Category::Other, "11-20 08:00", 5).await;
+
+        let t6 = f.report(G1, Category::Plumbing, "10-30 08:00", 6).await;
+        f.take(t6, &A, "10-30 08:02").await;
+        f.done(t6, &A, "10-31 08:00").await;
+        f.rate(t6, 4, "11-01 09:00").await;
+
+        let t7 = f.report(G2, Category::Electrical, "11-30 23:00", 7).await;
+        f.take(t7, &B, "12-01 00:05").await;
+        f
+    }
+
+    async fn report(&self, group: i64, category: Category, when: &str, message: i32) -> TicketId {
+        let mut tx = self.store.begin().await.unwrap();
+        let owner = Who {
+            id: OWNER,
+            name: "Li",
+        };
+        let id = tx
+            .insert_ticket(
+                &NewTicket {
+                    group_chat_id: group,
+                    report_message_id: message,
+                    owner_id: OWNER,
+                    unit: Some("3-1201"),
+                    category,
+                    text: "水龙头漏水, \"急\"",
+                    priority: false,
+                },
+                at(when),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        tx.add_event(id, "reported", &owner, None, at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    async fn take(&self, id: TicketId, who: &Who<'_>, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        tx.set_taken(id, who, at(when)).await.unwrap();
+        tx.add_event(id, "taken", who, None, at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn done(&self, id: TicketId, who: &Who<'_>, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        tx.set_status(id, TicketStatus::Done, at(when))
+            .await
+            .unwrap();
+        tx.add_event(id, "done", who, None, at(when)).await.unwrap();
+        tx.next_rating_round(id).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn reopen(&self, id: TicketId, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        tx.set_status(id, TicketStatus::Taken, at(when))
+            .await
+            .unwrap();
+        tx.add_event(id, "reopened", &A, Some("not fixed"), at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The owner rates the current round; a score of 3 or less opens a follow-up.
+    async fn rate(&self, id: TicketId, score: u8, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        let round = tx.ticket(id).await.unwrap().unwrap().rating_round;
+        assert!(
+            tx.insert_rating(id, round, OWNER, score, at(when))
+                .await
+                .unwrap()
+        );
+        tx.set_status(id, TicketStatus::Rated, at(when))
+            .await
+            .unwrap();
+        if score <= 3 {
+            tx.open_follow_up(id, "low_score", round, at(when))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// A manager closes the open follow-up and the owner rates again.
+    async fn rerate(&self, id: TicketId, score: u8, closed: &str, rated: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        let round = tx.ticket(id).await.unwrap().unwrap().rating_round;
+        let fu = tx.open_follow_up_of(id, round).await.unwrap().unwrap();
+        assert!(
+            tx.close_follow_up(fu, 900, "called", at(closed))
+                .await
+                .unwrap()
+        );
+        tx.next_rating_round(id).await.unwrap();
+        tx.commit().await.unwrap();
+        self.rate(id, score, rated).await;
+    }
+
+    async fn figures(&self, period: Period, scope: Scope) -> Figures {
+        let mut tx = self.store.begin().await.unwrap();
+        tx.figures(period, scope, TAKE_MINUTES).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn every_figure_of_a_month_matches_the_hand_count() {
+    let f = Fixture::november().await;
+    let got = f.figures(november(), Scope::all()).await;
+    let expected = Figures {
+        // T1, T2, T3, T4, T5, T7 (T6 was reported in October).
+        reported: 6,
+        // 5, 2, 4, 3 and T6's 4: three of five are 4–5, both of T2's rounds count.
+        satisfaction: Ratio::new(3, 5),
+        score_sum: 18,
+        praise: 1,
+        // Done in November: T1, T2, T3, T4; T4 was never rated.
+        coverage: Ratio::new(3, 4),
+        // First taken in November: T1 5 m, T2 20 m, T3 10 m (on the limit), T4 30 m.
+        on_time_take: Ratio::new(2, 4),
+        // 5, 10, 20, 30 minutes: ranks ⌈0.5·4⌉ = 2 and ⌈0.9·4⌉ = 4.
+        time_to_take: Durations {
+            count: 4,
+            median: minutes(10),
+            p90: minutes(30),
+        },
+        // 1 h, 2 h, 6 h and T3's 24 h (to its last done).
+        time_to_done: Durations {
+            count: 4,
+            median: hours(2),
+            p90: hours(24),
+        },
+        // T3 was reopened.
+        first_time_fix: Ratio::new(3, 4),
+        follow_ups_opened: 2,
+        follow_ups_closed: 1,
+        // T2's 2 became a 4.
+        low_scores_raised: 1,
+    };
+    assert_eq!(got, expected);
+    assert_eq!(got.average_score(), Some(3.6));
+    assert_eq!(got.satisfaction.percent().as_deref(), Some("60%"));
+}
+
+#[tokio::test]
+async fn figures_narrow_to_an_owner_group() {
+    let f = Fixture::november().await;
+    let got = f.figures(november(), Scope::group(G1)).await;
+    // G1: T1, T2, T5 reported; ratings 5, 2, 4 and T6's 4.
+    let expected = Figures {
+        reported: 3,
+        satisfaction: Ratio::new(3, 4),
+        score_sum: 15,
+        praise: 1,
+        coverage: Ratio::new(2, 2),
+        on_time_take: Ratio::new(1, 2),
+        // 5 and 20 minutes: ranks 1 and 2.
+        time_to_take: Durations {
+            count: 2,
+            median: minutes(5),
+            p90: minutes(20),
+        },
+        time_to_done: Durations {
+            count: 2,
+            median: hours(2),
+            p90: hours(6),
+        },
+        first_time_fix: Ratio::new(2, 2),
+        follow_ups_opened: 1,
+        follow_ups_closed: 1,
+        low_scores_raised: 1,
+    };
+    assert_eq!(got, expected);
+    assert_eq!(got.average_score(), Some(3.75));
+}
+
+#[tokio::test]
+async fn figures_narrow_to_a_category() {
+    let f = Fixture::november().await;
+    let got = f
+        .figures(november(), Scope::category(Category::Plumbing))
+        .await;
+    // Plumbing: T1, T3, T4 reported (T6 in October); ratings 5, 3 and T6's 4.
+    let expected = Figures {
+        reported: 3,
+        satisfaction: Ratio::new(2, 3),
+        score_sum: 12,
+        praise: 1,
+        coverage: Ratio::new(2, 3),
+        on_time_take: Ratio::new(2, 3),
+        // 5, 10, 30 minutes: ranks ⌈1.5⌉ = 2 and ⌈2.7⌉ = 3.
+        time_to_take: Durations {
+            count: 3,
+            median: minutes(10),
+            p90: minutes(30),
+        },
+        // 1 h, 2 h, 24 h.
+        time_to_done: Durations {
+            count: 3,
+            median: hours(2),
+            p90: hours(24),
+        },
+        first_time_fix: Ratio::new(2, 3),
+        follow_ups_opened: 1,
+        follow_ups_closed: 0,
+        low_scores_raised: 0,
+    };
+    assert_eq!(got, expected);
+    assert_eq!(got.satisfaction.percent().as_deref(), Some("66.7%"));
+}
+
+#[tokio::test]
+async fn figures_narrow_to_a_staff_member_and_the_staff_table_lists_both() {
+    let f = Fixture::november().await;
+    let chen = f.figures(november(), Scope::staff(B.id)).await;
+    // Chen took T3, T4 and (in December) T7; rated once, a 3.
+    let expected = Figures {
+        reported: 3,
+        satisfaction: Ratio::new(0, 1),
+        score_sum: 3,
+        praise: 0,
+        coverage: Ratio::new(1, 2),
+        on_time_take: Ratio::new(1, 2),
+        time_to_take: Durations {
+            count: 2,
+            median: minutes(10),
+            p90: minutes(30),
+        },
+        time_to_done: Durations {
+            count: 2,
+            median: hours(1),
+            p90: hours(24),
+        },
+        first_time_fix: Ratio::new(1, 2),
+        follow_ups_opened: 1,
+        follow_ups_closed: 0,
+        low_scores_raised: 0,
+    };
+    assert_eq!(chen, expected);
+
+    let mut tx = f.store.begin().await.unwrap();
+    let table = tx
+        .staff_figures(november(), Scope::all(), TAKE_MINUTES)
+        .await
+        .unwrap();
+    let rows: Vec<(&str, i64, i64, Option<f64>, i64)> = table
+        .iter()
+        .map(|s| {
+            let g = &s.figures;
+            (
+                s.name.as_str(),
+                g.taken(),
+                g.done(),
+                g.average_score(),
+                g.praise,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Chen", 2, 2, Some(3.0), 0),
+            // T1 and T2; ratings 5, 2, 4 and T6's 4 (T6 was Wang's).
+            ("Wang", 2, 2, Some(3.75), 1),
+        ]
+    );
+    assert_eq!(table[0].figures, chen);
+
+    let top = tx
+        .top_categories(november(), Scope::all(), 5)
+        .await
+        .unwrap();
+    let top: Vec<(Category, i64)> = top.iter().map(|c| (c.category, c.reported)).collect();
+    assert_eq!(
+        top,
+        vec![
+            (Category::Plumbing, 3),
+            (Category::Electrical, 2),
+            (Category::Other, 1)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_taken_just_after_the_period_counts_in_the_next_one() {
+    let f = Fixture::november().await;
+    let december = Period::new(at("12-01 00:00"), at("12-31 00:00")).unwrap();
+    let got = f.figures(december, Scope::all()).await;
+    assert_eq!(got.reported, 0);
+    assert_eq!(got.on_time_take, Ratio::new(0, 1));
+    // T7: reported 11-30 23:00, taken 12-01 00:05.
+    assert_eq!(got.time_to_take.median, minutes(65));
+    assert_eq!(got.time_to_take.p90, minutes(65));
+    assert_eq!(got.ratings(), 0);
+}
+
+#[tokio::test]
+async fn an_empty_period_has_zero_counts_and_no_rates() {
+    let f = Fixture::november().await;
+    let quiet = Period::new(at("06-01 00:00"), at("07-01 00:00")).unwrap();
+    let got = f.figures(quiet, Scope::all()).await;
+    assert_eq!(got, Figures::default());
+    assert_eq!(got.satisfaction.value(), None);
+    assert_eq!(got.coverage.value(), None);
+    assert_eq!(got.on_time_take.value(), None);
+    assert_eq!(got.first_time_fix.value(), None);
+    assert_eq!(got.average_score(), None);
+    assert_eq!(got.time_to_take.median, None);
+    assert_eq!(got.time_to_done.p90, None);
+
+    let settings = Settings::default();
+    let mut tx = f.store.begin().await.unwrap();
+    let overview = figures::overview(&mut tx, quiet, &settings).await.unwrap();
+    assert!(overview.staff.is_empty() && overview.categories.is_empty());
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    assert!(
+        text.contains("Nothing in this period: no tickets, no ratings."),
+        "{text}"
+    );
+    // Tickets but no ratings yet.
+    let lines = figures::headline(
+        &Figures {
+            reported: 2,
+            ..Figures::default()
+        },
+        Locale::En,
+        10,
+    );
+    assert_eq!(lines[0], "Reported 2 · taken 0 · done 0");
+    assert_eq!(lines[1], "Satisfaction: no ratings yet");
+    assert_eq!(lines[2], "Rating coverage — (0 of 0 done tickets rated)");
+    assert_eq!(lines[4], "Time to take: median —, 90% within —");
+    let zh = figures::headline(&Figures::default(), Locale::ZhCn, 10);
+    assert_eq!(zh[1], "满意率：暂无评价");
+}
+
+#[tokio::test]
+async fn the_stats_text_shows_the_figures_categories_and_staff() {
+    let f = Fixture::november().await;
+    let settings = Settings::from_toml("timezone = \"UTC\"").unwrap();
+    let mut tx = f.store.begin().await.unwrap();
+    let overview = figures::overview(&mut tx, november(), &settings)
+        .await
+        .unwrap();
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    assert_eq!(
+        text,
+        "📊 Figures 2026-11-01 – 2026-11-30 (last 30 days)\n\
+         Reported 6 · taken 4 · done 4\n\
+         Satisfaction 60% (3 of 5 ratings were 4–5) · average score 3.6\n\
+         Rating coverage 75% (3 of 4 done tickets rated)\n\
+         Taken on time 50% (2 of 4 within 10 min)\n\
+         Time to take: median 10 min, 90% within 30 min\n\
+         Time to done: median 2 h, 90% within 24 h\n\
+         First-time fix 75% (3 of 4 never reopened)\n\
+         Follow-ups: 2 opened, 1 closed; 1 low scores raised to 4–5 by a re-rating\n\
+         Top categories: Plumbing 3, Electrical 2, Other 1\n\
+         \n\
+         Staff — taken · done · average score · praise (5 points):\n\
+         Chen: 2 · 2 · 3.0 · 0\n\
+         Wang: 2 · 2 · 3.8 · 1"
+    );
+}
+
+#[tokio::test]
+async fn the_weekly_series_counts_reports_and_ratings_per_week() {
+    let f = Fixture::november().await;
+    let weeks = Period::weeks_back(at("11-12 00:00"), chrono_tz::UTC, 2);
+    let mut tx = f.store.begin().await.unwrap();
+    let points = tx.weekly(&weeks, Scope::all()).await.unwrap();
+    let got: Vec<(NaiveDate, i64, Ratio)> = points
+        .iter()
+        .map(|p| (p.start, p.reported, p.satisfaction))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // T1, T2, T3; ratings 5, 2, 4, 3.
+            (
+                NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+                3,
+                Ratio::new(2, 4)
+            ),
+            // T4 only, no rating yet.
+            (
+                NaiveDate::from_ymd_opt(2026, 11, 9).unwrap(),
+                1,
+                Ratio::new(0, 0)
+            ),
+        ]
+    );
+}
+
+/// Excel's serial number of a local time: days since 1899-12-30.
+fn excel_serial(local: &str) -> f64 {
+    let t = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap();
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    (t - epoch).num_seconds() as f64 / 86400.0
+}
+
+fn sheet(bytes: &[u8], name: &str) -> calamine::Range<Data> {
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    book.worksheet_range(name).unwrap()
+}
+
+#[tokio::test]
+async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
+    let f = Fixture::november().await;
+    let tz = chrono_tz::Asia::Shanghai;
+    let mut tx = f.store.begin().await.unwrap();
+    let sheets = export::sheets(&mut tx, november(), TAKE_MINUTES, Locale::ZhCn, tz)
+        .await
+        .unwrap();
+    let bytes = export::xlsx(&sheets).unwrap();
+
+    let book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据"]);
+
+    let tickets = sheet(&bytes, "工单");
+    assert_eq!(tickets.height(), 7, "a header and six tickets");
+    assert_eq!(
+        tickets.get((0, 0)),
+        Some(&Data::String("工单号".to_owned()))
+    );
+    assert_eq!(
+        tickets.get((0, 1)),
+        Some(&Data::String("报修时间".to_owned()))
+    );
+    // T1: number 1, reported 11-02 08:00 UTC = 16:00 in Shanghai, as a date cell.
+    assert_eq!(tickets.get((1, 0)), Some(&Data::Float(1.0)));
+    match tickets.get((1, 1)) {
+        Some(Data::DateTime(d)) => {
+            assert!((d.as_f64() - excel_serial("2026-11-02 16:00")).abs() < 1e-6)
+        }
+        other => panic!("reported at is not a date: {other:?}"),
+    }
+    assert_eq!(
+        tickets.get((1, 2)),
+        Some(&Data::String("Sunrise Garden".to_owned()))
+    );
+    assert_eq!(tickets.get((1, 5)), Some(&Data::String("水暖".to_owned())));
+    assert_eq!(
+        tickets.get((1, 6)),
+        Some(&Data::String("已评价".to_owned()))
+    );
+    assert_eq!(tickets.get((1, 7)), Some(&Data::String("Wang".to_owned())));
+    assert_eq!(
+        tickets.get((1, 10)),
+        Some(&Data::Float(5.0)),
+        "minutes to take"
+    );
+    assert_eq!(
+        tickets.get((1, 11)),
+        Some(&Data::Float(2.0)),
+        "hours to done"
+    );
+    assert_eq!(
+        tickets.get((1, 12)),
+        Some(&Data::Float(0.0)),
+        "never reopened"
+    );
+    assert_eq!(tickets.get((1, 13)), Some(&Data::Float(5.0)), "score");
+    assert_eq!(
+        tickets.get((1, 14)),
+        Some(&Data::String("水龙头漏水, \"急\"".to_owned()))
+    );
+    // T3 was reopened once; T5 was never taken: empty cells.
+    assert_eq!(tickets.get((3, 12)), Some(&Data::Float(1.0)));
+    assert_eq!(tickets.get((5, 7)), Some(&Data::Empty));
+    assert_eq!(tickets.get((5, 8)), Some(&Data::Empty));
+
+    let ratings = sheet(&bytes, "评价");
+    assert_eq!(ratings.height(), 6, "a header and five ratings");
+    assert_eq!(ratings.get((0, 2)), Some(&Data::String("评分".to_owned())));
+    // Oldest first: T6's 4 on 11-01 09:00 UTC.
+    assert_eq!(ratings.get((1, 0)), Some(&Data::Float(6.0)));
+    assert_eq!(ratings.get((1, 2)), Some(&Data::Float(4.0)));
+    // T2's re-rating is round 2.
+    assert_eq!(ratings.get((4, 0)), Some(&Data::Float(2.0)));
+    assert_eq!(ratings.get((4, 1)), Some(&Data::Float(2.0)));
+    assert_eq!(ratings.get((4, 2)), Some(&Data::Float(4.0)));
+
+    let staff = sheet(&bytes, "员工数据");
+    assert_eq!(staff.get((0, 0)), Some(&Data::String("员工".to_owned())));
+    assert_eq!(staff.get((0, 5)), Some(&Data::String("满意率".to_owned())));
+    assert_eq!(staff.get((2, 0)), Some(&Data::String("Wang".to_owned())));
+    assert_eq!(staff.get((2, 1)), Some(&Data::Float(2.0)), "taken");
+    assert_eq!(staff.get((2, 4)), Some(&Data::Float(3.75)), "average");
+    assert_eq!(staff.get((2, 5)), Some(&Data::Float(0.75)), "satisfaction");
+    assert_eq!(staff.get((2, 6)), Some(&Data::Float(1.0)), "praise");
+    assert_eq!(staff.get((1, 5)), Some(&Data::Float(0.0)), "Chen: 0 of 1");
+}
+
+#[tokio::test]
+async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
+    let f = Fixture::november().await;
+    let settings = Settings::from_toml("default_locale = \"en\"\ntimezone = \"UTC\"").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let request = export::ExportRequest::parse(&[
+        "--from".into(),
+        "2026-11-01".into(),
+        "--to".into(),
+        "2026-11-30".into(),
+        "--format".into(),
+        "csv".into(),
+        "--out".into(),
+        out.path().join("november").display().to_string(),
+    ])
+    .unwrap();
+    let period = request.period(settings.timezone).unwrap();
+    assert_eq!(period, november());
+    let files = export::write(&f.store, &settings, period, request.format, &request.out)
+        .await
+        .unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["tickets.csv", "ratings.csv", "staff.csv"]);
+    let tickets = std::fs::read_to_string(&files[0]).unwrap();
+    let mut lines = tickets.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "\u{feff}Ticket,Reported at,Owner group,Unit,Owner,Category,Status,Taken by,Taken at,\
+             Done at,Minutes to take,Hours to done,Times reopened,Score,Report"
+        )
+    );
+    assert_eq!(
+        lines.next(),
+        Some(
+            "1,2026-11-02 08:00:00,Sunrise Garden,3-1201,Li,Plumbing,rated,Wang,2026-11-02 08:05:00,\
+             2026-11-02 10:00:00,5.0,2.0,0,5,\"水龙头漏水, \"\"急\"\"\""
+        )
+    );
+    assert_eq!(tickets.lines().count(), 7);
+    let staff = std::fs::read_to_string(&files[2]).unwrap();
+    assert!(
+        staff.contains("\r\nWang,2,2,4,3.8,0.7500,1,0.5000,5.0,1.0000\r\n"),
+        "{staff}"
+    );
+
+    let xlsx = out.path().join("november.xlsx");
+    let files = export::write(
+        &f.store,
+        &settings,
+        period,
+        export::ExportFormat::Xlsx,
+        &xlsx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(files, vec![xlsx.clone()]);
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert_eq!(sheet(&bytes, "Ratings").height(), 6);
+}
+
+#[tokio::test]
+async fn outbox_files_are_kept_while_a_row_needs_them_and_pruned_after_a_week() {
+    let f = Fixture::empty().await;
+    let day0 = at("11-01 00:00");
+    let mut tx = f.store.begin().await.unwrap();
+    let needed = tx.add_outbox_file(b"chart", day0).await.unwrap();
+    let done_with = tx.add_outbox_file(b"old export", day0).await.unwrap();
+    tx.enqueue(
+        &butler::outbox::Outgoing::Document {
+            chat_id: -5,
+            file: needed,
+            file_name: "chart.png".into(),
+            caption: None,
+        },
+        day0,
+    )
+    .await
+    .unwrap();
+    // A week later, the file of the unsent row stays; the other goes.
+    let fresh = tx
+        .add_outbox_file(b"new", day0 + Duration::days(8))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        f.store.outbox_file(needed).await.unwrap().as_deref(),
+        Some(&b"chart"[..])
+    );
+    assert_eq!(f.store.outbox_file(done_with).await.unwrap(), None);
+    assert_eq!(
+        f.store.outbox_file(fresh).await.unwrap().as_deref(),
+        Some(&b"new"[..])
+    );
+}
+
+fn butler(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_butler"))
+        .args(args)
+        .env_remove("TELOXIDE_TOKEN")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn butler_export_refuses_bad_arguments_in_one_line() {
+    let out = butler(&[
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "tomorrow",
+        "--out",
+        "x",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "butler: export: --to \"tomorrow\" is not a date like 2026-11-01 (usage: butler export"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn butler_export_writes_the_file_from_the_configured_database() {
+    let f = Fixture::november().await;
+    let db = f._dir.path().join("figures.db");
+    let config = f._dir.path().join("butler.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"sqlite://{}\"\ntimezone = \"UTC\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let xlsx = f._dir.path().join("nov.xlsx");
+    let out = butler(&[
+        "--config",
+        config.to_str().unwrap(),
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        xlsx.display().to_string()
+    );
+    let bytes = std::fs::read(&xlsx).unwrap();
+    assert_eq!(sheet(&bytes, "工单").height(), 7);
+}
