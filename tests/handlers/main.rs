@@ -7,5 +7,6 @@ mod groups;
 mod rating;
 mod refusals;
 mod reporting;
+mod schedule;
 mod staff;
 mod store;
