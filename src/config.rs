@@ -105,9 +105,9 @@ impl Default for RatingSettings {
 /// When the scheduled messages are sent (in [`Settings::timezone`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleSettings {
-    /// When the morning greeting (or the day's holiday greeting) goes to the staff group.
+    /// When the morning greeting (or the day's holiday greeting) goes to each owner group.
     pub morning_greeting: CronSpec,
-    /// When the daily summary of tickets goes to the staff group and the managers.
+    /// When the daily summary of tickets goes to the staff group.
     pub daily_summary: CronSpec,
     /// After a restart, a scheduled message missed by at most this many minutes is
     /// still sent; `0` never catches up.

@@ -328,13 +328,12 @@ pub async fn run_calendar_job(
 pub async fn run_scheduler(app: AppRef, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut scheduler = Scheduler::new();
-    let tz = app.settings.timezone;
     for job in Job::CALENDAR {
         let (spec, tz) = scheduler.schedule(&app, job);
         let next = next_due(spec, tz, app.now()).map(|t| t.with_timezone(&tz).to_string());
         tracing::info!(%job, cron = %spec, next = next.as_deref().unwrap_or("never"), "scheduled");
     }
-    tracing::info!(%tz, "scheduler started");
+    tracing::info!(timezone = %app.settings.timezone, "scheduler started");
     loop {
         let now = app.now();
         let report = scheduler.tick(&app, now).await;

@@ -4,7 +4,7 @@
 use butler::clock::Clock;
 use butler::config::CronSpec;
 use butler::domain::{Category, TicketStatus};
-use butler::jobs::{Job, Scheduler};
+use butler::jobs::{Job, Scheduler, run_calendar_job};
 use butler::store::{BotMessageKind, JobOutcome, NewTicket, Who};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -146,6 +146,19 @@ async fn a_restarted_butler_on_the_same_database_sends_each_greeting_once() {
             .ran
             .iter()
             .all(|(job, _)| *job != Job::MorningGreeting)
+    );
+    // Two processes that both found 08:00 due before either committed: one wins the claim.
+    assert_eq!(
+        run_calendar_job(&other, Job::MorningGreeting, eight, eight)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        run_calendar_job(&h.app, Job::MorningGreeting, eight, eight)
+            .await
+            .unwrap(),
+        None
     );
     let r = h.tick_at(eight + Duration::minutes(1)).await;
     assert!(texts_to(&r, GROUP).is_empty());
@@ -302,6 +315,29 @@ async fn in_new_york_a_0130_greeting_fires_once_when_the_clocks_fall_back() {
     assert_eq!(
         greeting_runs(&h.app.store.job_runs("morning_greeting").await.unwrap()),
         vec![(at("2026-11-01T05:30:00Z"), "ran")]
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_loop_runs_what_is_due_and_stops_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let eight = at("2026-11-25T00:00:00Z");
+    let app = butler::build_app(settings(&dir.path().join("butler.db")), Clock::fixed(eight))
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let loop_ = tokio::spawn(butler::jobs::run_scheduler(app.clone(), async move {
+        let _ = stopped.await;
+    }));
+    // The loop ticks before it first looks at the shutdown signal.
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), loop_)
+        .await
+        .expect("the loop stops on shutdown")
+        .unwrap();
+    assert_eq!(
+        greeting_runs(&app.store.job_runs("morning_greeting").await.unwrap()),
+        vec![(eight, "ran")]
     );
 }
 
