@@ -105,9 +105,9 @@ impl Default for RatingSettings {
 /// When the scheduled messages are sent (in [`Settings::timezone`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleSettings {
-    /// When the morning greeting (or the day's holiday greeting) goes to the staff group.
+    /// When the morning greeting (or the day's holiday greeting) goes to each owner group.
     pub morning_greeting: CronSpec,
-    /// When the daily summary of tickets goes to the staff group and the managers.
+    /// When the daily summary of tickets goes to the staff group.
     pub daily_summary: CronSpec,
     /// When the monthly report (last month against the month before, the trend chart and
     /// the XLSX export) goes to the staff group and to each manager privately.

@@ -8,6 +8,8 @@
 //! - [`store`]: all SQL (SQLite, migrated on start).
 //! - [`outbox`]: the one sending path and its delivery worker.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
+//! - [`jobs`]: the scheduler and its jobs (morning greeting, daily summary, SLA watch,
+//!   rating reminders).
 //! - [`chat`]: the handler tree, one module per audience, and rendering.
 //! - [`clock`]: time as an argument.
 //! - [`telemetry`]: tracing set-up.
@@ -19,6 +21,7 @@ pub mod domain;
 pub mod figures;
 pub mod i18n;
 pub mod inbox;
+pub mod jobs;
 pub mod outbox;
 pub mod store;
 pub mod telemetry;
@@ -43,8 +46,8 @@ pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRe
     Ok(App::new(store, settings, clock))
 }
 
-/// Runs the bot until `shutdown` completes: the dispatcher on long polling and the
-/// outbox worker, stopped together.
+/// Runs the bot until `shutdown` completes: the dispatcher on long polling, the outbox
+/// worker and the scheduler, stopped together.
 pub async fn run(
     settings: Settings,
     bot: Bot,
@@ -66,6 +69,13 @@ pub async fn run(
         let bot = bot.clone();
         let mut rx = stop_rx.clone();
         tokio::spawn(outbox.run(bot, async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }))
+    };
+
+    let scheduler = {
+        let mut rx = stop_rx.clone();
+        tokio::spawn(jobs::run_scheduler(app.clone(), async move {
             let _ = rx.wait_for(|s| *s).await;
         }))
     };
@@ -101,6 +111,7 @@ pub async fn run(
             LoggingErrorHandler::with_custom_text("getting updates failed"),
         )
         .await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), scheduler).await;
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), worker).await;
     app.store.close().await;
     tracing::info!("stopped");
@@ -151,8 +162,8 @@ pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::Requ
                 chat_id: staff_chat,
             },
             &[
-                "open", "mine", "take", "done", "reopen", "category", "note", "stats", "export",
-                "help",
+                "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
+                "export", "help",
             ],
         ),
     ];

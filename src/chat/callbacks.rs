@@ -1,6 +1,6 @@
-//! Button presses. The data names what the button does (`take:42`, `rate:42:1:5`); the
-//! message it sits under must be the one Butler put it on, or the press is refused as
-//! stale or forged.
+//! Button presses. The data names what the button does (`take:42`, `rate:42:1:5`,
+//! `notice:7:send`); the message it sits under must be the one Butler put it on, or the
+//! press is refused as stale or forged.
 
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
@@ -28,6 +28,11 @@ pub enum CardAction {
     Rerate {
         follow_up: i64,
     },
+    /// Send (or cancel) a manager's pending notice.
+    Notice {
+        id: i64,
+        send: bool,
+    },
 }
 
 impl CardAction {
@@ -47,25 +52,39 @@ impl CardAction {
                 round: id(r)?,
             }),
             ["rerate", f] => Some(CardAction::Rerate { follow_up: id(f)? }),
+            ["notice", n, "send"] => Some(CardAction::Notice {
+                id: id(n)?,
+                send: true,
+            }),
+            ["notice", n, "cancel"] => Some(CardAction::Notice {
+                id: id(n)?,
+                send: false,
+            }),
             _ => None,
         }
     }
 
     /// The kind of message this button belongs under, and the ticket / round / follow-up
-    /// it must name.
-    fn expected(&self) -> (BotMessageKind, Option<i64>, Option<i64>) {
-        match *self {
+    /// it must name; `None` for a notice's buttons, which are checked against the notice.
+    fn expected(&self) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
+        Some(match *self {
             CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
             CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
                 (BotMessageKind::Rating, Some(ticket.0), Some(round))
             }
             CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
-        }
+            CardAction::Notice { .. } => return None,
+        })
     }
 }
 
 /// Answers the press with a short toast, or an alert when refused.
-async fn toast(bot: &Bot, q: &CallbackQuery, text: String, alert: bool) -> HandlerResult {
+pub(super) async fn toast(
+    bot: &Bot,
+    q: &CallbackQuery,
+    text: String,
+    alert: bool,
+) -> HandlerResult {
     // Answers are not messages: they go straight back, and Telegram allows 200 characters.
     let text = crate::domain::text::shorten(&text, 190);
     if let Err(e) = bot
@@ -90,8 +109,13 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         return toast(&bot, &q, t(user_locale, "error.stale_button", &[]), true).await;
     };
     let msg: Message = *msg;
+    let Some((kind, ticket, reference)) = action.expected() else {
+        if let CardAction::Notice { id, send } = action {
+            return super::announce::press_notice(&bot, &app, &q, &msg, id, send).await;
+        }
+        return Ok(());
+    };
     let known = app.store.bot_message(msg.chat.id.0, msg.id.0).await?;
-    let (kind, ticket, reference) = action.expected();
     let genuine = known.as_ref().is_some_and(|b| {
         b.kind == kind
             && ticket.is_none_or(|t| t == b.ticket_id.0)
@@ -103,7 +127,10 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
     }
     let actor = app.actor(&q.from);
     let locale = match action {
-        CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. } => staff_locale,
+        CardAction::Take(_)
+        | CardAction::Done(_)
+        | CardAction::Rerate { .. }
+        | CardAction::Notice { .. } => staff_locale,
         _ => {
             let ticket = app
                 .store
@@ -129,6 +156,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
             not_fixed(&app, &mut tx, &msg, ticket, round, &actor).await
         }
         CardAction::Rerate { follow_up } => rerate(&app, &mut tx, follow_up, &actor).await,
+        CardAction::Notice { .. } => return Ok(()),
     };
     match result {
         Ok(text) => {
@@ -156,6 +184,9 @@ async fn rate(
 ) -> Op<String> {
     let ticket = app.ticket_in(tx, id).await?;
     ticket.rate(actor.id, round)?;
+    if tx.rating_expired(id, round).await? {
+        return Err(Error::RatingClosed.into());
+    }
     let score = Score::try_from(score)?;
     let now = app.now();
     if !tx
@@ -234,6 +265,9 @@ async fn not_fixed(
 ) -> Op<String> {
     let ticket = app.ticket_in(tx, id).await?;
     ticket.rate(actor.id, round)?;
+    if tx.rating_expired(id, round).await? {
+        return Err(Error::RatingClosed.into());
+    }
     if ticket.status != TicketStatus::Done {
         return Err(Error::RatingNotOpen.into());
     }

@@ -57,6 +57,12 @@ pub enum StaffCommand {
 pub enum ManagerCommand {
     Watch(String),
     Unwatch(String),
+    /// Post today's morning greeting here, as the first owner group reads it (a preview).
+    Greet,
+    /// Post today's summary here (staff may ask in the staff chat too).
+    Summary,
+    /// Broadcast a notice to every owner group, after a confirmation: /notice <text>
+    Notice(String),
 }
 
 /// Private chat commands.
@@ -84,7 +90,7 @@ fn home_of(name: &str) -> Option<&'static str> {
         "open" | "mine" | "take" | "done" | "reopen" | "category" | "note" | "stats" | "export" => {
             Some("wrong_chat.staff_chat")
         }
-        "watch" | "unwatch" => Some("wrong_chat.staff_or_private"),
+        "watch" | "unwatch" | "greet" | "summary" | "notice" => Some("wrong_chat.staff_or_private"),
         "my" | "help" | "start" => Some("wrong_chat.anywhere"),
         _ => None,
     }

@@ -105,8 +105,15 @@ async fn group_command(
     }
 }
 
-/// `/watch <user id>` and `/unwatch <user id>`, in the staff chat or privately.
+/// `/watch <user id>` and `/unwatch <user id>`, in the staff chat or privately; `/greet`,
+/// `/summary` and `/notice` are [`super::announce`]'s.
 pub async fn command(bot: Bot, app: AppRef, msg: Message, cmd: ManagerCommand) -> HandlerResult {
+    if matches!(
+        cmd,
+        ManagerCommand::Greet | ManagerCommand::Summary | ManagerCommand::Notice(_)
+    ) {
+        return super::announce::command(bot, app, msg, cmd).await;
+    }
     let Some(user) = msg.from.clone() else {
         return Ok(());
     };
@@ -123,6 +130,7 @@ pub async fn command(bot: Bot, app: AppRef, msg: Message, cmd: ManagerCommand) -
     let (raw, watched) = match &cmd {
         ManagerCommand::Watch(raw) => (raw, true),
         ManagerCommand::Unwatch(raw) => (raw, false),
+        _ => return Ok(()),
     };
     let Ok(owner_id) = raw.trim().parse::<u64>() else {
         return app

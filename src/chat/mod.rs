@@ -4,6 +4,7 @@
 //! Handlers parse the update, ask `domain` whether the move is allowed, write the change
 //! and the messages it causes through one `store::Tx`, commit, and flush the outbox.
 
+pub mod announce;
 pub mod callbacks;
 pub mod commands;
 pub mod life;

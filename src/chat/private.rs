@@ -10,6 +10,7 @@ use crate::i18n::Locale;
 
 pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
+        .inspect_async(remember_private_chat)
         .map(|app: AppRef, msg: Message| app.user_locale(msg.from.as_ref()))
         .branch(
             dptree::entry()
@@ -31,6 +32,24 @@ pub fn branch() -> UpdateHandler<BotError> {
                 }
             },
         )
+}
+
+/// Whoever writes to Butler privately can be written to later (SLA escalations to
+/// managers need this: Telegram lets a bot open no private chat itself).
+async fn remember_private_chat(app: AppRef, msg: Message) {
+    let Some(user) = msg.from.as_ref() else {
+        return;
+    };
+    let now = app.now();
+    let result = async {
+        let mut tx = app.store.begin().await?;
+        tx.remember_private_chat(user.id.0, user.language_code.as_deref(), now)
+            .await?;
+        tx.commit().await
+    };
+    if let Err(e) = result.await {
+        tracing::warn!(error = %e, user_id = user.id.0, "recording a private chat failed");
+    }
 }
 
 async fn command(

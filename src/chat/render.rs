@@ -161,3 +161,26 @@ pub fn stars(score: u8) -> String {
     let score = score.min(5) as usize;
     format!("{}{}", "★".repeat(score), "☆".repeat(5 - score))
 }
+
+/// A calendar date with its weekday, as people read it: "Tuesday, 24 November 2026",
+/// "2026年11月24日 星期二".
+pub fn long_date(locale: Locale, date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    t(
+        locale,
+        "date.long",
+        &[
+            ("year", &date.year().to_string()),
+            ("month", &t(locale, &format!("month.{}", date.month()), &[])),
+            ("day", &date.day().to_string()),
+            (
+                "weekday",
+                &t(
+                    locale,
+                    &format!("weekday.{}", date.weekday().number_from_monday()),
+                    &[],
+                ),
+            ),
+        ],
+    )
+}

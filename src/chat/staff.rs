@@ -548,10 +548,13 @@ async fn close_follow_up(
                 chat_id: app2.settings.staff_chat_id,
                 target: Target::FollowUp { id: fu.id },
                 text: follow_up_text(&ticket, fu.id, locale, Some((&actor.name, &note))),
-                buttons: Some(Buttons(vec![vec![(
-                    t(locale, "button.rerate", &[]),
-                    format!("rerate:{}", fu.id),
-                )]])),
+                // A new rating follows a low score; an unrated ticket has none to redo.
+                buttons: ticket.score.is_some().then(|| {
+                    Buttons(vec![vec![(
+                        t(locale, "button.rerate", &[]),
+                        format!("rerate:{}", fu.id),
+                    )]])
+                }),
             },
             answer(&msg, locale, "follow_up.closed", &[("id", &id_s)]),
         ];
@@ -560,7 +563,8 @@ async fn close_follow_up(
     })
 }
 
-/// The managers' follow-up card: why it was opened, and how it was closed.
+/// The managers' follow-up card: why it was opened (a low score, or no score when the
+/// rating question expired), and how it was closed.
 pub fn follow_up_text(
     ticket: &Ticket,
     follow_up: i64,
@@ -568,9 +572,14 @@ pub fn follow_up_text(
     closed: Option<(&str, &str)>,
 ) -> String {
     let id_s = ticket.id.to_string();
+    let key = if ticket.score.is_some() {
+        "follow_up.card"
+    } else {
+        "follow_up.card_unrated"
+    };
     let mut text = t(
         locale,
-        "follow_up.card",
+        key,
         &[
             ("fu", &follow_up.to_string()),
             ("id", &id_s),

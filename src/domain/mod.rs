@@ -2,6 +2,7 @@
 //! may make and who may make them, and the small types that parse user input once.
 
 pub mod category;
+pub mod daily;
 pub mod figures;
 pub mod rating;
 pub mod text;
@@ -49,6 +50,8 @@ pub enum Error {
     NotTheReporter,
     #[error("this rating question is no longer open")]
     RatingNotOpen,
+    #[error("the rating question expired unanswered")]
+    RatingClosed,
     #[error("empty note")]
     EmptyNote,
     #[error("only managers may do this")]
@@ -77,6 +80,7 @@ impl Error {
             Error::NotDone => "error.not_done",
             Error::NotTheReporter => "error.not_the_reporter",
             Error::RatingNotOpen => "error.rating_not_open",
+            Error::RatingClosed => "error.rating_closed",
             Error::EmptyNote => "error.empty_note",
             Error::ManagersOnly => "error.managers_only",
             Error::BadDays(_) => "error.bad_days",

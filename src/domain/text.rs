@@ -52,6 +52,37 @@ pub fn fit_utf16(s: &str, max: usize) -> String {
     out
 }
 
+/// Splits a text into messages of at most `max` UTF-16 code units each, between lines,
+/// so that no line is cut in two; a single line longer than `max` is shortened with
+/// [`fit_utf16`]. Empty lines at a split are dropped.
+pub fn split_lines_utf16(s: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut used = 0;
+    for line in s.lines() {
+        let line = fit_utf16(line, max);
+        let width = line.encode_utf16().count();
+        let needed = if current.is_empty() { width } else { width + 1 };
+        if used + needed > max && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+            used = 0;
+        }
+        if current.is_empty() && line.trim().is_empty() {
+            continue;
+        }
+        if !current.is_empty() {
+            current.push('\n');
+            used += 1;
+        }
+        current.push_str(&line);
+        used += width;
+    }
+    if !current.trim().is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +115,28 @@ mod tests {
         assert!(fitted.encode_utf16().count() <= 9);
         assert!(fitted.ends_with('…'));
         assert_eq!(fit_utf16("short", 4096), "short");
+    }
+
+    #[test]
+    fn a_long_text_is_split_between_lines_within_the_limit() {
+        let text: Vec<String> = (0..100).map(|i| format!("line {i:03} 😀")).collect();
+        let text = text.join("\n");
+        let parts = split_lines_utf16(&text, 100);
+        assert!(parts.len() > 1);
+        for p in &parts {
+            assert!(p.encode_utf16().count() <= 100, "{p}");
+            assert!(
+                p.lines()
+                    .all(|l| l.starts_with("line ") && l.ends_with('😀'))
+            );
+        }
+        assert_eq!(parts.join("\n"), text, "nothing lost, nothing cut");
+    }
+
+    #[test]
+    fn a_short_text_stays_whole_and_an_overlong_line_is_shortened() {
+        assert_eq!(split_lines_utf16("a\nb", 10), vec!["a\nb".to_owned()]);
+        let parts = split_lines_utf16(&"x".repeat(30), 10);
+        assert_eq!(parts, vec![format!("{}…", "x".repeat(9))]);
     }
 }

@@ -396,12 +396,12 @@ pub async fn monthly_report_text(
 
 /// Enqueues the monthly report — the text, the weekly chart and last month's XLSX — for
 /// the staff chat and for each manager privately, in `tx`. The caller commits (with the
-/// claim of the scheduled run) and wakes the outbox.
+/// claim of the scheduled run) and wakes the outbox. Returns how many messages it wrote.
 pub async fn enqueue_monthly_report(
     app: &App,
     tx: &mut Tx<'_>,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let settings = &app.settings;
     let locale = app.staff_locale();
     let text = monthly_report_text(tx, settings, now, locale).await?;
@@ -444,5 +444,5 @@ pub async fn enqueue_monthly_report(
         });
     }
     tx.enqueue_all(&out, now).await?;
-    Ok(())
+    Ok(out.len())
 }

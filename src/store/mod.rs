@@ -4,6 +4,9 @@
 //! Reads that need no consistency with a change go through [`Store`]; a change and the
 //! messages it causes are written through one [`Tx`] and committed together.
 
+mod daily;
+mod jobs;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ use crate::outbox::Outgoing;
 mod seed;
 pub use seed::{DEMO_STAFF, Seeded};
 mod figures;
+pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 
 /// A store failure: logged with its cause chain, never shown to a user.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,18 @@
 //! Drives the real handler tree through `teloxide_tests::MockBot`, on a fresh SQLite file
 //! per test, with verbs for the people in the story.
 
+use std::sync::Arc;
+
 use butler::chat::{AppRef, BotError, handler_tree};
 use butler::clock::Clock;
 use butler::config::Settings;
 use butler::domain::TicketId;
+use butler::jobs::{Scheduler, TickReport};
 use butler::store::BotMessageKind;
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use teloxide::dispatching::UpdateHandler;
 use teloxide::dptree::deps;
+use teloxide::prelude::*;
 use teloxide::types::{Chat, FileId, FileUniqueId, MediaGroupId, Message, MessageId, User};
 use teloxide_tests::server::Responses;
 use teloxide_tests::{
@@ -22,6 +27,31 @@ pub const NEIGHBOUR: u64 = 101;
 pub const STAFF: u64 = 200;
 pub const STAFF2: u64 = 201;
 pub const MANAGER: u64 = 900;
+/// Not a person: a message "from" this id makes the test tree run the scheduler's tick
+/// (and flush the outbox) inside a dispatch, while the fake Bot API is up.
+pub const CLOCK: u64 = 777;
+
+/// The scheduler the tests tick, and the report of every tick so far.
+pub type Jobs = Arc<tokio::sync::Mutex<(Scheduler, Vec<TickReport>)>>;
+
+/// The real handler tree, behind one test-only branch: the clock's tick.
+fn test_tree() -> UpdateHandler<BotError> {
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| m.from.as_ref().is_some_and(|u| u.id.0 == CLOCK))
+                .endpoint(run_jobs),
+        )
+        .branch(handler_tree())
+}
+
+async fn run_jobs(bot: Bot, app: AppRef, jobs: Jobs) -> Result<(), BotError> {
+    let mut jobs = jobs.lock().await;
+    let report = jobs.0.tick(&app, app.now()).await;
+    jobs.1.push(report);
+    app.outbox.flush(&bot).await?;
+    Ok(())
+}
 
 pub fn user(id: u64) -> User {
     let (name, lang) = match id {
@@ -90,6 +120,7 @@ pub struct Harness {
     pub bot: MockBot<BotError, teloxide_tests::mock_bot::DistributionKey>,
     pub app: AppRef,
     pub clock: Clock,
+    pub jobs: Jobs,
     /// Every message the bot sent, across dispatches, by id.
     pub sent: Vec<Message>,
     _dir: tempfile::TempDir,
@@ -124,12 +155,14 @@ impl Harness {
         // No delivery worker runs here to send later what the pacer would hold back;
         // the pacer has its own tests, and the end-to-end suite runs with it.
         app.outbox.set_pacing(false);
-        let mut bot = MockBot::new(MockMessageText::new().text("warm-up"), handler_tree());
-        bot.dependencies(deps![app.clone()]);
+        let jobs: Jobs = Arc::new(tokio::sync::Mutex::new((Scheduler::new(), Vec::new())));
+        let mut bot = MockBot::new(MockMessageText::new().text("warm-up"), test_tree());
+        bot.dependencies(deps![app.clone(), jobs.clone()]);
         Self {
             bot,
             app,
             clock,
+            jobs,
             sent: Vec::new(),
             _dir: dir,
         }
@@ -139,6 +172,28 @@ impl Harness {
     pub async fn send(&mut self, update: impl IntoUpdate) -> Responses {
         // Each update a second after the last, as in life: order shows in the times.
         self.clock.advance(chrono::Duration::seconds(1));
+        self.dispatch(update).await
+    }
+
+    /// Runs the scheduler at the clock's time, then sends what it wrote; returns what the
+    /// bot sent (the tick's report is `last_tick`).
+    pub async fn tick(&mut self) -> Responses {
+        self.dispatch(text(private(CLOCK), CLOCK, "tick")).await
+    }
+
+    /// Sets the clock to `at` and ticks.
+    pub async fn tick_at(&mut self, at: DateTime<Utc>) -> Responses {
+        self.clock.set(at);
+        self.tick().await
+    }
+
+    /// The report of the latest tick.
+    pub async fn last_tick(&self) -> TickReport {
+        let jobs = self.jobs.lock().await;
+        jobs.1.last().cloned().expect("ticked at least once")
+    }
+
+    async fn dispatch(&mut self, update: impl IntoUpdate) -> Responses {
         self.bot.update(update);
         self.bot.dispatch().await;
         let r = self.bot.get_responses();

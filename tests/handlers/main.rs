@@ -9,6 +9,7 @@ mod life;
 mod rating;
 mod refusals;
 mod reporting;
+mod schedule;
 mod staff;
 mod stats;
 mod store;

@@ -1,0 +1,138 @@
+//! SLA watch, every minute. Each alert once per ticket and deadline:
+//!
+//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card;
+//! - taken but no progress within `sla.first_update_minutes` → a reminder to the taker,
+//!   by name, in the staff chat under the card;
+//! - still open after `sla.resolve_hours` → each manager privately. A manager who has
+//!   never written to Butler privately cannot be written to (Telegram's rule), so then
+//!   the escalation goes to the staff chat, under the card, as well.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::chat::{App, render};
+use crate::domain::Ticket;
+use crate::domain::text::shorten;
+use crate::i18n::{Locale, t};
+use crate::outbox::Outgoing;
+use crate::store::{self, AlertKind};
+
+/// Looks for deadlines passed at `now` and writes each new alert once. Returns how many
+/// messages it wrote.
+pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error> {
+    let sla = app.settings.sla;
+    let staff = app.staff_locale();
+    let mut tx = app.store.begin().await?;
+    let mut out = Vec::new();
+
+    let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
+    for ticket in tx.untaken_since(take_cutoff).await? {
+        if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
+            let waited = (now - ticket.created_at).num_minutes();
+            out.push(app.to_card(
+                ticket.id,
+                t(
+                    staff,
+                    "sla.take",
+                    &[
+                        ("id", &ticket.id.to_string()),
+                        ("minutes", &waited.to_string()),
+                        ("target", &sla.take_minutes.to_string()),
+                    ],
+                ),
+            ));
+        }
+    }
+
+    let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
+    for (ticket, taken_at) in tx.silent_since_taken(update_cutoff).await? {
+        if tx
+            .record_alert(ticket.id, AlertKind::FirstUpdate, 0, now)
+            .await?
+        {
+            let by = ticket
+                .taken_by
+                .as_ref()
+                .map_or("—", |(_, name)| name.as_str());
+            out.push(app.to_card(
+                ticket.id,
+                t(
+                    staff,
+                    "sla.first_update",
+                    &[
+                        ("id", &ticket.id.to_string()),
+                        ("by", by),
+                        ("minutes", &(now - taken_at).num_minutes().to_string()),
+                        ("target", &sla.first_update_minutes.to_string()),
+                    ],
+                ),
+            ));
+        }
+    }
+
+    let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
+    let unresolved = tx.unresolved_since(resolve_cutoff).await?;
+    if !unresolved.is_empty() {
+        let managers = &app.settings.managers;
+        let reachable = tx.private_chats(managers).await?;
+        let someone_unreachable = managers.is_empty() || reachable.len() < managers.len();
+        for ticket in unresolved {
+            if !tx
+                .record_alert(ticket.id, AlertKind::Resolve, 0, now)
+                .await?
+            {
+                continue;
+            }
+            let hours = (now - ticket.created_at).num_hours();
+            for manager in managers {
+                if let Some(language) = reachable.get(manager) {
+                    let locale = Locale::from_telegram(language.as_deref())
+                        .unwrap_or(app.settings.default_locale);
+                    out.push(Outgoing::text(
+                        *manager as i64,
+                        escalation(app, &ticket, hours, locale),
+                    ));
+                }
+            }
+            if someone_unreachable {
+                out.push(app.to_card(
+                    ticket.id,
+                    t(
+                        staff,
+                        "sla.resolve_staff",
+                        &[
+                            ("id", &ticket.id.to_string()),
+                            ("hours", &hours.to_string()),
+                            ("target", &sla.resolve_hours.to_string()),
+                        ],
+                    ),
+                ));
+            }
+        }
+    }
+
+    tx.enqueue_all(&out, now).await?;
+    tx.commit().await?;
+    Ok(out.len())
+}
+
+/// The private message to a manager about a ticket open too long.
+fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String {
+    let status = match &ticket.taken_by {
+        Some((_, by)) => t(locale, "card.status_taken", &[("by", by)]),
+        None => render::status_name(locale, ticket.status),
+    };
+    t(
+        locale,
+        "sla.resolve",
+        &[
+            ("id", &ticket.id.to_string()),
+            ("hours", &hours.to_string()),
+            ("target", &app.settings.sla.resolve_hours.to_string()),
+            ("group", &ticket.group_name),
+            ("unit", ticket.unit.as_deref().unwrap_or("—")),
+            ("owner", &ticket.owner_name),
+            ("status", &status),
+            ("text", &shorten(&ticket.text, 1000)),
+        ],
+    )
+}

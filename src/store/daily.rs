@@ -1,0 +1,159 @@
+//! The figures of one day for the morning greeting and the daily summary, computed from
+//! the event log and the ratings. A day is `[from, to)` in UTC; the caller turns the
+//! calendar day of the configured time zone into those bounds.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::Row;
+
+use super::{Result, Tx, ts};
+use crate::config::SlaSettings;
+use crate::domain::daily::{DaySummary, GroupDay, SATISFIED_SCORE, StaffDay};
+
+impl Tx<'_> {
+    /// One owner group's record for `[from, to)`: reports received, tickets finished,
+    /// ratings given and how many were satisfied (4–5).
+    pub async fn group_day(
+        &mut self,
+        group_chat_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<GroupDay> {
+        let r = sqlx::query(
+            "SELECT
+                 (SELECT COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+                  WHERE t.group_chat_id = ?1 AND e.kind = 'reported'
+                    AND e.at >= ?2 AND e.at < ?3) AS reported,
+                 (SELECT COUNT(DISTINCT e.ticket_id) FROM ticket_events e
+                  JOIN tickets t ON t.id = e.ticket_id
+                  WHERE t.group_chat_id = ?1 AND e.kind = 'done'
+                    AND e.at >= ?2 AND e.at < ?3) AS done,
+                 (SELECT COUNT(*) FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                  WHERE t.group_chat_id = ?1 AND r.at >= ?2 AND r.at < ?3) AS ratings,
+                 (SELECT COUNT(*) FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                  WHERE t.group_chat_id = ?1 AND r.at >= ?2 AND r.at < ?3
+                    AND r.score >= ?4) AS satisfied",
+        )
+        .bind(group_chat_id)
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(SATISFIED_SCORE as i64)
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok(GroupDay {
+            reported: r.get("reported"),
+            done: r.get("done"),
+            ratings: r.get("ratings"),
+            satisfied: r.get("satisfied"),
+        })
+    }
+
+    /// The staff chat's summary of `[from, to)`, with the open and overdue tickets as of
+    /// `now` under the deadlines in `sla`.
+    pub async fn day_summary(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+        sla: &SlaSettings,
+    ) -> Result<DaySummary> {
+        let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
+        let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
+        let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
+        let r = sqlx::query(
+            "WITH open AS (
+                 SELECT t.id, t.status, t.created_at,
+                        (SELECT MAX(e.at) FROM ticket_events e
+                         WHERE e.ticket_id = t.id AND e.kind = 'taken') AS taken_at
+                 FROM tickets t WHERE t.status IN ('reported','taken'))
+             SELECT
+                 (SELECT COUNT(*) FROM ticket_events
+                  WHERE kind = 'reported' AND at >= ?1 AND at < ?2) AS created,
+                 (SELECT COUNT(DISTINCT ticket_id) FROM ticket_events
+                  WHERE kind = 'done' AND at >= ?1 AND at < ?2) AS done,
+                 (SELECT COUNT(*) FROM open WHERE status = 'reported') AS waiting,
+                 (SELECT COUNT(*) FROM open WHERE status = 'taken') AS in_progress,
+                 (SELECT COUNT(*) FROM open o WHERE
+                      (o.status = 'reported' AND o.created_at <= ?3)
+                   OR o.created_at <= ?5
+                   OR (o.status = 'taken' AND o.taken_at <= ?4
+                       AND NOT EXISTS (SELECT 1 FROM ticket_events e
+                                       WHERE e.ticket_id = o.id AND e.kind = 'progress'
+                                         AND e.at >= o.taken_at))) AS overdue,
+                 (SELECT COUNT(*) FROM ratings WHERE at >= ?1 AND at < ?2) AS ratings,
+                 (SELECT COUNT(*) FROM ratings
+                  WHERE at >= ?1 AND at < ?2 AND score >= ?6) AS satisfied,
+                 (SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL) AS follow_ups_open",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(ts(take_cutoff))
+        .bind(ts(update_cutoff))
+        .bind(ts(resolve_cutoff))
+        .bind(SATISFIED_SCORE as i64)
+        .fetch_one(&mut *self.0)
+        .await?;
+        let staff = self.staff_days(from, to).await?;
+        Ok(DaySummary {
+            created: r.get("created"),
+            done: r.get("done"),
+            waiting: r.get("waiting"),
+            in_progress: r.get("in_progress"),
+            overdue: r.get("overdue"),
+            ratings: r.get("ratings"),
+            satisfied: r.get("satisfied"),
+            follow_ups_open: r.get("follow_ups_open"),
+            staff,
+        })
+    }
+
+    /// Per staff member in `[from, to)`: tickets taken, tickets finished (credited to
+    /// whoever had taken them) and the scores given for their tickets. Busiest first.
+    async fn staff_days(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StaffDay>> {
+        let rows = sqlx::query(
+            "WITH
+             taken AS (SELECT actor_id AS user_id, MAX(actor_name) AS name, COUNT(*) AS n
+                       FROM ticket_events WHERE kind = 'taken' AND at >= ?1 AND at < ?2
+                       GROUP BY actor_id),
+             done AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
+                             COUNT(DISTINCT e.ticket_id) AS n
+                      FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+                      WHERE e.kind = 'done' AND e.at >= ?1 AND e.at < ?2
+                        AND t.taken_by IS NOT NULL
+                      GROUP BY t.taken_by),
+             rated AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
+                              COUNT(*) AS n, SUM(r.score) AS total
+                       FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                       WHERE r.at >= ?1 AND r.at < ?2 AND t.taken_by IS NOT NULL
+                       GROUP BY t.taken_by),
+             people AS (SELECT user_id FROM taken UNION SELECT user_id FROM done
+                        UNION SELECT user_id FROM rated)
+             SELECT p.user_id, COALESCE(tk.name, d.name, r.name, '') AS name,
+                    COALESCE(tk.n, 0) AS taken, COALESCE(d.n, 0) AS done,
+                    COALESCE(r.n, 0) AS ratings, COALESCE(r.total, 0) AS score_sum
+             FROM people p
+             LEFT JOIN taken tk ON tk.user_id = p.user_id
+             LEFT JOIN done d ON d.user_id = p.user_id
+             LEFT JOIN rated r ON r.user_id = p.user_id
+             ORDER BY COALESCE(tk.n, 0) + COALESCE(d.n, 0) DESC, 2, p.user_id",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StaffDay {
+                user_id: r.get::<i64, _>("user_id") as u64,
+                name: r.get("name"),
+                taken: r.get("taken"),
+                done: r.get("done"),
+                ratings: r.get("ratings"),
+                score_sum: r.get("score_sum"),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,448 @@
+//! SQL of the scheduled jobs: claims (`job_runs`), the alerts the sweeps send once
+//! (`ticket_alerts`), the tickets they look for, private chats Butler may write to, and
+//! notices waiting for confirmation.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Error, Group, Result, Store, Tx, fetch_ticket, parse_ts, ts};
+use crate::domain::{Ticket, TicketId};
+
+/// How a scheduled time of a job was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Its messages were written to the outbox.
+    Ran,
+    /// Missed while Butler was down, outside the catch-up window: not sent.
+    Skipped,
+}
+
+impl JobOutcome {
+    fn code(self) -> &'static str {
+        match self {
+            JobOutcome::Ran => "ran",
+            JobOutcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// An alert or reminder sent at most once per ticket (and rating round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    /// Not taken within `sla.take_minutes`.
+    Take,
+    /// No progress within `sla.first_update_minutes` of being taken.
+    FirstUpdate,
+    /// Still open after `sla.resolve_hours`.
+    Resolve,
+    /// The owner was reminded to rate.
+    RatingReminder,
+    /// The rating question closed unanswered.
+    RatingExpired,
+}
+
+impl AlertKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            AlertKind::Take => "take",
+            AlertKind::FirstUpdate => "first_update",
+            AlertKind::Resolve => "resolve",
+            AlertKind::RatingReminder => "rating_reminder",
+            AlertKind::RatingExpired => "rating_expired",
+        }
+    }
+}
+
+/// A ticket whose rating question is still unanswered, and when it was asked.
+#[derive(Debug, Clone)]
+pub struct Unrated {
+    pub ticket: Ticket,
+    pub round: i64,
+    pub asked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeStatus {
+    Pending,
+    Sent,
+    Cancelled,
+}
+
+impl NoticeStatus {
+    fn code(self) -> &'static str {
+        match self {
+            NoticeStatus::Pending => "pending",
+            NoticeStatus::Sent => "sent",
+            NoticeStatus::Cancelled => "cancelled",
+        }
+    }
+
+    fn from_code(s: &str) -> Option<Self> {
+        [
+            NoticeStatus::Pending,
+            NoticeStatus::Sent,
+            NoticeStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|n| n.code() == s)
+    }
+}
+
+/// A manager's `/notice`, waiting for (or past) its author's Send or Cancel.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub id: i64,
+    pub text: String,
+    pub asked_by: u64,
+    /// The chat /notice was sent in, and that message: the confirmation replies to it.
+    pub chat_id: i64,
+    pub command_message_id: i32,
+    pub status: NoticeStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Most tickets one sweep handles per kind; the next sweep goes on with the rest.
+const SWEEP_LIMIT: i64 = 200;
+
+impl Store {
+    /// The latest scheduled time of `job` that was handled (ran or skipped), if any.
+    pub async fn last_job_time(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT MAX(scheduled_for) FROM job_runs WHERE job = ?")
+                .bind(job)
+                .fetch_one(&self.pool)
+                .await?;
+        last.as_deref().map(parse_ts).transpose()
+    }
+
+    /// Every handled time of `job`, oldest first, with its outcome (`ran` / `skipped`).
+    pub async fn job_runs(&self, job: &str) -> Result<Vec<(DateTime<Utc>, String)>> {
+        let rows = sqlx::query(
+            "SELECT scheduled_for, outcome FROM job_runs WHERE job = ? ORDER BY scheduled_for",
+        )
+        .bind(job)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse_ts(&r.get::<String, _>("scheduled_for"))?,
+                    r.get("outcome"),
+                ))
+            })
+            .collect()
+    }
+
+    /// The alerts sent for a ticket, as (kind, round), in the order sent.
+    pub async fn ticket_alerts(&self, ticket: TicketId) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, round FROM ticket_alerts WHERE ticket_id = ? ORDER BY sent_at, kind",
+        )
+        .bind(ticket.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("kind"), r.get("round")))
+            .collect())
+    }
+
+    pub async fn notice(&self, id: i64) -> Result<Option<Notice>> {
+        let row = sqlx::query(
+            "SELECT id, text, asked_by, chat_id, command_message_id, status, created_at
+             FROM notices WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let status: String = r.get("status");
+            Ok(Notice {
+                id: r.get("id"),
+                text: r.get("text"),
+                asked_by: r.get::<i64, _>("asked_by") as u64,
+                chat_id: r.get("chat_id"),
+                command_message_id: r.get("command_message_id"),
+                status: NoticeStatus::from_code(&status)
+                    .ok_or_else(|| Error::Corrupt(format!("notice status {status:?}")))?,
+                created_at: parse_ts(&r.get::<String, _>("created_at"))?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl Tx<'_> {
+    /// Claims scheduled time `scheduled_for` of `job`: true if this caller is the one to
+    /// handle it. Commit the claim with the messages it causes; dropped, it never happened.
+    pub async fn claim_job(
+        &mut self,
+        job: &str,
+        scheduled_for: DateTime<Utc>,
+        outcome: JobOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT OR IGNORE INTO job_runs (job, scheduled_for, ran_at, outcome) VALUES (?, ?, ?, ?)",
+        )
+        .bind(job)
+        .bind(ts(scheduled_for))
+        .bind(ts(now))
+        .bind(outcome.code())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// The registered owner groups Butler still serves, oldest registration first.
+    pub async fn active_groups(&mut self) -> Result<Vec<Group>> {
+        let rows = sqlx::query(
+            "SELECT chat_id, name, locale, active FROM owner_groups
+             WHERE active = 1 AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)
+             ORDER BY registered_at, chat_id",
+        )
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Group {
+                chat_id: r.get("chat_id"),
+                name: r.get("name"),
+                locale: r.get("locale"),
+                active: true,
+            })
+            .collect())
+    }
+
+    /// Records that `kind` was sent for the ticket (and rating round; 0 for SLA alerts).
+    /// False if it already was: then it must not be sent again.
+    pub async fn record_alert(
+        &mut self,
+        ticket: TicketId,
+        kind: AlertKind,
+        round: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT OR IGNORE INTO ticket_alerts (ticket_id, kind, round, sent_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(ticket.0)
+        .bind(kind.code())
+        .bind(round)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Tickets waiting to be taken since `cutoff` or longer, not alerted yet.
+    pub async fn untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT t.id FROM tickets t
+             WHERE t.status = 'reported' AND t.created_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
+                               WHERE a.ticket_id = t.id AND a.kind = 'take')
+             ORDER BY t.id LIMIT ?",
+        )
+        .bind(ts(cutoff))
+        .bind(SWEEP_LIMIT)
+        .fetch_all(&mut *self.0)
+        .await?;
+        self.tickets_by_id(ids).await
+    }
+
+    /// Taken tickets with no progress since they were taken at `cutoff` or earlier, not
+    /// reminded yet; with the time they were taken.
+    pub async fn silent_since_taken(
+        &mut self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<(Ticket, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "WITH taken AS (
+                 SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
+                               WHERE e.ticket_id = t.id AND e.kind = 'taken') AS taken_at
+                 FROM tickets t WHERE t.status = 'taken')
+             SELECT id, taken_at FROM taken
+             WHERE taken_at IS NOT NULL AND taken_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = taken.id
+                               AND e.kind = 'progress' AND e.at >= taken.taken_at)
+               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
+                               WHERE a.ticket_id = taken.id AND a.kind = 'first_update')
+             ORDER BY id LIMIT ?",
+        )
+        .bind(ts(cutoff))
+        .bind(SWEEP_LIMIT)
+        .fetch_all(&mut *self.0)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let taken_at = parse_ts(&r.get::<String, _>("taken_at"))?;
+            if let Some(t) = fetch_ticket(&mut self.0, TicketId(r.get("id"))).await? {
+                out.push((t, taken_at));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Open tickets reported at `cutoff` or earlier, not escalated yet.
+    pub async fn unresolved_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT t.id FROM tickets t
+             WHERE t.status IN ('reported','taken') AND t.created_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
+                               WHERE a.ticket_id = t.id AND a.kind = 'resolve')
+             ORDER BY t.id LIMIT ?",
+        )
+        .bind(ts(cutoff))
+        .bind(SWEEP_LIMIT)
+        .fetch_all(&mut *self.0)
+        .await?;
+        self.tickets_by_id(ids).await
+    }
+
+    /// Done tickets whose current rating question was asked at `cutoff` or earlier and is
+    /// still unanswered, for which neither `kind` nor the expiry was recorded.
+    pub async fn unrated_since(
+        &mut self,
+        cutoff: DateTime<Utc>,
+        kind: AlertKind,
+    ) -> Result<Vec<Unrated>> {
+        let rows = sqlx::query(
+            "WITH asked AS (
+                 SELECT t.id, t.rating_round AS round,
+                        (SELECT MAX(e.at) FROM ticket_events e
+                         WHERE e.ticket_id = t.id AND e.kind = 'done') AS asked_at
+                 FROM tickets t WHERE t.status = 'done' AND t.rating_round > 0)
+             SELECT id, round, asked_at FROM asked
+             WHERE asked_at IS NOT NULL AND asked_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM ratings r
+                               WHERE r.ticket_id = asked.id AND r.round = asked.round)
+               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
+                               WHERE a.ticket_id = asked.id AND a.round = asked.round
+                                 AND a.kind IN (?, 'rating_expired'))
+             ORDER BY id LIMIT ?",
+        )
+        .bind(ts(cutoff))
+        .bind(kind.code())
+        .bind(SWEEP_LIMIT)
+        .fetch_all(&mut *self.0)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let asked_at = parse_ts(&r.get::<String, _>("asked_at"))?;
+            if let Some(ticket) = fetch_ticket(&mut self.0, TicketId(r.get("id"))).await? {
+                out.push(Unrated {
+                    ticket,
+                    round: r.get("round"),
+                    asked_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the rating question of this round closed unanswered.
+    pub async fn rating_expired(&mut self, ticket: TicketId, round: i64) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM ticket_alerts WHERE ticket_id = ? AND round = ? AND kind = 'rating_expired'",
+        )
+        .bind(ticket.0)
+        .bind(round)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records that `user_id` wrote to Butler privately, so Butler can write back.
+    pub async fn remember_private_chat(
+        &mut self,
+        user_id: u64,
+        locale: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO private_chats (user_id, locale, first_seen, last_seen) VALUES (?, ?, ?, ?)
+             ON CONFLICT(user_id) DO UPDATE SET last_seen = excluded.last_seen,
+                 locale = COALESCE(excluded.locale, private_chats.locale)",
+        )
+        .bind(user_id as i64)
+        .bind(locale)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Of `users`, those who have a private chat with Butler, with their Telegram
+    /// language code if known.
+    pub async fn private_chats(&mut self, users: &[u64]) -> Result<HashMap<u64, Option<String>>> {
+        let mut out = HashMap::new();
+        for &user in users {
+            let row = sqlx::query("SELECT locale FROM private_chats WHERE user_id = ?")
+                .bind(user as i64)
+                .fetch_optional(&mut *self.0)
+                .await?;
+            if let Some(r) = row {
+                out.insert(user, r.get("locale"));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Holds a notice for its author's confirmation; returns its id.
+    pub async fn insert_notice(
+        &mut self,
+        text: &str,
+        asked_by: u64,
+        chat_id: i64,
+        command_message_id: i32,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let r = sqlx::query(
+            "INSERT INTO notices (text, asked_by, chat_id, command_message_id, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(text)
+        .bind(asked_by as i64)
+        .bind(chat_id)
+        .bind(command_message_id)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.last_insert_rowid())
+    }
+
+    /// Sends or cancels a pending notice; false if it was no longer pending.
+    pub async fn decide_notice(
+        &mut self,
+        id: i64,
+        status: NoticeStatus,
+        groups: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE notices SET status = ?, groups = ?, decided_at = ?
+             WHERE id = ? AND status = 'pending'",
+        )
+        .bind(status.code())
+        .bind(groups)
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn tickets_by_id(&mut self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(t) = fetch_ticket(&mut self.0, TicketId(id)).await? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+}
