@@ -190,6 +190,18 @@ fn is_group(msg: Message) -> bool {
     msg.chat.is_group() || msg.chat.is_supergroup()
 }
 
+/// The ticket message of Butler's that `msg` replies to, if it replies to one.
+async fn replied_bot_message(app: AppRef, msg: Message) -> Option<store::BotMessage> {
+    let replied = msg.reply_to_message()?;
+    match app.store.bot_message(msg.chat.id.0, replied.id.0).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "looking up the replied message failed");
+            None
+        }
+    }
+}
+
 async fn registered_group(app: AppRef, msg: Message) -> Option<Group> {
     if !is_group(msg.clone()) {
         return None;

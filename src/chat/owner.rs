@@ -24,7 +24,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<OwnerCommand>()
                 .endpoint(command),
         )
-        .branch(dptree::filter_map_async(replied_bot_message).endpoint(add_to_ticket))
+        .branch(dptree::filter_map_async(super::replied_bot_message).endpoint(add_to_ticket))
         .branch(dptree::filter_map_async(album_item).endpoint(add_album_item))
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
@@ -278,16 +278,6 @@ pub async fn my_tickets(bot: Bot, app: AppRef, msg: Message, locale: Locale) -> 
     let tickets = app.store.owner_tickets(user.id.0, MY_LIMIT).await?;
     let text = render::ticket_list(&tickets, locale, "my.heading", "my.empty");
     app.send(&bot, vec![super::reply_text(&msg, text)]).await
-}
-
-/// A reply to one of Butler's messages about a ticket.
-async fn replied_bot_message(app: AppRef, msg: Message) -> Option<BotMessage> {
-    let replied = msg.reply_to_message()?;
-    app.store
-        .bot_message(msg.chat.id.0, replied.id.0)
-        .await
-        .ok()
-        .flatten()
 }
 
 /// The owner adds a detail (text or photo) to their ticket, or answers "what went wrong".

@@ -28,21 +28,12 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
-        .branch(dptree::filter_map_async(replied_bot_message).endpoint(reply_to_card))
+        .branch(dptree::filter_map_async(super::replied_bot_message).endpoint(reply_to_card))
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
                 fallback(bot, app, msg, me, Place::StaffChat, locale).await
             },
         )
-}
-
-async fn replied_bot_message(app: AppRef, msg: Message) -> Option<BotMessage> {
-    let replied = msg.reply_to_message()?;
-    app.store
-        .bot_message(msg.chat.id.0, replied.id.0)
-        .await
-        .ok()
-        .flatten()
 }
 
 /// `N rest…` → (ticket, rest); without a number, the ticket of the card replied to.
