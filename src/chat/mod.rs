@@ -262,12 +262,6 @@ impl From<store::Error> for OpError {
     }
 }
 
-impl From<sqlx::Error> for OpError {
-    fn from(e: sqlx::Error) -> Self {
-        OpError::Store(e.into())
-    }
-}
-
 pub type Op<T> = Result<T, OpError>;
 
 impl App {
