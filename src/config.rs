@@ -49,6 +49,8 @@ pub struct Settings {
     pub rating: RatingSettings,
     /// When the scheduled messages are sent.
     pub schedule: ScheduleSettings,
+    /// How messages leave (Telegram's rate limits).
+    pub delivery: DeliverySettings,
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
@@ -99,6 +101,22 @@ impl Default for RatingSettings {
             low_score: 3,
             require_completion_photo: true,
         }
+    }
+}
+
+/// How messages leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// Keep to Telegram's sending limits (about 30 messages a second, 1 a second per
+    /// chat, 20 a minute per group). Turn off only against a local test server, e.g. for
+    /// benchmarks; against Telegram it causes 429 answers.
+    pub rate_limits: bool,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self { rate_limits: true }
     }
 }
 
@@ -528,6 +546,7 @@ struct RawSettings {
     sla: SlaSettings,
     rating: RatingSettings,
     schedule: RawSchedule,
+    delivery: DeliverySettings,
     holidays: BTreeMap<String, String>,
 }
 
@@ -552,6 +571,7 @@ impl Default for RawSettings {
             sla: SlaSettings::default(),
             rating: RatingSettings::default(),
             schedule: RawSchedule::default(),
+            delivery: DeliverySettings::default(),
             holidays: BTreeMap::new(),
         }
     }
@@ -638,6 +658,7 @@ impl TryFrom<RawSettings> for Settings {
             sla: raw.sla,
             rating: raw.rating,
             schedule,
+            delivery: raw.delivery,
             holidays: raw.holidays,
         })
     }
@@ -669,6 +690,7 @@ impl From<&Settings> for RawSettings {
                 monthly_report: s.schedule.monthly_report.as_str().to_owned(),
                 catch_up_minutes: s.schedule.catch_up_minutes,
             },
+            delivery: s.delivery,
             holidays: s.holidays.clone(),
         }
     }

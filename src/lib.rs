@@ -54,6 +54,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = build_app(settings, Clock::system()).await?;
+    app.outbox.set_pacing(app.settings.delivery.rate_limits);
     let me = bot
         .get_me()
         .await
