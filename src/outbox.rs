@@ -258,7 +258,7 @@ impl Outbox {
                 buttons,
                 ..
             } => {
-                let mut req = bot.send_message(chat, text.clone());
+                let mut req = bot.send_message(chat, fit_text(text));
                 if let Some(reply) = self.reply_parameters(reply_to).await? {
                     req = req.reply_parameters(reply);
                 }
@@ -275,7 +275,7 @@ impl Outbox {
             } => {
                 let mut req = bot.send_photo(chat, InputFile::file_id(file_id.clone().into()));
                 if let Some(c) = caption {
-                    req = req.caption(c.clone());
+                    req = req.caption(fit_caption(c));
                 }
                 if let Some(reply) = self.reply_parameters(reply_to).await? {
                     req = req.reply_parameters(reply);
@@ -293,7 +293,7 @@ impl Outbox {
                     if i == 0
                         && let Some(c) = caption
                     {
-                        p = p.caption(c.clone());
+                        p = p.caption(fit_caption(c));
                     }
                     InputMedia::Photo(p)
                 });
@@ -312,7 +312,7 @@ impl Outbox {
                 let Some(message_id) = self.resolve(row.chat_id, target).await? else {
                     return Ok(Outcome::Failed(format!("edit target {target:?} not found")));
                 };
-                let mut req = bot.edit_message_text(chat, message_id, text.clone());
+                let mut req = bot.edit_message_text(chat, message_id, fit_text(text));
                 if let Some(b) = buttons {
                     req = req.reply_markup(b.markup());
                 }
@@ -358,6 +358,20 @@ impl Outbox {
         };
         found.map(|o| o.map(MessageId)).map_err(|e| e.to_string())
     }
+}
+
+/// Telegram's limits, in the UTF-16 units it counts. Renderers shorten by characters, so
+/// text full of emoji (two units each) can still be over: cut it here, the last step
+/// before Telegram, rather than have it refused with 400.
+const TEXT_LIMIT: usize = 4096;
+const CAPTION_LIMIT: usize = 1024;
+
+fn fit_text(text: &str) -> String {
+    crate::domain::text::fit_utf16(text, TEXT_LIMIT)
+}
+
+fn fit_caption(caption: &str) -> String {
+    crate::domain::text::fit_utf16(caption, CAPTION_LIMIT)
 }
 
 fn classify(result: Result<Vec<MessageId>, RequestError>) -> Outcome {

@@ -66,8 +66,9 @@ impl CardAction {
 
 /// Answers the press with a short toast, or an alert when refused.
 async fn toast(bot: &Bot, q: &CallbackQuery, text: String, alert: bool) -> HandlerResult {
-    // Answers are not messages: they go straight back, and Telegram allows 200 characters.
-    let text = crate::domain::text::shorten(&text, 190);
+    // Answers are not messages: they go straight back, and Telegram allows 200 characters
+    // (UTF-16 units).
+    let text = crate::domain::text::fit_utf16(&text, 200);
     if let Err(e) = bot
         .answer_callback_query(q.id.clone())
         .text(text)

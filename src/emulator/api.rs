@@ -385,6 +385,14 @@ impl State {
         })
     }
 
+    /// A fault injected while a long poll waits ends it: a failing gateway cuts the
+    /// request in flight.
+    pub(crate) fn fault_for_waiting_poll(&mut self, now: Instant) -> Option<Answer> {
+        self.faults
+            .take("getupdates", None, now)
+            .map(|f| fault_answer(&f))
+    }
+
     /// The updates `poll` may return now (empty: keep waiting), or 409 when a newer
     /// `getUpdates` took over.
     pub(crate) fn collect_updates(&self, poll: &Poll) -> Result<Vec<Value>, Answer> {

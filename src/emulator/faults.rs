@@ -134,6 +134,13 @@ impl Faults {
         Some(rule.fault.clone())
     }
 
+    /// Whether a call would meet a fault now (without using one up).
+    pub fn would_fault(&self, method_lower: &str, chat: Option<i64>, now: Instant) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.live(now) && r.matches(method_lower, chat))
+    }
+
     pub fn active(&self, now: Instant) -> usize {
         self.rules.iter().filter(|r| r.live(now)).count()
     }

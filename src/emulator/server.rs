@@ -213,6 +213,11 @@ async fn get_updates(shared: &Shared, params: Map<String, Value>) -> Answer {
             let deadline = tokio::time::Instant::now() + poll.timeout;
             loop {
                 changed.borrow_and_update();
+                if shared.read(|s| s.faults.would_fault("getupdates", None, Instant::now()))
+                    && let Some(a) = shared.write(|s| s.fault_for_waiting_poll(Instant::now()))
+                {
+                    break a;
+                }
                 match shared.read(|s| s.collect_updates(&poll)) {
                     Err(a) => break a,
                     Ok(list) if !list.is_empty() => break Answer::ok(Value::Array(list)),

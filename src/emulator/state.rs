@@ -337,6 +337,11 @@ impl State {
         self.next_update_id
     }
 
+    /// How many `getUpdates` calls have begun (a bot that polls has started).
+    pub fn polls_started(&self) -> u64 {
+        self.poll_generation
+    }
+
     /// The update kinds the bot asked for, if it did.
     pub fn allowed_updates(&self) -> Option<&[String]> {
         self.allowed_updates.as_deref()
