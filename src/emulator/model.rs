@@ -289,8 +289,7 @@ pub fn command_entities(text: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut offset = 0usize; // UTF-16 units before `i`
     let mut prev_space = true;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices() {
         if c == '/' && prev_space {
             let rest = &text[i + 1..];
             let name_len = rest

@@ -818,3 +818,14 @@ async fn a_driver_can_wait_for_a_condition() {
         .unwrap();
     assert_eq!(found, 1);
 }
+
+#[test]
+fn an_unknown_method_is_not_found_and_still_recorded() {
+    let mut s = world();
+    let a = call(&mut s, "sendSticker", json!({ "chat_id": GROUP }));
+    assert_eq!(error_of(&a), (404, "Not Found".into()));
+    // Method names are case-insensitive and recorded by their canonical name.
+    assert_eq!(call(&mut s, "GETME", json!({})).status, 200);
+    let methods: Vec<&str> = s.calls().iter().map(|c| c.method.as_str()).collect();
+    assert_eq!(methods, vec!["sendSticker", "getMe"]);
+}

@@ -37,15 +37,18 @@ async fn long_progress_and_details_are_relayed_within_telegrams_limits() {
     // Staff reply to the card with the longest text an app sends: relayed under the
     // report behind a header, so it must be cut to fit.
     let progress = story
-        .emu
-        .user_sends_text(STAFF_CHAT, STAFF, &"🔧".repeat(2048), Some(card.id))
-        .unwrap();
+        .replies(STAFF_CHAT, STAFF, card.id, &"🔧".repeat(2048))
+        .await;
     let relayed = story
         .until("the long progress note under the report", |s| {
             Story::bot_reply(s, GROUP, report.message.id, "Ticket #1 — update from Wang:")
         })
         .await;
-    assert!(units(relayed.body()) <= 4096, "{} units", units(relayed.body()));
+    assert!(
+        units(relayed.body()) <= 4096,
+        "{} units",
+        units(relayed.body())
+    );
     story
         .until("staff are told it was sent", |s| {
             Story::bot_reply(s, STAFF_CHAT, progress.id, "Sent to the owner of #1.")
@@ -54,9 +57,8 @@ async fn long_progress_and_details_are_relayed_within_telegrams_limits() {
 
     // A progress photo with the longest caption an app sends.
     let photo = story
-        .emu
-        .user_sends_photo(STAFF_CHAT, STAFF, Some(&"📷".repeat(512)), Some(card.id), None)
-        .unwrap();
+        .staff_replies_with_photo(card.id, &"📷".repeat(512))
+        .await;
     let relayed_photo = story
         .until("the photo under the report", |s| {
             s.replies_to(GROUP, report.message.id)
@@ -73,9 +75,8 @@ async fn long_progress_and_details_are_relayed_within_telegrams_limits() {
 
     // The owner adds the longest detail by replying to the confirmation.
     let detail = story
-        .emu
-        .user_sends_text(GROUP, OWNER, &"漏水".repeat(2048), Some(report.confirmation.id))
-        .unwrap();
+        .replies(GROUP, OWNER, report.confirmation.id, &"漏水".repeat(2048))
+        .await;
     story
         .until("the owner is told the detail was added", |s| {
             Story::bot_reply(s, GROUP, detail.id, "Added to ticket #1.")

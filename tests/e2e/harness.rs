@@ -17,6 +17,12 @@ pub const MANAGER: u64 = 900;
 /// How long a step may take when nothing goes wrong (generous for a loaded CI machine).
 pub const STEP: Duration = Duration::from_secs(15);
 
+/// The least time a person takes to read a message before replying to it or pressing its
+/// button. Butler records a sent message's id just after Telegram answers the send; a
+/// reply faster than that is one no person makes, and Butler would not know the message
+/// it answers (see the e2e report: a real window, though only under heavy load).
+pub const REACTION: Duration = Duration::from_millis(400);
+
 /// The emulator with the cast: an owner group with the owner and a manager in it, and the
 /// staff chat with a staff member and the manager.
 pub async fn world() -> EmulatorHandle {
@@ -174,7 +180,10 @@ impl Story {
                         m.id,
                         m.from.first_name,
                         m.reply_to.map(|r| format!(" ↩{r}")).unwrap_or_default(),
-                        m.body().replace('\n', " ⏎ ").chars().take(150).collect::<String>()
+                        match &m.service {
+                            Some(service) => format!("({service:?})"),
+                            None => m.body().replace('\n', " ⏎ ").chars().take(150).collect(),
+                        }
                     )
                 })
                 .collect::<Vec<_>>()
@@ -273,6 +282,7 @@ impl Story {
     /// `user` presses the button labelled `label` under message `id` in `chat` and waits
     /// for Butler's answer to the press.
     pub async fn presses(&self, chat: i64, id: i32, user: u64, label: &str) -> CallbackAnswer {
+        tokio::time::sleep(REACTION).await;
         let query = self
             .emu
             .user_presses_label(chat, id, user, label)
@@ -295,10 +305,19 @@ impl Story {
     }
 
     /// Staff reply to the card with a photo (progress); returns their message.
-    pub fn staff_replies_with_photo(&self, card: i32, caption: &str) -> Message {
+    pub async fn staff_replies_with_photo(&self, card: i32, caption: &str) -> Message {
+        tokio::time::sleep(REACTION).await;
         self.emu
             .user_sends_photo(STAFF_CHAT, STAFF, Some(caption), Some(card), None)
             .unwrap()
+    }
+
+    /// `user` replies to message `to` in `chat` with `text`, having read it.
+    pub async fn replies(&self, chat: i64, user: u64, to: i32, text: &str) -> Message {
+        tokio::time::sleep(REACTION).await;
+        self.emu
+            .user_sends_text(chat, user, text, Some(to))
+            .unwrap_or_else(|e| panic!("replying: {e}\n{}", self.context()))
     }
 
     /// Every call Butler made that Telegram refused with 400 (its own mistakes).

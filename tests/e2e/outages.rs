@@ -63,7 +63,12 @@ async fn a_429_storm_on_send_message_delays_but_loses_and_reorders_nothing() {
             ]
         })
         .collect();
-    assert_eq!(bot_lines(&story, GROUP)[before..], expected, "{}", story.context());
+    assert_eq!(
+        bot_lines(&story, GROUP)[before..],
+        expected,
+        "{}",
+        story.context()
+    );
     let cards: Vec<String> = bot_lines(&story, STAFF_CHAT)
         .into_iter()
         .map(|(_, l)| l)
@@ -96,19 +101,16 @@ async fn five_seconds_of_502_on_every_method_delay_a_report_but_lose_nothing() {
         .unwrap();
     // teloxide waits 10 s after a 5xx, then backs off: allow for it.
     let confirmation = story
-        .until_within("the confirmation after the outage", Duration::from_secs(30), |s| {
-            Story::bot_reply(s, GROUP, report.id, "Received: ticket #1")
-        })
+        .until_within(
+            "the confirmation after the outage",
+            Duration::from_secs(30),
+            |s| Story::bot_reply(s, GROUP, report.id, "Received: ticket #1"),
+        )
         .await;
     assert!(confirmation.body().contains("(Plumbing)"));
     let card = story.card(1).await;
     assert_eq!(card.button_labels(), vec!["Take", "Done"]);
-    let outage = story
-        .emu
-        .calls()
-        .iter()
-        .filter(|c| c.status == 502)
-        .count();
+    let outage = story.emu.calls().iter().filter(|c| c.status == 502).count();
     assert!(outage >= 1, "the outage was met\n{}", story.context());
     assert_eq!(story.emu.read(|s| s.replies_to(GROUP, report.id).len()), 2);
 }

@@ -6,6 +6,17 @@ use crate::harness::*;
 async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
     let mut story = Story::start("").await;
     story.manager_registers_group().await;
+    // In any order: teloxide gathers them in a set.
+    let mut asked_for = story
+        .emu
+        .read(|s| s.allowed_updates().map(<[String]>::to_vec))
+        .unwrap_or_default();
+    asked_for.sort();
+    assert_eq!(
+        asked_for,
+        vec!["callback_query".to_owned(), "message".to_owned()],
+        "the update kinds Butler's handler tree asks Telegram for"
+    );
 
     // The owner reports with a photo: confirmed under the report, a card and the photo in
     // the staff chat.
@@ -38,7 +49,10 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
         report_photo.file_unique_id,
         "the staff see the owner's own photo"
     );
-    assert_eq!(photo_on_card.caption.as_deref(), Some("#1 — photo from the report"));
+    assert_eq!(
+        photo_on_card.caption.as_deref(),
+        Some("#1 — photo from the report")
+    );
 
     // Take: the card shows who, the owner hears who is coming.
     let answer = story.staff_presses(card.id, "Take").await;
@@ -52,12 +66,19 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
     assert_eq!(taken.button_labels(), vec!["Done"]);
     story
         .until("the owner hears who is coming", |s| {
-            Story::bot_reply(s, GROUP, report.message.id, "Ticket #1: Wang is taking care of it.")
+            Story::bot_reply(
+                s,
+                GROUP,
+                report.message.id,
+                "Ticket #1: Wang is taking care of it.",
+            )
         })
         .await;
 
     // Progress: a photo replying to the card reaches the owner under their report.
-    let progress = story.staff_replies_with_photo(card.id, "washer replaced");
+    let progress = story
+        .staff_replies_with_photo(card.id, "washer replaced")
+        .await;
     let relayed = story
         .until("the progress photo under the report", |s| {
             s.replies_to(GROUP, report.message.id)
