@@ -245,8 +245,9 @@ fn markup(p: &Params) -> Result<Vec<Vec<Button>>, Answer> {
 }
 
 impl State {
-    /// Answers one call (not a waiting `getUpdates`: that is `begin_get_updates` and
-    /// `collect_updates`), applying queued faults and recording it.
+    /// Answers one call, applying queued faults, and records it. A `getUpdates` here
+    /// answers at once; the server's long poll uses `begin_get_updates` and
+    /// `collect_updates` instead.
     pub fn call(
         &mut self,
         method: &str,
@@ -274,9 +275,7 @@ impl State {
                 None => self.execute(&name, params, uploads, now),
             }
         };
-        if name != "getUpdates" {
-            self.record_call(&name, params, &answer, now);
-        }
+        self.record_call(&name, params, &answer, now);
         answer
     }
 

@@ -94,10 +94,12 @@ impl Butler {
 
     /// SIGTERM, as a service manager stops it, and wait for the exit (at most 20 s).
     pub async fn stop(&mut self) -> ExitStatus {
-        let _ = Command::new("kill")
+        let sent = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
-            .status();
+            .status()
+            .expect("running kill(1) to send SIGTERM");
+        assert!(sent.success(), "kill -TERM failed: {sent:?}");
         for _ in 0..400 {
             if let Some(status) = self.child.try_wait().expect("waiting for butler") {
                 return status;
