@@ -28,7 +28,11 @@ CREATE TABLE owners (
 CREATE TABLE tickets (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     group_chat_id     INTEGER NOT NULL REFERENCES owner_groups(chat_id) ON UPDATE CASCADE,
-    report_message_id INTEGER NOT NULL,        -- the owner's message that opened it
+    -- The owner's message that opened it, in the chat it was written in. When a group
+    -- becomes a supergroup, group_chat_id follows it but this stays: the old message
+    -- lives in the old chat, and message ids start again in the new one.
+    report_chat_id    INTEGER NOT NULL,
+    report_message_id INTEGER NOT NULL,
     owner_id          INTEGER NOT NULL REFERENCES owners(user_id),
     unit              TEXT,                    -- the owner's unit when reported
     category          TEXT    NOT NULL,
@@ -41,7 +45,7 @@ CREATE TABLE tickets (
     created_at        TEXT    NOT NULL,
     updated_at        TEXT    NOT NULL,
     -- One ticket per report message, however often Telegram delivers it.
-    UNIQUE (group_chat_id, report_message_id)
+    UNIQUE (report_chat_id, report_message_id)
 );
 CREATE INDEX tickets_status ON tickets(status);
 CREATE INDEX tickets_owner ON tickets(owner_id, created_at);

@@ -12,12 +12,15 @@
 //!   rating reminders).
 //! - [`chat`]: the handler tree, one module per audience, and rendering.
 //! - [`clock`]: time as an argument.
+//! - [`emulator`]: a Bot API emulator with a driver API, for end-to-end tests, benchmarks
+//!   and the sandbox.
 //! - [`telemetry`]: tracing set-up.
 
 pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod emulator;
 pub mod figures;
 pub mod i18n;
 pub mod inbox;

@@ -627,8 +627,8 @@ impl Pacer {
         }
         let (per_chat, per_group) = self.chats.entry(chat).or_insert_with(|| {
             // Group and supergroup ids are negative.
-            // A burst of 3 and 17 more over a minute: never over 20 in any minute.
-            let group = (chat < 0).then(|| Bucket::new(3.0, 17.0 / 60.0, now));
+            // A burst of 10 and 10 more over a minute: never over 20 in any minute.
+            let group = (chat < 0).then(|| Bucket::new(10.0, 10.0 / 60.0, now));
             (Bucket::new(3.0, 1.0, now), group)
         });
         self.global.refill(now);

@@ -85,8 +85,9 @@ pub(super) async fn toast(
     text: String,
     alert: bool,
 ) -> HandlerResult {
-    // Answers are not messages: they go straight back, and Telegram allows 200 characters.
-    let text = crate::domain::text::shorten(&text, 190);
+    // Answers are not messages: they go straight back, and Telegram allows 200 characters
+    // (UTF-16 units).
+    let text = crate::domain::text::fit_utf16(&text, 200);
     if let Err(e) = bot
         .answer_callback_query(q.id.clone())
         .text(text)
@@ -228,7 +229,7 @@ async fn rate(
         out.push(Outgoing::Text {
             chat_id: fresh.group_chat_id,
             text: t(locale, "low_score.question", &[("id", &id_s)]),
-            reply_to: Some(Target::Message(fresh.report_message_id)),
+            reply_to: fresh.report_in_group().map(Target::Message),
             buttons: None,
             remember: Some(Remember {
                 ticket_id: id.0,

@@ -294,7 +294,7 @@ impl App {
         Outgoing::Text {
             chat_id: ticket.group_chat_id,
             text: i18n::t(self.owner_locale(ticket), key, args),
-            reply_to: Some(Target::Message(ticket.report_message_id)),
+            reply_to: ticket.report_in_group().map(Target::Message),
             buttons: None,
             remember: None,
         }

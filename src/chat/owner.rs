@@ -163,17 +163,24 @@ async fn report(
         }
         let ticket = app2.ticket_in(tx, id).await?;
         let id_s = id.to_string();
+        let mut confirmation = t(
+            locale,
+            "report.confirmation",
+            &[
+                ("id", &id_s),
+                ("category", &i18n::category_name(locale, category)),
+                ("minutes", &app2.settings.sla.take_minutes.to_string()),
+            ],
+        );
+        // One message, not two: owner groups are busy enough, and Telegram allows a
+        // group 20 a minute.
+        if owner.unit.is_none() {
+            confirmation.push('\n');
+            confirmation.push_str(&t(locale, "report.unit_hint", &[]));
+        }
         let mut out = vec![Outgoing::Text {
             chat_id: msg.chat.id.0,
-            text: t(
-                locale,
-                "report.confirmation",
-                &[
-                    ("id", &id_s),
-                    ("category", &i18n::category_name(locale, category)),
-                    ("minutes", &app2.settings.sla.take_minutes.to_string()),
-                ],
-            ),
+            text: confirmation,
             reply_to: Some(Target::Message(msg.id.0)),
             buttons: None,
             remember: Some(Remember {
@@ -182,9 +189,6 @@ async fn report(
                 ref_id: None,
             }),
         }];
-        if owner.unit.is_none() {
-            out.push(answer(&msg, locale, "report.unit_hint", &[]));
-        }
         let staff = app2.staff_locale();
         let (card, buttons) = render::card(&ticket, staff, app2.settings.timezone);
         out.push(Outgoing::Text {

@@ -284,7 +284,7 @@ pub async fn finish(
             fresh.group_chat_id,
             &[file_id.to_owned()],
             Some(shorten(&done_text, 1000)),
-            Some(Target::Message(fresh.report_message_id)),
+            fresh.report_in_group().map(Target::Message),
             Some(Remember {
                 ticket_id: id.0,
                 kind: BotMessageKind::Relay,
@@ -294,7 +294,7 @@ pub async fn finish(
         None => out.push(Outgoing::Text {
             chat_id: fresh.group_chat_id,
             text: done_text,
-            reply_to: Some(Target::Message(fresh.report_message_id)),
+            reply_to: fresh.report_in_group().map(Target::Message),
             buttons: None,
             remember: Some(Remember {
                 ticket_id: id.0,
@@ -314,7 +314,7 @@ pub fn rating_question(app: &App, ticket: &Ticket, round: i64) -> Outgoing {
     Outgoing::Text {
         chat_id: ticket.group_chat_id,
         text,
-        reply_to: Some(Target::Message(ticket.report_message_id)),
+        reply_to: ticket.report_in_group().map(Target::Message),
         buttons: Some(buttons),
         remember: Some(Remember {
             ticket_id: ticket.id.0,
@@ -455,7 +455,7 @@ async fn progress(
                 ticket.group_chat_id,
                 &[file_id],
                 Some(shorten(&body, 1000)),
-                Some(Target::Message(ticket.report_message_id)),
+                ticket.report_in_group().map(Target::Message),
                 remember,
             ));
             out.push(app2.card_edit(&app2.ticket_in(tx, id).await?));
@@ -476,7 +476,7 @@ async fn progress(
             out.push(Outgoing::Text {
                 chat_id: ticket.group_chat_id,
                 text: body,
-                reply_to: Some(Target::Message(ticket.report_message_id)),
+                reply_to: ticket.report_in_group().map(Target::Message),
                 buttons: None,
                 remember,
             });

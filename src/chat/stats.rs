@@ -23,16 +23,20 @@ pub async fn stats(
         Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
     };
     let now = app.now();
-    let mut tx = app.store.begin().await?;
+    // Figures are read without holding the write lock; the answer is written after.
+    let mut read = app.store.begin_read().await?;
     match request {
         StatsRequest::Figures(days) => {
             let period = Period::last_days(now, days.get());
-            let overview = figures::overview(&mut tx, period, &app.settings).await?;
+            let overview = figures::overview(&mut read, period, &app.settings).await?;
+            drop(read);
             let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
-            tx.enqueue(&reply_text(&msg, text), now).await?;
+            app.send(&bot, vec![reply_text(&msg, text)]).await
         }
         StatsRequest::Chart => {
-            let png = figures::weekly_chart(&mut tx, &app.settings, now, locale).await?;
+            let png = figures::weekly_chart(&mut read, &app.settings, now, locale).await?;
+            drop(read);
+            let mut tx = app.store.begin().await?;
             let file = tx.add_outbox_file(&png, now).await?;
             let caption = t(
                 locale,
@@ -49,9 +53,9 @@ pub async fn stats(
                 now,
             )
             .await?;
+            app.commit(&bot, tx).await
         }
     }
-    app.commit(&bot, tx).await
 }
 
 /// `/export [days]`: the XLSX of the last days, sent to the staff chat.
@@ -68,8 +72,10 @@ pub async fn export(
     };
     let now = app.now();
     let period = Period::last_days(now, days.get());
+    let mut read = app.store.begin_read().await?;
+    let (bytes, file_name) = figures::xlsx_export(&mut read, &app.settings, period, locale).await?;
+    drop(read);
     let mut tx = app.store.begin().await?;
-    let (bytes, file_name) = figures::xlsx_export(&mut tx, &app.settings, period, locale).await?;
     let file = tx.add_outbox_file(&bytes, now).await?;
     let (from, to) = period.local_dates(app.settings.timezone);
     let caption = t(

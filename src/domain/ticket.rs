@@ -91,6 +91,9 @@ pub struct Ticket {
     pub id: TicketId,
     pub group_chat_id: i64,
     pub group_name: String,
+    /// The chat the report was written in (differs from `group_chat_id` once the group
+    /// became a supergroup).
+    pub report_chat_id: i64,
     pub report_message_id: i32,
     pub owner_id: u64,
     pub owner_name: String,
@@ -111,6 +114,12 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// The owner's report, to answer under: only while it is in the chat Butler writes
+    /// to (message ids start again in a group that became a supergroup).
+    pub fn report_in_group(&self) -> Option<i32> {
+        (self.report_chat_id == self.group_chat_id).then_some(self.report_message_id)
+    }
+
     /// Staff member `by` takes the ticket.
     pub fn take(&self, by: &Actor) -> Result<(), Error> {
         match (self.status, &self.taken_by) {
@@ -192,6 +201,7 @@ mod tests {
             id: TicketId(1),
             group_chat_id: -1,
             group_name: "g".into(),
+            report_chat_id: -1,
             report_message_id: 1,
             owner_id: 7,
             owner_name: "o".into(),

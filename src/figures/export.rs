@@ -408,7 +408,7 @@ pub async fn write(
     format: ExportFormat,
     out: &Path,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let sheets = sheets(
         &mut tx,
         period,

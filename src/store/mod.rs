@@ -175,8 +175,22 @@ impl Store {
         self.pool.close().await;
     }
 
-    pub async fn begin(&self) -> Result<Tx<'static>> {
+    /// A write transaction. It takes SQLite's write lock at once (BEGIN IMMEDIATE): a
+    /// deferred one that reads and then writes fails with "database is locked" when
+    /// another writer committed in between, and busy_timeout cannot help it.
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A read-only view for long reads (figures, exports) that must not hold up writers.
+    /// Writing through it may fail under contention: use [`Store::begin`] for changes.
+    pub async fn begin_read(&self) -> Result<Tx<'static>> {
         Ok(Tx(self.pool.begin().await?))
+    }
+
+    /// Starts a change: state, events and messages, committed together.
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(Tx(self.write_tx().await?))
     }
 
     pub async fn group(&self, chat_id: i64) -> Result<Option<Group>> {
@@ -316,7 +330,7 @@ impl Store {
         message_id: i32,
     ) -> Result<Option<TicketId>> {
         let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE group_chat_id = ? AND report_message_id = ?",
+            "SELECT id FROM tickets WHERE report_chat_id = ? AND report_message_id = ?",
         )
         .bind(chat_id)
         .bind(message_id)
@@ -412,7 +426,7 @@ impl Store {
         updates: &[(i32, String)],
         now: DateTime<Utc>,
     ) -> Result<Vec<i32>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut todo = Vec::with_capacity(updates.len());
         for (id, payload) in updates {
             sqlx::query("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT(update_id) DO NOTHING")
@@ -523,7 +537,7 @@ impl Store {
         ids: &[MessageId],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(ts(now))
             .bind(row.id)
@@ -594,7 +608,7 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?) ON CONFLICT(chat_id) DO NOTHING")
             .bind(chat_id)
             .bind(reason)
@@ -625,7 +639,7 @@ impl Store {
     /// A group became a supergroup: its tickets follow the new id (ON UPDATE CASCADE),
     /// and messages waiting for the old id go to the new one. Idempotent.
     pub async fn move_chat(&self, from: i64, to: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
                 .bind(to)
@@ -727,6 +741,7 @@ async fn fetch_ticket(conn: &mut sqlx::SqliteConnection, id: TicketId) -> Result
         id,
         group_chat_id: r.get("group_chat_id"),
         group_name: r.get("group_name"),
+        report_chat_id: r.get("report_chat_id"),
         report_message_id: r.get("report_message_id"),
         owner_id: r.get::<i64, _>("owner_id") as u64,
         owner_name: r.get("owner_name"),
@@ -896,10 +911,10 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
-            "INSERT INTO tickets (group_chat_id, report_message_id, owner_id, unit, category, text, status,
+            "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
                                   priority, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'reported', ?, ?, ?)
-             ON CONFLICT(group_chat_id, report_message_id) DO NOTHING",
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8)
+             ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
         .bind(t.report_message_id)
@@ -908,7 +923,6 @@ impl Tx<'_> {
         .bind(t.category.code())
         .bind(t.text)
         .bind(t.priority as i64)
-        .bind(ts(now))
         .bind(ts(now))
         .execute(&mut *self.0)
         .await?;

@@ -27,7 +27,7 @@ impl Store {
     pub async fn seed_demo(&self, tickets: i64, groups: i64, now: DateTime<Utc>) -> Result<Seeded> {
         let groups = groups.max(1);
         let owners_per_group = 400;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let first_ticket: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")
             .fetch_one(&mut *tx)
             .await?;
@@ -78,9 +78,9 @@ impl Store {
         .await?;
         let open_from = first_ticket + tickets - (tickets / 50).max(1);
         sqlx::query(
-            "INSERT INTO tickets (id, group_chat_id, report_message_id, owner_id, unit, category, text, status,
+            "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
                                   priority, taken_by, taken_by_name, rating_round, created_at, updated_at)
-             SELECT id, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
+             SELECT id, -1000001 - grp, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
                     CASE cat WHEN 0 THEN 'plumbing' WHEN 1 THEN 'electrical' WHEN 2 THEN 'lift'
                              WHEN 3 THEN 'door_lock' WHEN 4 THEN 'appliance' WHEN 5 THEN 'public_area'
                              WHEN 6 THEN 'cleaning' ELSE 'other' END,

@@ -1,0 +1,966 @@
+//! Everything the emulator knows, behind one mutex: people, chats and their messages, the
+//! update queue with Telegram's offset rules, files, button presses, queued faults and
+//! the record of every call. Drivers change it with the verbs here (a person sends, presses,
+//! edits; the bot is removed; a group migrates); the Bot API methods are in `api`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::faults::{Faults, Limiter};
+use super::model::{Chat, ChatKind, Message, Photo, Service, User, command_entities, utf16_len};
+
+/// Update kinds Telegram sends when a bot never set `allowed_updates`.
+const DEFAULT_EXCLUDED: [&str; 3] = ["chat_member", "message_reaction", "message_reaction_count"];
+
+/// How the emulated bot presents itself.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bot_id: u64,
+    pub bot_username: String,
+    pub bot_name: String,
+    /// Telegram's privacy mode (on for new bots): in groups the bot hears only commands,
+    /// replies to its own messages and service messages.
+    pub privacy_mode: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            bot_id: 7_000_000_001,
+            bot_username: "butler_test_bot".into(),
+            bot_name: "Butler".into(),
+            privacy_mode: true,
+        }
+    }
+}
+
+/// A driver asked for something that cannot happen in Telegram.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    #[error("there is no chat {0}")]
+    UnknownChat(i64),
+    #[error("there is no user {0}")]
+    UnknownUser(u64),
+    #[error("chat {0} exists already")]
+    ChatExists(i64),
+    #[error("a group id must be negative, got {0}")]
+    BadGroupId(i64),
+    #[error("user {user} is not in chat {chat}")]
+    NotAMember { chat: i64, user: u64 },
+    #[error("there is no message {id} in chat {chat}")]
+    UnknownMessage { chat: i64, id: i32 },
+    #[error("message {id} in chat {chat} has no button with data {data:?}")]
+    NoSuchButton { chat: i64, id: i32, data: String },
+    #[error("message {id} in chat {chat} is not user {user}'s to edit")]
+    NotTheAuthor { chat: i64, id: i32, user: u64 },
+    #[error("chat {0} is not a basic group")]
+    NotABasicGroup(i64),
+    #[error("chat {chat} became supergroup {to}")]
+    Migrated { chat: i64, to: i64 },
+    #[error("a Telegram app would not send this: {0}")]
+    NotSendable(String),
+}
+
+/// An update waiting for the bot, as the JSON `getUpdates` returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingUpdate {
+    pub id: i32,
+    /// "message", "edited_message", "callback_query", "my_chat_member", …
+    pub kind: String,
+    pub json: Value,
+}
+
+/// One Bot API call as it arrived and how it was answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    /// Order of arrival, from 0.
+    pub seq: usize,
+    /// The method's canonical name (`sendMessage`), whatever case it came in.
+    pub method: String,
+    pub chat_id: Option<i64>,
+    /// The parameters, JSON or multipart alike, as one JSON object.
+    pub params: Value,
+    /// Since the emulator started.
+    pub at: Duration,
+    /// The HTTP status answered: 200, 400, 429, 502, …
+    pub status: u16,
+    /// Telegram's `description` of an error.
+    pub description: Option<String>,
+}
+
+impl Call {
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+
+    /// A string parameter (`text`, `caption`, …).
+    pub fn param_str(&self, key: &str) -> Option<&str> {
+        self.params.get(key).and_then(Value::as_str)
+    }
+}
+
+/// A command menu set by `setMyCommands`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommandSet {
+    /// The `scope` object as sent (`{"type":"default"}` when none).
+    pub scope: Value,
+    pub language_code: Option<String>,
+    /// (command, description) pairs.
+    pub commands: Vec<(String, String)>,
+}
+
+/// How the bot answered a button press.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallbackAnswer {
+    pub query_id: String,
+    pub user: u64,
+    pub chat_id: i64,
+    pub message_id: i32,
+    pub data: String,
+    pub text: Option<String>,
+    pub show_alert: bool,
+}
+
+/// What a chat's members see happen, for live views.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Message(Message),
+    Edited(Message),
+    Deleted { chat_id: i64, message_id: i32 },
+    CallbackAnswered(CallbackAnswer),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BotStatus {
+    Member,
+    Kicked,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChatState {
+    pub chat: Chat,
+    pub members: BTreeSet<u64>,
+    pub bot_status: BotStatus,
+    pub migrated_to: Option<i64>,
+    /// In id order; deleted ones are `None`.
+    pub messages: Vec<(i32, Option<Message>)>,
+    pub next_message_id: i32,
+}
+
+impl ChatState {
+    fn new(chat: Chat) -> Self {
+        Self {
+            chat,
+            members: BTreeSet::new(),
+            bot_status: BotStatus::Member,
+            migrated_to: None,
+            messages: Vec::new(),
+            next_message_id: 1,
+        }
+    }
+
+    pub fn message(&self, id: i32) -> Option<&Message> {
+        self.messages
+            .binary_search_by_key(&id, |(i, _)| *i)
+            .ok()
+            .and_then(|idx| self.messages[idx].1.as_ref())
+    }
+
+    pub fn message_mut(&mut self, id: i32) -> Option<&mut Message> {
+        let idx = self.messages.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        self.messages[idx].1.as_mut()
+    }
+
+    /// The message's JSON with the message it replies to.
+    pub fn render(&self, msg: &Message) -> Value {
+        let replied = msg.reply_to.and_then(|r| self.message(r));
+        msg.to_json(&self.chat, replied)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Query {
+    pub user: u64,
+    pub chat_id: i64,
+    pub message_id: i32,
+    pub data: String,
+    pub pressed: Instant,
+    pub answered: bool,
+}
+
+/// The emulator's whole state. Drivers read it in `wait_for` conditions and through the
+/// handle; its fields are private so that every change goes through a verb.
+pub struct State {
+    pub(crate) options: Options,
+    pub(crate) bot: User,
+    pub(crate) users: BTreeMap<u64, User>,
+    pub(crate) chats: BTreeMap<i64, ChatState>,
+    pub(crate) blocked: BTreeSet<u64>,
+    pub(crate) updates: VecDeque<PendingUpdate>,
+    pub(crate) next_update_id: i32,
+    pub(crate) confirmed_offset: i32,
+    pub(crate) allowed_updates: Option<Vec<String>>,
+    /// Every file id Telegram would accept from this bot → its file_unique_id.
+    pub(crate) files: HashMap<String, String>,
+    pub(crate) next_file: u64,
+    pub(crate) queries: HashMap<String, Query>,
+    pub(crate) next_query: u64,
+    pub(crate) answers: Vec<CallbackAnswer>,
+    pub(crate) commands: Vec<CommandSet>,
+    pub(crate) faults: Faults,
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) rate_limited: u64,
+    pub(crate) calls: Vec<Call>,
+    pub(crate) started: Instant,
+    /// Bumped by each getUpdates; an older long poll sees it and answers 409.
+    pub(crate) poll_generation: u64,
+    pub(crate) events: broadcast::Sender<Event>,
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl State {
+    pub(crate) fn new(options: Options) -> Self {
+        let bot = User {
+            id: options.bot_id,
+            is_bot: true,
+            first_name: options.bot_name.clone(),
+            last_name: None,
+            username: Some(options.bot_username.clone()),
+            language_code: None,
+        };
+        Self {
+            options,
+            bot,
+            users: BTreeMap::new(),
+            chats: BTreeMap::new(),
+            blocked: BTreeSet::new(),
+            updates: VecDeque::new(),
+            next_update_id: 1000,
+            confirmed_offset: 0,
+            allowed_updates: None,
+            files: HashMap::new(),
+            next_file: 1,
+            queries: HashMap::new(),
+            next_query: 1,
+            answers: Vec::new(),
+            commands: Vec::new(),
+            faults: Faults::default(),
+            limiter: None,
+            rate_limited: 0,
+            calls: Vec::new(),
+            started: Instant::now(),
+            poll_generation: 0,
+            events: broadcast::channel(1024).0,
+        }
+    }
+
+    // ---- read side -------------------------------------------------------------------
+
+    /// The bot's own account.
+    pub fn bot(&self) -> &User {
+        &self.bot
+    }
+
+    pub fn user(&self, id: u64) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    pub fn chat(&self, id: i64) -> Option<&Chat> {
+        self.chats.get(&id).map(|c| &c.chat)
+    }
+
+    /// The chat as its members see it now: every message not deleted, edits applied.
+    pub fn messages_in(&self, chat: i64) -> Vec<Message> {
+        self.chats
+            .get(&chat)
+            .map(|c| c.messages.iter().filter_map(|(_, m)| m.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The messages the bot sent into `chat`, in order.
+    pub fn bot_messages_in(&self, chat: i64) -> Vec<Message> {
+        let mut all = self.messages_in(chat);
+        all.retain(Message::is_from_bot);
+        all
+    }
+
+    pub fn message(&self, chat: i64, id: i32) -> Option<Message> {
+        self.chats.get(&chat)?.message(id).cloned()
+    }
+
+    /// The messages of `chat` that reply to message `id`.
+    pub fn replies_to(&self, chat: i64, id: i32) -> Vec<Message> {
+        let mut all = self.messages_in(chat);
+        all.retain(|m| m.reply_to == Some(id));
+        all
+    }
+
+    pub fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    /// The calls of one method (case-insensitive).
+    pub fn calls_of(&self, method: &str) -> Vec<&Call> {
+        self.calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .collect()
+    }
+
+    /// Calls answered with an error status.
+    pub fn failed_calls(&self) -> Vec<&Call> {
+        self.calls.iter().filter(|c| !c.ok()).collect()
+    }
+
+    /// Updates queued and not yet confirmed by an offset.
+    pub fn pending_updates(&self) -> Vec<PendingUpdate> {
+        self.updates.iter().cloned().collect()
+    }
+
+    /// Every update with an id below this has been confirmed (0: none yet).
+    pub fn confirmed_offset(&self) -> i32 {
+        self.confirmed_offset
+    }
+
+    /// The id the next update will get.
+    pub fn next_update_id(&self) -> i32 {
+        self.next_update_id
+    }
+
+    /// How many `getUpdates` calls have begun (a bot that polls has started).
+    pub fn polls_started(&self) -> u64 {
+        self.poll_generation
+    }
+
+    /// The update kinds the bot asked for, if it did.
+    pub fn allowed_updates(&self) -> Option<&[String]> {
+        self.allowed_updates.as_deref()
+    }
+
+    pub fn callback_answers(&self) -> &[CallbackAnswer] {
+        &self.answers
+    }
+
+    pub fn commands(&self) -> &[CommandSet] {
+        &self.commands
+    }
+
+    /// 429s the rate limiter answered.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.rate_limited
+    }
+
+    pub fn is_member(&self, chat: i64, user: u64) -> bool {
+        self.chats
+            .get(&chat)
+            .is_some_and(|c| c.members.contains(&user))
+    }
+
+    // ---- setting the scene -------------------------------------------------------------
+
+    /// Adds or replaces a person.
+    pub fn add_user(&mut self, user: User) {
+        self.users.insert(user.id, user);
+    }
+
+    /// The private chat of `user` with the bot (its id is the user's id): the person has
+    /// pressed Start.
+    pub fn create_private_chat(&mut self, user: u64) -> Result<i64, DriverError> {
+        let u = self
+            .users
+            .get(&user)
+            .cloned()
+            .ok_or(DriverError::UnknownUser(user))?;
+        let id = user as i64;
+        if self.chats.contains_key(&id) {
+            return Err(DriverError::ChatExists(id));
+        }
+        let mut c = ChatState::new(Chat {
+            id,
+            kind: ChatKind::Private,
+            title: None,
+            user: Some(u),
+        });
+        c.members.insert(user);
+        self.chats.insert(id, c);
+        Ok(id)
+    }
+
+    /// A basic group with the bot and `members` in it.
+    pub fn create_group(
+        &mut self,
+        id: i64,
+        title: &str,
+        members: &[u64],
+    ) -> Result<i64, DriverError> {
+        self.create_public(id, ChatKind::Group, title, members)
+    }
+
+    /// A supergroup with the bot and `members` in it.
+    pub fn create_supergroup(
+        &mut self,
+        id: i64,
+        title: &str,
+        members: &[u64],
+    ) -> Result<i64, DriverError> {
+        self.create_public(id, ChatKind::Supergroup, title, members)
+    }
+
+    fn create_public(
+        &mut self,
+        id: i64,
+        kind: ChatKind,
+        title: &str,
+        members: &[u64],
+    ) -> Result<i64, DriverError> {
+        if id >= 0 {
+            return Err(DriverError::BadGroupId(id));
+        }
+        if self.chats.contains_key(&id) {
+            return Err(DriverError::ChatExists(id));
+        }
+        if let Some(m) = members.iter().find(|m| !self.users.contains_key(m)) {
+            return Err(DriverError::UnknownUser(*m));
+        }
+        let mut c = ChatState::new(Chat {
+            id,
+            kind,
+            title: Some(title.to_owned()),
+            user: None,
+        });
+        c.members.extend(members.iter().copied());
+        self.chats.insert(id, c);
+        Ok(id)
+    }
+
+    pub fn add_member(&mut self, chat: i64, user: u64) -> Result<(), DriverError> {
+        if !self.users.contains_key(&user) {
+            return Err(DriverError::UnknownUser(user));
+        }
+        let c = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(DriverError::UnknownChat(chat))?;
+        c.members.insert(user);
+        Ok(())
+    }
+
+    /// The person blocks the bot: sends into their private chat answer 403.
+    pub fn block_bot(&mut self, user: u64) {
+        self.blocked.insert(user);
+    }
+
+    pub fn unblock_bot(&mut self, user: u64) {
+        self.blocked.remove(&user);
+    }
+
+    // ---- people act ----------------------------------------------------------------------
+
+    /// `user` sends `text` in `chat`, optionally replying to a message.
+    pub fn user_sends_text(
+        &mut self,
+        chat: i64,
+        user: u64,
+        text: &str,
+        reply_to: Option<i32>,
+    ) -> Result<Message, DriverError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(DriverError::NotSendable("an empty message".into()));
+        }
+        if utf16_len(text) > 4096 {
+            return Err(DriverError::NotSendable(
+                "more than 4096 characters in one message (apps split longer text)".into(),
+            ));
+        }
+        let draft = Draft {
+            text: Some(text.to_owned()),
+            reply_to,
+            ..Draft::default()
+        };
+        self.user_posts(chat, user, draft)
+    }
+
+    /// `user` sends a photo (a fresh file) with an optional caption, reply and album id.
+    pub fn user_sends_photo(
+        &mut self,
+        chat: i64,
+        user: u64,
+        caption: Option<&str>,
+        reply_to: Option<i32>,
+        media_group_id: Option<&str>,
+    ) -> Result<Message, DriverError> {
+        let caption = caption.map(str::trim).filter(|c| !c.is_empty());
+        if caption.is_some_and(|c| utf16_len(c) > 1024) {
+            return Err(DriverError::NotSendable(
+                "a caption over 1024 characters".into(),
+            ));
+        }
+        let photo = self.new_photo();
+        let draft = Draft {
+            caption: caption.map(str::to_owned),
+            photo: Some(photo),
+            media_group_id: media_group_id.map(str::to_owned),
+            reply_to,
+            ..Draft::default()
+        };
+        self.user_posts(chat, user, draft)
+    }
+
+    fn user_posts(&mut self, chat: i64, user: u64, draft: Draft) -> Result<Message, DriverError> {
+        let from = self
+            .users
+            .get(&user)
+            .cloned()
+            .ok_or(DriverError::UnknownUser(user))?;
+        let c = self
+            .chats
+            .get(&chat)
+            .ok_or(DriverError::UnknownChat(chat))?;
+        if let Some(to) = c.migrated_to {
+            return Err(DriverError::Migrated { chat, to });
+        }
+        if !c.members.contains(&user) {
+            return Err(DriverError::NotAMember { chat, user });
+        }
+        if let Some(r) = draft.reply_to
+            && c.message(r).is_none()
+        {
+            return Err(DriverError::UnknownMessage { chat, id: r });
+        }
+        if c.chat.kind == ChatKind::Private {
+            // Writing to a blocked bot means unblocking it first.
+            self.blocked.remove(&user);
+        }
+        let msg = self.store_message(chat, from, draft);
+        if self.bot_hears(chat, &msg) {
+            let json = self.chats[&chat].render(&msg);
+            self.queue_update("message", json);
+        }
+        Ok(msg)
+    }
+
+    /// `user` presses the button carrying `data` under message `message_id`. Returns the
+    /// callback query id.
+    pub fn user_presses_button(
+        &mut self,
+        chat: i64,
+        message_id: i32,
+        user: u64,
+        data: &str,
+    ) -> Result<String, DriverError> {
+        let from = self
+            .users
+            .get(&user)
+            .cloned()
+            .ok_or(DriverError::UnknownUser(user))?;
+        let c = self
+            .chats
+            .get(&chat)
+            .ok_or(DriverError::UnknownChat(chat))?;
+        if !c.members.contains(&user) {
+            return Err(DriverError::NotAMember { chat, user });
+        }
+        let msg = c.message(message_id).ok_or(DriverError::UnknownMessage {
+            chat,
+            id: message_id,
+        })?;
+        if !msg.button_data().contains(&data) {
+            return Err(DriverError::NoSuchButton {
+                chat,
+                id: message_id,
+                data: data.to_owned(),
+            });
+        }
+        let message_json = c.render(msg);
+        let id = format!("{}{:08}", self.options.bot_id % 100_000, self.next_query);
+        self.next_query += 1;
+        self.queries.insert(
+            id.clone(),
+            Query {
+                user,
+                chat_id: chat,
+                message_id,
+                data: data.to_owned(),
+                pressed: Instant::now(),
+                answered: false,
+            },
+        );
+        let json = json!({
+            "id": id,
+            "from": from.to_json(),
+            "message": message_json,
+            "chat_instance": format!("{}", chat.unsigned_abs() * 7 + 3),
+            "data": data,
+        });
+        self.queue_update("callback_query", json);
+        Ok(id)
+    }
+
+    /// The button with this label under the message, pressed by `user`.
+    pub fn user_presses_label(
+        &mut self,
+        chat: i64,
+        message_id: i32,
+        user: u64,
+        label: &str,
+    ) -> Result<String, DriverError> {
+        let msg = self
+            .chats
+            .get(&chat)
+            .ok_or(DriverError::UnknownChat(chat))?
+            .message(message_id)
+            .ok_or(DriverError::UnknownMessage {
+                chat,
+                id: message_id,
+            })?;
+        let data = msg
+            .buttons
+            .iter()
+            .flatten()
+            .find(|b| b.text == label)
+            .and_then(|b| b.callback_data.clone())
+            .ok_or(DriverError::NoSuchButton {
+                chat,
+                id: message_id,
+                data: format!("label {label}"),
+            })?;
+        self.user_presses_button(chat, message_id, user, &data)
+    }
+
+    /// `user` edits their message: the text, or a photo's caption.
+    pub fn user_edits_message(
+        &mut self,
+        chat: i64,
+        message_id: i32,
+        user: u64,
+        new_text: &str,
+    ) -> Result<Message, DriverError> {
+        let new_text = new_text.trim().to_owned();
+        if new_text.is_empty() || utf16_len(&new_text) > 4096 {
+            return Err(DriverError::NotSendable("this edit".into()));
+        }
+        let c = self
+            .chats
+            .get_mut(&chat)
+            .ok_or(DriverError::UnknownChat(chat))?;
+        let msg = c
+            .message_mut(message_id)
+            .ok_or(DriverError::UnknownMessage {
+                chat,
+                id: message_id,
+            })?;
+        if msg.from.id != user {
+            return Err(DriverError::NotTheAuthor {
+                chat,
+                id: message_id,
+                user,
+            });
+        }
+        if msg.photo.is_some() {
+            msg.caption = Some(new_text);
+        } else {
+            msg.text = Some(new_text);
+        }
+        msg.edit_date = Some(unix_now());
+        let msg = msg.clone();
+        let _ = self.events.send(Event::Edited(msg.clone()));
+        if self.bot_hears(chat, &msg) {
+            let json = self.chats[&chat].render(&msg);
+            self.queue_update("edited_message", json);
+        }
+        Ok(msg)
+    }
+
+    /// The bot is removed from a group by one of its members: a `my_chat_member` update,
+    /// and later sends there answer 403.
+    pub fn bot_removed_from(&mut self, chat: i64) -> Result<(), DriverError> {
+        let (by, kind) = self.group_admin(chat)?;
+        let bot = self.bot.clone();
+        let c = self.chats.get_mut(&chat).expect("checked");
+        let old = c.bot_status;
+        c.bot_status = BotStatus::Kicked;
+        let draft = Draft {
+            service: Some(Service::LeftMember(bot.clone())),
+            ..Draft::default()
+        };
+        self.store_message(chat, by.clone(), draft);
+        let new_status = if kind == ChatKind::Supergroup {
+            json!({ "user": bot.to_json(), "status": "kicked", "until_date": 0 })
+        } else {
+            json!({ "user": bot.to_json(), "status": "left" })
+        };
+        self.queue_update(
+            "my_chat_member",
+            json!({
+                "chat": self.chats[&chat].chat.to_json(),
+                "from": by.to_json(),
+                "date": unix_now(),
+                "old_chat_member": member_json(&bot, old),
+                "new_chat_member": new_status,
+            }),
+        );
+        Ok(())
+    }
+
+    /// The bot is added (back) to a group: `my_chat_member`, and the service message
+    /// with the bot among `new_chat_members`.
+    pub fn bot_added_to(&mut self, chat: i64) -> Result<(), DriverError> {
+        let (by, _) = self.group_admin(chat)?;
+        let bot = self.bot.clone();
+        let c = self.chats.get_mut(&chat).expect("checked");
+        let old = c.bot_status;
+        c.bot_status = BotStatus::Member;
+        self.queue_update(
+            "my_chat_member",
+            json!({
+                "chat": self.chats[&chat].chat.to_json(),
+                "from": by.to_json(),
+                "date": unix_now(),
+                "old_chat_member": member_json(&bot, old),
+                "new_chat_member": member_json(&bot, BotStatus::Member),
+            }),
+        );
+        let draft = Draft {
+            service: Some(Service::NewMembers(vec![bot])),
+            ..Draft::default()
+        };
+        let msg = self.store_message(chat, by, draft);
+        let json = self.chats[&chat].render(&msg);
+        self.queue_update("message", json);
+        Ok(())
+    }
+
+    /// A basic group becomes a supergroup with a new id. Both chats get the service
+    /// message; sends to the old id then answer 400 with `migrate_to_chat_id`.
+    pub fn migrate_to_supergroup(&mut self, chat: i64) -> Result<i64, DriverError> {
+        let (by, kind) = self.group_admin(chat)?;
+        if kind != ChatKind::Group {
+            return Err(DriverError::NotABasicGroup(chat));
+        }
+        let new_id = -1_000_000_000_000 - chat.abs();
+        let old = self.chats.get_mut(&chat).expect("checked");
+        old.migrated_to = Some(new_id);
+        let mut fresh = ChatState::new(Chat {
+            id: new_id,
+            kind: ChatKind::Supergroup,
+            title: old.chat.title.clone(),
+            user: None,
+        });
+        fresh.members = old.members.clone();
+        fresh.bot_status = old.bot_status;
+        let bot_in = old.bot_status == BotStatus::Member;
+        self.chats.insert(new_id, fresh);
+        for (at, service) in [
+            (chat, Service::MigrateTo(new_id)),
+            (new_id, Service::MigrateFrom(chat)),
+        ] {
+            let draft = Draft {
+                service: Some(service),
+                ..Draft::default()
+            };
+            let msg = self.store_message(at, by.clone(), draft);
+            if bot_in {
+                let json = self.chats[&at].render(&msg);
+                self.queue_update("message", json);
+            }
+        }
+        Ok(new_id)
+    }
+
+    /// Someone who can manage the group (its first member), and its kind.
+    fn group_admin(&mut self, chat: i64) -> Result<(User, ChatKind), DriverError> {
+        let c = self
+            .chats
+            .get(&chat)
+            .ok_or(DriverError::UnknownChat(chat))?;
+        if !c.chat.kind.is_group() {
+            return Err(DriverError::NotABasicGroup(chat));
+        }
+        if let Some(to) = c.migrated_to {
+            return Err(DriverError::Migrated { chat, to });
+        }
+        let kind = c.chat.kind;
+        let admin = c
+            .members
+            .iter()
+            .next()
+            .and_then(|m| self.users.get(m))
+            .cloned();
+        let admin = match admin {
+            Some(a) => a,
+            None => {
+                let a = User::new(1, "Group Admin");
+                self.users.entry(1).or_insert_with(|| a.clone());
+                a
+            }
+        };
+        Ok((admin, kind))
+    }
+
+    // ---- shared machinery ----------------------------------------------------------------
+
+    /// A new photo file, known from now on.
+    pub(crate) fn new_photo(&mut self) -> Photo {
+        let n = self.next_file;
+        self.next_file += 1;
+        let photo = Photo {
+            file_id: format!("AgACAgUAAxkBAAI{n:06}"),
+            file_unique_id: format!("AQAD{n:06}"),
+        };
+        self.files
+            .insert(photo.file_id.clone(), photo.file_unique_id.clone());
+        self.files
+            .insert(photo.thumbnail_id(), format!("{}_t", photo.file_unique_id));
+        photo
+    }
+
+    /// The same file under a new id, as Telegram returns for a photo a bot sends.
+    pub(crate) fn reissue(&mut self, unique: &str) -> Photo {
+        let n = self.next_file;
+        self.next_file += 1;
+        let photo = Photo {
+            file_id: format!("AgACAgUAAxkDAAI{n:06}"),
+            file_unique_id: unique.to_owned(),
+        };
+        self.files.insert(photo.file_id.clone(), unique.to_owned());
+        self.files
+            .insert(photo.thumbnail_id(), format!("{unique}_t"));
+        photo
+    }
+
+    /// Stores a message in `chat` (which must exist) and tells subscribers.
+    pub(crate) fn store_message(&mut self, chat: i64, from: User, draft: Draft) -> Message {
+        let c = self.chats.get_mut(&chat).expect("chat exists");
+        let id = c.next_message_id;
+        c.next_message_id += 1;
+        let msg = Message {
+            id,
+            chat_id: chat,
+            from,
+            date: unix_now(),
+            edit_date: None,
+            text: draft.text,
+            caption: draft.caption,
+            photo: draft.photo,
+            media_group_id: draft.media_group_id,
+            reply_to: draft.reply_to,
+            buttons: draft.buttons,
+            service: draft.service,
+        };
+        c.messages.push((id, Some(msg.clone())));
+        let _ = self.events.send(Event::Message(msg.clone()));
+        msg
+    }
+
+    /// Whether Telegram delivers this message in `chat` to the bot.
+    fn bot_hears(&self, chat: i64, msg: &Message) -> bool {
+        let c = &self.chats[&chat];
+        if c.bot_status != BotStatus::Member || c.migrated_to.is_some() {
+            return false;
+        }
+        if c.chat.kind == ChatKind::Private || !self.options.privacy_mode {
+            return true;
+        }
+        if msg.service.is_some() {
+            return true;
+        }
+        if msg
+            .reply_to
+            .and_then(|r| c.message(r))
+            .is_some_and(|r| r.from.id == self.bot.id)
+        {
+            return true;
+        }
+        let body = msg.body();
+        command_entities(body).iter().any(|e| {
+            let offset = e["offset"].as_u64().unwrap_or(0) as usize;
+            let length = e["length"].as_u64().unwrap_or(0) as usize;
+            let word: String = String::from_utf16_lossy(
+                &body
+                    .encode_utf16()
+                    .skip(offset)
+                    .take(length)
+                    .collect::<Vec<u16>>(),
+            );
+            match word.split_once('@') {
+                Some((_, to)) => to.eq_ignore_ascii_case(&self.options.bot_username),
+                None => true,
+            }
+        })
+    }
+
+    /// Queues an update unless the bot's `allowed_updates` leaves its kind out (Telegram
+    /// does not even store those).
+    pub(crate) fn queue_update(&mut self, kind: &str, payload: Value) {
+        let wanted = match &self.allowed_updates {
+            Some(list) if !list.is_empty() => list.iter().any(|k| k == kind),
+            _ => !DEFAULT_EXCLUDED.contains(&kind),
+        };
+        if !wanted {
+            return;
+        }
+        let id = self.next_update_id;
+        self.next_update_id += 1;
+        let mut json = json!({ "update_id": id });
+        json[kind] = payload;
+        self.updates.push_back(PendingUpdate {
+            id,
+            kind: kind.to_owned(),
+            json,
+        });
+    }
+
+    /// Confirms every update below `offset`; a negative offset keeps only the last
+    /// `-offset` updates, as Telegram does.
+    pub(crate) fn confirm(&mut self, offset: i64) {
+        if offset > 0 {
+            let offset = offset.min(i32::MAX as i64) as i32;
+            while self.updates.front().is_some_and(|u| u.id < offset) {
+                self.updates.pop_front();
+            }
+            self.confirmed_offset = self.confirmed_offset.max(offset);
+        } else if offset < 0 {
+            let keep = offset.unsigned_abs() as usize;
+            while self.updates.len() > keep {
+                if let Some(u) = self.updates.pop_front() {
+                    self.confirmed_offset = self.confirmed_offset.max(u.id + 1);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn record(&mut self, mut call: Call) {
+        call.seq = self.calls.len();
+        self.calls.push(call);
+    }
+}
+
+/// A message before it has an id.
+#[derive(Debug, Default)]
+pub(crate) struct Draft {
+    pub text: Option<String>,
+    pub caption: Option<String>,
+    pub photo: Option<Photo>,
+    pub media_group_id: Option<String>,
+    pub reply_to: Option<i32>,
+    pub buttons: Vec<Vec<super::model::Button>>,
+    pub service: Option<Service>,
+}
+
+fn member_json(bot: &User, status: BotStatus) -> Value {
+    match status {
+        BotStatus::Member => json!({ "user": bot.to_json(), "status": "member" }),
+        BotStatus::Kicked => json!({ "user": bot.to_json(), "status": "left" }),
+    }
+}

@@ -1,0 +1,339 @@
+//! Runs the real `butler` binary against the Bot API emulator, with verbs for the people in
+//! the story. Each test gets its own emulator (port 0), SQLite file and process.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use butler::emulator::{CallbackAnswer, Emulator, EmulatorHandle, Message, State, User};
+
+pub const GROUP: i64 = -100_111;
+pub const STAFF_CHAT: i64 = -100_999;
+pub const OWNER: u64 = 100;
+pub const STAFF: u64 = 200;
+pub const MANAGER: u64 = 900;
+
+/// How long a step may take when nothing goes wrong (generous for a loaded CI machine).
+pub const STEP: Duration = Duration::from_secs(15);
+
+/// The least time a person takes to read a message before replying to it or pressing its
+/// button. Butler records a sent message's id just after Telegram answers the send; a
+/// reply faster than that is one no person makes, and Butler would not know the message
+/// it answers (see the e2e report: a real window, though only under heavy load).
+pub const REACTION: Duration = Duration::from_millis(400);
+
+/// The emulator with the cast: an owner group with the owner and a manager in it, and the
+/// staff chat with a staff member and the manager.
+pub async fn world() -> EmulatorHandle {
+    let emu = Emulator::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("the emulator starts");
+    emu.add_user(User::new(OWNER, "Li").language("en"));
+    emu.add_user(User::new(STAFF, "Wang").language("en"));
+    emu.add_user(User::new(MANAGER, "Boss").language("en"));
+    emu.create_group(GROUP, "Sunrise Garden", &[OWNER, MANAGER])
+        .unwrap();
+    emu.create_group(STAFF_CHAT, "Staff", &[STAFF, MANAGER])
+        .unwrap();
+    emu.create_private_chat(MANAGER).unwrap();
+    emu
+}
+
+/// A running `butler` process. Killed (SIGKILL) when dropped.
+pub struct Butler {
+    child: Child,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the real binary against `emu`, with `tweaks` appended to its butler.toml (keys
+/// or whole tables, e.g. "[sla]\ntake_minutes = 5").
+pub fn spawn_butler(emu: &EmulatorHandle, tweaks: &str) -> Butler {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("butler.toml");
+    let db = dir.path().join("butler.db");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"sqlite://{}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{tweaks}\n",
+            db.display()
+        ),
+    )
+    .expect("writing butler.toml");
+    let stderr = dir.path().join("stderr.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_butler"))
+        .arg("--config")
+        .arg(&config)
+        .current_dir(dir.path())
+        .env("TELOXIDE_TOKEN", "123456:E2E-TEST-TOKEN")
+        .env("TELOXIDE_API_URL", emu.api_url())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("NO_COLOR", "1")
+        .env(
+            "RUST_LOG",
+            std::env::var("BUTLER_E2E_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&stderr).expect("creating the stderr file"))
+        .spawn()
+        .expect("starting the butler binary");
+    Butler {
+        child,
+        stderr,
+        _dir: dir,
+    }
+}
+
+impl Butler {
+    /// What the process has logged so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGTERM, as a service manager stops it, and wait for the exit (at most 20 s).
+    pub async fn stop(&mut self) -> ExitStatus {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("running kill(1) to send SIGTERM");
+        assert!(sent.success(), "kill -TERM failed: {sent:?}");
+        for _ in 0..400 {
+            if let Some(status) = self.child.try_wait().expect("waiting for butler") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "butler did not stop within 20 s of SIGTERM\n{}",
+            tail(&self.stderr(), 30)
+        );
+    }
+}
+
+impl Drop for Butler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The emulator, the process, and the verbs of the story.
+pub struct Story {
+    pub emu: EmulatorHandle,
+    pub butler: Butler,
+}
+
+/// A report as the owner sees it answered.
+pub struct Report {
+    pub message: Message,
+    pub confirmation: Message,
+    pub ticket: i64,
+}
+
+impl Story {
+    /// The world, and Butler polling it.
+    pub async fn start(tweaks: &str) -> Story {
+        let emu = world().await;
+        let butler = spawn_butler(&emu, tweaks);
+        let story = Story { emu, butler };
+        story
+            .until("butler polls for updates", |s| {
+                (s.polls_started() > 0).then_some(())
+            })
+            .await;
+        story
+    }
+
+    /// Waits for `find` (at most [`STEP`]); on timeout fails with what was awaited, the
+    /// chats, the last calls and Butler's log.
+    pub async fn until<T>(&self, what: &str, find: impl FnMut(&State) -> Option<T>) -> T {
+        self.until_within(what, STEP, find).await
+    }
+
+    pub async fn until_within<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        find: impl FnMut(&State) -> Option<T>,
+    ) -> T {
+        match self.emu.wait_find(find, timeout).await {
+            Ok(found) => found,
+            Err(_) => panic!("waited {timeout:?} for: {what}\n{}", self.context()),
+        }
+    }
+
+    /// What a person debugging a failure wants to see.
+    pub fn context(&self) -> String {
+        let chat = |id: i64| {
+            self.emu
+                .messages_in(id)
+                .iter()
+                .map(|m| {
+                    format!(
+                        "  [{}] {}{}: {}",
+                        m.id,
+                        m.from.first_name,
+                        m.reply_to.map(|r| format!(" ↩{r}")).unwrap_or_default(),
+                        match &m.service {
+                            Some(service) => format!("({service:?})"),
+                            None => m.body().replace('\n', " ⏎ ").chars().take(150).collect(),
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let calls = self.emu.calls();
+        let calls = calls[calls.len().saturating_sub(20)..]
+            .iter()
+            .map(|c| {
+                format!(
+                    "  {:>7.2}s {} {:?} → {} {}",
+                    c.at.as_secs_f64(),
+                    c.method,
+                    c.chat_id,
+                    c.status,
+                    c.description.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        format!(
+            "owner group:\n{}\nstaff chat:\n{}\nlast calls:\n{calls}\nbutler's log (tail):\n{}",
+            chat(GROUP),
+            chat(STAFF_CHAT),
+            tail(&self.butler.stderr(), 40)
+        )
+    }
+
+    /// The bot's latest message in `chat` replying to `to` whose text starts with `prefix`.
+    pub fn bot_reply(s: &State, chat: i64, to: i32, prefix: &str) -> Option<Message> {
+        s.replies_to(chat, to)
+            .into_iter()
+            .rev()
+            .find(|m| m.is_from_bot() && m.body().starts_with(prefix))
+    }
+
+    /// A manager registers the owner group.
+    pub async fn manager_registers_group(&self) {
+        let m = self
+            .emu
+            .user_sends_text(GROUP, MANAGER, "/register Sunrise Garden", None)
+            .unwrap();
+        self.until("the group is registered", |s| {
+            Self::bot_reply(s, GROUP, m.id, "This group is now registered")
+        })
+        .await;
+    }
+
+    /// The owner sends `/repair …`; returns the report once Butler confirmed it.
+    pub async fn owner_reports(&self, text: &str) -> Report {
+        let m = self
+            .emu
+            .user_sends_text(GROUP, OWNER, &format!("/repair {text}"), None)
+            .unwrap();
+        self.confirmed(m).await
+    }
+
+    /// The owner sends a photo captioned `/repair …`.
+    pub async fn owner_reports_with_photo(&self, text: &str) -> Report {
+        let m = self
+            .emu
+            .user_sends_photo(GROUP, OWNER, Some(&format!("/repair {text}")), None, None)
+            .unwrap();
+        self.confirmed(m).await
+    }
+
+    pub async fn confirmed(&self, message: Message) -> Report {
+        let confirmation = self
+            .until("the report is confirmed", |s| {
+                Self::bot_reply(s, GROUP, message.id, "Received: ticket #")
+            })
+            .await;
+        let ticket = confirmation.body()["Received: ticket #".len()..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a ticket number in the confirmation");
+        Report {
+            message,
+            confirmation,
+            ticket,
+        }
+    }
+
+    /// The ticket's card in the staff chat, as shown now.
+    pub async fn card(&self, ticket: i64) -> Message {
+        let head = format!("🔧 #{ticket} ·");
+        self.until(&format!("the card of #{ticket}"), |s| {
+            s.bot_messages_in(STAFF_CHAT)
+                .into_iter()
+                .find(|m| m.body().starts_with(&head))
+        })
+        .await
+    }
+
+    /// `user` presses the button labelled `label` under message `id` in `chat` and waits
+    /// for Butler's answer to the press.
+    pub async fn presses(&self, chat: i64, id: i32, user: u64, label: &str) -> CallbackAnswer {
+        tokio::time::sleep(REACTION).await;
+        let query = self
+            .emu
+            .user_presses_label(chat, id, user, label)
+            .unwrap_or_else(|e| panic!("pressing {label}: {e}\n{}", self.context()));
+        self.until(&format!("the press of {label} is answered"), |s| {
+            s.callback_answers()
+                .iter()
+                .find(|a| a.query_id == query)
+                .cloned()
+        })
+        .await
+    }
+
+    pub async fn staff_presses(&self, card: i32, label: &str) -> CallbackAnswer {
+        self.presses(STAFF_CHAT, card, STAFF, label).await
+    }
+
+    pub async fn owner_presses(&self, message: i32, label: &str) -> CallbackAnswer {
+        self.presses(GROUP, message, OWNER, label).await
+    }
+
+    /// Staff reply to the card with a photo (progress); returns their message.
+    pub async fn staff_replies_with_photo(&self, card: i32, caption: &str) -> Message {
+        tokio::time::sleep(REACTION).await;
+        self.emu
+            .user_sends_photo(STAFF_CHAT, STAFF, Some(caption), Some(card), None)
+            .unwrap()
+    }
+
+    /// `user` replies to message `to` in `chat` with `text`, having read it.
+    pub async fn replies(&self, chat: i64, user: u64, to: i32, text: &str) -> Message {
+        tokio::time::sleep(REACTION).await;
+        self.emu
+            .user_sends_text(chat, user, text, Some(to))
+            .unwrap_or_else(|e| panic!("replying: {e}\n{}", self.context()))
+    }
+
+    /// Every call Butler made that Telegram refused with 400 (its own mistakes).
+    pub fn bad_requests(&self) -> Vec<String> {
+        self.emu
+            .calls()
+            .iter()
+            .filter(|c| c.status == 400)
+            .map(|c| format!("{} → {:?}", c.method, c.description))
+            .collect()
+    }
+}
+
+/// UTF-16 length, as Telegram counts.
+pub fn units(s: &str) -> usize {
+    s.encode_utf16().count()
+}
