@@ -21,6 +21,8 @@ use crate::store::{BotMessageKind, OutboxRow, Store};
 
 /// Rows looked at in one pass of [`Outbox::flush`].
 const BATCH: i64 = 200;
+/// Chats a pass sends to at once.
+const LANES: usize = 16;
 
 /// A message to send, or to edit, as stored in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,11 +197,23 @@ enum Outcome {
 pub struct Outbox {
     store: Store,
     wake: Notify,
-    /// One sender at a time keeps per-chat order simple.
-    sending: Mutex<Pacer>,
+    /// One delivery pass at a time, so that no row is sent twice.
+    sending: Mutex<()>,
+    /// Telegram's limits, shared by the chats a pass sends to at once. Held only between
+    /// awaits, never across a send.
+    pacer: std::sync::Mutex<Pacer>,
     /// Off only where no worker runs to send later what the pacer holds back (handler
     /// tests that call the handlers directly).
     pacing: std::sync::atomic::AtomicBool,
+}
+
+/// What a pass did for one chat.
+#[derive(Default)]
+struct Lane {
+    sent: usize,
+    progressed: bool,
+    /// The pacer holds the chat's next row back for this long.
+    wait: Option<Duration>,
 }
 
 impl Outbox {
@@ -207,7 +221,8 @@ impl Outbox {
         Arc::new(Self {
             store,
             wake: Notify::new(),
-            sending: Mutex::new(Pacer::telegram()),
+            sending: Mutex::new(()),
+            pacer: std::sync::Mutex::new(Pacer::telegram()),
             pacing: std::sync::atomic::AtomicBool::new(true),
         })
     }
@@ -218,90 +233,137 @@ impl Outbox {
     }
 
     /// Sends what is due and what Telegram's rate limits allow now; the rest waits for the
-    /// worker. Returns how many rows were sent.
+    /// worker. Returns how many rows were sent. When a pass is already running (another
+    /// handler's, or the worker's), the worker is woken to run one more after it, which
+    /// sends what this caller committed: the caller does not wait for sends it has no
+    /// part in.
     pub async fn flush(&self, bot: &Bot) -> Result<usize, crate::store::Error> {
-        Ok(self.flush_inner(bot).await?.0)
+        let Ok(pass) = self.sending.try_lock() else {
+            self.notify();
+            return Ok(0);
+        };
+        Ok(self.flush_locked(bot, pass).await?.0)
     }
 
-    /// As [`Self::flush`], and how long until the pacer lets the next waiting row go.
+    /// As [`Self::flush`], waiting for a running pass to end, and how long until the pacer
+    /// lets the next waiting row go.
     async fn flush_inner(
         &self,
         bot: &Bot,
     ) -> Result<(usize, Option<Duration>), crate::store::Error> {
-        let mut pacer = self.sending.lock().await;
+        let pass = self.sending.lock().await;
+        self.flush_locked(bot, pass).await
+    }
+
+    /// Passes over the due rows until one makes no progress. In a pass, each chat's rows
+    /// go in order, one at a time, while different chats are sent to at once (up to
+    /// [`LANES`]): a chat waits for its own messages only.
+    async fn flush_locked(
+        &self,
+        bot: &Bot,
+        _pass: tokio::sync::MutexGuard<'_, ()>,
+    ) -> Result<(usize, Option<Duration>), crate::store::Error> {
+        use futures::StreamExt;
         let mut sent = 0;
         loop {
-            let now = Utc::now();
-            let rows = self.store.outbox_due(now, BATCH).await?;
+            let rows = self.store.outbox_due(Utc::now(), BATCH).await?;
             if rows.is_empty() {
                 return Ok((sent, None));
             }
-            let mut held = std::collections::HashSet::new();
+            let lanes: Vec<Result<Lane, crate::store::Error>> =
+                futures::stream::iter(by_chat(rows))
+                    .map(|rows| self.deliver_lane(bot, rows))
+                    .buffer_unordered(LANES)
+                    .collect()
+                    .await;
             let mut progressed = false;
             let mut soonest: Option<Duration> = None;
-            for row in rows {
-                if held.contains(&row.chat_id) {
-                    continue;
-                }
-                let paced = self.pacing.load(std::sync::atomic::Ordering::Relaxed);
-                if let Err(wait) = pacer
-                    .take(row.chat_id, std::time::Instant::now())
-                    .or_else(|w| if paced { Err(w) } else { Ok(()) })
-                {
-                    held.insert(row.chat_id);
+            for lane in lanes {
+                let lane = lane?;
+                sent += lane.sent;
+                progressed |= lane.progressed;
+                if let Some(wait) = lane.wait {
                     soonest = Some(soonest.map_or(wait, |s| s.min(wait)));
-                    continue;
-                }
-                let outcome = match self.store.chat_unreachable(row.chat_id).await? {
-                    Some(why) => Ok(Outcome::Failed(format!("chat unreachable: {why}"))),
-                    None => self.deliver(bot, &row).await,
-                };
-                match outcome {
-                    Ok(Outcome::Sent(ids)) => {
-                        tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
-                        self.store.outbox_sent(&row, &ids, Utc::now()).await?;
-                        sent += 1;
-                        progressed = true;
-                    }
-                    Ok(outcome @ (Outcome::RetryAfter(..) | Outcome::Transient(_))) => {
-                        let (after, why) = match outcome {
-                            Outcome::RetryAfter(after, why) => (after, why),
-                            Outcome::Transient(why) => (backoff(row.attempts), why),
-                            _ => unreachable!("matched above"),
-                        };
-                        tracing::warn!(outbox_id = row.id, chat_id = row.chat_id, ?after, %why, "delivery deferred");
-                        let at = Utc::now() + chrono::Duration::from_std(after).unwrap_or_default();
-                        self.store.outbox_defer(row.id, at, &why).await?;
-                        held.insert(row.chat_id);
-                    }
-                    Ok(Outcome::Migrated(to)) => {
-                        tracing::warn!(
-                            from = row.chat_id,
-                            to,
-                            "group became a supergroup; moving it"
-                        );
-                        self.store.move_chat(row.chat_id, to).await?;
-                        progressed = true;
-                    }
-                    Ok(Outcome::Unreachable(why)) => {
-                        tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; no more messages to it");
-                        self.store
-                            .mark_unreachable(row.chat_id, &why, Utc::now())
-                            .await?;
-                        self.store.outbox_failed(row.id, &why).await?;
-                        progressed = true;
-                    }
-                    Ok(Outcome::Failed(why)) | Err(why) => {
-                        tracing::error!(outbox_id = row.id, chat_id = row.chat_id, %why, "delivery failed for good");
-                        self.store.outbox_failed(row.id, &why).await?;
-                        progressed = true;
-                    }
                 }
             }
             if !progressed {
                 return Ok((sent, soonest));
             }
         }
+    }
+
+    /// Sends one chat's due rows in order, until one has to wait (the pacer, a 429, a
+    /// passing fault) or the chat is gone or moved.
+    async fn deliver_lane(
+        &self,
+        bot: &Bot,
+        rows: Vec<OutboxRow>,
+    ) -> Result<Lane, crate::store::Error> {
+        let mut lane = Lane::default();
+        for row in rows {
+            let paced = self.pacing.load(std::sync::atomic::Ordering::Relaxed);
+            let slot = self
+                .pacer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(row.chat_id, std::time::Instant::now());
+            if let Err(wait) = slot
+                && paced
+            {
+                lane.wait = Some(wait);
+                break;
+            }
+            let outcome = match &row.unreachable {
+                Some(why) => Ok(Outcome::Failed(format!("chat unreachable: {why}"))),
+                None => self.deliver(bot, &row).await,
+            };
+            match outcome {
+                Ok(Outcome::Sent(ids)) => {
+                    tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
+                    self.store.outbox_sent(&row, &ids, Utc::now()).await?;
+                    lane.sent += 1;
+                    lane.progressed = true;
+                }
+                Ok(outcome @ (Outcome::RetryAfter(..) | Outcome::Transient(_))) => {
+                    let (after, why) = match outcome {
+                        Outcome::RetryAfter(after, why) => (after, why),
+                        Outcome::Transient(why) => (backoff(row.attempts), why),
+                        _ => unreachable!("matched above"),
+                    };
+                    tracing::warn!(outbox_id = row.id, chat_id = row.chat_id, ?after, %why, "delivery deferred");
+                    let at = Utc::now() + chrono::Duration::from_std(after).unwrap_or_default();
+                    self.store.outbox_defer(row.id, at, &why).await?;
+                    break;
+                }
+                Ok(Outcome::Migrated(to)) => {
+                    tracing::warn!(
+                        from = row.chat_id,
+                        to,
+                        "group became a supergroup; moving it"
+                    );
+                    self.store.move_chat(row.chat_id, to).await?;
+                    // The chat's rows now wait under the new id, for the next pass.
+                    lane.progressed = true;
+                    break;
+                }
+                Ok(Outcome::Unreachable(why)) => {
+                    tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; no more messages to it");
+                    self.store
+                        .mark_unreachable(row.chat_id, &why, Utc::now())
+                        .await?;
+                    self.store.outbox_failed(row.id, &why).await?;
+                    // mark_unreachable failed the chat's other rows too.
+                    lane.progressed = true;
+                    break;
+                }
+                Ok(Outcome::Failed(why)) | Err(why) => {
+                    tracing::error!(outbox_id = row.id, chat_id = row.chat_id, %why, "delivery failed for good");
+                    self.store.outbox_failed(row.id, &why).await?;
+                    lane.progressed = true;
+                }
+            }
+        }
+        Ok(lane)
     }
 
     /// Wake the background worker (after a commit that enqueued something).
@@ -483,6 +545,20 @@ impl Outbox {
         };
         found.map(|o| o.map(MessageId)).map_err(|e| e.to_string())
     }
+}
+
+/// Rows by chat, each chat's in the order given; chats in the order of their first row.
+fn by_chat(rows: Vec<OutboxRow>) -> Vec<Vec<OutboxRow>> {
+    let mut lanes: Vec<Vec<OutboxRow>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for row in rows {
+        let i = *index.entry(row.chat_id).or_insert_with(|| {
+            lanes.push(Vec::new());
+            lanes.len() - 1
+        });
+        lanes[i].push(row);
+    }
+    lanes
 }
 
 /// 1, 2, 4 … seconds after each failed attempt, at most a minute.

@@ -313,6 +313,11 @@ impl EmulatorHandle {
         self.read(|s| s.message(chat, id))
     }
 
+    /// The emulator's clock, as [`Call::at`] counts it.
+    pub fn elapsed(&self) -> Duration {
+        self.read(|s| s.elapsed())
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.read(|s| s.calls().to_vec())
     }

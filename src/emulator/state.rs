@@ -266,6 +266,12 @@ impl State {
 
     // ---- read side -------------------------------------------------------------------
 
+    /// The emulator's clock: the time since it started, as [`Call::at`] counts it. A
+    /// driver reads it when it makes someone act, to time Butler's answer.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
     /// The bot's own account.
     pub fn bot(&self) -> &User {
         &self.bot

@@ -8,6 +8,7 @@ mod daily;
 mod jobs;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -120,6 +121,8 @@ pub struct OutboxRow {
     pub payload: String,
     /// Delivery attempts so far (for the retry back-off).
     pub attempts: i64,
+    /// Why the chat takes no messages from the bot, if it does not (blocked, removed).
+    pub unreachable: Option<String>,
 }
 
 /// A new ticket as the owner reported it.
@@ -152,6 +155,42 @@ fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Writers take turns here before they take SQLite's one write lock. SQLite makes a
+    /// writer that finds the lock taken sleep and try again (1, 2, 5, 10 … ms), which
+    /// leaves the lock idle while handlers queue; an async queue hands it on at once.
+    /// Other processes on the same file still meet SQLite's busy timeout.
+    writers: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// This process's turn to write; held until the write commits or rolls back.
+type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
+
+/// How long a writer waits for its turn, as SQLite's busy timeout would.
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// A write transaction of the store's own, holding the write turn until it ends.
+struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: WriteTurn,
+}
+
+impl WriteTx {
+    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl Store {
@@ -165,10 +204,17 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A file in this process cannot hang up: pinging it on every acquire (sqlx's
+            // default, meant for network databases) doubles the round trips to the
+            // connection's worker thread.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writers: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub async fn close(&self) {
@@ -178,19 +224,34 @@ impl Store {
     /// A write transaction. It takes SQLite's write lock at once (BEGIN IMMEDIATE): a
     /// deferred one that reads and then writes fails with "database is locked" when
     /// another writer committed in between, and busy_timeout cannot help it.
-    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    async fn write_tx(&self) -> Result<WriteTx> {
+        let turn = self.write_turn().await?;
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            _turn: turn,
+        })
+    }
+
+    /// Waits for this process's turn to write (see [`Store::writers`]).
+    async fn write_turn(&self) -> Result<WriteTurn> {
+        tokio::time::timeout(WRITE_WAIT, self.writers.clone().lock_owned())
+            .await
+            .map_err(|_| Error::Sqlx(sqlx::Error::PoolTimedOut))
     }
 
     /// A read-only view for long reads (figures, exports) that must not hold up writers.
     /// Writing through it may fail under contention: use [`Store::begin`] for changes.
     pub async fn begin_read(&self) -> Result<Tx<'static>> {
-        Ok(Tx(self.pool.begin().await?))
+        Ok(Tx(self.pool.begin().await?, None))
     }
 
     /// Starts a change: state, events and messages, committed together.
     pub async fn begin(&self) -> Result<Tx<'static>> {
-        Ok(Tx(self.write_tx().await?))
+        let turn = self.write_turn().await?;
+        Ok(Tx(
+            self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Some(turn),
+        ))
     }
 
     pub async fn group(&self, chat_id: i64) -> Result<Option<Group>> {
@@ -427,25 +488,36 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<i32>> {
         let mut tx = self.write_tx().await?;
-        let mut todo = Vec::with_capacity(updates.len());
-        for (id, payload) in updates {
-            sqlx::query("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT(update_id) DO NOTHING")
-                .bind(id)
-                .bind(payload)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-            let handled: Option<String> =
-                sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if handled.is_none() {
-                todo.push(*id);
+        let received = ts(now);
+        let mut unhandled = std::collections::HashSet::new();
+        // Two statements a chunk, not two an update (getUpdates gives at most 100).
+        for chunk in updates.chunks(100) {
+            let mut insert =
+                sqlx::QueryBuilder::new("INSERT INTO inbox (update_id, payload, received_at) ");
+            insert.push_values(chunk, |mut row, (id, payload)| {
+                row.push_bind(*id)
+                    .push_bind(payload.as_str())
+                    .push_bind(received.as_str());
+            });
+            insert.push(" ON CONFLICT(update_id) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT update_id FROM inbox WHERE handled_at IS NULL AND update_id IN (",
+            );
+            let mut ids = select.separated(", ");
+            for (id, _) in chunk {
+                ids.push_bind(*id);
             }
+            ids.push_unseparated(")");
+            let found: Vec<i32> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+            unhandled.extend(found);
         }
         tx.commit().await?;
-        Ok(todo)
+        Ok(updates
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| unhandled.remove(id))
+            .collect())
     }
 
     /// Updates received but not handled, oldest first.
@@ -468,6 +540,7 @@ impl Store {
     }
 
     pub async fn inbox_handled(&self, id: i32, now: DateTime<Utc>) -> Result<()> {
+        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL")
             .bind(ts(now))
             .bind(id)
@@ -497,11 +570,13 @@ impl Store {
 
     // ---- outbox ----
 
-    /// Rows not yet sent nor failed whose time has come, oldest first.
+    /// Rows not yet sent nor failed whose time has come, oldest first, each with the
+    /// reason its chat is unreachable, if it is.
     pub async fn outbox_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
-            "SELECT id, chat_id, payload, not_before, attempts FROM outbox
-             WHERE sent_at IS NULL AND failed IS NULL ORDER BY id LIMIT ?",
+            "SELECT o.id, o.chat_id, o.payload, o.not_before, o.attempts, u.reason AS unreachable
+             FROM outbox o LEFT JOIN unreachable_chats u ON u.chat_id = o.chat_id
+             WHERE o.sent_at IS NULL AND o.failed IS NULL ORDER BY o.id LIMIT ?",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -525,24 +600,26 @@ impl Store {
                 chat_id,
                 payload: r.get("payload"),
                 attempts: r.get("attempts"),
+                unreachable: r.get("unreachable"),
             });
         }
         Ok(out)
     }
 
     /// Marks a row sent and, if it asked to, remembers the message ids it produced.
+    ///
+    /// The ids are written first and the mark second, in one round trip but not one
+    /// transaction: a crash between the two leaves the row due, so the message is sent
+    /// again (the outbox's at-least-once promise) and both copies are known; never a sent
+    /// message Butler cannot recognise. The sending path pays for this write once a
+    /// message, so it is kept to one trip to the database's thread.
     pub async fn outbox_sent(
         &self,
         row: &OutboxRow,
         ids: &[MessageId],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")
-            .bind(ts(now))
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
+        let at = ts(now);
         let msg: Option<Outgoing> = serde_json::from_str(&row.payload).ok();
         let remember = match &msg {
             Some(
@@ -552,26 +629,32 @@ impl Store {
             ) => remember.clone(),
             _ => None,
         };
-        if let Some(r) = remember {
-            for id in ids {
-                sqlx::query(
-                    "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(row.chat_id)
-                .bind(id.0)
-                .bind(r.ticket_id)
-                .bind(r.kind.code())
-                .bind(r.ref_id)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-            }
+        let mut q = sqlx::QueryBuilder::new("");
+        if let Some(r) = remember.filter(|_| !ids.is_empty()) {
+            q.push(
+                "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at) ",
+            );
+            q.push_values(ids, |mut b, id| {
+                b.push_bind(row.chat_id)
+                    .push_bind(id.0)
+                    .push_bind(r.ticket_id)
+                    .push_bind(r.kind.code())
+                    .push_bind(r.ref_id)
+                    .push_bind(at.as_str());
+            });
+            q.push("; ");
         }
-        tx.commit().await?;
+        q.push("UPDATE outbox SET sent_at = ")
+            .push_bind(at.as_str())
+            .push(", attempts = attempts + 1 WHERE id = ")
+            .push_bind(row.id);
+        let _turn = self.write_turn().await?;
+        q.build().execute(&self.pool).await?;
         Ok(())
     }
 
     pub async fn outbox_defer(&self, id: i64, until: DateTime<Utc>, why: &str) -> Result<()> {
+        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
             .bind(ts(until))
             .bind(why)
@@ -582,6 +665,7 @@ impl Store {
     }
 
     pub async fn outbox_failed(&self, id: i64, why: &str) -> Result<()> {
+        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(why)
             .bind(id)
@@ -629,6 +713,17 @@ impl Store {
     /// The chat was heard from (a message, the bot re-added): it can be written to again.
     /// True if it had been unreachable.
     pub async fn mark_reachable(&self, chat_id: i64) -> Result<bool> {
+        // Called for every message, and nearly every chat is reachable: look first, and
+        // take the write lock only when there is a mark to clear.
+        let marked: Option<i64> =
+            sqlx::query_scalar("SELECT chat_id FROM unreachable_chats WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if marked.is_none() {
+            return Ok(false);
+        }
+        let _turn = self.write_turn().await?;
         let r = sqlx::query("DELETE FROM unreachable_chats WHERE chat_id = ?")
             .bind(chat_id)
             .execute(&self.pool)
@@ -763,8 +858,14 @@ async fn fetch_ticket(conn: &mut sqlx::SqliteConnection, id: TicketId) -> Result
     }))
 }
 
-/// A change in progress: state, events and outgoing messages, committed together.
-pub struct Tx<'c>(Transaction<'c, Sqlite>);
+/// A change in progress: state, events and outgoing messages, committed together. A
+/// change holds the write turn until it ends (the transaction is dropped first).
+pub struct Tx<'c>(
+    Transaction<'c, Sqlite>,
+    // Held for its drop only, after the transaction's (fields drop in order).
+    #[expect(dead_code, reason = "held, never read: the turn ends when the Tx does")]
+    Option<WriteTurn>,
+);
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
@@ -787,9 +888,27 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Puts messages in the outbox, in this order; one statement for up to 100.
     pub async fn enqueue_all(&mut self, msgs: &[Outgoing], now: DateTime<Utc>) -> Result<()> {
-        for m in msgs {
-            self.enqueue(m, now).await?;
+        let created = ts(now);
+        for chunk in msgs.chunks(100) {
+            let rows = chunk
+                .iter()
+                .map(|m| {
+                    serde_json::to_string(m)
+                        .map(|payload| (m.chat_id(), payload))
+                        .map_err(|e| Error::Corrupt(e.to_string()))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut insert =
+                sqlx::QueryBuilder::new("INSERT INTO outbox (chat_id, payload, created_at) ");
+            // Rows of one INSERT take ascending ids in the order of its VALUES.
+            insert.push_values(&rows, |mut row, (chat_id, payload)| {
+                row.push_bind(*chat_id)
+                    .push_bind(payload.as_str())
+                    .push_bind(created.as_str());
+            });
+            insert.build().execute(&mut *self.0).await?;
         }
         Ok(())
     }
@@ -848,21 +967,16 @@ impl Tx<'_> {
         locale: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Owner> {
-        sqlx::query(
+        let r = sqlx::query(
             "INSERT INTO owners (user_id, name, locale, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT(user_id) DO UPDATE SET name = excluded.name,
-                 locale = COALESCE(excluded.locale, owners.locale), updated_at = excluded.updated_at",
+                 locale = COALESCE(excluded.locale, owners.locale), updated_at = excluded.updated_at
+             RETURNING user_id, name, unit, locale, watched",
         )
         .bind(user_id as i64)
         .bind(name)
         .bind(locale)
         .bind(ts(now))
-        .execute(&mut *self.0)
-        .await?;
-        let r = sqlx::query(
-            "SELECT user_id, name, unit, locale, watched FROM owners WHERE user_id = ?",
-        )
-        .bind(user_id as i64)
         .fetch_one(&mut *self.0)
         .await?;
         Ok(owner_from_row(&r))

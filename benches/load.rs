@@ -1,0 +1,1125 @@
+//! Load benchmarks: the real `butler` binary against the in-process Bot API emulator.
+//!
+//! ```sh
+//! cargo bench --bench load                       # everything, 5 runs each, medians
+//! cargo bench --bench load -- --quick            # small numbers, 1 run (a smoke test)
+//! cargo bench --bench load -- reports --runs 3   # one scenario
+//! ```
+//!
+//! Scenarios (see BENCHMARKS.md for what bounds each figure):
+//!
+//! - `reports`: owners in many groups send `/repair`, with the emulator's rate limits and
+//!   Butler's pacer off. A burst (every report queued at once) gives reports per second,
+//!   CPU seconds per 1,000 reports and peak RSS; a paced run at the target rate gives
+//!   the latency from the update being queued to the confirmation being sent. Every
+//!   report must get exactly one confirmation, one card and one ticket.
+//! - `broadcast`: the morning greeting to 1,000 groups with Telegram's limits on in the
+//!   emulator and Butler's pacer on, fired by the real scheduler from a cron expression
+//!   a few seconds ahead.
+//! - `figures`: `/stats` and the daily summary on a database of 1,000,000 tickets, in
+//!   process (the SQL alone) and end to end, and cold start to the first `getUpdates`.
+//!
+//! Options: `--quick` (or `BUTLER_BENCH_QUICK=1`), `--runs N`, scenario names to pick.
+//! Generated databases are cached in `target/bench-data/` (or `BUTLER_BENCH_DATA`).
+//! Wall-clock targets live here and in BENCHMARKS.md, never in the tests.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use butler::emulator::{Call, Emulator, EmulatorHandle, RateLimits, State, User};
+use chrono::{Timelike, Utc};
+
+const STAFF_CHAT: i64 = -100_999;
+const STAFF: u64 = 200;
+const MANAGER: u64 = 900;
+/// Owners are 1_000_000 + n; groups of the `reports` scenario are -2_000_000 - n.
+const OWNER_BASE: u64 = 1_000_000;
+const GROUP_BASE: i64 = -2_000_000;
+/// Reports an owner may send a minute (Butler's flood limit is 5).
+const REPORTS_PER_OWNER: usize = 4;
+/// Demo groups made by `butler seed-demo` are -1_000_001 …
+const DEMO_GROUP_BASE: i64 = -1_000_000;
+
+/// Deadlines far beyond the demo data's year, so that the SLA and rating sweeps find
+/// nothing to say: their one-time alerts about the demo's old open tickets would queue
+/// ahead of `/stats` in the staff chat (at one message a second) and spend the broadcast's
+/// budget of 30 a second. The sweeps' queries still run.
+const QUIET_SWEEPS: &str = "[sla]\ntake_minutes = 1000000\nfirst_update_minutes = 1000000\nresolve_hours = 100000\n[rating]\nreminder_hours = 100000\nexpire_hours = 100001\n";
+
+struct Targets;
+impl Targets {
+    const REPORTS_PER_SEC: f64 = 2_000.0;
+    const P99_MS: f64 = 50.0;
+    const BROADCAST_SHARE: f64 = 0.95;
+    const TELEGRAM_PER_SEC: f64 = 30.0;
+    const FIGURES_MS: f64 = 200.0;
+    const RSS_MB: f64 = 64.0;
+    const COLD_START_MS: f64 = 1_000.0;
+}
+
+#[derive(Debug, Clone)]
+struct Opts {
+    quick: bool,
+    runs: usize,
+    reports: bool,
+    broadcast: bool,
+    figures: bool,
+    data: PathBuf,
+}
+
+impl Opts {
+    fn parse() -> anyhow::Result<Opts> {
+        let mut quick = std::env::var("BUTLER_BENCH_QUICK").is_ok_and(|v| v != "0");
+        let mut runs = None;
+        let mut picked = Vec::new();
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                // cargo bench passes --bench to every bench target.
+                "--bench" => {}
+                "--quick" => quick = true,
+                "--runs" => {
+                    runs = Some(
+                        args.next()
+                            .and_then(|n| n.parse().ok())
+                            .filter(|n| *n > 0)
+                            .context("--runs needs a positive number")?,
+                    )
+                }
+                "reports" | "broadcast" | "figures" => picked.push(a),
+                other => bail!(
+                    "unknown argument {other:?}; use [--quick] [--runs N] [reports] [broadcast] [figures]"
+                ),
+            }
+        }
+        let all = picked.is_empty();
+        let data = std::env::var_os("BUTLER_BENCH_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let target = std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+                target.join("bench-data")
+            });
+        Ok(Opts {
+            quick,
+            runs: runs.unwrap_or(if quick { 1 } else { 5 }),
+            reports: all || picked.iter().any(|p| p == "reports"),
+            broadcast: all || picked.iter().any(|p| p == "broadcast"),
+            figures: all || picked.iter().any(|p| p == "figures"),
+            data,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let opts = match Opts::parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("load: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run_all(opts)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::SUCCESS, // missed targets are reported, not failures
+        Err(e) => {
+            eprintln!("load: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_all(opts: Opts) -> anyhow::Result<bool> {
+    fs::create_dir_all(&opts.data)?;
+    println!("{}", machine());
+    println!(
+        "mode: {} ({} run{} per scenario, medians shown)\n",
+        if opts.quick { "quick" } else { "full" },
+        opts.runs,
+        if opts.runs == 1 { "" } else { "s" }
+    );
+    let mut verdicts = Vec::new();
+    if opts.reports {
+        verdicts.extend(reports(&opts).await?);
+    }
+    if opts.broadcast {
+        verdicts.extend(broadcast(&opts).await?);
+    }
+    if opts.figures {
+        verdicts.extend(figures(&opts).await?);
+    }
+    println!("\n== targets ==");
+    for v in &verdicts {
+        println!(
+            "{:<44} {:>14}   target {:<12} {}",
+            v.what,
+            v.value,
+            v.target,
+            if v.met { "met" } else { "MISSED" }
+        );
+    }
+    println!("load average at the end: {}", load_average());
+    Ok(verdicts.iter().all(|v| v.met))
+}
+
+struct Verdict {
+    what: String,
+    value: String,
+    target: String,
+    met: bool,
+}
+
+fn verdict(what: &str, value: String, target: &str, met: bool) -> Verdict {
+    Verdict {
+        what: what.into(),
+        value,
+        target: target.into(),
+        met,
+    }
+}
+
+// ---- the machine ---------------------------------------------------------------------
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mem = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or("?".into(), |kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0));
+    let rustc = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "rustc ?".into());
+    format!(
+        "machine: {cores} cores ({cpu}), {mem} memory, {rustc}\nload average at the start: {}",
+        load_average()
+    )
+}
+
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+// ---- numbers -------------------------------------------------------------------------
+
+fn median(xs: &[f64]) -> f64 {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+// ---- the butler process ----------------------------------------------------------------
+
+/// A running `butler` and the directory it runs in.
+struct Butler {
+    child: Child,
+    stderr: PathBuf,
+    spawned: Instant,
+}
+
+/// A directory for one run (database, configuration, Butler's log): removed afterwards,
+/// unless `BUTLER_BENCH_KEEP` is set, when its path is printed instead.
+struct RunDir {
+    path: PathBuf,
+    _removed_on_drop: Option<tempfile::TempDir>,
+}
+
+impl RunDir {
+    fn new() -> anyhow::Result<RunDir> {
+        let dir = tempfile::Builder::new().prefix("butler-bench-").tempdir()?;
+        if std::env::var_os("BUTLER_BENCH_KEEP").is_some() {
+            let path = dir.keep();
+            println!("(kept: {})", path.display());
+            return Ok(RunDir {
+                path,
+                _removed_on_drop: None,
+            });
+        }
+        Ok(RunDir {
+            path: dir.path().to_owned(),
+            _removed_on_drop: Some(dir),
+        })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn write_config(dir: &Path, db: &Path, extra: &str) -> anyhow::Result<PathBuf> {
+    let config = dir.join("butler.toml");
+    fs::write(
+        &config,
+        format!(
+            "database_url = \"sqlite://{}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\n\
+             default_locale = \"en\"\ntimezone = \"UTC\"\n{extra}\n",
+            db.display()
+        ),
+    )?;
+    Ok(config)
+}
+
+impl Butler {
+    fn spawn(emu: &EmulatorHandle, config: &Path, dir: &Path) -> anyhow::Result<Butler> {
+        let stderr = dir.join("butler.log");
+        let spawned = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_butler"))
+            .arg("--config")
+            .arg(config)
+            .current_dir(dir)
+            .env("TELOXIDE_TOKEN", "123456:BENCH-TOKEN")
+            .env("TELOXIDE_API_URL", emu.api_url())
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("NO_COLOR", "1")
+            .env(
+                "RUST_LOG",
+                std::env::var("BUTLER_BENCH_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&stderr)?)
+            .spawn()
+            .context("starting the butler binary")?;
+        Ok(Butler {
+            child,
+            stderr,
+            spawned,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// User + system CPU seconds so far.
+    fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&self.pid().to_string())
+    }
+
+    /// Peak resident memory (VmHWM) in MiB.
+    fn peak_rss_mb(&self) -> f64 {
+        let status =
+            fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+
+    fn log_tail(&self, lines: usize) -> String {
+        let text = fs::read_to_string(&self.stderr).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// SIGTERM and wait (at most 20 s), as a service manager stops it.
+    async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        for _ in 0..400 {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("butler did not stop within 20 s of SIGTERM")
+    }
+}
+
+impl Drop for Butler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// User + system CPU seconds of process `pid` ("self": this one) so far.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+async fn start_emulator() -> anyhow::Result<EmulatorHandle> {
+    let emu = Emulator::start("127.0.0.1:0".parse()?).await?;
+    emu.add_user(User::new(STAFF, "Wang").language("en"));
+    emu.add_user(User::new(MANAGER, "Boss").language("en"));
+    emu.create_group(STAFF_CHAT, "Staff", &[STAFF, MANAGER])?;
+    Ok(emu)
+}
+
+/// Waits until Butler's first `getUpdates`; the time since the process was spawned.
+async fn until_polling(emu: &EmulatorHandle, butler: &Butler) -> anyhow::Result<Duration> {
+    emu.wait_for(|s| s.polls_started() > 0, Duration::from_secs(60))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "butler never polled for updates\n{}",
+                butler.log_tail(20)
+            )
+        })?;
+    Ok(butler.spawned.elapsed())
+}
+
+/// Checks `done` every 20 ms until it holds or `timeout` passes.
+async fn poll_until(
+    emu: &EmulatorHandle,
+    timeout: Duration,
+    mut done: impl FnMut(&State) -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if emu.read(&mut done) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn is_send(c: &Call) -> bool {
+    c.ok() && c.method == "sendMessage"
+}
+
+fn reply_to(c: &Call) -> Option<i32> {
+    c.params
+        .get("reply_parameters")
+        .and_then(|r| r.get("message_id"))
+        .and_then(|m| m.as_i64())
+        .map(|m| m as i32)
+}
+
+// ---- scenario: reports ---------------------------------------------------------------
+
+struct ReportsRun {
+    burst_per_sec: f64,
+    burst_p50: f64,
+    burst_p99: f64,
+    paced_offered: f64,
+    paced_achieved: f64,
+    paced_p50: f64,
+    paced_p99: f64,
+    cpu_per_1000: f64,
+    /// The emulator and this driver, in this process, for comparison.
+    emu_cpu_per_1000: f64,
+    peak_rss: f64,
+    lost: usize,
+    doubled: usize,
+}
+
+/// What happened to a set of reports, read from the emulator's calls and the database.
+struct Tally {
+    first_queued: Duration,
+    last_sent: Duration,
+    latencies: Vec<f64>,
+    lost: usize,
+    doubled: usize,
+}
+
+async fn reports(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
+    let (burst_n, paced_n, groups) = if opts.quick {
+        (2_000, 2_000, 40)
+    } else {
+        (10_000, 6_000, 100)
+    };
+    let rate = Targets::REPORTS_PER_SEC;
+    println!(
+        "== reports: {burst_n} reports queued at once, then {paced_n} at {rate:.0}/s, \
+         from owners in {groups} groups; no rate limits, pacer off =="
+    );
+    let mut runs = Vec::new();
+    for i in 0..opts.runs {
+        let r = reports_run(burst_n, paced_n, groups, rate)
+            .await
+            .with_context(|| format!("reports, run {}", i + 1))?;
+        println!(
+            "run {}: burst {:>6.0} reports/s (p50 {:>5.0} ms, p99 {:>5.0} ms, queueing included) | \
+             paced {:.0}/s offered, {:.0}/s handled, p50 {:.1} ms, p99 {:.1} ms | \
+             {:.2} CPU s per 1,000 (emulator {:.2}) | peak RSS {:.1} MiB | lost {} doubled {}",
+            i + 1,
+            r.burst_per_sec,
+            r.burst_p50,
+            r.burst_p99,
+            r.paced_offered,
+            r.paced_achieved,
+            r.paced_p50,
+            r.paced_p99,
+            r.cpu_per_1000,
+            r.emu_cpu_per_1000,
+            r.peak_rss,
+            r.lost,
+            r.doubled
+        );
+        runs.push(r);
+    }
+    let m = |f: fn(&ReportsRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    let (per_sec, p50, p99) = (m(|r| r.burst_per_sec), m(|r| r.paced_p50), m(|r| r.paced_p99));
+    let achieved = m(|r| r.paced_achieved);
+    let (cpu, rss) = (m(|r| r.cpu_per_1000), m(|r| r.peak_rss));
+    let lost: usize = runs.iter().map(|r| r.lost).sum();
+    let doubled: usize = runs.iter().map(|r| r.doubled).sum();
+    println!(
+        "median: {per_sec:.0} reports/s; at {rate:.0}/s offered: {achieved:.0}/s handled, p50 {p50:.1} ms, \
+         p99 {p99:.1} ms; {cpu:.2} CPU s per 1,000 reports; peak RSS {rss:.1} MiB\n"
+    );
+    Ok(vec![
+        verdict(
+            "reports per second (burst, pacer off)",
+            format!("{per_sec:.0}"),
+            "≥ 2,000",
+            per_sec >= Targets::REPORTS_PER_SEC,
+        ),
+        verdict(
+            &format!("p99 report → confirmation at {rate:.0}/s"),
+            format!("{p99:.1} ms"),
+            "< 50 ms",
+            p99 < Targets::P99_MS && achieved >= rate * 0.98,
+        ),
+        verdict(
+            "reports lost / doubled (all runs)",
+            format!("{lost} / {doubled}"),
+            "0 / 0",
+            lost == 0 && doubled == 0,
+        ),
+        verdict(
+            "peak RSS (reports)",
+            format!("{rss:.1} MiB"),
+            "< 64 MB",
+            rss * 1024.0 * 1024.0 < Targets::RSS_MB * 1e6,
+        ),
+        verdict(
+            "CPU seconds per 1,000 reports",
+            format!("{cpu:.2} s"),
+            "(reported)",
+            true,
+        ),
+    ])
+}
+
+async fn reports_run(
+    burst_n: usize,
+    paced_n: usize,
+    groups: usize,
+    rate: f64,
+) -> anyhow::Result<ReportsRun> {
+    let dir = RunDir::new()?;
+    let emu = start_emulator().await?;
+    // Owners: enough that nobody passes the flood limit; each group gets its share.
+    let owners = (burst_n + paced_n).div_ceil(REPORTS_PER_OWNER);
+    let group_ids: Vec<i64> = (1..=groups as i64).map(|g| GROUP_BASE - g).collect();
+    let mut members: Vec<Vec<u64>> = vec![vec![MANAGER]; groups];
+    for o in 0..owners {
+        let id = OWNER_BASE + o as u64;
+        emu.add_user(User::new(id, &format!("Owner {o}")).language("en"));
+        members[o % groups].push(id);
+    }
+    for (g, id) in group_ids.iter().enumerate() {
+        emu.create_group(*id, &format!("Garden {g}"), &members[g])?;
+    }
+    let db = dir.path().join("butler.db");
+    let config = write_config(dir.path(), &db, "[delivery]\nrate_limits = false\n")?;
+    let butler = Butler::spawn(&emu, &config, dir.path())?;
+    until_polling(&emu, &butler).await?;
+
+    // The manager registers every group.
+    for (g, id) in group_ids.iter().enumerate() {
+        emu.user_sends_text(*id, MANAGER, &format!("/register Garden {g}"), None)?;
+    }
+    let registered = poll_until(&emu, Duration::from_secs(60), |s| {
+        s.calls_of("sendMessage").iter().filter(|c| c.ok()).count() >= groups
+    })
+    .await;
+    if !registered {
+        bail!("the groups were not registered\n{}", butler.log_tail(20));
+    }
+    let owner_of = |i: usize| {
+        let o = i % owners;
+        (group_ids[o % groups], OWNER_BASE + o as u64)
+    };
+
+    // The burst: every report queued as fast as the driver can.
+    let cursor = emu.read(|s| s.calls().len());
+    let cpu0 = butler.cpu_seconds();
+    let emu_cpu0 = cpu_seconds("self");
+    let mut sent = Vec::with_capacity(burst_n);
+    for i in 0..burst_n {
+        let (chat, owner) = owner_of(i);
+        let at = emu.elapsed();
+        let m = emu.user_sends_text(chat, owner, &format!("/repair burst {i}: the tap leaks"), None)?;
+        sent.push((chat, m.id, at));
+    }
+    wait_answered(&emu, &butler, cursor, burst_n).await?;
+    let cpu = butler.cpu_seconds() - cpu0;
+    let emu_cpu = cpu_seconds("self") - emu_cpu0;
+    let peak_rss = butler.peak_rss_mb();
+    let burst = emu.read(|s| tally(s, cursor, &sent));
+    if std::env::var_os("BUTLER_BENCH_DEBUG").is_some() {
+        println!("{}", emu.read(|s| diagnose(s, cursor)));
+    }
+
+    // Paced: the target rate, open loop (the driver does not wait for answers).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cursor2 = emu.read(|s| s.calls().len());
+    let mut paced = Vec::with_capacity(paced_n);
+    let start = Instant::now();
+    let mut i = 0;
+    while i < paced_n {
+        let due = ((start.elapsed().as_secs_f64() * rate) as usize + 1).min(paced_n);
+        while i < due {
+            let (chat, owner) = owner_of(burst_n + i);
+            let at = emu.elapsed();
+            let m = emu.user_sends_text(chat, owner, &format!("/repair paced {i}: no light"), None)?;
+            paced.push((chat, m.id, at));
+            i += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let offered = paced_n as f64 / start.elapsed().as_secs_f64();
+    wait_answered(&emu, &butler, cursor2, paced_n).await?;
+    let paced_t = emu.read(|s| tally(s, cursor2, &paced));
+
+    butler.stop().await?;
+    // Tickets in the database: one per report, each for its own report message.
+    let store = butler::store::Store::open(&format!("sqlite://{}", db.display())).await?;
+    let tickets = store.open_tickets(10 * (burst_n + paced_n) as i64).await?;
+    store.close().await;
+    let distinct: HashSet<(i64, i32)> = tickets
+        .iter()
+        .map(|t| (t.report_chat_id, t.report_message_id))
+        .collect();
+    let expected = burst_n + paced_n;
+    let db_lost = expected.saturating_sub(distinct.len());
+    let db_doubled = tickets.len() - distinct.len() + distinct.len().saturating_sub(expected);
+
+    let sorted = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let bl = sorted(burst.latencies);
+    let pl = sorted(paced_t.latencies);
+    Ok(ReportsRun {
+        burst_per_sec: burst_n as f64 / (burst.last_sent - burst.first_queued).as_secs_f64(),
+        burst_p50: percentile(&bl, 50.0),
+        burst_p99: percentile(&bl, 99.0),
+        paced_offered: offered,
+        paced_achieved: paced_n as f64
+            / (paced_t.last_sent - paced_t.first_queued).as_secs_f64(),
+        paced_p50: percentile(&pl, 50.0),
+        paced_p99: percentile(&pl, 99.0),
+        cpu_per_1000: cpu / burst_n as f64 * 1000.0,
+        emu_cpu_per_1000: emu_cpu / burst_n as f64 * 1000.0,
+        peak_rss,
+        lost: burst.lost + paced_t.lost + db_lost,
+        doubled: burst.doubled + paced_t.doubled + db_doubled,
+    })
+}
+
+/// Waits until `n` reports past `cursor` have their confirmation and card (two sends
+/// each), at most a minute plus a millisecond a report.
+async fn wait_answered(
+    emu: &EmulatorHandle,
+    butler: &Butler,
+    cursor: usize,
+    n: usize,
+) -> anyhow::Result<()> {
+    let mut seen = cursor;
+    let mut sends = 0;
+    let timeout = Duration::from_secs(60) + Duration::from_millis(n as u64);
+    let done = poll_until(emu, timeout, |s| {
+        let calls = s.calls();
+        sends += calls[seen..].iter().filter(|c| is_send(c)).count();
+        seen = calls.len();
+        sends >= 2 * n
+    })
+    .await;
+    if !done {
+        bail!(
+            "only {sends} of {} confirmations and cards were sent\n{}",
+            2 * n,
+            butler.log_tail(20)
+        );
+    }
+    // Anything extra (a doubled answer) would come right after.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(())
+}
+
+/// Confirmations (under each report) and cards (in the staff chat) sent since `cursor`.
+fn tally(s: &State, cursor: usize, sent: &[(i64, i32, Duration)]) -> Tally {
+    let queued: HashMap<(i64, i32), Duration> =
+        sent.iter().map(|(c, m, at)| ((*c, *m), *at)).collect();
+    let mut confirmations: HashMap<(i64, i32), usize> = HashMap::new();
+    let mut latencies = Vec::with_capacity(sent.len());
+    let mut cards = Vec::new();
+    let mut last_sent = Duration::ZERO;
+    for c in s.calls()[cursor..].iter().filter(|c| is_send(c)) {
+        let Some(chat) = c.chat_id else { continue };
+        let text = c.param_str("text").unwrap_or("");
+        if chat == STAFF_CHAT && text.starts_with("🔧 #") {
+            let id: String = text["🔧 #".len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            cards.push(id);
+            last_sent = last_sent.max(c.at);
+        } else if text.starts_with("Received: ticket #")
+            && let Some(to) = reply_to(c)
+            && let Some(at) = queued.get(&(chat, to))
+        {
+            *confirmations.entry((chat, to)).or_default() += 1;
+            latencies.push(ms(c.at.saturating_sub(*at)));
+            last_sent = last_sent.max(c.at);
+        }
+    }
+    let distinct_cards: HashSet<&String> = cards.iter().collect();
+    let lost = (sent.len() - confirmations.len()) + sent.len().saturating_sub(distinct_cards.len());
+    let doubled = confirmations.values().map(|n| n - 1).sum::<usize>()
+        + (cards.len() - distinct_cards.len());
+    Tally {
+        first_queued: sent.first().map_or(Duration::ZERO, |s| s.2),
+        last_sent,
+        latencies,
+        lost,
+        doubled,
+    }
+}
+
+/// Where the time went, from the calls: the staff chat's pace (its sends are one at a
+/// time, in order) and the getUpdates loop's.
+fn diagnose(s: &State, cursor: usize) -> String {
+    let calls = &s.calls()[cursor..];
+    let gaps = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        let mut g: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        g.sort_by(f64::total_cmp);
+        (percentile(&g, 50.0), percentile(&g, 90.0), g.iter().sum::<f64>() / g.len().max(1) as f64)
+    };
+    let staff: Vec<f64> = calls
+        .iter()
+        .filter(|c| is_send(c) && c.chat_id == Some(STAFF_CHAT))
+        .map(|c| ms(c.at))
+        .collect();
+    let polls: Vec<&Call> = calls.iter().filter(|c| c.method == "getUpdates").collect();
+    let (s50, s90, smean) = gaps(staff.clone());
+    let (p50, p90, pmean) = gaps(polls.iter().map(|c| ms(c.at)).collect());
+    format!(
+        "  staff chat: {} sends, gap p50 {s50:.2} ms p90 {s90:.2} ms mean {smean:.2} ms | \
+         getUpdates: {} answered, gap p50 {p50:.2} ms p90 {p90:.2} ms mean {pmean:.2} ms",
+        staff.len(),
+        polls.len()
+    )
+}
+
+// ---- scenario: broadcast -------------------------------------------------------------
+
+struct BroadcastRun {
+    deliver_all: f64,
+    per_sec: f64,
+    too_many: u64,
+    delivered: usize,
+}
+
+async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
+    let groups = if opts.quick { 200 } else { 1_000 };
+    println!(
+        "== broadcast: the morning greeting to {groups} groups, Telegram's limits on in the \
+         emulator, Butler's pacer on =="
+    );
+    let template = demo_db(opts, "groups", 1_000, groups).await?;
+    let mut runs = Vec::new();
+    for i in 0..opts.runs {
+        let r = broadcast_run(&template, groups)
+            .await
+            .with_context(|| format!("broadcast, run {}", i + 1))?;
+        println!(
+            "run {}: {} of {groups} delivered in {:.1} s after the scheduled time, {:.1} msgs/s, {} × 429",
+            i + 1,
+            r.delivered,
+            r.deliver_all,
+            r.per_sec,
+            r.too_many
+        );
+        runs.push(r);
+    }
+    let per_sec = median(&runs.iter().map(|r| r.per_sec).collect::<Vec<_>>());
+    let all = median(&runs.iter().map(|r| r.deliver_all).collect::<Vec<_>>());
+    let too_many: u64 = runs.iter().map(|r| r.too_many).sum();
+    let complete = runs.iter().all(|r| r.delivered == groups);
+    println!(
+        "median: {all:.1} s to deliver all, {per_sec:.1} msgs/s ({:.0} % of 30); 429s in all runs: {too_many}\n",
+        per_sec / Targets::TELEGRAM_PER_SEC * 100.0
+    );
+    Ok(vec![
+        verdict(
+            "broadcast msgs/s (share of 30)",
+            format!("{per_sec:.1} ({:.0} %)", per_sec / 30.0 * 100.0),
+            "≥ 95 %",
+            complete && per_sec >= Targets::BROADCAST_SHARE * Targets::TELEGRAM_PER_SEC,
+        ),
+        verdict(
+            "broadcast 429s (all runs)",
+            too_many.to_string(),
+            "0",
+            too_many == 0,
+        ),
+    ])
+}
+
+async fn broadcast_run(template: &Path, groups: usize) -> anyhow::Result<BroadcastRun> {
+    let dir = RunDir::new()?;
+    let db = dir.path().join("butler.db");
+    copy_db(template, &db)?;
+    let emu = start_emulator().await?;
+    for g in 1..=groups as i64 {
+        emu.create_group(DEMO_GROUP_BASE - g, &format!("Demo Garden {g}"), &[])?;
+    }
+    emu.set_rate_limits(Some(RateLimits::telegram()));
+    // A cron time a few seconds ahead, in the configured zone (UTC), seconds first.
+    let fire = (Utc::now() + chrono::Duration::seconds(4)).with_nanosecond(0).expect("valid");
+    let cron = format!("{} {} {} * * *", fire.second(), fire.minute(), fire.hour());
+    let config = write_config(
+        dir.path(),
+        &db,
+        &format!("{QUIET_SWEEPS}[schedule]\nmorning_greeting = \"{cron}\"\n"),
+    )?;
+    let butler = Butler::spawn(&emu, &config, dir.path())?;
+    until_polling(&emu, &butler).await?;
+    // The scheduled instant on the emulator's clock.
+    let to_fire = (fire - Utc::now()).to_std().unwrap_or_default();
+    let fire_at = emu.elapsed() + to_fire;
+    let is_greeting = |c: &&Call| is_send(c) && c.chat_id.is_some_and(|id| id < DEMO_GROUP_BASE);
+    let timeout = Duration::from_secs(30) + Duration::from_secs_f64(groups as f64 / 20.0);
+    poll_until(&emu, timeout, |s| {
+        s.calls().iter().filter(is_greeting).count() >= groups
+    })
+    .await;
+    let (delivered, first, last) = emu.read(|s| {
+        let times: Vec<Duration> = s.calls().iter().filter(is_greeting).map(|c| c.at).collect();
+        (
+            times.len(),
+            times.first().copied().unwrap_or_default(),
+            times.last().copied().unwrap_or_default(),
+        )
+    });
+    let too_many = emu.rate_limited_count();
+    butler.stop().await?;
+    Ok(BroadcastRun {
+        deliver_all: last.saturating_sub(fire_at).as_secs_f64(),
+        per_sec: delivered.saturating_sub(1) as f64 / (last - first).as_secs_f64(),
+        too_many,
+        delivered,
+    })
+}
+
+/// A database made by `butler seed-demo`, cached in the data directory.
+async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow::Result<PathBuf> {
+    let db = opts.data.join(format!("{name}-{tickets}t-{groups}g.db"));
+    let stamp = db.with_extension("seeded");
+    // The demo year ends when it was made; /stats reads the last 30 days, so renew it
+    // once it is a week old.
+    let fresh = fs::read_to_string(&stamp)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .is_some_and(|at| unix_now().saturating_sub(at) < 7 * 24 * 3600);
+    if db.exists() && fresh {
+        return Ok(db);
+    }
+    for ext in ["db", "db-wal", "db-shm", "seeded"] {
+        let _ = fs::remove_file(db.with_extension(ext));
+    }
+    println!("seeding {} ({tickets} tickets, {groups} groups) …", db.display());
+    let dir = RunDir::new()?;
+    let config = write_config(dir.path(), &db, "")?;
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_butler"))
+        .arg("--config")
+        .arg(&config)
+        .args(["seed-demo", "--tickets", &tickets.to_string()])
+        .args(["--groups", &groups.to_string()])
+        .output()
+        .context("running butler seed-demo")?;
+    if !out.status.success() {
+        bail!("seed-demo failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    println!("(seeding took {:.1} s)", started.elapsed().as_secs_f64());
+    fs::write(&stamp, unix_now().to_string())?;
+    Ok(db)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn copy_db(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs::copy(from, to).with_context(|| format!("copying {}", from.display()))?;
+    for ext in ["db-wal", "db-shm"] {
+        let side = from.with_extension(ext);
+        if side.exists() {
+            fs::copy(&side, to.with_extension(ext))?;
+        }
+    }
+    Ok(())
+}
+
+// ---- scenario: figures ---------------------------------------------------------------
+
+struct FiguresRun {
+    cold_start: f64,
+    stats30: f64,
+    stats366: f64,
+    summary: f64,
+    rss: f64,
+}
+
+async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
+    let tickets: i64 = if opts.quick { 100_000 } else { 1_000_000 };
+    println!("== figures: /stats and the daily summary on {tickets} tickets; cold start ==");
+    let db = demo_db(opts, "tickets", tickets, 50).await?;
+    let dir = RunDir::new()?;
+    let config = write_config(dir.path(), &db, QUIET_SWEEPS)?;
+
+    // The SQL alone, in this process.
+    let settings = butler::config::Settings::load(&config)?;
+    let app = butler::build_app(settings, butler::clock::Clock::system()).await?;
+    let mut sql = HashMap::<&str, Vec<f64>>::new();
+    for i in 0..=opts.runs {
+        let now = Utc::now();
+        for (name, days) in [("stats30", 30), ("stats366", 366)] {
+            let period = butler::domain::figures::Period::last_days(now, days);
+            let started = Instant::now();
+            let mut read = app.store.begin_read().await?;
+            let o = butler::figures::overview(&mut read, period, &app.settings).await?;
+            drop(read);
+            let took = ms(started.elapsed());
+            if i == 0 {
+                println!(
+                    "first (cold) {name}: {took:.0} ms; {} ratings, {} taken in the period",
+                    o.figures.ratings(),
+                    o.figures.taken()
+                );
+            } else {
+                sql.entry(name).or_default().push(took);
+            }
+        }
+        let started = Instant::now();
+        let mut read = app.store.begin_read().await?;
+        let today = now.date_naive();
+        butler::jobs::summary::texts(&app, &mut read, today, now).await?;
+        drop(read);
+        let took = ms(started.elapsed());
+        if i == 0 {
+            println!("first (cold) summary: {took:.0} ms");
+        } else {
+            sql.entry("summary").or_default().push(took);
+        }
+    }
+    app.store.close().await;
+    let sql_m = |k: &str| median(sql.get(k).map_or(&[][..], |v| &v[..]));
+    println!(
+        "SQL in process (median of {}): /stats 30 days {:.1} ms, /stats 366 days {:.1} ms, daily summary {:.1} ms",
+        opts.runs,
+        sql_m("stats30"),
+        sql_m("stats366"),
+        sql_m("summary")
+    );
+
+    // End to end, and cold start, against the real binary.
+    let mut runs = Vec::new();
+    for i in 0..=opts.runs {
+        let r = figures_run(dir.path(), &config)
+            .await
+            .with_context(|| format!("figures, run {i}"))?;
+        if i == 0 {
+            println!(
+                "warm-up start (migrations, page cache): cold start {:.0} ms, not counted",
+                r.cold_start
+            );
+            continue;
+        }
+        println!(
+            "run {i}: cold start {:.0} ms | /stats {:.0} ms | /stats 366 {:.0} ms | /summary {:.0} ms | peak RSS {:.1} MiB",
+            r.cold_start, r.stats30, r.stats366, r.summary, r.rss
+        );
+        runs.push(r);
+    }
+    let m = |f: fn(&FiguresRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    let (cold, s30, s366, summ, rss) = (
+        m(|r| r.cold_start),
+        m(|r| r.stats30),
+        m(|r| r.stats366),
+        m(|r| r.summary),
+        m(|r| r.rss),
+    );
+    println!(
+        "median end to end: cold start {cold:.0} ms, /stats {s30:.0} ms, /stats 366 {s366:.0} ms, \
+         /summary {summ:.0} ms, peak RSS {rss:.1} MiB\n"
+    );
+    let under = |v: f64| v < Targets::FIGURES_MS;
+    let label = if tickets == 1_000_000 {
+        "1M".to_owned()
+    } else {
+        format!("{}k", tickets / 1000)
+    };
+    Ok(vec![
+        verdict(
+            &format!("/stats 30 days SQL on {label} tickets"),
+            format!("{:.1} ms", sql_m("stats30")),
+            "< 200 ms",
+            under(sql_m("stats30")),
+        ),
+        verdict(
+            &format!("/stats 366 days SQL on {label} tickets"),
+            format!("{:.1} ms", sql_m("stats366")),
+            "< 200 ms",
+            under(sql_m("stats366")),
+        ),
+        verdict(
+            &format!("daily summary SQL on {label} tickets"),
+            format!("{:.1} ms", sql_m("summary")),
+            "< 200 ms",
+            under(sql_m("summary")),
+        ),
+        verdict(
+            "/stats end to end (sent → answer)",
+            format!("{s30:.0} ms"),
+            "< 200 ms",
+            under(s30),
+        ),
+        verdict(
+            "/summary end to end (sent → answer)",
+            format!("{summ:.0} ms"),
+            "< 200 ms",
+            under(summ),
+        ),
+        verdict(
+            &format!("cold start to first getUpdates ({label})"),
+            format!("{cold:.0} ms"),
+            "< 1 s",
+            cold < Targets::COLD_START_MS,
+        ),
+        verdict(
+            &format!("peak RSS (figures, {label})"),
+            format!("{rss:.1} MiB"),
+            "< 64 MB",
+            rss * 1024.0 * 1024.0 < Targets::RSS_MB * 1e6,
+        ),
+    ])
+}
+
+async fn figures_run(dir: &Path, config: &Path) -> anyhow::Result<FiguresRun> {
+    let emu = start_emulator().await?;
+    let butler = Butler::spawn(&emu, config, dir)?;
+    let cold_start = ms(until_polling(&emu, &butler).await?);
+    // Let the start-up sweeps finish, as a bot that has been up a moment would have.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ask = |text: &'static str, user: u64| {
+        let emu = emu.clone();
+        async move {
+            // Staff do not write more than once a second (Telegram's pace per chat).
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            let at = emu.elapsed();
+            let m = emu.user_sends_text(STAFF_CHAT, user, text, None)?;
+            let answered = emu
+                .wait_find(
+                    |s| {
+                        s.calls()
+                            .iter()
+                            .rev()
+                            .find(|c| {
+                                is_send(c) && c.chat_id == Some(STAFF_CHAT) && reply_to(c) == Some(m.id)
+                            })
+                            .map(|c| c.at)
+                    },
+                    Duration::from_secs(60),
+                )
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer to {text}"))?;
+            anyhow::Ok(ms(answered.saturating_sub(at)))
+        }
+    };
+    let stats30 = ask("/stats", STAFF).await?;
+    let stats366 = ask("/stats 366", STAFF).await?;
+    let summary = ask("/summary", MANAGER).await?;
+    let rss = butler.peak_rss_mb();
+    butler.stop().await?;
+    Ok(FiguresRun {
+        cold_start,
+        stats30,
+        stats366,
+        summary,
+        rss,
+    })
+}
