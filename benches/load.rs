@@ -346,8 +346,7 @@ impl Butler {
 
     /// Peak resident memory (VmHWM) in MiB.
     fn peak_rss_mb(&self) -> f64 {
-        let status =
-            fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("VmHWM:"))
@@ -420,12 +419,7 @@ async fn start_emulator() -> anyhow::Result<EmulatorHandle> {
 async fn until_polling(emu: &EmulatorHandle, butler: &Butler) -> anyhow::Result<Duration> {
     emu.wait_for(|s| s.polls_started() > 0, Duration::from_secs(60))
         .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "butler never polled for updates\n{}",
-                butler.log_tail(20)
-            )
-        })?;
+        .map_err(|_| anyhow::anyhow!("butler never polled for updates\n{}", butler.log_tail(20)))?;
     Ok(butler.spawned.elapsed())
 }
 
@@ -523,7 +517,11 @@ async fn reports(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
         runs.push(r);
     }
     let m = |f: fn(&ReportsRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-    let (per_sec, p50, p99) = (m(|r| r.burst_per_sec), m(|r| r.paced_p50), m(|r| r.paced_p99));
+    let (per_sec, p50, p99) = (
+        m(|r| r.burst_per_sec),
+        m(|r| r.paced_p50),
+        m(|r| r.paced_p99),
+    );
     let achieved = m(|r| r.paced_achieved);
     let (cpu, rss) = (m(|r| r.cpu_per_1000), m(|r| r.peak_rss));
     let lost: usize = runs.iter().map(|r| r.lost).sum();
@@ -615,7 +613,12 @@ async fn reports_run(
     for i in 0..burst_n {
         let (chat, owner) = owner_of(i);
         let at = emu.elapsed();
-        let m = emu.user_sends_text(chat, owner, &format!("/repair burst {i}: the tap leaks"), None)?;
+        let m = emu.user_sends_text(
+            chat,
+            owner,
+            &format!("/repair burst {i}: the tap leaks"),
+            None,
+        )?;
         sent.push((chat, m.id, at));
     }
     wait_answered(&emu, &butler, cursor, burst_n).await?;
@@ -638,7 +641,8 @@ async fn reports_run(
         while i < due {
             let (chat, owner) = owner_of(burst_n + i);
             let at = emu.elapsed();
-            let m = emu.user_sends_text(chat, owner, &format!("/repair paced {i}: no light"), None)?;
+            let m =
+                emu.user_sends_text(chat, owner, &format!("/repair paced {i}: no light"), None)?;
             paced.push((chat, m.id, at));
             i += 1;
         }
@@ -672,8 +676,7 @@ async fn reports_run(
         burst_p50: percentile(&bl, 50.0),
         burst_p99: percentile(&bl, 99.0),
         paced_offered: offered,
-        paced_achieved: paced_n as f64
-            / (paced_t.last_sent - paced_t.first_queued).as_secs_f64(),
+        paced_achieved: paced_n as f64 / (paced_t.last_sent - paced_t.first_queued).as_secs_f64(),
         paced_p50: percentile(&pl, 50.0),
         paced_p99: percentile(&pl, 99.0),
         cpu_per_1000: cpu / burst_n as f64 * 1000.0,
@@ -743,8 +746,8 @@ fn tally(s: &State, cursor: usize, sent: &[(i64, i32, Duration)]) -> Tally {
     }
     let distinct_cards: HashSet<&String> = cards.iter().collect();
     let lost = (sent.len() - confirmations.len()) + sent.len().saturating_sub(distinct_cards.len());
-    let doubled = confirmations.values().map(|n| n - 1).sum::<usize>()
-        + (cards.len() - distinct_cards.len());
+    let doubled =
+        confirmations.values().map(|n| n - 1).sum::<usize>() + (cards.len() - distinct_cards.len());
     Tally {
         first_queued: sent.first().map_or(Duration::ZERO, |s| s.2),
         last_sent,
@@ -762,7 +765,11 @@ fn diagnose(s: &State, cursor: usize) -> String {
         times.sort_by(f64::total_cmp);
         let mut g: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
         g.sort_by(f64::total_cmp);
-        (percentile(&g, 50.0), percentile(&g, 90.0), g.iter().sum::<f64>() / g.len().max(1) as f64)
+        (
+            percentile(&g, 50.0),
+            percentile(&g, 90.0),
+            g.iter().sum::<f64>() / g.len().max(1) as f64,
+        )
     };
     let staff: Vec<f64> = calls
         .iter()
@@ -845,7 +852,9 @@ async fn broadcast_run(template: &Path, groups: usize) -> anyhow::Result<Broadca
     }
     emu.set_rate_limits(Some(RateLimits::telegram()));
     // A cron time a few seconds ahead, in the configured zone (UTC), seconds first.
-    let fire = (Utc::now() + chrono::Duration::seconds(4)).with_nanosecond(0).expect("valid");
+    let fire = (Utc::now() + chrono::Duration::seconds(4))
+        .with_nanosecond(0)
+        .expect("valid");
     let cron = format!("{} {} {} * * *", fire.second(), fire.minute(), fire.hour());
     let config = write_config(
         dir.path(),
@@ -897,7 +906,10 @@ async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow
     for ext in ["db", "db-wal", "db-shm", "seeded"] {
         let _ = fs::remove_file(db.with_extension(ext));
     }
-    println!("seeding {} ({tickets} tickets, {groups} groups) …", db.display());
+    println!(
+        "seeding {} ({tickets} tickets, {groups} groups) …",
+        db.display()
+    );
     let dir = RunDir::new()?;
     let config = write_config(dir.path(), &db, "")?;
     let started = Instant::now();
@@ -1099,7 +1111,9 @@ async fn figures_run(dir: &Path, config: &Path) -> anyhow::Result<FiguresRun> {
                             .iter()
                             .rev()
                             .find(|c| {
-                                is_send(c) && c.chat_id == Some(STAFF_CHAT) && reply_to(c) == Some(m.id)
+                                is_send(c)
+                                    && c.chat_id == Some(STAFF_CHAT)
+                                    && reply_to(c) == Some(m.id)
                             })
                             .map(|c| c.at)
                     },

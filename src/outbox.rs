@@ -643,6 +643,16 @@ fn looks_transient(text: &str) -> bool {
 /// Telegram's sending limits, as token buckets: about 30 messages a second overall, one a
 /// second per chat (with a small burst, so an answer and a card go out together), and 20
 /// a minute per group.
+///
+/// The overall limit is counted over any second, so the overall bucket has next to no
+/// burst: a bucket lets through its capacity *plus* a second's refill within one second,
+/// and a full bucket of 30 meant 60 in the first second of a broadcast, then 429s. At 29
+/// a second with room for 1.3, any second holds at most 30, 31 messages span at least
+/// 1.02 s (so the network may bunch them by 20 ms), and a worker that wakes up to 10 ms
+/// late loses nothing: 97 % of the allowance is used.
+/// The overall pace, just under Telegram's 30 a second (see [`Pacer`]).
+const OVERALL_PER_SECOND: f64 = 29.0;
+
 struct Pacer {
     global: Bucket,
     chats: std::collections::HashMap<i64, (Bucket, Option<Bucket>)>,
@@ -684,7 +694,7 @@ impl Bucket {
 impl Pacer {
     fn telegram() -> Self {
         Self {
-            global: Bucket::new(30.0, 30.0, std::time::Instant::now()),
+            global: Bucket::new(1.3, OVERALL_PER_SECOND, std::time::Instant::now()),
             chats: Default::default(),
         }
     }
@@ -738,26 +748,47 @@ mod tests {
     fn a_chat_gets_a_short_burst_then_one_message_a_second() {
         let mut p = Pacer::telegram();
         let t0 = Instant::now();
-        assert!((0..3).all(|_| p.take(1, t0).is_ok()));
-        let wait = p.take(1, t0).unwrap_err();
+        // Overall, one message every 1/29 s.
+        let step = Duration::from_millis(35);
+        assert!((0..3).all(|i| p.take(1, t0 + step * i).is_ok()));
+        let wait = p.take(1, t0 + step * 3).unwrap_err();
         assert!(
-            wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
+            wait > Duration::from_millis(850) && wait <= Duration::from_secs(1),
             "{wait:?}"
         );
-        assert!(p.take(1, t0 + Duration::from_secs(1)).is_ok());
-        assert!(p.take(2, t0).is_ok(), "another chat is not held up");
+        assert!(
+            p.take(2, t0 + step * 4).is_ok(),
+            "another chat is not held up"
+        );
+        assert!(p.take(1, t0 + step * 3 + wait).is_ok());
     }
 
     #[test]
-    fn no_more_than_thirty_a_second_overall() {
+    fn no_second_holds_more_than_thirty_messages_overall() {
         let mut p = Pacer::telegram();
         let t0 = Instant::now();
-        let sent = (0..100).filter(|i| p.take(1000 + i, t0).is_ok()).count();
-        assert_eq!(sent, 30);
-        let later = (100..200)
-            .filter(|i| p.take(1000 + i, t0 + Duration::from_millis(500)).is_ok())
-            .count();
-        assert_eq!(later, 15);
+        // Every chat new, every millisecond for five seconds: only the overall limit bites.
+        let mut sent = Vec::new();
+        let mut chat = 1000;
+        for ms in 0..5_000u64 {
+            let now = t0 + Duration::from_millis(ms);
+            while p.take(chat, now).is_ok() {
+                sent.push(ms);
+                chat += 1;
+            }
+        }
+        let busiest = sent
+            .iter()
+            .map(|start| {
+                sent.iter()
+                    .filter(|t| (*start..start + 1000).contains(*t))
+                    .count()
+            })
+            .max()
+            .unwrap();
+        assert!(busiest <= 30, "{busiest} in one second");
+        // …yet close to the allowance: at least 95 % of 30 a second.
+        assert!(sent.len() >= 143, "{} in five seconds", sent.len());
     }
 
     #[test]

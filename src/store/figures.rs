@@ -6,6 +6,8 @@
 //! Every query binds `?1` from, `?2` to (RFC 3339 text, which compares as time) and the
 //! scope as `?3` group, `?4` category, `?5` staff (NULL: any).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, Sqlite};
@@ -27,40 +29,63 @@ fn seconds(a: &str, b: &str) -> String {
     format!("CAST(ROUND((julianday({b}) - julianday({a})) * 86400.0) AS INTEGER)")
 }
 
-/// Count, median and 90th percentile (nearest rank: the ⌈p·n/100⌉-th smallest) of the
-/// `secs` column of the CTE `d`, plus whatever `extra` columns sum over it.
+/// Whose figures a query computes: the scope's as a whole, or each staff member's
+/// within it (the tickets they took). One query serves all staff members at once: a query
+/// per person reads the period's events once per person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    All,
+    Staff,
+}
+
+impl By {
+    /// The grouping key, column `k` of every figures query.
+    fn key(self) -> &'static str {
+        match self {
+            By::All => "NULL",
+            By::Staff => "t.taken_by",
+        }
+    }
+}
+
+/// Per key `k`: count, median and 90th percentile (nearest rank: the ⌈p·n/100⌉-th
+/// smallest) of the `secs` column of the CTE `d`, plus whatever `extra` columns sum over
+/// it.
 fn percentiles(extra: &str) -> String {
+    "r AS (SELECT d.*, ROW_NUMBER() OVER (PARTITION BY k ORDER BY secs) AS rn,
+                  COUNT(*) OVER (PARTITION BY k) AS n FROM d)
+     SELECT k, COUNT(*) AS n,
+            MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN secs END) AS p50,
+            MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN secs END) AS p90
+            {extra}
+     FROM r GROUP BY k"
+        .replace("{extra}", extra)
+}
+
+fn reported_sql(by: By) -> String {
     format!(
-        "r AS (SELECT d.*, ROW_NUMBER() OVER (ORDER BY secs) AS rn, COUNT(*) OVER () AS n FROM d)
-         SELECT COUNT(*) AS n,
-                MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN secs END) AS p50,
-                MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN secs END) AS p90
-                {extra}
-         FROM r"
+        "SELECT {k} AS k, COUNT(*) AS n FROM tickets t
+         WHERE t.created_at >= ?1 AND t.created_at < ?2 AND {SCOPE} GROUP BY 1",
+        k = by.key()
     )
 }
 
-fn reported_sql() -> String {
+fn ratings_sql(by: By) -> String {
     format!(
-        "SELECT COUNT(*) FROM tickets t WHERE t.created_at >= ?1 AND t.created_at < ?2 AND {SCOPE}"
-    )
-}
-
-fn ratings_sql() -> String {
-    format!(
-        "SELECT COUNT(*) AS n,
+        "SELECT {k} AS k, COUNT(*) AS n,
                 COALESCE(SUM(r.score >= 4), 0) AS satisfied,
                 COALESCE(SUM(r.score), 0) AS score_sum,
                 COALESCE(SUM(r.score = 5), 0) AS praise
          FROM ratings r JOIN tickets t ON t.id = r.ticket_id
-         WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE}"
+         WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE} GROUP BY 1",
+        k = by.key()
     )
 }
 
-fn take_sql() -> String {
+fn take_sql(by: By) -> String {
     format!(
         "WITH d AS (
-            SELECT {secs} AS secs
+            SELECT {k} AS k, {secs} AS secs
             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
             WHERE e.kind = 'taken' AND e.at >= ?1 AND e.at < ?2 AND {SCOPE}
               AND NOT EXISTS (SELECT 1 FROM ticket_events p
@@ -68,27 +93,29 @@ fn take_sql() -> String {
                                 AND (p.at < e.at OR (p.at = e.at AND p.id < e.id)))
          ),
          {tail}",
+        k = by.key(),
         secs = seconds("t.created_at", "e.at"),
         tail = percentiles(", COALESCE(SUM(secs <= ?6), 0) AS on_time"),
     )
 }
 
-fn done_sql() -> String {
+fn done_sql(by: By) -> String {
     format!(
         "WITH done AS (
-            SELECT e.ticket_id, MAX(e.at) AS at, t.created_at
+            SELECT e.ticket_id, {k} AS k, MAX(e.at) AS at, t.created_at
             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
             WHERE e.kind = 'done' AND e.at >= ?1 AND e.at < ?2 AND {SCOPE}
             GROUP BY e.ticket_id
          ),
          d AS (
-            SELECT {secs} AS secs,
+            SELECT k, {secs} AS secs,
                    EXISTS (SELECT 1 FROM ratings x WHERE x.ticket_id = done.ticket_id) AS rated,
                    NOT EXISTS (SELECT 1 FROM ticket_events x
                                WHERE x.ticket_id = done.ticket_id AND x.kind = 'reopened') AS first_time
             FROM done
          ),
          {tail}",
+        k = by.key(),
         secs = seconds("done.created_at", "done.at"),
         tail = percentiles(
             ", COALESCE(SUM(rated), 0) AS rated, COALESCE(SUM(first_time), 0) AS first_time"
@@ -96,19 +123,26 @@ fn done_sql() -> String {
     )
 }
 
-fn follow_sql() -> String {
+fn follow_sql(by: By) -> String {
     format!(
-        "SELECT
-            (SELECT COUNT(*) FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
-             WHERE f.opened_at >= ?1 AND f.opened_at < ?2 AND {SCOPE}) AS opened,
-            (SELECT COUNT(*) FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
-             WHERE f.closed_at >= ?1 AND f.closed_at < ?2 AND {SCOPE}) AS closed,
-            (SELECT COUNT(*) FROM ratings r
-             JOIN follow_ups f ON f.ticket_id = r.ticket_id AND f.reason = 'low_score'
-             JOIN tickets t ON t.id = r.ticket_id
-             WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE} AND r.score >= 4
-               AND r.round = (SELECT MIN(n.round) FROM ratings n
-                              WHERE n.ticket_id = f.ticket_id AND n.round > f.round)) AS raised"
+        "SELECT k, COALESCE(SUM(what = 'opened'), 0) AS opened,
+                COALESCE(SUM(what = 'closed'), 0) AS closed,
+                COALESCE(SUM(what = 'raised'), 0) AS raised
+         FROM (
+            SELECT {k} AS k, 'opened' AS what FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
+            WHERE f.opened_at >= ?1 AND f.opened_at < ?2 AND {SCOPE}
+            UNION ALL
+            SELECT {k}, 'closed' FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id
+            WHERE f.closed_at >= ?1 AND f.closed_at < ?2 AND {SCOPE}
+            UNION ALL
+            SELECT {k}, 'raised' FROM ratings r
+            JOIN follow_ups f ON f.ticket_id = r.ticket_id AND f.reason = 'low_score'
+            JOIN tickets t ON t.id = r.ticket_id
+            WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE} AND r.score >= 4
+              AND r.round = (SELECT MIN(n.round) FROM ratings n
+                             WHERE n.ticket_id = f.ticket_id AND n.round > f.round)
+         ) GROUP BY k",
+        k = by.key()
     )
 }
 
@@ -148,53 +182,74 @@ impl Tx<'_> {
         scope: Scope,
         take_minutes: u32,
     ) -> Result<Figures> {
-        let conn = &mut *self.0;
-
-        let reported_sql = reported_sql();
-        let reported: i64 = scoped(&reported_sql, period, scope)
-            .fetch_one(&mut *conn)
-            .await?
-            .get(0);
-
-        let ratings_sql = ratings_sql();
-        let ratings = scoped(&ratings_sql, period, scope)
-            .fetch_one(&mut *conn)
+        let mut all = self
+            .figures_by(By::All, period, scope, take_minutes)
             .await?;
+        Ok(all.remove(&None).unwrap_or_default())
+    }
+
+    /// The figures of each key of `by` that has any (a key without rows has none: zero
+    /// counts, no durations, as [`Figures::default`]).
+    async fn figures_by(
+        &mut self,
+        by: By,
+        period: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<HashMap<Option<i64>, Figures>> {
+        let conn = &mut *self.0;
+        let mut out: HashMap<Option<i64>, Figures> = HashMap::new();
+        let key = |r: &sqlx::sqlite::SqliteRow| r.get::<Option<i64>, _>("k");
+
+        for r in scoped(&reported_sql(by), period, scope)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            out.entry(key(&r)).or_default().reported = r.get("n");
+        }
+
+        for r in scoped(&ratings_sql(by), period, scope)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let f = out.entry(key(&r)).or_default();
+            f.satisfaction = Ratio::new(r.get("satisfied"), r.get("n"));
+            f.score_sum = r.get("score_sum");
+            f.praise = r.get("praise");
+        }
 
         // A ticket's first `taken` event, if it falls in the period.
-        let take_sql = take_sql();
-        let take = scoped(&take_sql, period, scope)
+        for r in scoped(&take_sql(by), period, scope)
             .bind(i64::from(take_minutes) * 60)
-            .fetch_one(&mut *conn)
-            .await?;
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let f = out.entry(key(&r)).or_default();
+            f.time_to_take = durations(&r);
+            f.on_time_take = Ratio::new(r.get("on_time"), f.time_to_take.count);
+        }
 
         // Tickets with a `done` event in the period, timed to the last one in it.
-        let done_sql = done_sql();
-        let done = scoped(&done_sql, period, scope)
-            .fetch_one(&mut *conn)
-            .await?;
+        for r in scoped(&done_sql(by), period, scope)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let f = out.entry(key(&r)).or_default();
+            f.time_to_done = durations(&r);
+            f.coverage = Ratio::new(r.get("rated"), f.time_to_done.count);
+            f.first_time_fix = Ratio::new(r.get("first_time"), f.time_to_done.count);
+        }
 
-        let follow_sql = follow_sql();
-        let follow = scoped(&follow_sql, period, scope)
-            .fetch_one(&mut *conn)
-            .await?;
-
-        let time_to_take = durations(&take);
-        let time_to_done = durations(&done);
-        Ok(Figures {
-            reported,
-            satisfaction: Ratio::new(ratings.get("satisfied"), ratings.get("n")),
-            score_sum: ratings.get("score_sum"),
-            praise: ratings.get("praise"),
-            coverage: Ratio::new(done.get("rated"), time_to_done.count),
-            on_time_take: Ratio::new(take.get("on_time"), time_to_take.count),
-            time_to_take,
-            time_to_done,
-            first_time_fix: Ratio::new(done.get("first_time"), time_to_done.count),
-            follow_ups_opened: follow.get("opened"),
-            follow_ups_closed: follow.get("closed"),
-            low_scores_raised: follow.get("raised"),
-        })
+        for r in scoped(&follow_sql(by), period, scope)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            let f = out.entry(key(&r)).or_default();
+            f.follow_ups_opened = r.get("opened");
+            f.follow_ups_closed = r.get("closed");
+            f.low_scores_raised = r.get("raised");
+        }
+        Ok(out)
     }
 
     /// The figures of each staff member who took, finished or was rated for a ticket in
@@ -220,19 +275,17 @@ impl Tx<'_> {
             .iter()
             .map(|r| (r.get("id"), r.get("name")))
             .collect();
-        let mut out = Vec::with_capacity(people.len());
-        for (id, name) in people {
-            let scope = Scope {
-                staff: Some(id as u64),
-                ..scope
-            };
-            out.push(StaffFigures {
+        let mut figures = self
+            .figures_by(By::Staff, period, scope, take_minutes)
+            .await?;
+        Ok(people
+            .into_iter()
+            .map(|(id, name)| StaffFigures {
                 user_id: id as u64,
                 name: name.unwrap_or_else(|| id.to_string()),
-                figures: self.figures(period, scope, take_minutes).await?,
-            });
-        }
-        Ok(out)
+                figures: figures.remove(&Some(id)).unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// Tickets reported in the period per category, most first, at most `limit`.
@@ -414,13 +467,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("plan.db").display());
         let store = Store::open(&url).await.unwrap();
-        for sql in [
-            reported_sql(),
-            ratings_sql(),
-            take_sql(),
-            done_sql(),
-            follow_sql(),
-        ] {
+        for sql in [By::All, By::Staff].into_iter().flat_map(|by| {
+            [
+                reported_sql(by),
+                ratings_sql(by),
+                take_sql(by),
+                done_sql(by),
+                follow_sql(by),
+            ]
+        }) {
             let steps = plan(&store, &sql).await;
             // Tables are searched through an index or the primary key; the only scans
             // are of the period's own rows: the CTEs (`done`, `r`), their subqueries,

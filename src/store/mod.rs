@@ -8,7 +8,6 @@ mod daily;
 mod jobs;
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -154,44 +153,18 @@ fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Reads, on several connections at once (WAL lets them run beside a writer).
     pool: SqlitePool,
-    /// Writers take turns here before they take SQLite's one write lock. SQLite makes a
-    /// writer that finds the lock taken sleep and try again (1, 2, 5, 10 … ms), which
-    /// leaves the lock idle while handlers queue; an async queue hands it on at once.
-    /// Other processes on the same file still meet SQLite's busy timeout.
-    writers: Arc<tokio::sync::Mutex<()>>,
+    /// Writes, on one connection. SQLite has one write lock per file: a second writer of
+    /// ours would only find it taken and sleep (1, 2, 5, 10 … ms) before trying again,
+    /// leaving the lock idle meanwhile; waiting for this connection instead, writers
+    /// queue in order and each gets the lock the moment the last one is done. Another
+    /// process on the same file still meets SQLite's busy timeout.
+    writer: SqlitePool,
 }
 
-/// This process's turn to write; held until the write commits or rolls back.
-type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
-
-/// How long a writer waits for its turn, as SQLite's busy timeout would.
+/// How long a write waits for the write connection, as SQLite's busy timeout would.
 const WRITE_WAIT: Duration = Duration::from_secs(5);
-
-/// A write transaction of the store's own, holding the write turn until it ends.
-struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
-    _turn: WriteTurn,
-}
-
-impl WriteTx {
-    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
 
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url`.
@@ -202,56 +175,45 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // A file in this process cannot hang up: pinging it on every acquire (sqlx's
+        // default, meant for network databases) would double the trips to each
+        // connection's thread.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(WRITE_WAIT)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            // A file in this process cannot hang up: pinging it on every acquire (sqlx's
-            // default, meant for network databases) doubles the round trips to the
-            // connection's worker thread.
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self {
-            pool,
-            writers: Arc::new(tokio::sync::Mutex::new(())),
-        })
+        Ok(Self { pool, writer })
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// A write transaction. It takes SQLite's write lock at once (BEGIN IMMEDIATE): a
     /// deferred one that reads and then writes fails with "database is locked" when
     /// another writer committed in between, and busy_timeout cannot help it.
-    async fn write_tx(&self) -> Result<WriteTx> {
-        let turn = self.write_turn().await?;
-        Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            _turn: turn,
-        })
-    }
-
-    /// Waits for this process's turn to write (see [`Store::writers`]).
-    async fn write_turn(&self) -> Result<WriteTurn> {
-        tokio::time::timeout(WRITE_WAIT, self.writers.clone().lock_owned())
-            .await
-            .map_err(|_| Error::Sqlx(sqlx::Error::PoolTimedOut))
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// A read-only view for long reads (figures, exports) that must not hold up writers.
     /// Writing through it may fail under contention: use [`Store::begin`] for changes.
     pub async fn begin_read(&self) -> Result<Tx<'static>> {
-        Ok(Tx(self.pool.begin().await?, None))
+        Ok(Tx(self.pool.begin().await?))
     }
 
     /// Starts a change: state, events and messages, committed together.
     pub async fn begin(&self) -> Result<Tx<'static>> {
-        let turn = self.write_turn().await?;
-        Ok(Tx(
-            self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Some(turn),
-        ))
+        Ok(Tx(self.write_tx().await?))
     }
 
     pub async fn group(&self, chat_id: i64) -> Result<Option<Group>> {
@@ -540,11 +502,10 @@ impl Store {
     }
 
     pub async fn inbox_handled(&self, id: i32, now: DateTime<Utc>) -> Result<()> {
-        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL")
             .bind(ts(now))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -648,28 +609,25 @@ impl Store {
             .push_bind(at.as_str())
             .push(", attempts = attempts + 1 WHERE id = ")
             .push_bind(row.id);
-        let _turn = self.write_turn().await?;
-        q.build().execute(&self.pool).await?;
+        q.build().execute(&self.writer).await?;
         Ok(())
     }
 
     pub async fn outbox_defer(&self, id: i64, until: DateTime<Utc>, why: &str) -> Result<()> {
-        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
             .bind(ts(until))
             .bind(why)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     pub async fn outbox_failed(&self, id: i64, why: &str) -> Result<()> {
-        let _turn = self.write_turn().await?;
         sqlx::query("UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(why)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -723,10 +681,9 @@ impl Store {
         if marked.is_none() {
             return Ok(false);
         }
-        let _turn = self.write_turn().await?;
         let r = sqlx::query("DELETE FROM unreachable_chats WHERE chat_id = ?")
             .bind(chat_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -858,14 +815,8 @@ async fn fetch_ticket(conn: &mut sqlx::SqliteConnection, id: TicketId) -> Result
     }))
 }
 
-/// A change in progress: state, events and outgoing messages, committed together. A
-/// change holds the write turn until it ends (the transaction is dropped first).
-pub struct Tx<'c>(
-    Transaction<'c, Sqlite>,
-    // Held for its drop only, after the transaction's (fields drop in order).
-    #[expect(dead_code, reason = "held, never read: the turn ends when the Tx does")]
-    Option<WriteTurn>,
-);
+/// A change in progress: state, events and outgoing messages, committed together.
+pub struct Tx<'c>(Transaction<'c, Sqlite>);
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {

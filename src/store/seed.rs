@@ -151,7 +151,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        sqlx::query("ANALYZE").execute(&self.writer).await?;
         let r = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM owner_groups) AS g, (SELECT COUNT(*) FROM owners) AS o,
                     (SELECT COUNT(*) FROM tickets) AS t, (SELECT COUNT(*) FROM ticket_events) AS e,

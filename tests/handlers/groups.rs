@@ -76,7 +76,7 @@ async fn lang_switches_the_group_to_chinese() {
     let r = h.send(text(group(GROUP), MANAGER, "/lang zh")).await;
     assert_eq!(last_text(&r), "语言已设为中文。");
     let (_, r) = h.report(OWNER, "厨房漏水").await;
-    let confirmation = &texts(&r)[0];
+    let confirmation = &texts_to(&r, GROUP)[0];
     assert!(
         confirmation.contains("已收到：工单 #1（水暖）"),
         "{confirmation}"

@@ -311,6 +311,16 @@ pub fn last_text(r: &Responses) -> String {
     texts(r).last().cloned().unwrap_or_default()
 }
 
+/// The texts (or captions) the bot sent to `chat`, in order. Messages to different
+/// chats may leave in any order (the outbox sends to several chats at once): look at
+/// one chat at a time.
+pub fn texts_to(r: &Responses, chat: i64) -> Vec<String> {
+    sent_to(r, chat)
+        .iter()
+        .map(|m| m.text().or(m.caption()).unwrap_or("").to_owned())
+        .collect()
+}
+
 /// Messages the bot sent to `chat`.
 pub fn sent_to(r: &Responses, chat: i64) -> Vec<Message> {
     r.sent_messages

@@ -54,7 +54,8 @@ async fn report_is_an_alias_and_works_addressed_to_the_bot() {
             "/report@test_bot lift stuck on floor 3",
         ))
         .await;
-    assert!(texts(&r)[0].contains("#1 (Lift)"), "{:?}", texts(&r));
+    let to_group = texts_to(&r, GROUP);
+    assert!(to_group[0].contains("#1 (Lift)"), "{to_group:?}");
 }
 
 #[tokio::test]
@@ -231,7 +232,12 @@ async fn replying_to_the_confirmation_adds_text_and_photos_for_staff() {
     let to_staff = sent_to(&r, STAFF_CHAT);
     assert!(to_staff[0].text().unwrap().contains("it is getting worse"));
     assert_eq!(to_staff[0].reply_to_message().map(|m| m.id), Some(card.id));
-    assert!(last_text(&r).contains("Added to ticket #1"));
+    assert!(
+        texts_to(&r, GROUP)
+            .last()
+            .unwrap()
+            .contains("Added to ticket #1")
+    );
 
     let r = h
         .reply_photo(group(GROUP), OWNER, &confirmation, "drain-2", None)

@@ -161,7 +161,12 @@ async fn progress_replies_are_relayed_under_the_owners_report() {
         relayed[0].reply_to_message().map(|m| m.id.0),
         Some(report_id)
     );
-    assert!(last_text(&r).contains("Sent to the owner of #1"));
+    assert!(
+        texts_to(&r, STAFF_CHAT)
+            .last()
+            .unwrap()
+            .contains("Sent to the owner of #1")
+    );
 
     let r = h
         .reply_photo(

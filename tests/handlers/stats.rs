@@ -195,18 +195,18 @@ async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_a
 
     // The next flush (any handler's commit) delivers them.
     let r = h.send(text(staff_chat(), STAFF, "/open")).await;
-    let documents: Vec<(i64, &str)> = r
+    let mut documents: Vec<(i64, &str)> = r
         .sent_messages_document
         .iter()
         .map(|d| (d.message.chat.id.0, d.bot_request.file_name.as_str()))
         .collect();
-    assert_eq!(
-        documents,
-        vec![
-            (STAFF_CHAT, "butler-2026-11-01_2026-11-30.xlsx"),
-            (manager, "butler-2026-11-01_2026-11-30.xlsx"),
-        ]
-    );
+    documents.sort();
+    let mut expected = vec![
+        (STAFF_CHAT, "butler-2026-11-01_2026-11-30.xlsx"),
+        (manager, "butler-2026-11-01_2026-11-30.xlsx"),
+    ];
+    expected.sort();
+    assert_eq!(documents, expected);
     assert_eq!(r.sent_messages_photo.len(), 2);
     assert!(
         r.sent_messages
