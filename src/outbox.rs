@@ -23,6 +23,8 @@ use crate::store::{BotMessageKind, OutboxRow, Store};
 const BATCH: i64 = 200;
 /// Chats a pass sends to at once.
 const LANES: usize = 16;
+/// A pacer's wait a lane sits out rather than giving up its turn (see [`Outbox::slot`]).
+const SHORT_WAIT: Duration = Duration::from_millis(50);
 
 /// A message to send, or to edit, as stored in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -301,15 +303,7 @@ impl Outbox {
     ) -> Result<Lane, crate::store::Error> {
         let mut lane = Lane::default();
         for row in rows {
-            let paced = self.pacing.load(std::sync::atomic::Ordering::Relaxed);
-            let slot = self
-                .pacer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take(row.chat_id, std::time::Instant::now());
-            if let Err(wait) = slot
-                && paced
-            {
+            if let Err(wait) = self.slot(row.chat_id).await {
                 lane.wait = Some(wait);
                 break;
             }
@@ -364,6 +358,29 @@ impl Outbox {
             }
         }
         Ok(lane)
+    }
+
+    /// Waits for the pacer to let a message to `chat` go, if the wait is short (the
+    /// overall pace: a slot every 1/29 s); a longer one (the chat's own limit) is
+    /// returned, and the chat gives up its turn until a later pass. Waiting in the lane
+    /// keeps the sends to other chats going: over a network, each send waits a round
+    /// trip for its answer, and one at a time would fall far short of 30 a second.
+    async fn slot(&self, chat: i64) -> Result<(), Duration> {
+        loop {
+            let slot = self
+                .pacer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(chat, std::time::Instant::now());
+            match slot {
+                Ok(()) => return Ok(()),
+                Err(_) if !self.pacing.load(std::sync::atomic::Ordering::Relaxed) => {
+                    return Ok(());
+                }
+                Err(wait) if wait <= SHORT_WAIT => tokio::time::sleep(wait).await,
+                Err(wait) => return Err(wait),
+            }
+        }
     }
 
     /// Wake the background worker (after a commit that enqueued something).

@@ -295,6 +295,15 @@ impl EmulatorHandle {
         self.write(|s| s.set_rate_limits(limits));
     }
 
+    /// A round trip's time, added to every answer (none by default): the network between
+    /// a bot and Telegram, which a sender that waits for each answer pays in full.
+    pub fn set_latency(&self, round_trip: Duration) {
+        self.inner.shared.latency_us.store(
+            round_trip.as_micros().min(u64::MAX as u128) as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     pub fn rate_limited_count(&self) -> u64 {
         self.read(|s| s.rate_limited_count())
     }

@@ -25,6 +25,10 @@ pub struct Options {
     /// Telegram's privacy mode (on for new bots): in groups the bot hears only commands,
     /// replies to its own messages and service messages.
     pub privacy_mode: bool,
+    /// The id of the first update. A bot's update ids only rise, across restarts too: a
+    /// driver that starts Butler on a database another emulator fed sets this above the
+    /// ids that database has seen (Butler asks for updates after the last one it stored).
+    pub first_update_id: i32,
 }
 
 impl Default for Options {
@@ -34,6 +38,7 @@ impl Default for Options {
             bot_username: "butler_test_bot".into(),
             bot_name: "Butler".into(),
             privacy_mode: true,
+            first_update_id: 1000,
         }
     }
 }
@@ -230,6 +235,7 @@ pub(crate) fn unix_now() -> i64 {
 
 impl State {
     pub(crate) fn new(options: Options) -> Self {
+        let first_update_id = options.first_update_id;
         let bot = User {
             id: options.bot_id,
             is_bot: true,
@@ -245,7 +251,7 @@ impl State {
             chats: BTreeMap::new(),
             blocked: BTreeSet::new(),
             updates: VecDeque::new(),
-            next_update_id: 1000,
+            next_update_id: first_update_id,
             confirmed_offset: 0,
             allowed_updates: None,
             files: HashMap::new(),
