@@ -556,7 +556,9 @@ async fn reports(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     let (cpu, rss) = (m(&|r| r.cpu_per_1000), m(&|r| r.peak_rss));
     let lost: usize = runs.iter().map(|r| r.lost).sum();
     let doubled: usize = runs.iter().map(|r| r.doubled).sum();
-    println!("median: {per_sec:.0} reports/s (burst); {cpu:.2} CPU s per 1,000 reports; peak RSS {rss:.1} MiB");
+    println!(
+        "median: {per_sec:.0} reports/s (burst); {cpu:.2} CPU s per 1,000 reports; peak RSS {rss:.1} MiB"
+    );
     let mut verdicts = vec![verdict(
         "reports per second (burst, pacer off)",
         format!("{per_sec:.0}"),
@@ -615,7 +617,7 @@ async fn reports_run(
     let mut members: Vec<Vec<u64>> = vec![vec![MANAGER]; groups];
     for o in 0..owners {
         let id = OWNER_BASE + o as u64;
-        emu.add_user(User::new(id, &format!("Owner {o}")).language("en"));
+        emu.add_user(User::new(id, format!("Owner {o}")).language("en"));
         members[o % groups].push(id);
     }
     for (g, id) in group_ids.iter().enumerate() {
@@ -651,7 +653,12 @@ async fn reports_run(
     for i in 0..burst_n {
         let (chat, owner) = owner_of(i);
         let at = emu.elapsed();
-        let m = emu.user_sends_text(chat, owner, &format!("/repair burst {i}: the tap leaks"), None)?;
+        let m = emu.user_sends_text(
+            chat,
+            owner,
+            &format!("/repair burst {i}: the tap leaks"),
+            None,
+        )?;
         sent.push((chat, m.id, at));
     }
     wait_answered(&emu, &butler, cursor, burst_n).await?;
@@ -677,7 +684,12 @@ async fn reports_run(
             while i < due {
                 let (chat, owner) = owner_of(next + i);
                 let at = emu.elapsed();
-                let m = emu.user_sends_text(chat, owner, &format!("/repair at {rate}/s {i}: no light"), None)?;
+                let m = emu.user_sends_text(
+                    chat,
+                    owner,
+                    &format!("/repair at {rate}/s {i}: no light"),
+                    None,
+                )?;
                 sent.push((chat, m.id, at));
                 i += 1;
             }
@@ -960,7 +972,10 @@ async fn broadcast_run(
                 .map(|c| format!("{:.0}", ms(c.at.saturating_sub(fire_at))))
                 .collect()
         });
-        println!("  greeting sends (ms after the scheduled time): {}", times.join(" "));
+        println!(
+            "  greeting sends (ms after the scheduled time): {}",
+            times.join(" ")
+        );
     }
     butler.stop().await?;
     Ok(BroadcastRun {
@@ -1032,7 +1047,8 @@ fn copy_db(from: &Path, to: &Path) -> anyhow::Result<()> {
 struct FiguresRun {
     cold_start: f64,
     stats30: f64,
-    stats366: f64,
+    /// `/stats 366`, asked in the warm-up run only (it reads the whole year).
+    stats366: Option<f64>,
     summary: f64,
     rss: f64,
 }
@@ -1044,81 +1060,94 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     let dir = RunDir::new()?;
     let config = write_config(dir.path(), &db, QUIET_SWEEPS)?;
 
-    // The SQL alone, in this process.
+    // The SQL alone, in this process: what `/stats` (30 days) and the daily summary read.
     let settings = butler::config::Settings::load(&config)?;
     let app = butler::build_app(settings, butler::clock::Clock::system()).await?;
-    let mut sql = HashMap::<&str, Vec<f64>>::new();
-    for i in 0..=opts.runs {
-        let now = Utc::now();
-        for (name, days) in [("stats30", 30), ("stats366", 366)] {
-            let period = butler::domain::figures::Period::last_days(now, days);
+    let overview = |days: u32| {
+        let app = app.clone();
+        async move {
+            let period = butler::domain::figures::Period::last_days(Utc::now(), days);
             let started = Instant::now();
             let mut read = app.store.begin_read().await?;
             let o = butler::figures::overview(&mut read, period, &app.settings).await?;
             drop(read);
-            let took = ms(started.elapsed());
-            if i == 0 {
-                println!(
-                    "first (cold) {name}: {took:.0} ms; {} ratings, {} taken in the period",
-                    o.figures.ratings(),
-                    o.figures.taken()
-                );
-            } else {
-                sql.entry(name).or_default().push(took);
-            }
+            anyhow::Ok((ms(started.elapsed()), o))
         }
-        let started = Instant::now();
-        let mut read = app.store.begin_read().await?;
-        let today = now.date_naive();
-        butler::jobs::summary::texts(&app, &mut read, today, now).await?;
-        drop(read);
-        let took = ms(started.elapsed());
-        if i == 0 {
-            println!("first (cold) summary: {took:.0} ms");
-        } else {
-            sql.entry("summary").or_default().push(took);
+    };
+    let summary = || {
+        let app = app.clone();
+        async move {
+            let now = Utc::now();
+            let started = Instant::now();
+            let mut read = app.store.begin_read().await?;
+            butler::jobs::summary::texts(&app, &mut read, now.date_naive(), now).await?;
+            drop(read);
+            anyhow::Ok(ms(started.elapsed()))
         }
-    }
-    app.store.close().await;
-    let sql_m = |k: &str| median(sql.get(k).map_or(&[][..], |v| &v[..]));
+    };
+    let (cold30, o) = overview(30).await?;
     println!(
-        "SQL in process (median of {}): /stats 30 days {:.1} ms, /stats 366 days {:.1} ms, daily summary {:.1} ms",
-        opts.runs,
-        sql_m("stats30"),
-        sql_m("stats366"),
-        sql_m("summary")
+        "first read (cold page cache): /stats {cold30:.0} ms ({} reported, {} taken, {} rated in 30 days, \
+         {} staff), summary {:.0} ms",
+        o.figures.reported,
+        o.figures.taken(),
+        o.figures.ratings(),
+        o.staff.len(),
+        summary().await?
     );
+    let (mut s30, mut summ) = (Vec::new(), Vec::new());
+    for _ in 0..opts.runs {
+        s30.push(overview(30).await?.0);
+        summ.push(summary().await?);
+    }
+    let (year, o) = overview(366).await?;
+    println!(
+        "SQL in process (median of {}): /stats {:.1} ms, daily summary {:.1} ms; \
+         /stats 366 (1 run, {} rated in the year) {year:.0} ms",
+        opts.runs,
+        median(&s30),
+        median(&summ),
+        o.figures.ratings()
+    );
+    app.store.close().await;
+    let (sql30, sql_summary) = (median(&s30), median(&summ));
 
     // End to end, and cold start, against the real binary.
     let mut runs = Vec::new();
+    let mut peak_rss: f64 = 0.0;
     for i in 0..=opts.runs {
-        let r = figures_run(&db, dir.path(), &config)
+        let r = figures_run(&db, dir.path(), &config, i == 0)
             .await
             .with_context(|| format!("figures, run {i}"))?;
+        peak_rss = peak_rss.max(r.rss);
         if i == 0 {
             println!(
-                "warm-up start (migrations, page cache): cold start {:.0} ms, not counted",
-                r.cold_start
+                "warm-up start (not counted): cold start {:.0} ms, /stats {:.0} ms, /stats 366 {:.0} ms, \
+                 /summary {:.0} ms, peak RSS {:.1} MiB",
+                r.cold_start,
+                r.stats30,
+                r.stats366.unwrap_or(f64::NAN),
+                r.summary,
+                r.rss
             );
             continue;
         }
         println!(
-            "run {i}: cold start {:.0} ms | /stats {:.0} ms | /stats 366 {:.0} ms | /summary {:.0} ms | peak RSS {:.1} MiB",
-            r.cold_start, r.stats30, r.stats366, r.summary, r.rss
+            "run {i}: cold start {:.0} ms | /stats {:.0} ms | /summary {:.0} ms | peak RSS {:.1} MiB",
+            r.cold_start, r.stats30, r.summary, r.rss
         );
         runs.push(r);
     }
     let m = |f: fn(&FiguresRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-    let (cold, s30, s366, summ, rss) = (
+    let (cold, e2e30, e2e_summary, rss) = (
         m(|r| r.cold_start),
         m(|r| r.stats30),
-        m(|r| r.stats366),
         m(|r| r.summary),
         m(|r| r.rss),
     );
     println!(
-        "median end to end: cold start {cold:.0} ms, /stats {s30:.0} ms, /stats 366 {s366:.0} ms, \
-         /summary {summ:.0} ms, peak RSS {rss:.1} MiB\n"
+        "median end to end: cold start {cold:.0} ms, /stats {e2e30:.0} ms, /summary {e2e_summary:.0} ms, \
+         peak RSS {rss:.1} MiB\n"
     );
     let under = |v: f64| v < Targets::FIGURES_MS;
     let label = if tickets == 1_000_000 {
@@ -1128,34 +1157,28 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     };
     Ok(vec![
         verdict(
-            &format!("/stats 30 days SQL on {label} tickets"),
-            format!("{:.1} ms", sql_m("stats30")),
+            &format!("/stats SQL on {label} tickets"),
+            format!("{sql30:.1} ms"),
             "< 200 ms",
-            under(sql_m("stats30")),
-        ),
-        verdict(
-            &format!("/stats 366 days SQL on {label} tickets"),
-            format!("{:.1} ms", sql_m("stats366")),
-            "< 200 ms",
-            under(sql_m("stats366")),
+            under(sql30),
         ),
         verdict(
             &format!("daily summary SQL on {label} tickets"),
-            format!("{:.1} ms", sql_m("summary")),
+            format!("{sql_summary:.1} ms"),
             "< 200 ms",
-            under(sql_m("summary")),
+            under(sql_summary),
         ),
         verdict(
             "/stats end to end (sent → answer)",
-            format!("{s30:.0} ms"),
+            format!("{e2e30:.0} ms"),
             "< 200 ms",
-            under(s30),
+            under(e2e30),
         ),
         verdict(
             "/summary end to end (sent → answer)",
-            format!("{summ:.0} ms"),
+            format!("{e2e_summary:.0} ms"),
             "< 200 ms",
-            under(summ),
+            under(e2e_summary),
         ),
         verdict(
             &format!("cold start to first getUpdates ({label})"),
@@ -1164,15 +1187,20 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
             cold < Targets::COLD_START_MS,
         ),
         verdict(
-            &format!("peak RSS (figures, {label})"),
-            format!("{rss:.1} MiB"),
+            &format!("peak RSS (figures, {label}, highest run)"),
+            format!("{peak_rss:.1} MiB"),
             "< 64 MB",
-            rss * 1024.0 * 1024.0 < Targets::RSS_MB * 1e6,
+            peak_rss * 1024.0 * 1024.0 < Targets::RSS_MB * 1e6,
         ),
     ])
 }
 
-async fn figures_run(db: &Path, dir: &Path, config: &Path) -> anyhow::Result<FiguresRun> {
+async fn figures_run(
+    db: &Path,
+    dir: &Path,
+    config: &Path,
+    whole_year: bool,
+) -> anyhow::Result<FiguresRun> {
     let store = butler::store::Store::open(&format!("sqlite://{}", db.display())).await?;
     let last_update = store.inbox_last_id().await?.unwrap_or(0);
     store.close().await;
@@ -1209,7 +1237,11 @@ async fn figures_run(db: &Path, dir: &Path, config: &Path) -> anyhow::Result<Fig
         }
     };
     let stats30 = ask("/stats", STAFF).await?;
-    let stats366 = ask("/stats 366", STAFF).await?;
+    let stats366 = if whole_year {
+        Some(ask("/stats 366", STAFF).await?)
+    } else {
+        None
+    };
     let summary = ask("/summary", MANAGER).await?;
     let rss = butler.peak_rss_mb();
     butler.stop().await?;

@@ -8,7 +8,6 @@ use butler::jobs::{Job, Scheduler, run_calendar_job};
 use butler::store::{BotMessageKind, JobOutcome, NewTicket, Who};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use teloxide_tests::server::Responses;
 
 use crate::harness::*;
 
