@@ -490,7 +490,7 @@ struct Paced {
 
 /// The open-loop rates (reports a second) and how long each runs: the target rate, and a
 /// quarter of it (a load the bot carries, for the latency it adds by itself).
-const PACES: [(f64, f64); 2] = [(Targets::REPORTS_PER_SEC, 3.0), (500.0, 3.0)];
+const PACES: [(f64, f64); 2] = [(Targets::REPORTS_PER_SEC, 2.0), (500.0, 3.0)];
 
 /// What happened to a set of reports, read from the emulator's calls and the database.
 struct Tally {
