@@ -10,17 +10,20 @@
 //!
 //! - `reports`: owners in many groups send `/repair`, with the emulator's rate limits and
 //!   Butler's pacer off. A burst (every report queued at once) gives reports per second,
-//!   CPU seconds per 1,000 reports and peak RSS; a paced run at the target rate gives
-//!   the latency from the update being queued to the confirmation being sent. Every
-//!   report must get exactly one confirmation, one card and one ticket.
+//!   CPU seconds per 1,000 reports and peak RSS; open-loop runs at the target rate and
+//!   at a quarter of it give the latency from the update being queued to the
+//!   confirmation being sent. Every report must get exactly one confirmation, one card
+//!   and one ticket.
 //! - `broadcast`: the morning greeting to 1,000 groups with Telegram's limits on in the
 //!   emulator and Butler's pacer on, fired by the real scheduler from a cron expression
-//!   a few seconds ahead.
+//!   a few seconds ahead; once more over a 100 ms round trip.
 //! - `figures`: `/stats` and the daily summary on a database of 1,000,000 tickets, in
 //!   process (the SQL alone) and end to end, and cold start to the first `getUpdates`.
 //!
-//! Options: `--quick` (or `BUTLER_BENCH_QUICK=1`), `--runs N`, scenario names to pick.
+//! Options: `--quick` (or `BUTLER_BENCH_QUICK=1`), `--runs N`, scenario names to pick;
+//! `BUTLER_BENCH_KEEP`, `BUTLER_BENCH_LOG`, `BUTLER_BENCH_DEBUG` (see BENCHMARKS.md).
 //! Generated databases are cached in `target/bench-data/` (or `BUTLER_BENCH_DATA`).
+//! Missed targets are reported as MISSED, not as a failing exit status.
 //! Wall-clock targets live here and in BENCHMARKS.md, never in the tests.
 
 use std::collections::{HashMap, HashSet};
@@ -129,8 +132,7 @@ fn main() -> ExitCode {
         .build()
         .expect("a tokio runtime");
     match runtime.block_on(run_all(opts)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::SUCCESS, // missed targets are reported, not failures
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("load: {e:#}");
             ExitCode::FAILURE
@@ -138,7 +140,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_all(opts: Opts) -> anyhow::Result<bool> {
+async fn run_all(opts: Opts) -> anyhow::Result<()> {
     fs::create_dir_all(&opts.data)?;
     println!("{}", machine());
     println!(
@@ -168,7 +170,7 @@ async fn run_all(opts: Opts) -> anyhow::Result<bool> {
         );
     }
     println!("load average at the end: {}", load_average());
-    Ok(verdicts.iter().all(|v| v.met))
+    Ok(())
 }
 
 struct Verdict {
