@@ -41,6 +41,9 @@ use crate::config::Settings;
 use crate::i18n::{Locale, t};
 use crate::store::Store;
 
+/// How long handlers in hand may take to finish after a stop signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Opens the database and builds what handlers need.
 pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRef> {
     let store = Store::open(&settings.database_url)
@@ -92,6 +95,7 @@ pub async fn run(
         ))
         .build();
     let token = dispatcher.shutdown_token();
+    let mut stopping = stop_rx.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: no new updates, finishing those in hand");
@@ -109,14 +113,21 @@ pub async fn run(
         tracing::warn!(error = %e, "deleteWebhook failed");
     }
     let listener = inbox::InboxListener::new(bot.clone(), app.store.clone()).await?;
-    dispatcher
-        .dispatch_with_listener(
-            listener,
-            LoggingErrorHandler::with_custom_text("getting updates failed"),
-        )
-        .await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), scheduler).await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), worker).await;
+    let dispatching = dispatcher.dispatch_with_listener(
+        listener,
+        LoggingErrorHandler::with_custom_text("getting updates failed"),
+    );
+    // Stopping is bounded: updates still in hand after the grace period stay unhandled in
+    // the inbox and are handled on the next start, so a service manager's 10 s are kept.
+    tokio::select! {
+        _ = dispatching => {}
+        _ = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("updates still in hand after the grace period; they are handled on the next start"),
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), scheduler).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), worker).await;
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())
