@@ -16,11 +16,10 @@ pub const MANAGER: u64 = 900;
 /// How long a step may take when nothing goes wrong (generous for a loaded CI machine).
 pub const STEP: Duration = Duration::from_secs(15);
 
-/// The least time a person takes to read a message before replying to it or pressing its
-/// button. Butler records a sent message's id just after Telegram answers the send; a
-/// reply faster than that is one no person makes, and Butler would not know the message
-/// it answers (see the e2e report: a real window, though only under heavy load).
-pub const REACTION: Duration = Duration::from_millis(400);
+/// A short pause before a person replies or presses a button. Butler records a sent
+/// message's id just after Telegram answers the send and looks again half a second later
+/// when a reply beats the record; a quick person is still slower than this.
+pub const REACTION: Duration = Duration::from_millis(50);
 
 /// The emulator with the cast: an owner group with the owner and a manager in it, and the
 /// staff chat with a staff member and the manager.
