@@ -214,10 +214,15 @@ pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
                 }
-                let result = tree
-                    .execute(deps, cont)
-                    .instrument(update_span(&update))
-                    .await;
+                let started = std::time::Instant::now();
+                let result = async {
+                    let result = tree.execute(deps, cont).await;
+                    let ms = started.elapsed().as_millis() as u64;
+                    tracing::info!(ms, "update handled");
+                    result
+                }
+                .instrument(update_span(&update))
+                .await;
                 if let Err(e) = app.store.inbox_handled(id, chrono::Utc::now()).await {
                     tracing::error!(update_id = id, error = %e, "marking the update handled failed");
                 }

@@ -333,3 +333,23 @@ async fn sigterm_stops_butler_cleanly_within_ten_seconds_and_the_token_never_sho
     );
     assert!(log.contains("stopped"), "{log}");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_update_span() {
+    let mut story = Story::start("log_format = \"json\"").await;
+    story.manager_registers_group().await;
+    story.owner_reports("the tap leaks").await;
+    story.butler.stop().await;
+    let log = story.butler.stderr();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 3);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["name"] == "update" && l["span"]["update_id"].is_number()),
+        "a line logged inside an update's span names it:\n{log}"
+    );
+}
