@@ -169,7 +169,12 @@ fn tail(text: &str, lines: usize) -> String {
 pub struct Story {
     pub emu: EmulatorHandle,
     pub butler: Butler,
+    /// Held while the story runs: a 2-core machine runs a few Butlers at once, not all.
+    _turn: tokio::sync::SemaphorePermit<'static>,
 }
+
+/// How many stories (Butler processes) run at once.
+static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(3);
 
 /// A report as the owner sees it answered.
 pub struct Report {
@@ -181,9 +186,17 @@ pub struct Report {
 impl Story {
     /// The world, and Butler polling it.
     pub async fn start(tweaks: &str) -> Story {
+        let turn = TURNS
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let emu = world().await;
         let butler = spawn_butler(&emu, tweaks);
-        let story = Story { emu, butler };
+        let story = Story {
+            emu,
+            butler,
+            _turn: turn,
+        };
         story
             .until("butler polls for updates", |s| {
                 (s.polls_started() > 0).then_some(())
