@@ -14,6 +14,8 @@
 //! - [`clock`]: time as an argument.
 //! - [`emulator`]: a Bot API emulator with a driver API, for end-to-end tests, benchmarks
 //!   and the sandbox.
+//! - [`sandbox`]: `butler sandbox`, a local web page that plays the owner group, the staff
+//!   chat and a manager against the emulator: Butler without Telegram.
 //! - [`telemetry`]: tracing set-up.
 
 pub mod chat;
@@ -26,6 +28,7 @@ pub mod i18n;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;
 
@@ -60,6 +63,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = build_app(settings, Clock::system()).await?;
+    run_with(app, bot, shutdown).await
+}
+
+/// [`run`] on an app the caller built (see [`build_app`]): its own clock, and a handle the
+/// caller keeps, e.g. to wake the scheduler after moving the clock. The sandbox runs
+/// Butler this way.
+pub async fn run_with(
+    app: AppRef,
+    bot: Bot,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     app.outbox.set_pacing(app.settings.delivery.rate_limits);
     let me = bot
         .get_me()

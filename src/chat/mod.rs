@@ -65,6 +65,8 @@ pub struct App {
     pub settings: Settings,
     pub outbox: Arc<Outbox>,
     pub clock: Clock,
+    /// Wakes the scheduler loop at once, e.g. after a sandbox moved its clock.
+    pub scheduler_wake: tokio::sync::Notify,
     /// When each owner was last told to slow down, so the warning itself is not a flood.
     flood_warned: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
 }
@@ -83,6 +85,7 @@ impl App {
             settings,
             outbox,
             clock,
+            scheduler_wake: tokio::sync::Notify::new(),
             flood_warned: Default::default(),
         })
     }
