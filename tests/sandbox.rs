@@ -766,6 +766,36 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     )
     .await;
 
+    // A photo of one's own, uploaded: ticket #1 again in the fresh database, with it.
+    let picture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sandbox/samples/ceiling-stain.jpg");
+    let input = b
+        .until(
+            "the upload field",
+            "return inPane(arguments[0], '.upload input[type=file]');",
+            json!([GROUP]),
+        )
+        .await;
+    let id = input[ELEMENT].as_str().expect("an element");
+    b.post(
+        &format!("/element/{id}/value"),
+        json!({ "text": picture.display().to_string() }),
+    )
+    .await;
+    b.until(
+        "the upload waiting in the composer",
+        "const a = inPane(arguments[0], '.attach-bar'); return !a.hidden && a.innerText.includes('ceiling-stain.jpg');",
+        json!([GROUP]),
+    )
+    .await;
+    type_and_send(&b, GROUP, "/repair 天花板漏水").await;
+    b.until(
+        "the uploaded photo in the report, and ticket #1 confirmed",
+        "const m = msg(arguments[0], '/repair 天花板漏水'); return m && photoShown(m.querySelector('img.photo')) === 640 && msg(arguments[0], '已收到：工单 #1');",
+        json!([GROUP]),
+    )
+    .await;
+
     b.quit().await;
     let status = sandbox.stop();
     assert!(status.success(), "{status:?}\n{}", sandbox.log());
