@@ -234,6 +234,15 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {created}"));
         browser.session = format!("{base}/session/{id}");
+        // A laptop's screen: the page itself 1440 × 900, whatever the window's frame takes.
+        let inner = browser.js("return innerHeight;", json!([])).await;
+        let frame = 900 - inner.as_i64().unwrap_or(900).min(900);
+        browser
+            .post(
+                "/window/rect",
+                json!({ "width": 1440, "height": 900 + frame }),
+            )
+            .await;
         Some(browser)
     }
 
@@ -647,13 +656,23 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     )
     .await;
 
-    // A picture of the finished loop (the README shows one).
-    b.js(
-        "for (const p of document.querySelectorAll('.messages')) p.scrollTop = p.scrollHeight;",
+    // A picture of the finished loop, with the card in view (the README shows one:
+    // BUTLER_SANDBOX_SCREENSHOT=docs/sandbox.png renews it).
+    b.until(
+        "the toasts gone",
+        "return [...document.querySelectorAll('.toast')].every((t) => t.hidden);",
         json!([]),
     )
     .await;
-    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox.png");
+    b.js(
+        "msg(arguments[0], '#1 · Plumbing').scrollIntoView({ block: 'start' });",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    let shot = std::env::var_os("BUTLER_SANDBOX_SCREENSHOT").map_or_else(
+        || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox.png"),
+        PathBuf::from,
+    );
     b.screenshot(&shot).await;
     eprintln!("screenshot: {}", shot.display());
 
@@ -663,7 +682,8 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
 }
 
 #[tokio::test]
-async fn the_clock_brings_the_summary_and_the_greeting_and_the_language_switch_speaks_chinese() {
+async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speaks_chinese_and_reset_starts_afresh()
+ {
     let _one = ONE_BROWSER.lock().await;
     let Some(mut b) = Browser::start().await else {
         return;
@@ -731,7 +751,84 @@ async fn the_clock_brings_the_summary_and_the_greeting_and_the_language_switch_s
     )
     .await;
 
+    // Reset: after the page's "are you sure?", fresh chats, seeded again in Chinese.
+    b.click(
+        "Reset",
+        "return document.querySelector('#reset');",
+        json!([]),
+    )
+    .await;
+    b.post("/alert/accept", json!({})).await;
+    b.until(
+        "the group registered again, in Chinese, and nothing else",
+        "return msg(arguments[0], '本群已登记为') && msg(arguments[0], '您的房号已设为 5-0802。') && msgs(arguments[0]).length === 6 && msgs(arguments[1]).length === 0 && document.querySelector('#busy').hidden;",
+        json!([GROUP, STAFF_CHAT]),
+    )
+    .await;
+
+    // A photo of one's own, uploaded: ticket #1 again in the fresh database, with it.
+    let picture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sandbox/samples/ceiling-stain.jpg");
+    let input = b
+        .until(
+            "the upload field",
+            "return inPane(arguments[0], '.upload input[type=file]');",
+            json!([GROUP]),
+        )
+        .await;
+    let id = input[ELEMENT].as_str().expect("an element");
+    b.post(
+        &format!("/element/{id}/value"),
+        json!({ "text": picture.display().to_string() }),
+    )
+    .await;
+    b.until(
+        "the upload waiting in the composer",
+        "const a = inPane(arguments[0], '.attach-bar'); return !a.hidden && a.innerText.includes('ceiling-stain.jpg');",
+        json!([GROUP]),
+    )
+    .await;
+    type_and_send(&b, GROUP, "/repair 天花板漏水").await;
+    b.until(
+        "the uploaded photo in the report, and ticket #1 confirmed",
+        "const m = msg(arguments[0], '/repair 天花板漏水'); return m && photoShown(m.querySelector('img.photo')) === 640 && msg(arguments[0], '已收到：工单 #1');",
+        json!([GROUP]),
+    )
+    .await;
+
     b.quit().await;
     let status = sandbox.stop();
     assert!(status.success(), "{status:?}\n{}", sandbox.log());
+}
+
+#[test]
+fn the_sandbox_will_not_replace_butlers_own_database_nor_start_in_an_unknown_language() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("butler.toml");
+    let db = dir.path().join("butler.db");
+    std::fs::write(
+        &config,
+        format!("database_url = \"sqlite://{}\"\n", db.display()),
+    )
+    .expect("writing butler.toml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_butler"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running butler")
+    };
+    let own = run(&["sandbox", "--port", "0", "--db", db.to_str().unwrap()]);
+    assert!(!own.status.success());
+    let err = String::from_utf8_lossy(&own.stderr);
+    assert!(err.contains("is Butler's own database"), "{err}");
+    assert!(!db.exists(), "nothing was created in its place");
+
+    let lang = run(&["sandbox", "--lang", "fr"]);
+    assert!(!lang.status.success());
+    let err = String::from_utf8_lossy(&lang.stderr);
+    assert!(err.contains("unknown locale \"fr\""), "{err}");
 }

@@ -182,7 +182,14 @@ impl Sandbox {
         let lang = old.lang();
         self.busy.store(true, std::sync::atomic::Ordering::SeqCst);
         old.stop().await;
-        let world = Self::new_world(&self.base, &self.database, lang, self.events.clone()).await?;
+        let world =
+            match Self::new_world(&self.base, &self.database, lang, self.events.clone()).await {
+                Ok(w) => w,
+                Err(e) => {
+                    self.set_busy(false);
+                    return Err(e.context("starting a fresh sandbox"));
+                }
+            };
         *self
             .world
             .write()

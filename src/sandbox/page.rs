@@ -302,8 +302,9 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| refuse(StatusCode::BAD_REQUEST, &e.to_string()))
+/// A JSON body, or why it is not one.
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
 #[derive(Deserialize)]
@@ -318,7 +319,7 @@ struct Press {
 async fn press(State(sandbox): Shared, body: Bytes) -> Response {
     let p: Press = match parse(&body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     match sandbox
         .world()
@@ -338,7 +339,7 @@ struct Time {
 async fn time(State(sandbox): Shared, body: Bytes) -> Response {
     let t: Time = match parse(&body) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     let at = sandbox.jump(t.to).await;
     (
@@ -356,7 +357,7 @@ struct Language {
 async fn language(State(sandbox): Shared, body: Bytes) -> Response {
     let l: Language = match parse(&body) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
     let lang: Locale = match l.lang.parse() {
         Ok(lang) => lang,
