@@ -13,14 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
+use butler::sandbox::{GROUP, STAFF_CHAT};
 use serde_json::{Value, json};
 
 /// How long one step may take when nothing goes wrong (generous for a loaded machine).
 const STEP: Duration = Duration::from_secs(20);
-
-/// The chats, as the sandbox seeds them.
-const GROUP: i64 = -100_111;
-const STAFF_CHAT: i64 = -100_999;
 
 /// One browser at a time: the machine has two cores.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -34,6 +34,7 @@ use crate::i18n::Locale;
 use crate::jobs::next_due;
 use world::World;
 
+/// The chats and people a sandbox is seeded with.
 pub use world::{GROUP, MANAGER, MANAGER_CHAT, OWNER_1, OWNER_2, STAFF_1, STAFF_2, STAFF_CHAT};
 
 /// The database file when none is given.

@@ -44,11 +44,10 @@ pub enum Role {
 }
 
 /// Someone the page lets you act as.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Persona {
     pub id: u64,
     /// The locale key of the name.
-    #[serde(skip)]
     pub name_key: &'static str,
     pub role: Role,
     /// An owner's unit, set with `/unit` while seeding.
@@ -108,7 +107,7 @@ pub struct Image {
 /// Butler reads it through a fixed [`Clock`] that a ticker keeps up to date.
 pub struct SandboxTime {
     clock: Clock,
-    /// The sandbox time at `since`.
+    /// A sandbox time, and the instant it was that time.
     base: Mutex<(DateTime<Utc>, Instant)>,
 }
 
