@@ -32,8 +32,10 @@ use tracing::Instrument;
 use crate::chat::{AppRef, BotError};
 use crate::store::Store;
 
-/// Long-poll timeout for getUpdates, in seconds.
-const POLL_TIMEOUT: u32 = 25;
+/// Long-poll timeout for getUpdates, in seconds. Under teloxide's default client timeout
+/// (17 s): a longer poll is cut off by the client as a network error, every time the bot
+/// is idle, and the backoff after such errors grows to 30 s, holding up the next update.
+const POLL_TIMEOUT: u32 = 10;
 /// Updates re-dispatched from the inbox per start, at most (the rest on the next start).
 const REPLAY_LIMIT: i64 = 10_000;
 
@@ -214,10 +216,15 @@ pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
                     Ok(false) => {}
                     Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
                 }
-                let result = tree
-                    .execute(deps, cont)
-                    .instrument(update_span(&update))
-                    .await;
+                let started = std::time::Instant::now();
+                let result = async {
+                    let result = tree.execute(deps, cont).await;
+                    let ms = started.elapsed().as_millis() as u64;
+                    tracing::info!(ms, "update handled");
+                    result
+                }
+                .instrument(update_span(&update))
+                .await;
                 if let Err(e) = app.store.inbox_handled(id, chrono::Utc::now()).await {
                     tracing::error!(update_id = id, error = %e, "marking the update handled failed");
                 }

@@ -14,6 +14,8 @@
 //! - [`clock`]: time as an argument.
 //! - [`emulator`]: a Bot API emulator with a driver API, for end-to-end tests, benchmarks
 //!   and the sandbox.
+//! - [`sandbox`]: `butler sandbox`, a local web page that plays the owner group, the staff
+//!   chat and a manager against the emulator: Butler without Telegram.
 //! - [`telemetry`]: tracing set-up.
 
 pub mod chat;
@@ -26,6 +28,7 @@ pub mod i18n;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;
 
@@ -40,6 +43,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::i18n::{Locale, t};
 use crate::store::Store;
+
+/// How long handlers in hand may take to finish after a stop signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Opens the database and builds what handlers need.
 pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRef> {
@@ -57,6 +63,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = build_app(settings, Clock::system()).await?;
+    run_with(app, bot, shutdown).await
+}
+
+/// [`run`] on an app the caller built (see [`build_app`]): its own clock, and a handle the
+/// caller keeps, e.g. to wake the scheduler after moving the clock. The sandbox runs
+/// Butler this way.
+pub async fn run_with(
+    app: AppRef,
+    bot: Bot,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     app.outbox.set_pacing(app.settings.delivery.rate_limits);
     let me = bot
         .get_me()
@@ -92,6 +109,7 @@ pub async fn run(
         ))
         .build();
     let token = dispatcher.shutdown_token();
+    let mut stopping = stop_rx.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: no new updates, finishing those in hand");
@@ -109,14 +127,21 @@ pub async fn run(
         tracing::warn!(error = %e, "deleteWebhook failed");
     }
     let listener = inbox::InboxListener::new(bot.clone(), app.store.clone()).await?;
-    dispatcher
-        .dispatch_with_listener(
-            listener,
-            LoggingErrorHandler::with_custom_text("getting updates failed"),
-        )
-        .await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), scheduler).await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), worker).await;
+    let dispatching = dispatcher.dispatch_with_listener(
+        listener,
+        LoggingErrorHandler::with_custom_text("getting updates failed"),
+    );
+    // Stopping is bounded: updates still in hand after the grace period stay unhandled in
+    // the inbox and are handled on the next start, so a service manager's 10 s are kept.
+    tokio::select! {
+        _ = dispatching => {}
+        _ = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("updates still in hand after the grace period; they are handled on the next start"),
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), scheduler).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), worker).await;
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())

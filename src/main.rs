@@ -2,6 +2,8 @@
 //! configuration, and hands over to the library.
 //!
 //! - `butler [--config PATH] [run]`: the bot.
+//! - `butler sandbox [--port N] [--db PATH] [--lang en|zh]`: Butler without Telegram, on a
+//!   local web page that plays the owner group, the staff chat and a manager.
 //! - `butler check-config`: the effective configuration (token masked), or the first problem.
 //! - `butler backup FILE`: a consistent copy of the database, also while the bot runs.
 //! - `butler export --from DATE --to DATE [--format xlsx|csv] --out PATH`: figures, offline.
@@ -14,13 +16,15 @@ use std::process::ExitCode;
 use butler::config::Settings;
 use teloxide::Bot;
 
-const USAGE: &str = "usage: butler [--config PATH] [run | check-config | backup FILE | \
+const USAGE: &str = "usage: butler [--config PATH] [run | \
+sandbox [--port N] [--db PATH] [--lang en|zh] | check-config | backup FILE | \
 export --from YYYY-MM-DD --to YYYY-MM-DD [--format xlsx|csv] --out PATH | \
 seed-demo [--tickets N] [--groups N]]";
 
 /// What the command line asks for.
 enum Command {
     Run,
+    Sandbox(butler::sandbox::Options),
     CheckConfig,
     Backup(PathBuf),
     Export(Vec<String>),
@@ -37,6 +41,20 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<(PathBuf, Command), 
             ("--config" | "-c", _) => config = args.next().ok_or("--config needs a path")?.into(),
             ("-h" | "--help", _) => return Err(USAGE.to_owned()),
             ("run", None) => command = Some(Command::Run),
+            ("sandbox", None) => command = Some(Command::Sandbox(Default::default())),
+            ("--port", Some(Command::Sandbox(o))) => {
+                o.port = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--port needs a port number (0 picks a free one)")?;
+            }
+            ("--db", Some(Command::Sandbox(o))) => {
+                o.database = args.next().ok_or("--db needs a file path")?.into();
+            }
+            ("--lang", Some(Command::Sandbox(o))) => {
+                let lang = args.next().ok_or("--lang needs en or zh")?;
+                o.lang = Some(lang.parse()?);
+            }
             ("check-config", None) => command = Some(Command::CheckConfig),
             ("backup", None) => {
                 let to = args.next().ok_or(
@@ -113,10 +131,30 @@ fn main() -> ExitCode {
         }),
         Command::Export(args) => export(&settings, &args),
         Command::Run => run(settings, token),
+        Command::Sandbox(options) => sandbox(settings, options),
     }
 }
 
-const NO_TOKEN: &str = "TELOXIDE_TOKEN is not set (the bot token from @BotFather)";
+const NO_TOKEN: &str = "TELOXIDE_TOKEN is not set (the bot token from @BotFather). \
+To try Butler without Telegram first, run `butler sandbox` and open the page it prints.";
+
+/// `butler sandbox`: the page's address on stdout once it is ready, then serves until
+/// Ctrl-C.
+fn sandbox(settings: Settings, options: butler::sandbox::Options) -> ExitCode {
+    butler::telemetry::init(settings.log_format);
+    block_on(async move {
+        let database = options.database.clone();
+        let bound = butler::sandbox::Sandbox::bind(settings, options).await?;
+        println!(
+            "Butler sandbox: open {} in your browser (database {}; Ctrl-C stops it)",
+            bound.url(),
+            database.display()
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        bound.serve(shutdown_signal()).await
+    })
+}
 
 fn run(settings: Settings, token: Option<String>) -> ExitCode {
     let Some(token) = token else {

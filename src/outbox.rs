@@ -496,7 +496,7 @@ impl Outbox {
                 };
                 let mut req = bot.send_document(chat, input);
                 if let Some(c) = caption {
-                    req = req.caption(c.clone());
+                    req = req.caption(fit(c, CAPTION_LIMIT));
                 }
                 req.await.map(|m| vec![m.id])
             }
@@ -511,7 +511,7 @@ impl Outbox {
                 };
                 let mut req = bot.send_photo(chat, input);
                 if let Some(c) = caption {
-                    req = req.caption(c.clone());
+                    req = req.caption(fit(c, CAPTION_LIMIT));
                 }
                 req.await.map(|m| vec![m.id])
             }

@@ -116,7 +116,8 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         }
         return Ok(());
     };
-    let known = app.store.bot_message(msg.chat.id.0, msg.id.0).await?;
+    let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
+    let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await;
     let genuine = known.as_ref().is_some_and(|b| {
         b.kind == kind
             && ticket.is_none_or(|t| t == b.ticket_id.0)

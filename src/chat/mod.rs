@@ -65,6 +65,8 @@ pub struct App {
     pub settings: Settings,
     pub outbox: Arc<Outbox>,
     pub clock: Clock,
+    /// Wakes the scheduler loop at once, e.g. after a sandbox moved its clock.
+    pub scheduler_wake: tokio::sync::Notify,
     /// When each owner was last told to slow down, so the warning itself is not a flood.
     flood_warned: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
 }
@@ -83,6 +85,7 @@ impl App {
             settings,
             outbox,
             clock,
+            scheduler_wake: tokio::sync::Notify::new(),
             flood_warned: Default::default(),
         })
     }
@@ -105,6 +108,31 @@ impl App {
             warned.insert(owner, now);
         }
         Ok(Some(warn))
+    }
+
+    /// Which ticket a message of Butler's belongs to. A message is recorded just after
+    /// Telegram accepted it, so a reply or press can beat the record by a few
+    /// milliseconds: for a message from a bot, look once more a moment later.
+    pub async fn bot_message(
+        &self,
+        chat: i64,
+        message: i32,
+        from_a_bot: bool,
+    ) -> Option<store::BotMessage> {
+        for attempt in 0..2 {
+            match self.store.bot_message(chat, message).await {
+                Ok(Some(found)) => return Some(found),
+                Ok(None) if from_a_bot && attempt == 0 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    tracing::error!(error = %e, "looking up the replied message failed");
+                    return None;
+                }
+            }
+        }
+        None
     }
 
     pub fn staff_locale(&self) -> Locale {
@@ -193,13 +221,9 @@ fn is_group(msg: Message) -> bool {
 /// The ticket message of Butler's that `msg` replies to, if it replies to one.
 async fn replied_bot_message(app: AppRef, msg: Message) -> Option<store::BotMessage> {
     let replied = msg.reply_to_message()?;
-    match app.store.bot_message(msg.chat.id.0, replied.id.0).await {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::error!(error = %e, "looking up the replied message failed");
-            None
-        }
-    }
+    let from_a_bot = replied.from.as_ref().is_some_and(|u| u.is_bot);
+    app.bot_message(msg.chat.id.0, replied.id.0, from_a_bot)
+        .await
 }
 
 async fn registered_group(app: AppRef, msg: Message) -> Option<Group> {

@@ -12,8 +12,9 @@ use tiny_skia::{Color, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
 use crate::domain::figures::WeekPoint;
 use crate::i18n::{Locale, t};
 
-/// WenQuanYi Micro Hei (the first face of the collection): Chinese and Latin glyphs.
-static FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei.ttc");
+/// WenQuanYi Micro Hei (the first face of the collection): Chinese and Latin glyphs. The
+/// sandbox page serves it too, for machines without a CJK font.
+pub static FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei.ttc");
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 600;

@@ -343,8 +343,9 @@ pub async fn run_calendar_job(
 }
 
 /// The scheduler's loop: ticks with [`App::now`], wakes the outbox when a tick wrote
-/// messages, and sleeps until the next job is due (at most a few seconds), until
-/// `shutdown` completes. Spawned by [`crate::run`] beside the outbox worker.
+/// messages, and sleeps until the next job is due (at most a few seconds) or until
+/// [`App::scheduler_wake`] is notified, until `shutdown` completes. Spawned by
+/// [`crate::run`] beside the outbox worker.
 pub async fn run_scheduler(app: AppRef, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut scheduler = Scheduler::new();
@@ -368,6 +369,7 @@ pub async fn run_scheduler(app: AppRef, shutdown: impl Future<Output = ()>) {
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(pause) => {}
+            _ = app.scheduler_wake.notified() => {}
         }
     }
     tracing::info!("scheduler stopped");

@@ -6,6 +6,7 @@
 //! chats, the last Bot API calls and the tail of Butler's log.
 
 mod bad_input;
+mod crashes;
 mod groups;
 mod harness;
 mod outages;

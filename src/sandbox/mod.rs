@@ -1,0 +1,314 @@
+//! `butler sandbox`: Butler without Telegram. The real Butler (dispatcher, store, outbox
+//! and scheduler, as [`crate::run_with`] runs them in production) talks to the Bot API
+//! emulator, and a web page on 127.0.0.1 plays the people: two owners in the owner group,
+//! two staff members in the staff chat, and a manager, also in a private chat. The page
+//! also moves the sandbox's clock forward, so that the morning greeting, the daily
+//! summary, SLA alerts and rating reminders come without waiting, and resets everything.
+//!
+//! Each start (and each reset) begins afresh: a new database file (the emulator keeps
+//! its chats in memory, and a database that remembered tickets from chats that are gone
+//! would answer replies to messages that no longer exist), seeded through Butler itself
+//! by sending the real commands: `/register`, `/unit`, `/start`.
+//!
+//! # Layout
+//! - `world`: one life of the sandbox: the emulator, Butler on it, the clock, the cast.
+//! - `page`: the HTTP side: the page, its JSON API and the live event stream (SSE).
+//! - `view`: chats and messages as the page draws them.
+
+mod page;
+mod view;
+mod world;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tokio::sync::{Mutex, broadcast, watch};
+
+use crate::config::Settings;
+use crate::i18n::Locale;
+use crate::jobs::next_due;
+use world::World;
+
+/// The chats and people a sandbox is seeded with.
+pub use world::{GROUP, MANAGER, MANAGER_CHAT, OWNER_1, OWNER_2, STAFF_1, STAFF_2, STAFF_CHAT};
+
+/// The database file when none is given.
+pub const DEFAULT_DATABASE: &str = "butler-sandbox.db";
+
+/// `butler sandbox [--port N] [--db PATH] [--lang en|zh]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// On 127.0.0.1; 0 picks a free port.
+    pub port: u16,
+    /// The sandbox's own SQLite file, replaced at each start and reset.
+    pub database: PathBuf,
+    /// The language to start in; the configured default when `None`.
+    pub lang: Option<Locale>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            port: 8088,
+            database: PathBuf::from(DEFAULT_DATABASE),
+            lang: None,
+        }
+    }
+}
+
+/// Where the page may move the clock to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jump {
+    /// The next morning greeting (`schedule.morning_greeting`, 08:00 by default).
+    Morning,
+    /// The next daily summary (`schedule.daily_summary`, 18:00 by default).
+    Evening,
+    /// An hour later.
+    Hour,
+}
+
+/// The sandbox: the current world and everyone watching the page.
+pub struct Sandbox {
+    /// The user's settings (time zone, schedules, SLA); the sandbox sets the database,
+    /// the staff chat, the managers and the language.
+    base: Settings,
+    database: PathBuf,
+    /// Events for the page, as JSON text.
+    events: broadcast::Sender<Arc<str>>,
+    world: RwLock<Arc<World>>,
+    /// One reset, language switch or jump at a time.
+    ops: Mutex<()>,
+    /// Set while seeding: the page waits.
+    busy: std::sync::atomic::AtomicBool,
+    /// Set when the sandbox stops: event streams end.
+    closing: watch::Sender<bool>,
+}
+
+/// A sandbox bound to its port, ready to serve.
+pub struct Bound {
+    sandbox: Arc<Sandbox>,
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+impl Sandbox {
+    /// Starts the first world (seeded) and binds the page's port on 127.0.0.1.
+    pub async fn bind(settings: Settings, options: Options) -> anyhow::Result<Bound> {
+        if let Some(production) = settings.database_path()
+            && same_file(&production, &options.database)
+        {
+            anyhow::bail!(
+                "the sandbox replaces its database at every start; {} is Butler's own \
+                 database (database_url): choose another file with --db",
+                options.database.display()
+            );
+        }
+        let lang = options.lang.unwrap_or(settings.default_locale);
+        let (events, _) = broadcast::channel(1024);
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port)))
+                .await
+                .with_context(|| {
+                    format!("binding the sandbox page to 127.0.0.1:{}", options.port)
+                })?;
+        let addr = listener.local_addr()?;
+        let world = Self::new_world(&settings, &options.database, lang, events.clone()).await?;
+        let sandbox = Arc::new(Sandbox {
+            base: settings,
+            database: options.database,
+            events,
+            world: RwLock::new(world.clone()),
+            ops: Mutex::new(()),
+            busy: true.into(),
+            closing: watch::channel(false).0,
+        });
+        world.seed().await.context("seeding the sandbox")?;
+        sandbox.set_busy(false);
+        Ok(Bound {
+            sandbox,
+            listener,
+            addr,
+        })
+    }
+
+    async fn new_world(
+        base: &Settings,
+        database: &std::path::Path,
+        lang: Locale,
+        events: broadcast::Sender<Arc<str>>,
+    ) -> anyhow::Result<Arc<World>> {
+        World::start(base, database, lang, move |world, event| {
+            if let Some(json) = view::event(world, event) {
+                let _ = events.send(json.to_string().into());
+            }
+        })
+        .await
+    }
+
+    fn world(&self) -> Arc<World> {
+        self.world
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn broadcast(&self, event: serde_json::Value) {
+        let _ = self.events.send(event.to_string().into());
+    }
+
+    fn set_busy(&self, busy: bool) {
+        self.busy.store(busy, std::sync::atomic::Ordering::SeqCst);
+        self.broadcast(view::snapshot(&self.world(), busy));
+    }
+
+    fn is_busy(&self) -> bool {
+        self.busy.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Everything the page shows now.
+    fn snapshot(&self) -> serde_json::Value {
+        view::snapshot(&self.world(), self.is_busy())
+    }
+
+    /// A fresh database and emulator, seeded again, in the current language.
+    pub async fn reset(&self) -> anyhow::Result<()> {
+        let _one = self.ops.lock().await;
+        let old = self.world();
+        let lang = old.lang();
+        self.busy.store(true, std::sync::atomic::Ordering::SeqCst);
+        old.stop().await;
+        let world =
+            match Self::new_world(&self.base, &self.database, lang, self.events.clone()).await {
+                Ok(w) => w,
+                Err(e) => {
+                    self.set_busy(false);
+                    return Err(e.context("starting a fresh sandbox"));
+                }
+            };
+        *self
+            .world
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = world.clone();
+        self.set_busy(true);
+        let seeded = world.seed().await;
+        self.set_busy(false);
+        seeded
+    }
+
+    /// Switches the personas' Telegram apps, the staff chat and the owner group to `lang`.
+    pub async fn switch_language(&self, lang: Locale) -> anyhow::Result<()> {
+        let _one = self.ops.lock().await;
+        let world = self.world();
+        if world.lang() == lang {
+            return Ok(());
+        }
+        self.set_busy(true);
+        let switched = world.switch_language(lang).await;
+        self.set_busy(false);
+        switched
+    }
+
+    /// Moves the clock forward; the scheduler runs what came due at once.
+    pub async fn jump(&self, to: Jump) -> DateTime<Utc> {
+        let _one = self.ops.lock().await;
+        let world = self.world();
+        let target = jump_target(&world.settings(), world.time.now(), to);
+        world.jump(target).await;
+        self.broadcast(json!({ "type": "clock", "now_ms": target.timestamp_millis() }));
+        target
+    }
+}
+
+/// When a jump lands, from `now`.
+fn jump_target(settings: &Settings, now: DateTime<Utc>, to: Jump) -> DateTime<Utc> {
+    let tz = settings.timezone;
+    let next = |spec| next_due(spec, tz, now);
+    match to {
+        Jump::Morning => next(&settings.schedule.morning_greeting),
+        Jump::Evening => next(&settings.schedule.daily_summary),
+        Jump::Hour => None,
+    }
+    .unwrap_or(now + chrono::Duration::hours(1))
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+impl Bound {
+    /// The page's address, e.g. `http://127.0.0.1:8088/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves the page until `shutdown` completes, then stops Butler and the emulator.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let sandbox = self.sandbox;
+        let router = page::router(sandbox.clone());
+        let closing = sandbox.closing.clone();
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Ends the pages' event streams, which would otherwise keep serving.
+                closing.send_replace(true);
+            })
+            .await;
+        let _one = sandbox.ops.lock().await;
+        sandbox.world().stop().await;
+        served.context("serving the sandbox page")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn jumps_land_on_the_next_greeting_and_summary_in_the_configured_zone() {
+        let settings = Settings::default(); // Asia/Shanghai, 08:00 and 18:00
+        // 10:30 in Shanghai.
+        let now = at("2026-11-24T02:30:00Z");
+        assert_eq!(
+            jump_target(&settings, now, Jump::Morning),
+            at("2026-11-25T00:00:00Z")
+        );
+        assert_eq!(
+            jump_target(&settings, now, Jump::Evening),
+            at("2026-11-24T10:00:00Z")
+        );
+        assert_eq!(
+            jump_target(&settings, now, Jump::Hour),
+            at("2026-11-24T03:30:00Z")
+        );
+    }
+
+    #[test]
+    fn a_jump_from_the_exact_time_goes_to_the_next_day() {
+        let settings = Settings::default();
+        let eight = at("2026-11-24T00:00:00Z");
+        assert_eq!(
+            jump_target(&settings, eight, Jump::Morning),
+            at("2026-11-25T00:00:00Z")
+        );
+    }
+}

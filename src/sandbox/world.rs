@@ -1,0 +1,399 @@
+//! One life of the sandbox, from start or reset to the next reset: the emulator, Butler
+//! running on it with the sandbox's clock, the cast, and the photos people attached.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use teloxide::Bot;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+use crate::chat::AppRef;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::emulator::{Emulator, EmulatorHandle, Event, Options, User};
+use crate::i18n::{Locale, t};
+
+/// The owner group: the two owners and the manager.
+pub const GROUP: i64 = -100_111;
+/// The staff chat: the two staff members and the manager.
+pub const STAFF_CHAT: i64 = -100_999;
+/// The manager's private chat with the bot (a private chat's id is the person's).
+pub const MANAGER_CHAT: i64 = MANAGER as i64;
+
+pub const OWNER_1: u64 = 101;
+pub const OWNER_2: u64 = 102;
+pub const STAFF_1: u64 = 201;
+pub const STAFF_2: u64 = 202;
+pub const MANAGER: u64 = 901;
+
+/// How long a seeding step may wait for Butler's answer.
+const STEP: Duration = Duration::from_secs(20);
+
+/// What a person in the sandbox is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Staff,
+    Manager,
+}
+
+/// Someone the page lets you act as.
+#[derive(Debug, Clone)]
+pub struct Persona {
+    pub id: u64,
+    /// The locale key of the name.
+    pub name_key: &'static str,
+    pub role: Role,
+    /// An owner's unit, set with `/unit` while seeding.
+    pub unit: Option<&'static str>,
+}
+
+pub const CAST: [Persona; 5] = [
+    Persona {
+        id: OWNER_1,
+        name_key: "sandbox.owner_1",
+        role: Role::Owner,
+        unit: Some("3-1201"),
+    },
+    Persona {
+        id: OWNER_2,
+        name_key: "sandbox.owner_2",
+        role: Role::Owner,
+        unit: Some("5-0802"),
+    },
+    Persona {
+        id: STAFF_1,
+        name_key: "sandbox.staff_1",
+        role: Role::Staff,
+        unit: None,
+    },
+    Persona {
+        id: STAFF_2,
+        name_key: "sandbox.staff_2",
+        role: Role::Staff,
+        unit: None,
+    },
+    Persona {
+        id: MANAGER,
+        name_key: "sandbox.manager",
+        role: Role::Manager,
+        unit: None,
+    },
+];
+
+/// Telegram's `language_code` for a person whose app is in `lang`.
+pub fn telegram_language(lang: Locale) -> &'static str {
+    match lang {
+        Locale::ZhCn => "zh-hans",
+        Locale::En => "en",
+    }
+}
+
+/// A picture someone attached, served to the page by the photo's `file_unique_id` (the
+/// emulator keeps no file contents; Telegram keeps that id when the bot sends it on).
+#[derive(Clone)]
+pub struct Image {
+    pub content_type: String,
+    pub bytes: axum::body::Bytes,
+}
+
+/// The sandbox's time: real time flowing from a point that the page can move forward.
+/// Butler reads it through a fixed [`Clock`] that a ticker keeps up to date.
+pub struct SandboxTime {
+    clock: Clock,
+    /// A sandbox time, and the instant it was that time.
+    base: Mutex<(DateTime<Utc>, Instant)>,
+}
+
+impl SandboxTime {
+    fn new(start: DateTime<Utc>) -> Self {
+        Self {
+            clock: Clock::fixed(start),
+            base: Mutex::new((start, Instant::now())),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        let (base, since) = *self.base.lock().unwrap_or_else(PoisonError::into_inner);
+        base + chrono::Duration::from_std(since.elapsed()).unwrap_or_default()
+    }
+
+    /// Brings the clock Butler reads up to date.
+    fn tick(&self) {
+        let base = self.base.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = base.0 + chrono::Duration::from_std(base.1.elapsed()).unwrap_or_default();
+        self.clock.set(now);
+    }
+
+    /// Moves time to `to` and goes on from there.
+    pub fn jump(&self, to: DateTime<Utc>) {
+        let mut base = self.base.lock().unwrap_or_else(PoisonError::into_inner);
+        *base = (to, Instant::now());
+        self.clock.set(to);
+    }
+}
+
+/// Butler running on the emulator, and how to stop it.
+struct Running {
+    app: AppRef,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Everything of one sandbox life. Shared by the page's requests; a reset replaces it.
+pub struct World {
+    pub emu: EmulatorHandle,
+    pub time: SandboxTime,
+    /// The photos people attached, by `file_unique_id`.
+    pub images: Mutex<HashMap<String, Image>>,
+    /// When (in sandbox time, Unix ms) each message appeared, by chat and id.
+    pub stamps: Mutex<HashMap<(i64, i32), i64>>,
+    /// Butler's settings; the default language follows the page's language switch.
+    settings: Mutex<Settings>,
+    /// Held while Butler starts, stops or restarts.
+    butler: tokio::sync::Mutex<Option<Running>>,
+    /// The ticker and the event relay; aborted when the world stops.
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl World {
+    /// A fresh world: a new database at `database` (any old one is removed), the emulator
+    /// with the cast and their chats, and Butler polling it. `relay` receives every chat
+    /// event as the emulator reports it. Not seeded yet: see [`World::seed`].
+    pub async fn start(
+        base: &Settings,
+        database: &Path,
+        lang: Locale,
+        relay: impl Fn(&World, Event) + Send + Sync + 'static,
+    ) -> anyhow::Result<Arc<World>> {
+        remove_database(database)?;
+        let mut settings = base.clone();
+        settings.database_url = format!("sqlite://{}", database.display());
+        settings.staff_chat_id = STAFF_CHAT;
+        settings.managers = vec![MANAGER];
+        settings.default_locale = lang;
+
+        let emu = Emulator::start_with(
+            "127.0.0.1:0".parse().expect("a socket address"),
+            Options {
+                bot_username: "butler_sandbox_bot".into(),
+                ..Options::default()
+            },
+        )
+        .await?;
+        // Butler's outbox keeps Telegram's limits itself (`[delivery] rate_limits`, on by
+        // default), with the short bursts Telegram tolerates; the emulator's own limiter
+        // is stricter (one a second, no burst) and would answer 429 to those bursts.
+        for p in CAST {
+            emu.add_user(
+                User::new(p.id, t(lang, p.name_key, &[])).language(telegram_language(lang)),
+            );
+        }
+        emu.create_group(
+            GROUP,
+            &t(lang, "sandbox.group_title", &[]),
+            &[OWNER_1, OWNER_2, MANAGER],
+        )?;
+        emu.create_group(
+            STAFF_CHAT,
+            &t(lang, "sandbox.staff_title", &[]),
+            &[STAFF_1, STAFF_2, MANAGER],
+        )?;
+        emu.create_private_chat(MANAGER)?;
+
+        let mut events = emu.subscribe();
+        let world = Arc::new(World {
+            emu,
+            time: SandboxTime::new(Utc::now()),
+            images: Default::default(),
+            stamps: Default::default(),
+            settings: Mutex::new(settings),
+            butler: tokio::sync::Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
+        });
+
+        let ticker = {
+            let world = Arc::downgrade(&world);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_millis(500));
+                loop {
+                    every.tick().await;
+                    let Some(world) = world.upgrade() else { break };
+                    world.time.tick();
+                }
+            })
+        };
+        let relay_task = {
+            let world = Arc::downgrade(&world);
+            tokio::spawn(async move {
+                loop {
+                    let event = match events.recv().await {
+                        Ok(e) => e,
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    };
+                    let Some(world) = world.upgrade() else { break };
+                    if let Event::Message(m) = &event {
+                        let at = world.time.now().timestamp_millis();
+                        lock(&world.stamps).insert((m.chat_id, m.id), at);
+                    }
+                    relay(&world, event);
+                }
+            })
+        };
+        lock(&world.tasks).extend([ticker, relay_task]);
+        let mut butler = world.butler.lock().await;
+        *butler = Some(world.start_butler().await?);
+        drop(butler);
+        Ok(world)
+    }
+
+    pub fn lang(&self) -> Locale {
+        lock(&self.settings).default_locale
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Starts Butler on the emulator with this world's settings and clock, and waits
+    /// until it polls for updates.
+    async fn start_butler(&self) -> anyhow::Result<Running> {
+        let app = crate::build_app(self.settings(), self.time.clock.clone()).await?;
+        let api_url = self.emu.api_url().parse().context("the emulator's URL")?;
+        let bot = Bot::new("7000000001:SANDBOX").set_api_url(api_url);
+        let (stop, mut stopped) = watch::channel(false);
+        let polls_before = self.emu.read(|s| s.polls_started());
+        let task = tokio::spawn(crate::run_with(app.clone(), bot, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
+        let running = Running { app, stop, task };
+        let started = self
+            .emu
+            .wait_for(|s| s.polls_started() > polls_before, STEP)
+            .await;
+        if started.is_err() {
+            let failed = stop_butler(running).await.err();
+            return Err(failed.unwrap_or_else(|| anyhow::anyhow!("Butler did not start polling")));
+        }
+        Ok(running)
+    }
+
+    /// Stops everything; the database file stays until the next start.
+    pub async fn stop(&self) {
+        if let Some(running) = self.butler.lock().await.take()
+            && let Err(e) = stop_butler(running).await
+        {
+            tracing::warn!(error = %e, "stopping Butler in the sandbox");
+        }
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+        self.emu.shutdown().await;
+    }
+
+    /// The scene Butler needs, set through Butler itself: the manager registers the group
+    /// and says hello privately, the owners set their units. Each step waits for Butler's
+    /// answer, as a person would.
+    pub async fn seed(&self) -> anyhow::Result<()> {
+        let emu = &self.emu;
+        let estate = t(self.lang(), "sandbox.estate", &[]);
+        say(emu, GROUP, MANAGER, &format!("/register {estate}")).await?;
+        for p in CAST {
+            if let Some(unit) = p.unit {
+                say(emu, GROUP, p.id, &format!("/unit {unit}")).await?;
+            }
+        }
+        say(emu, MANAGER_CHAT, MANAGER, "/start").await
+    }
+
+    /// Everyone's Telegram app switches to `lang`, the staff chat follows (Butler restarts
+    /// with it as the default language), and the manager sets the group's language with
+    /// `/lang`, as in Telegram.
+    pub async fn switch_language(&self, lang: Locale) -> anyhow::Result<()> {
+        for p in CAST {
+            let mut user = self
+                .emu
+                .read(|s| s.user(p.id).cloned())
+                .with_context(|| format!("persona {} is missing", p.id))?;
+            user.language_code = Some(telegram_language(lang).to_owned());
+            self.emu.add_user(user);
+        }
+        lock(&self.settings).default_locale = lang;
+        {
+            let mut butler = self.butler.lock().await;
+            if let Some(running) = butler.take() {
+                stop_butler(running).await?;
+            }
+            *butler = Some(self.start_butler().await?);
+        }
+        let code = match lang {
+            Locale::ZhCn => "zh",
+            Locale::En => "en",
+        };
+        say(&self.emu, GROUP, MANAGER, &format!("/lang {code}")).await
+    }
+
+    /// Moves time to `to` and has the scheduler look at once.
+    pub async fn jump(&self, to: DateTime<Utc>) {
+        self.time.jump(to);
+        if let Some(running) = &*self.butler.lock().await {
+            running.app.scheduler_wake.notify_one();
+        }
+    }
+}
+
+/// Stops Butler and waits for it; its error, if it failed.
+async fn stop_butler(running: Running) -> anyhow::Result<()> {
+    let _ = running.stop.send(true);
+    match tokio::time::timeout(Duration::from_secs(20), running.task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => Err(anyhow::anyhow!("Butler stopped with a panic: {panic}")),
+        Err(_) => Err(anyhow::anyhow!("Butler did not stop within 20 s")),
+    }
+}
+
+/// `user` sends `text` in `chat` and waits for Butler's answer under it.
+async fn say(emu: &EmulatorHandle, chat: i64, user: u64, text: &str) -> anyhow::Result<()> {
+    let sent = emu.user_sends_text(chat, user, text, None)?;
+    emu.wait_for(
+        |s| s.replies_to(chat, sent.id).iter().any(|m| m.is_from_bot()),
+        STEP,
+    )
+    .await
+    .with_context(|| format!("Butler did not answer {text:?} in chat {chat}"))
+}
+
+/// Removes the sandbox database and SQLite's files beside it.
+fn remove_database(path: &Path) -> anyhow::Result<()> {
+    let with = |suffix: &str| -> PathBuf {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    for file in [
+        path.to_owned(),
+        with("-wal"),
+        with("-shm"),
+        with("-journal"),
+    ] {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("removing the old {}", file.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,831 @@
+//! The sandbox page in a real browser: `butler sandbox` (the binary) serves the page, and
+//! headless Chromium, driven through chromedriver's W3C WebDriver protocol, clicks and
+//! types as a person would, while the assertions read what the page shows.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
+//! `/usr/bin/chromedriver`; `.ci/run` installs them, or set `BUTLER_CHROMIUM` and
+//! `BUTLER_CHROMEDRIVER`). Without them these tests fail in CI and, elsewhere, say that
+//! they skipped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use butler::sandbox::{GROUP, STAFF_CHAT};
+use serde_json::{Value, json};
+
+/// How long one step may take when nothing goes wrong (generous for a loaded machine).
+const STEP: Duration = Duration::from_secs(20);
+
+/// One browser at a time: the machine has two cores.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+// ---- the sandbox --------------------------------------------------------------------
+
+/// `butler sandbox` on a free port with its own database, killed when dropped.
+struct SandboxProcess {
+    child: Child,
+    url: String,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SandboxProcess {
+    fn start() -> SandboxProcess {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let config = dir.path().join("butler.toml");
+        // The defaults, written out so that a developer's own butler.toml plays no part.
+        std::fs::write(&config, "timezone = \"Asia/Shanghai\"\n").expect("writing butler.toml");
+        let stderr = dir.path().join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_butler"))
+            .arg("--config")
+            .arg(&config)
+            .args(["sandbox", "--port", "0", "--lang", "en", "--db"])
+            .arg(dir.path().join("sandbox.db"))
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env(
+                "RUST_LOG",
+                std::env::var("BUTLER_SANDBOX_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("creating the stderr file"))
+            .spawn()
+            .expect("starting butler sandbox");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(90)).unwrap_or_default();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .map(str::to_owned);
+        let Some(url) = url else {
+            let _ = child.kill();
+            panic!(
+                "butler sandbox printed no URL (got {line:?})\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        };
+        SandboxProcess {
+            child,
+            url,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn log(&self) -> String {
+        tail(&self.stderr)
+    }
+
+    /// SIGTERM, as Ctrl-C or a service manager stops it; the exit status.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("running kill(1)");
+        assert!(sent.success());
+        for _ in 0..400 {
+            if let Some(status) = self.child.try_wait().expect("waiting for the sandbox") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the sandbox did not stop within 20 s of SIGTERM\n{}",
+            self.log()
+        );
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The last lines of a log file.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+// ---- a WebDriver client, just what these tests use ----------------------------------
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Headless Chromium through chromedriver (started on a free port, in its own process
+/// group, which is killed when dropped).
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    /// The sandbox's log, shown when a wait fails.
+    log: Option<PathBuf>,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn tool(var: &str, default: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    path.exists().then_some(path)
+}
+
+impl Browser {
+    /// `None` (with a note) when Chromium is not installed and this is not CI.
+    async fn start() -> Option<Browser> {
+        let (Some(chromium), Some(chromedriver)) = (
+            tool("BUTLER_CHROMIUM", "/usr/bin/chromium"),
+            tool("BUTLER_CHROMEDRIVER", "/usr/bin/chromedriver"),
+        ) else {
+            let why = "the browser tests need Debian's chromium and chromium-driver \
+                       (apt-get install chromium chromium-driver; .ci/run installs them)";
+            if std::env::var_os("CI").is_some() {
+                panic!("{why}");
+            }
+            eprintln!("SKIPPED: {why}");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut command = Command::new(chromedriver);
+        command
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command.spawn().expect("starting chromedriver");
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        let base = format!("http://127.0.0.1:{port}");
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && let Ok(v) = r.json::<Value>().await
+                && v["value"]["ready"] == true
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().expect("a profile dir");
+        let mut browser = Browser {
+            http,
+            session: base.clone(),
+            log: None,
+            driver,
+            _profile: profile,
+        };
+        assert!(ready, "chromedriver did not become ready on port {port}");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1440,900",
+            "--force-device-scale-factor=1",
+            "--lang=en-US",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([format!(
+            "--user-data-dir={}",
+            browser._profile.path().display()
+        )])
+        .collect::<Vec<_>>();
+        let created = browser
+            .call(
+                reqwest::Method::POST,
+                &format!("{base}/session"),
+                json!({ "capabilities": { "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": { "binary": chromium, "args": args },
+                }}}),
+            )
+            .await;
+        let id = created["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"));
+        browser.session = format!("{base}/session/{id}");
+        // A laptop's screen: the page itself 1440 × 900, whatever the window's frame takes.
+        let inner = browser.js("return innerHeight;", json!([])).await;
+        let frame = 900 - inner.as_i64().unwrap_or(900).min(900);
+        browser
+            .post(
+                "/window/rect",
+                json!({ "width": 1440, "height": 900 + frame }),
+            )
+            .await;
+        Some(browser)
+    }
+
+    async fn call(&self, method: reqwest::Method, url: &str, body: Value) -> Value {
+        let mut req = self.http.request(method.clone(), url);
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {url}: {e}"));
+        let status = res.status();
+        let v: Value = res.json().await.unwrap_or(Value::Null);
+        assert!(
+            status.is_success(),
+            "WebDriver {url} answered {status}: {v}"
+        );
+        v["value"].clone()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}{path}", self.session),
+            body,
+        )
+        .await
+    }
+
+    async fn goto(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    /// Runs `script` (with the page helpers in scope) and returns its value.
+    async fn js(&self, script: &str, args: Value) -> Value {
+        self.post(
+            "/execute/sync",
+            json!({ "script": format!("{PAGE_HELPERS}\n{script}"), "args": args }),
+        )
+        .await
+    }
+
+    /// Waits until `script` returns something other than null, false or "".
+    async fn until(&self, what: &str, script: &str, args: Value) -> Value {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            let v = self.js(script, args.clone()).await;
+            if !(v.is_null() || v == false || v == "") {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let page = self.js("return pageText();", json!([])).await;
+                let log = self.log.as_deref().map(tail).unwrap_or_default();
+                panic!(
+                    "waited {STEP:?} for: {what}\nthe page shows:\n{}\nthe sandbox's log:\n{log}",
+                    page.as_str().unwrap_or("")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A real click on an element that `script` finds (waiting for it).
+    async fn click(&self, what: &str, script: &str, args: Value) {
+        let element = self.until(what, script, args).await;
+        let id = element[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: not an element: {element}"));
+        self.post(&format!("/element/{id}/click"), json!({})).await;
+    }
+
+    /// Types into the element that `script` finds, as keystrokes.
+    async fn type_into(&self, what: &str, script: &str, args: Value, text: &str) {
+        let element = self.until(what, script, args).await;
+        let id = element[ELEMENT].as_str().expect("an element");
+        self.post(&format!("/element/{id}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    async fn screenshot(&self, to: &Path) {
+        let shot = self
+            .call(
+                reqwest::Method::GET,
+                &format!("{}/screenshot", self.session),
+                Value::Null,
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot.as_str().expect("base64 text"))
+            .expect("a base64 PNG");
+        assert_eq!(&png[1..4], b"PNG");
+        std::fs::write(to, png).expect("writing the screenshot");
+    }
+
+    async fn quit(self) {
+        let _ = self
+            .http
+            .delete(&self.session)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // chromedriver and the Chromium it started share the process group.
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--"])
+            .arg(format!("-{}", self.driver.id()))
+            .status();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Finders for the scripts: panes by chat id, messages by the text they show.
+const PAGE_HELPERS: &str = r#"
+const pane = (chat) => document.querySelector(`.pane[data-chat="${chat}"]`);
+const msgs = (chat) => [...pane(chat).querySelectorAll('.msg')];
+const bubbleText = (m) => m.querySelector('.bubble').innerText;
+const ownText = (m) => { const t = m.querySelector('.bubble > .text'); return t ? t.innerText : ''; };
+const msg = (chat, text) => msgs(chat).reverse().find((m) => ownText(m).includes(text)) || null;
+const button = (chat, text, label) => {
+  const m = msg(chat, text);
+  return (m && [...m.querySelectorAll('.kb')].find((b) => b.innerText.trim() === label)) || null;
+};
+const inPane = (chat, sel) => pane(chat).querySelector(sel);
+const toastText = (chat) => { const t = inPane(chat, '.toast'); return t && !t.hidden ? t.innerText : ''; };
+const photoShown = (img) => img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
+const pageText = () => [...document.querySelectorAll('.pane')].map((p) =>
+  '== ' + p.querySelector('h2').innerText + '\n' +
+  [...p.querySelectorAll('.msg, .service')].map((m) => '  ' + m.innerText.replace(/\n/g, ' ⏎ ')).join('\n')
+).join('\n');
+"#;
+
+// ---- the tests ----------------------------------------------------------------------
+
+/// Waits for the seeded chats: the group registered, both units set.
+async fn seeded(b: &Browser) {
+    b.until(
+        "the group registered by the manager",
+        "return msg(arguments[0], 'This group is now registered');",
+        json!([GROUP]),
+    )
+    .await;
+    b.until(
+        "both owners' units set",
+        "return msg(arguments[0], 'Your unit is now 3-1201') && msg(arguments[0], 'Your unit is now 5-0802') && document.querySelector('#busy').hidden;",
+        json!([GROUP]),
+    )
+    .await;
+}
+
+/// Attaches a sample photo in `chat`'s composer.
+async fn attach_sample(b: &Browser, chat: i64, sample: &str) {
+    b.click(
+        "the attach button",
+        "return inPane(arguments[0], '.attach');",
+        json!([chat]),
+    )
+    .await;
+    b.click(
+        "the sample photo",
+        "return inPane(arguments[0], `.sample[data-sample=\"${arguments[1]}\"]`);",
+        json!([chat, sample]),
+    )
+    .await;
+    b.until(
+        "the photo waiting in the composer",
+        "return !inPane(arguments[0], '.attach-bar').hidden;",
+        json!([chat]),
+    )
+    .await;
+}
+
+/// Types `text` in `chat`'s composer and presses Enter.
+async fn type_and_send(b: &Browser, chat: i64, text: &str) {
+    b.type_into(
+        "the message box",
+        "return inPane(arguments[0], 'textarea');",
+        json!([chat]),
+        &format!("{text}\u{E007}"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(mut b) = Browser::start().await else {
+        return;
+    };
+    let mut sandbox = SandboxProcess::start();
+    b.log = Some(sandbox.stderr.clone());
+    b.goto(&sandbox.url).await;
+    seeded(&b).await;
+    assert_eq!(
+        b.js(
+            "return [...inPane(arguments[0], '.chips').querySelectorAll('.chip')].map((c) => c.querySelector(':scope > span').innerText);",
+            json!([GROUP])
+        )
+        .await,
+        json!(["Li Na", "Chen Jie", "Zhou Yan"]),
+        "the owner group's people, to act as"
+    );
+
+    // Li Na reports with a photo: her message, Butler's confirmation under it, and in the
+    // staff chat the card with Take and Done and her photo under it.
+    attach_sample(&b, GROUP, "tap-leak.jpg").await;
+    type_and_send(&b, GROUP, "/repair the kitchen tap is leaking").await;
+    let report_photo = b
+        .until(
+            "Li Na's photo report, on her side of the chat",
+            "const m = msg(arguments[0], '/repair the kitchen tap is leaking'); return m && m.classList.contains('own') && photoShown(m.querySelector('img.photo'));",
+            json!([GROUP]),
+        )
+        .await;
+    assert_eq!(report_photo, 640, "the sample photo itself is shown");
+    let confirmation = b
+        .until(
+            "Butler's confirmation under the report",
+            "const m = msg(arguments[0], 'Received: ticket #1'); return m && m.querySelector('.quote').innerText;",
+            json!([GROUP]),
+        )
+        .await;
+    assert!(
+        confirmation
+            .as_str()
+            .is_some_and(|q| q.contains("Li Na") && q.contains("/repair the kitchen tap")),
+        "the confirmation quotes the report: {confirmation}"
+    );
+    let card = b
+        .until(
+            "the ticket card in the staff chat",
+            "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m);",
+            json!([STAFF_CHAT]),
+        )
+        .await;
+    let card = card.as_str().unwrap_or("");
+    assert!(card.contains("Sunrise Garden"), "{card}");
+    assert!(card.contains("unit 3-1201 · Li Na"), "{card}");
+    assert!(card.contains("the kitchen tap is leaking"), "{card}");
+    assert_eq!(
+        b.js(
+            "return [...msg(arguments[0], '#1 · Plumbing').querySelectorAll('.kb')].map((k) => k.innerText.trim());",
+            json!([STAFF_CHAT])
+        )
+        .await,
+        json!(["Take", "Done"])
+    );
+    let relayed = b
+        .until(
+            "the report's photo under the card",
+            "const m = msg(arguments[0], '#1 — photo from the report'); return m && photoShown(m.querySelector('img.photo'));",
+            json!([STAFF_CHAT]),
+        )
+        .await;
+    assert_eq!(relayed, 640, "the staff see the owner's own photo");
+
+    // Wang Lei takes it: the toast, the card, the owner told.
+    b.click(
+        "Take on the card",
+        "return button(arguments[0], '#1 · Plumbing', 'Take');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    b.until(
+        "the toast answering Take",
+        "return toastText(arguments[0]) === '#1 is yours.';",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    b.until(
+        "the card shows who took it",
+        "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m).includes('Status: taken by Wang Lei') && m.querySelectorAll('.kb').length === 1;",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    b.until(
+        "the owner hears who is coming",
+        "return msg(arguments[0], 'Ticket #1: Wang Lei is taking care of it.');",
+        json!([GROUP]),
+    )
+    .await;
+
+    // Progress: clicking the card makes the reply; a photo goes with it.
+    b.click(
+        "the card, to reply to it",
+        "const m = msg(arguments[0], '#1 · Plumbing'); return m && m.querySelector('.bubble');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    let replying = b
+        .until(
+            "the reply bar",
+            "const r = inPane(arguments[0], '.reply-bar'); return !r.hidden && r.innerText;",
+            json!([STAFF_CHAT]),
+        )
+        .await;
+    assert!(
+        replying
+            .as_str()
+            .is_some_and(|r| r.contains("Reply to Butler") && r.contains("#1 · Plumbing")),
+        "{replying}"
+    );
+    attach_sample(&b, STAFF_CHAT, "tap-fixed.jpg").await;
+    type_and_send(&b, STAFF_CHAT, "washer replaced").await;
+    let update = b
+        .until(
+            "the progress photo under the owner's report",
+            "const m = msg(arguments[0], 'update from Wang Lei'); return m && photoShown(m.querySelector('img.photo')) && bubbleText(m);",
+            json!([GROUP]),
+        )
+        .await;
+    assert!(
+        update
+            .as_str()
+            .is_some_and(|u| u.contains("Ticket #1 — update from Wang Lei:\nwasher replaced")),
+        "{update}"
+    );
+    b.until(
+        "staff are told it was sent",
+        "return msg(arguments[0], 'Sent to the owner of #1.');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+
+    // Done: the owner is asked, neutrally, for a score.
+    b.click(
+        "Done on the card",
+        "return button(arguments[0], '#1 · Plumbing', 'Done');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    b.until(
+        "the toast answering Done",
+        "return toastText(arguments[0]) === '#1 is done. The owner has been asked for a rating.';",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    let scores = b
+        .until(
+            "the rating question with its buttons",
+            "const m = msg(arguments[0], 'How satisfied are you'); return m && [...m.querySelectorAll('.kb')].map((k) => k.innerText.trim());",
+            json!([GROUP]),
+        )
+        .await;
+    assert_eq!(scores, json!(["1", "2", "3", "4", "5", "Not fixed yet"]));
+
+    // Chen Jie is not the reporter: the alert says so and nothing changes.
+    b.click(
+        "Chen Jie, to act as her",
+        "return inPane(arguments[0], '.chip[data-user=\"102\"]');",
+        json!([GROUP]),
+    )
+    .await;
+    b.click(
+        "5 under the question",
+        "return button(arguments[0], 'How satisfied are you', '5');",
+        json!([GROUP]),
+    )
+    .await;
+    let alert = b
+        .until(
+            "the alert for someone else's ticket",
+            "const a = inPane(arguments[0], '.alert'); return !a.hidden && a.innerText;",
+            json!([GROUP]),
+        )
+        .await;
+    assert!(
+        alert.as_str().is_some_and(|a| !a.trim().is_empty()),
+        "{alert}"
+    );
+    b.click(
+        "OK on the alert",
+        "return inPane(arguments[0], '.alert-ok');",
+        json!([GROUP]),
+    )
+    .await;
+
+    // Li Na rates 5: the question becomes the thanks, the card shows the score.
+    b.click(
+        "Li Na, to act as her",
+        "return inPane(arguments[0], '.chip[data-user=\"101\"]');",
+        json!([GROUP]),
+    )
+    .await;
+    b.click(
+        "5 under the question",
+        "return button(arguments[0], 'How satisfied are you', '5');",
+        json!([GROUP]),
+    )
+    .await;
+    b.until(
+        "the toast thanking for the rating",
+        "return toastText(arguments[0]) === 'Thank you for your rating.';",
+        json!([GROUP]),
+    )
+    .await;
+    b.until(
+        "the question edited to the thanks",
+        "const m = msg(arguments[0], 'Thank you. You rated #1: ★★★★★ (5/5).'); return m && m.querySelectorAll('.kb').length === 0 && m.querySelector('.edited');",
+        json!([GROUP]),
+    )
+    .await;
+    b.until(
+        "the card shows the score",
+        "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m).includes('rated 5/5');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+
+    // A picture of the finished loop, with the card in view (the README shows one:
+    // BUTLER_SANDBOX_SCREENSHOT=docs/sandbox.png renews it).
+    b.until(
+        "the toasts gone",
+        "return [...document.querySelectorAll('.toast')].every((t) => t.hidden);",
+        json!([]),
+    )
+    .await;
+    b.js(
+        "msg(arguments[0], '#1 · Plumbing').scrollIntoView({ block: 'start' });",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    let shot = std::env::var_os("BUTLER_SANDBOX_SCREENSHOT").map_or_else(
+        || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox.png"),
+        PathBuf::from,
+    );
+    b.screenshot(&shot).await;
+    eprintln!("screenshot: {}", shot.display());
+
+    b.quit().await;
+    let status = sandbox.stop();
+    assert!(status.success(), "{status:?}\n{}", sandbox.log());
+}
+
+#[tokio::test]
+async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speaks_chinese_and_reset_starts_afresh()
+ {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(mut b) = Browser::start().await else {
+        return;
+    };
+    let mut sandbox = SandboxProcess::start();
+    b.log = Some(sandbox.stderr.clone());
+    b.goto(&sandbox.url).await;
+    seeded(&b).await;
+    b.click(
+        "Jump to 18:00",
+        "return document.querySelector('#jump-evening');",
+        json!([]),
+    )
+    .await;
+    b.until(
+        "the clock at 18:00",
+        "return document.querySelector('#clock-time').innerText === '18:00';",
+        json!([]),
+    )
+    .await;
+    let summary = b
+        .until(
+            "the daily summary in the staff chat",
+            "const m = msg(arguments[0], 'Daily summary'); return m && bubbleText(m);",
+            json!([STAFF_CHAT]),
+        )
+        .await;
+    assert!(
+        summary
+            .as_str()
+            .is_some_and(|s| s.contains("New today: 0") && s.ends_with("18:00")),
+        "the summary, sent at 18:00 sandbox time: {summary}"
+    );
+    b.click(
+        "Jump to 08:00",
+        "return document.querySelector('#jump-morning');",
+        json!([]),
+    )
+    .await;
+    b.until(
+        "the morning greeting in the owner group, at 08:00",
+        "const m = msg(arguments[0], 'Good morning, Sunrise Garden!'); return m && bubbleText(m).endsWith('08:00') && document.querySelector('#clock-time').innerText === '08:00';",
+        json!([GROUP]),
+    )
+    .await;
+
+    // 中文: the labels, the personas' apps, the group (by /lang) and the staff chat.
+    b.click(
+        "the 中文 switch",
+        "return document.querySelector('.lang button[data-lang=\"zh-CN\"]');",
+        json!([]),
+    )
+    .await;
+    b.until(
+        "the group's language set by the manager",
+        "return msg(arguments[0], '/lang zh') && msg(arguments[0], '语言已设为中文。') && inPane(arguments[0], '.send-label').innerText === '发送' && document.querySelector('#busy').hidden;",
+        json!([GROUP]),
+    )
+    .await;
+    type_and_send(&b, STAFF_CHAT, "/open").await;
+    b.until(
+        "the staff chat answers in Chinese",
+        "return msg(arguments[0], '没有未完成的工单。');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+
+    // Reset: after the page's "are you sure?", fresh chats, seeded again in Chinese.
+    b.click(
+        "Reset",
+        "return document.querySelector('#reset');",
+        json!([]),
+    )
+    .await;
+    b.post("/alert/accept", json!({})).await;
+    b.until(
+        "the group registered again, in Chinese, and nothing else",
+        "return msg(arguments[0], '本群已登记为') && msg(arguments[0], '您的房号已设为 5-0802。') && msgs(arguments[0]).length === 6 && msgs(arguments[1]).length === 0 && document.querySelector('#busy').hidden;",
+        json!([GROUP, STAFF_CHAT]),
+    )
+    .await;
+
+    // A photo of one's own, uploaded: ticket #1 again in the fresh database, with it.
+    let picture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sandbox/samples/ceiling-stain.jpg");
+    let input = b
+        .until(
+            "the upload field",
+            "return inPane(arguments[0], '.upload input[type=file]');",
+            json!([GROUP]),
+        )
+        .await;
+    let id = input[ELEMENT].as_str().expect("an element");
+    b.post(
+        &format!("/element/{id}/value"),
+        json!({ "text": picture.display().to_string() }),
+    )
+    .await;
+    b.until(
+        "the upload waiting in the composer",
+        "const a = inPane(arguments[0], '.attach-bar'); return !a.hidden && a.innerText.includes('ceiling-stain.jpg');",
+        json!([GROUP]),
+    )
+    .await;
+    type_and_send(&b, GROUP, "/repair 天花板漏水").await;
+    b.until(
+        "the uploaded photo in the report, and ticket #1 confirmed",
+        "const m = msg(arguments[0], '/repair 天花板漏水'); return m && photoShown(m.querySelector('img.photo')) === 640 && msg(arguments[0], '已收到：工单 #1');",
+        json!([GROUP]),
+    )
+    .await;
+
+    b.quit().await;
+    let status = sandbox.stop();
+    assert!(status.success(), "{status:?}\n{}", sandbox.log());
+}
+
+#[test]
+fn the_sandbox_will_not_replace_butlers_own_database_nor_start_in_an_unknown_language() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("butler.toml");
+    let db = dir.path().join("butler.db");
+    std::fs::write(
+        &config,
+        format!("database_url = \"sqlite://{}\"\n", db.display()),
+    )
+    .expect("writing butler.toml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_butler"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running butler")
+    };
+    let own = run(&["sandbox", "--port", "0", "--db", db.to_str().unwrap()]);
+    assert!(!own.status.success());
+    let err = String::from_utf8_lossy(&own.stderr);
+    assert!(err.contains("is Butler's own database"), "{err}");
+    assert!(!db.exists(), "nothing was created in its place");
+
+    let lang = run(&["sandbox", "--lang", "fr"]);
+    assert!(!lang.status.success());
+    let err = String::from_utf8_lossy(&lang.stderr);
+    assert!(err.contains("unknown locale \"fr\""), "{err}");
+}
