@@ -239,6 +239,56 @@ pub struct Durations {
     pub p90: Option<Duration>,
 }
 
+impl Durations {
+    /// The count, median and 90th percentile of `seconds`, in any order (sorts them).
+    pub fn from_seconds(seconds: &mut [i64]) -> Self {
+        seconds.sort_unstable();
+        Self::from_sorted_runs(&[seconds])
+    }
+
+    /// The same of several runs of seconds taken together, each sorted, without merging
+    /// them: the whole scope's figures from each staff member's. Nearest rank: the p-th
+    /// percentile of n values is the ⌈p·n/100⌉-th smallest.
+    pub fn from_sorted_runs(runs: &[&[i64]]) -> Self {
+        let n: usize = runs.iter().map(|r| r.len()).sum();
+        let rank = |p: usize| {
+            (n > 0).then(|| Duration::seconds(nth_smallest(runs, (n * p).div_ceil(100))))
+        };
+        Durations {
+            count: n as i64,
+            median: rank(50),
+            p90: rank(90),
+        }
+    }
+}
+
+/// The `r`-th smallest (from 1) of sorted runs with at least `r` values in all: the
+/// least value that at least `r` values are at most, found by halving the range.
+fn nth_smallest(runs: &[&[i64]], r: usize) -> i64 {
+    let mut lo = runs
+        .iter()
+        .filter_map(|s| s.first())
+        .copied()
+        .min()
+        .unwrap_or(0);
+    let mut hi = runs
+        .iter()
+        .filter_map(|s| s.last())
+        .copied()
+        .max()
+        .unwrap_or(0);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let at_most: usize = runs.iter().map(|s| s.partition_point(|&x| x <= mid)).sum();
+        if at_most >= r {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
 /// Every figure of the design for one period and scope.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
@@ -347,6 +397,46 @@ pub struct RatingRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_the_nearest_rank() {
+        let d = Durations::from_seconds(&mut [50, 10, 40, 30, 20, 100, 90, 80, 70, 60]);
+        assert_eq!(d.count, 10);
+        // ⌈0.5·10⌉ = 5th smallest, ⌈0.9·10⌉ = 9th smallest.
+        assert_eq!(d.median, Some(Duration::seconds(50)));
+        assert_eq!(d.p90, Some(Duration::seconds(90)));
+        let one = Durations::from_seconds(&mut [7]);
+        assert_eq!(
+            (one.median, one.p90),
+            (Some(Duration::seconds(7)), Some(Duration::seconds(7)))
+        );
+        // ⌈0.5·3⌉ = 2nd, ⌈0.9·3⌉ = 3rd.
+        let three = Durations::from_seconds(&mut [3, 1, 2]);
+        assert_eq!(
+            (three.median, three.p90),
+            (Some(Duration::seconds(2)), Some(Duration::seconds(3)))
+        );
+        assert_eq!(Durations::from_seconds(&mut []), Durations::default());
+    }
+
+    #[test]
+    fn durations_of_several_runs_are_those_of_all_their_values() {
+        let runs: [&[i64]; 4] = [&[-5, 3, 3, 40], &[], &[1, 2, 90, 1000], &[3]];
+        let mut all: Vec<i64> = runs.concat();
+        assert_eq!(
+            Durations::from_sorted_runs(&runs),
+            Durations::from_seconds(&mut all)
+        );
+        // 9 values: ranks ⌈4.5⌉ = 5 and ⌈8.1⌉ = 9 of -5 1 2 3 3 3 40 90 1000.
+        let d = Durations::from_sorted_runs(&runs);
+        assert_eq!(d.count, 9);
+        assert_eq!(d.median, Some(Duration::seconds(3)));
+        assert_eq!(d.p90, Some(Duration::seconds(1000)));
+        assert_eq!(
+            Durations::from_sorted_runs(&[&[], &[]]),
+            Durations::default()
+        );
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

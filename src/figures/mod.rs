@@ -20,7 +20,7 @@ use crate::store::{self, Tx};
 /// Weeks on the trend chart.
 pub const CHART_WEEKS: u32 = 12;
 /// Categories named in the headline.
-const TOP_CATEGORIES: i64 = 5;
+const TOP_CATEGORIES: usize = 5;
 /// Staff lines in a message before "and N more".
 const STAFF_LINES: usize = 40;
 /// Telegram's limits: a message's text and a caption, in UTF-16 units.
@@ -54,13 +54,14 @@ pub async fn overview(
     settings: &Settings,
 ) -> Result<Overview, store::Error> {
     let take = settings.sla.take_minutes;
+    let (figures, staff, categories) = tx
+        .overview(period, Scope::all(), take, TOP_CATEGORIES)
+        .await?;
     Ok(Overview {
         period,
-        figures: tx.figures(period, Scope::all(), take).await?,
-        categories: tx
-            .top_categories(period, Scope::all(), TOP_CATEGORIES)
-            .await?,
-        staff: tx.staff_figures(period, Scope::all(), take).await?,
+        figures,
+        categories,
+        staff,
     })
 }
 

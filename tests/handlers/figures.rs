@@ -376,10 +376,7 @@ async fn figures_narrow_to_a_staff_member_and_the_staff_table_lists_both() {
     );
     assert_eq!(table[0].figures, chen);
 
-    let top = tx
-        .top_categories(november(), Scope::all(), 5)
-        .await
-        .unwrap();
+    let (_, _, top) = tx.overview(november(), Scope::all(), 30, 5).await.unwrap();
     let top: Vec<(Category, i64)> = top.iter().map(|c| (c.category, c.reported)).collect();
     assert_eq!(
         top,
@@ -402,6 +399,42 @@ async fn a_ticket_taken_just_after_the_period_counts_in_the_next_one() {
     assert_eq!(got.time_to_take.median, minutes(65));
     assert_eq!(got.time_to_take.p90, minutes(65));
     assert_eq!(got.ratings(), 0);
+}
+
+#[tokio::test]
+async fn a_period_longer_than_a_month_adds_up_across_its_months() {
+    // Read in two parts (10-30 to 11-30, 11-30 to 12-31): T7 is reported and taken in
+    // the second, everything else in the first.
+    let f = Fixture::november().await;
+    let span = Period::new(at("10-30 00:00"), at("12-31 00:00")).unwrap();
+    let got = f.figures(span, Scope::all()).await;
+    let expected = Figures {
+        reported: 7,
+        satisfaction: Ratio::new(3, 5),
+        score_sum: 18,
+        praise: 1,
+        // T6, T1, T2, T3, T4 done; T4 never rated, T3 reopened.
+        coverage: Ratio::new(4, 5),
+        // T6 2 m, T1 5 m, T3 10 m, T2 20 m, T4 30 m, T7 65 m: 3 within 10 minutes;
+        // ranks ⌈0.5·6⌉ = 3 and ⌈0.9·6⌉ = 6.
+        on_time_take: Ratio::new(3, 6),
+        time_to_take: Durations {
+            count: 6,
+            median: minutes(10),
+            p90: minutes(65),
+        },
+        // 1 h, 2 h, 6 h, 24 h (T3), 24 h (T6): ranks 3 and 5.
+        time_to_done: Durations {
+            count: 5,
+            median: hours(6),
+            p90: hours(24),
+        },
+        first_time_fix: Ratio::new(4, 5),
+        follow_ups_opened: 2,
+        follow_ups_closed: 1,
+        low_scores_raised: 1,
+    };
+    assert_eq!(got, expected);
 }
 
 #[tokio::test]
