@@ -13,7 +13,6 @@
 //! the ticket's state.
 
 use std::collections::{HashSet, VecDeque};
-use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -192,8 +191,9 @@ impl<'a> AsUpdateStream<'a> for InboxListener {
     }
 }
 
-/// Wraps the handler tree: skips an update already handled, runs the tree inside a span
-/// naming the update, then marks it handled.
+/// Wraps the handler tree: runs it inside a span naming the update, then marks the update
+/// handled. What reaches it was not handled yet: the listener queues only updates whose
+/// inbox row has no mark ([`InboxListener::receive`], and the replay on start).
 pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
     let deps_of = Arc::new(Asyncify(|update: Update, app: AppRef| (update, app)));
     let obligations = obligations_of(&*deps_of);
@@ -208,14 +208,6 @@ pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
                     f().await
                 };
                 let id = update.id.0 as i32;
-                match app.store.inbox_is_handled(id).await {
-                    Ok(true) => {
-                        tracing::info!(update_id = id, "update already handled; skipped");
-                        return ControlFlow::Break(Ok(()));
-                    }
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
-                }
                 let started = std::time::Instant::now();
                 let result = async {
                     let result = tree.execute(deps, cont).await;

@@ -88,6 +88,22 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
+    /// Whether sending it looks up a message sent before (a reply to, or an edit of, the
+    /// latest card, confirmation or follow-up card), which must be on record first.
+    fn refers_to_sent(&self) -> bool {
+        let target = match self {
+            Outgoing::Text { reply_to, .. }
+            | Outgoing::Photo { reply_to, .. }
+            | Outgoing::Album { reply_to, .. } => reply_to.as_ref(),
+            Outgoing::Edit { target, .. } => Some(target),
+            Outgoing::Document { .. } | Outgoing::PhotoFile { .. } => None,
+        };
+        matches!(
+            target,
+            Some(Target::Latest { .. } | Target::FollowUp { .. })
+        )
+    }
+
     pub fn chat_id(&self) -> i64 {
         match self {
             Outgoing::Text { chat_id, .. }
@@ -302,10 +318,19 @@ impl Outbox {
         rows: Vec<OutboxRow>,
     ) -> Result<Lane, crate::store::Error> {
         let mut lane = Lane::default();
+        // "Sent" records being written while the next row goes out: the lane does not
+        // wait for one before sending on, only before a row that looks one up, and
+        // before it ends (a later pass must not find the rows due again).
+        let mut records: Vec<tokio::task::JoinHandle<Result<(), crate::store::Error>>> = Vec::new();
         for row in rows {
             if let Err(wait) = self.slot(row.chat_id).await {
                 lane.wait = Some(wait);
                 break;
+            }
+            let looks_up =
+                serde_json::from_str::<Outgoing>(&row.payload).is_ok_and(|m| m.refers_to_sent());
+            if looks_up {
+                recorded(&mut records).await?;
             }
             let outcome = match &row.unreachable {
                 Some(why) => Ok(Outcome::Failed(format!("chat unreachable: {why}"))),
@@ -314,7 +339,11 @@ impl Outbox {
             match outcome {
                 Ok(Outcome::Sent(ids)) => {
                     tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
-                    self.store.outbox_sent(&row, &ids, Utc::now()).await?;
+                    let store = self.store.clone();
+                    let now = Utc::now();
+                    records.push(tokio::spawn(async move {
+                        store.outbox_sent(&row, &ids, now).await
+                    }));
                     lane.sent += 1;
                     lane.progressed = true;
                 }
@@ -330,6 +359,8 @@ impl Outbox {
                     break;
                 }
                 Ok(Outcome::Migrated(to)) => {
+                    // Records of messages already sent name the old chat: moved with it.
+                    recorded(&mut records).await?;
                     tracing::warn!(
                         from = row.chat_id,
                         to,
@@ -341,6 +372,7 @@ impl Outbox {
                     break;
                 }
                 Ok(Outcome::Unreachable(why)) => {
+                    recorded(&mut records).await?;
                     tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; no more messages to it");
                     self.store
                         .mark_unreachable(row.chat_id, &why, Utc::now())
@@ -357,6 +389,7 @@ impl Outbox {
                 }
             }
         }
+        recorded(&mut records).await?;
         Ok(lane)
     }
 
@@ -564,6 +597,18 @@ impl Outbox {
     }
 }
 
+/// Waits until the "sent" records being written are written.
+async fn recorded(
+    records: &mut Vec<tokio::task::JoinHandle<Result<(), crate::store::Error>>>,
+) -> Result<(), crate::store::Error> {
+    for record in records.drain(..) {
+        record
+            .await
+            .map_err(|e| crate::store::Error::Batch(format!("recording a sent message: {e}")))??;
+    }
+    Ok(())
+}
+
 /// Rows by chat, each chat's in the order given; chats in the order of their first row.
 fn by_chat(rows: Vec<OutboxRow>) -> Vec<Vec<OutboxRow>> {
     let mut lanes: Vec<Vec<OutboxRow>> = Vec::new();
@@ -760,6 +805,26 @@ impl Pacer {
 mod tests {
     use super::*;
     use std::time::Instant;
+
+    #[test]
+    fn only_replies_to_and_edits_of_earlier_messages_wait_for_their_record() {
+        let card = Target::Latest {
+            ticket_id: 1,
+            kind: BotMessageKind::Card,
+        };
+        assert!(!Outgoing::text(1, "hi").refers_to_sent());
+        let mut photos = Outgoing::photos(1, &["a".into()], None, Some(card.clone()), None);
+        assert!(photos.remove(0).refers_to_sent());
+        let under_report = Outgoing::photos(1, &["a".into()], None, Some(Target::Message(5)), None);
+        assert!(!under_report[0].refers_to_sent());
+        let edit = Outgoing::Edit {
+            chat_id: 1,
+            target: Target::FollowUp { id: 3 },
+            text: "x".into(),
+            buttons: None,
+        };
+        assert!(edit.refers_to_sent());
+    }
 
     #[test]
     fn a_chat_gets_a_short_burst_then_one_message_a_second() {

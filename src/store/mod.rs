@@ -4,10 +4,12 @@
 //! Reads that need no consistency with a change go through [`Store`]; a change and the
 //! messages it causes are written through one [`Tx`] and committed together.
 
+mod batch;
 mod daily;
 mod jobs;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -20,6 +22,7 @@ use teloxide::types::MessageId;
 
 use crate::domain::{Category, Ticket, TicketId, TicketStatus};
 use crate::outbox::Outgoing;
+use batch::Batched;
 
 mod seed;
 pub use seed::{DEMO_STAFF, Seeded};
@@ -35,6 +38,8 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database holds an unreadable value: {0}")]
     Corrupt(String),
+    #[error("database: a write made together with others failed: {0}")]
+    Batch(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -161,6 +166,18 @@ pub struct Store {
     /// queue in order and each gets the lock the moment the last one is done. Another
     /// process on the same file still meets SQLite's busy timeout.
     writer: SqlitePool,
+    /// "Handled" marks of updates, written together (see [`batch`]).
+    handled: Arc<Batched<(i32, DateTime<Utc>)>>,
+    /// "Sent" marks and message ids of outbox rows, written together.
+    sent: Arc<Batched<Sent>>,
+}
+
+/// A sent outbox row: its id, when, and the messages to remember it by.
+struct Sent {
+    row_id: i64,
+    at: String,
+    /// (chat, message, ticket, kind, ref), one per message sent.
+    messages: Vec<(i64, i32, i64, &'static str, Option<i64>)>,
 }
 
 /// How long a write waits for the write connection, as SQLite's busy timeout would.
@@ -190,7 +207,12 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            handled: Batched::new(|store, marks| Box::pin(store.write_handled(marks))),
+            sent: Batched::new(|store, sent| Box::pin(store.write_sent(sent))),
+        })
     }
 
     pub async fn close(&self) {
@@ -501,16 +523,29 @@ impl Store {
             .await?)
     }
 
+    /// Marks an update handled (with the marks of handlers finishing meanwhile, see
+    /// [`batch`]).
     pub async fn inbox_handled(&self, id: i32, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE inbox SET handled_at = ? WHERE update_id = ? AND handled_at IS NULL")
-            .bind(ts(now))
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
+        self.handled.write(self, (id, now)).await
+    }
+
+    async fn write_handled(self, marks: Vec<(i32, DateTime<Utc>)>) -> Result<()> {
+        let Some(now) = marks.iter().map(|(_, at)| *at).max() else {
+            return Ok(());
+        };
+        let ids: Vec<i32> = marks.iter().map(|(id, _)| *id).collect();
+        sqlx::query(
+            "UPDATE inbox SET handled_at = ?
+             WHERE handled_at IS NULL AND update_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ts(now))
+        .bind(serde_json::to_string(&ids).map_err(|e| Error::Corrupt(e.to_string()))?)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
-    /// True if the update was received and already handled.
+    /// True if the update was received and handled (its mark written).
     pub async fn inbox_is_handled(&self, id: i32) -> Result<bool> {
         let handled: Option<Option<String>> =
             sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
@@ -567,20 +602,20 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks a row sent and, if it asked to, remembers the message ids it produced.
+    /// Marks a row sent and, if it asked to, remembers the message ids it produced;
+    /// returns once both are written. Rows sent meanwhile by other lanes are written in
+    /// the same trip (see [`batch`]).
     ///
     /// The ids are written first and the mark second, in one round trip but not one
     /// transaction: a crash between the two leaves the row due, so the message is sent
     /// again (the outbox's at-least-once promise) and both copies are known; never a sent
-    /// message Butler cannot recognise. The sending path pays for this write once a
-    /// message, so it is kept to one trip to the database's thread.
+    /// message Butler cannot recognise.
     pub async fn outbox_sent(
         &self,
         row: &OutboxRow,
         ids: &[MessageId],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let at = ts(now);
         let msg: Option<Outgoing> = serde_json::from_str(&row.payload).ok();
         let remember = match &msg {
             Some(
@@ -590,26 +625,49 @@ impl Store {
             ) => remember.clone(),
             _ => None,
         };
-        let mut q = sqlx::QueryBuilder::new("");
-        if let Some(r) = remember.filter(|_| !ids.is_empty()) {
-            q.push(
-                "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at) ",
-            );
-            q.push_values(ids, |mut b, id| {
-                b.push_bind(row.chat_id)
-                    .push_bind(id.0)
-                    .push_bind(r.ticket_id)
-                    .push_bind(r.kind.code())
-                    .push_bind(r.ref_id)
-                    .push_bind(at.as_str());
-            });
-            q.push("; ");
-        }
-        q.push("UPDATE outbox SET sent_at = ")
-            .push_bind(at.as_str())
-            .push(", attempts = attempts + 1 WHERE id = ")
-            .push_bind(row.id);
-        q.build().execute(&self.writer).await?;
+        let messages = match remember {
+            Some(r) => ids
+                .iter()
+                .map(|id| (row.chat_id, id.0, r.ticket_id, r.kind.code(), r.ref_id))
+                .collect(),
+            None => Vec::new(),
+        };
+        let sent = Sent {
+            row_id: row.id,
+            at: ts(now),
+            messages,
+        };
+        self.sent.write(self, sent).await
+    }
+
+    /// A round of "sent" marks in one trip: first every message id, then every mark.
+    async fn write_sent(self, sent: Vec<Sent>) -> Result<()> {
+        let json = |v: serde_json::Value| v.to_string();
+        let messages: Vec<serde_json::Value> = sent
+            .iter()
+            .flat_map(|s| {
+                s.messages
+                    .iter()
+                    .map(|(chat, message, ticket, kind, ref_id)| {
+                        serde_json::json!([chat, message, ticket, kind, ref_id, s.at])
+                    })
+            })
+            .collect();
+        let marks: Vec<serde_json::Value> = sent
+            .iter()
+            .map(|s| serde_json::json!([s.row_id, s.at]))
+            .collect();
+        sqlx::query(
+            "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+                 FROM json_each(?1);
+             UPDATE outbox SET sent_at = m.value ->> 1, attempts = attempts + 1
+                 FROM json_each(?2) AS m WHERE outbox.id = m.value ->> 0",
+        )
+        .bind(json(messages.into()))
+        .bind(json(marks.into()))
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 

@@ -124,3 +124,29 @@ async fn wal_journal_and_foreign_keys_are_on() {
     assert_eq!(bytes[18], 2, "file format write version 2 means WAL");
     assert!(path.with_extension("db-wal").exists() || bytes[19] == 2);
 }
+
+#[tokio::test]
+async fn handled_marks_of_updates_finishing_together_are_all_written() {
+    let (store, _dir, _) = store().await;
+    let now = Utc::now();
+    let updates: Vec<(i32, String)> = (1..=200).map(|id| (id, "{}".to_owned())).collect();
+    let todo = store.inbox_receive(&updates, now).await.unwrap();
+    assert_eq!(todo.len(), 200);
+
+    // 200 handlers finish at once: some marks are written by another caller's round.
+    let marks: Vec<_> = (1..=200)
+        .map(|id| {
+            let store = store.clone();
+            tokio::spawn(async move { store.inbox_handled(id, now).await })
+        })
+        .collect();
+    for m in marks {
+        m.await.unwrap().unwrap();
+    }
+    for id in [1, 77, 200] {
+        assert!(store.inbox_is_handled(id).await.unwrap(), "update {id}");
+    }
+    assert!(store.inbox_unhandled(1000).await.unwrap().is_empty());
+    // Received again (Telegram redelivering), handled ones are not queued again.
+    assert!(store.inbox_receive(&updates, now).await.unwrap().is_empty());
+}
