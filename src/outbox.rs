@@ -394,7 +394,7 @@ impl Outbox {
     }
 
     /// Waits for the pacer to let a message to `chat` go, if the wait is short (the
-    /// overall pace: a slot every 1/29 s); a longer one (the chat's own limit) is
+    /// overall pace: a slot every 1/28.8 s); a longer one (the chat's own limit) is
     /// returned, and the chat gives up its turn until a later pass. Waiting in the lane
     /// keeps the sends to other chats going: over a network, each send waits a round
     /// trip for its answer, and one at a time would fall far short of 30 a second.
@@ -708,12 +708,12 @@ fn looks_transient(text: &str) -> bool {
 ///
 /// The overall limit is counted over any second, so the overall bucket has next to no
 /// burst: a bucket lets through its capacity *plus* a second's refill within one second,
-/// and a full bucket of 30 meant 60 in the first second of a broadcast, then 429s. At 29
-/// a second with room for 1.3, any second holds at most 30, 31 messages span at least
-/// 1.02 s (so the network may bunch them by 20 ms), and a worker that wakes up to 10 ms
-/// late loses nothing: 97 % of the allowance is used.
-/// The overall pace, just under Telegram's 30 a second (see [`Pacer`]).
-const OVERALL_PER_SECOND: f64 = 29.0;
+/// and a full bucket of 30 meant 60 in the first second of a broadcast, then 429s. At
+/// 28.8 a second with room for one, any second holds at most 29, and 31 messages span at
+/// least 30 / 28.8 = 1.04 s: the way to Telegram may bunch them by 40 ms (a busy machine,
+/// the network) before a second holds 31. 96 % of the allowance is used. (At 29 with room
+/// for 1.3 the margin was 20 ms, and one broadcast in five met a 429 on a loaded machine.)
+const OVERALL_PER_SECOND: f64 = 28.8;
 
 struct Pacer {
     global: Bucket,
@@ -756,7 +756,7 @@ impl Bucket {
 impl Pacer {
     fn telegram() -> Self {
         Self {
-            global: Bucket::new(1.3, OVERALL_PER_SECOND, std::time::Instant::now()),
+            global: Bucket::new(1.0, OVERALL_PER_SECOND, std::time::Instant::now()),
             chats: Default::default(),
         }
     }
@@ -830,7 +830,7 @@ mod tests {
     fn a_chat_gets_a_short_burst_then_one_message_a_second() {
         let mut p = Pacer::telegram();
         let t0 = Instant::now();
-        // Overall, one message every 1/29 s.
+        // Overall, one message every 1/28.8 s.
         let step = Duration::from_millis(35);
         assert!((0..3).all(|i| p.take(1, t0 + step * i).is_ok()));
         let wait = p.take(1, t0 + step * 3).unwrap_err();
@@ -868,7 +868,8 @@ mod tests {
             })
             .max()
             .unwrap();
-        assert!(busiest <= 30, "{busiest} in one second");
+        // One under Telegram's 30, for the way there to bunch them a little.
+        assert!(busiest <= 29, "{busiest} in one second");
         // …yet close to the allowance: at least 95 % of 30 a second.
         assert!(sent.len() >= 143, "{} in five seconds", sent.len());
     }

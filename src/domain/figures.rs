@@ -241,7 +241,7 @@ pub struct Durations {
 
 impl Durations {
     /// The count, median and 90th percentile of `seconds`, in any order (sorts them).
-    pub fn from_seconds(seconds: &mut [i64]) -> Self {
+    pub fn from_seconds<T: Copy + Ord + Into<i64>>(seconds: &mut [T]) -> Self {
         seconds.sort_unstable();
         Self::from_sorted_runs(&[seconds])
     }
@@ -249,7 +249,7 @@ impl Durations {
     /// The same of several runs of seconds taken together, each sorted, without merging
     /// them: the whole scope's figures from each staff member's. Nearest rank: the p-th
     /// percentile of n values is the ⌈p·n/100⌉-th smallest.
-    pub fn from_sorted_runs(runs: &[&[i64]]) -> Self {
+    pub fn from_sorted_runs<T: Copy + Into<i64>>(runs: &[&[T]]) -> Self {
         let n: usize = runs.iter().map(|r| r.len()).sum();
         let rank = |p: usize| {
             (n > 0).then(|| Duration::seconds(nth_smallest(runs, (n * p).div_ceil(100))))
@@ -264,22 +264,16 @@ impl Durations {
 
 /// The `r`-th smallest (from 1) of sorted runs with at least `r` values in all: the
 /// least value that at least `r` values are at most, found by halving the range.
-fn nth_smallest(runs: &[&[i64]], r: usize) -> i64 {
-    let mut lo = runs
-        .iter()
-        .filter_map(|s| s.first())
-        .copied()
-        .min()
-        .unwrap_or(0);
-    let mut hi = runs
-        .iter()
-        .filter_map(|s| s.last())
-        .copied()
-        .max()
-        .unwrap_or(0);
+fn nth_smallest<T: Copy + Into<i64>>(runs: &[&[T]], r: usize) -> i64 {
+    let firsts = runs.iter().filter_map(|s| s.first().map(|&x| x.into()));
+    let lasts = runs.iter().filter_map(|s| s.last().map(|&x| x.into()));
+    let (mut lo, mut hi) = (firsts.min().unwrap_or(0), lasts.max().unwrap_or(0));
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let at_most: usize = runs.iter().map(|s| s.partition_point(|&x| x <= mid)).sum();
+        let at_most: usize = runs
+            .iter()
+            .map(|s| s.partition_point(|&x| x.into() <= mid))
+            .sum();
         if at_most >= r {
             hi = mid;
         } else {
@@ -416,7 +410,10 @@ mod tests {
             (three.median, three.p90),
             (Some(Duration::seconds(2)), Some(Duration::seconds(3)))
         );
-        assert_eq!(Durations::from_seconds(&mut []), Durations::default());
+        assert_eq!(
+            Durations::from_seconds::<i64>(&mut []),
+            Durations::default()
+        );
     }
 
     #[test]
@@ -433,7 +430,7 @@ mod tests {
         assert_eq!(d.median, Some(Duration::seconds(3)));
         assert_eq!(d.p90, Some(Duration::seconds(1000)));
         assert_eq!(
-            Durations::from_sorted_runs(&[&[], &[]]),
+            Durations::from_sorted_runs::<i32>(&[&[], &[]]),
             Durations::default()
         );
     }
