@@ -709,10 +709,12 @@ fn looks_transient(text: &str) -> bool {
 /// The overall limit is counted over any second, so the overall bucket has next to no
 /// burst: a bucket lets through its capacity *plus* a second's refill within one second,
 /// and a full bucket of 30 meant 60 in the first second of a broadcast, then 429s. At
-/// 28.8 a second with room for one, any second holds at most 29, and 31 messages span at
-/// least 30 / 28.8 = 1.04 s: the way to Telegram may bunch them by 40 ms (a busy machine,
-/// the network) before a second holds 31. 96 % of the allowance is used. (At 29 with room
-/// for 1.3 the margin was 20 ms, and one broadcast in five met a 429 on a loaded machine.)
+/// 28.8 a second with room for 1.2, any second holds at most 30, and 31 messages span at
+/// least (31 − 1.2) / 28.8 = 1.035 s: the way to Telegram may bunch them by 35 ms (a busy
+/// machine, the network) before a second holds 31. The 0.2 over one token lets a lane
+/// that wakes a little late keep the pace: 96 % of the allowance is used. (At 29 with
+/// room for 1.3 the margin was 24 ms, and one broadcast in five met a 429 on a loaded
+/// machine; with room for exactly one, late wake-ups cost the pace 3 %.)
 const OVERALL_PER_SECOND: f64 = 28.8;
 
 struct Pacer {
@@ -756,7 +758,7 @@ impl Bucket {
 impl Pacer {
     fn telegram() -> Self {
         Self {
-            global: Bucket::new(1.0, OVERALL_PER_SECOND, std::time::Instant::now()),
+            global: Bucket::new(1.2, OVERALL_PER_SECOND, std::time::Instant::now()),
             chats: Default::default(),
         }
     }
@@ -868,8 +870,7 @@ mod tests {
             })
             .max()
             .unwrap();
-        // One under Telegram's 30, for the way there to bunch them a little.
-        assert!(busiest <= 29, "{busiest} in one second");
+        assert!(busiest <= 30, "{busiest} in one second");
         // …yet close to the allowance: at least 95 % of 30 a second.
         assert!(sent.len() >= 143, "{} in five seconds", sent.len());
     }
