@@ -24,16 +24,15 @@ pub async fn stats(
     };
     let now = app.now();
     // Figures are read without holding the write lock; the answer is written after.
-    let mut read = app.store.begin_read().await?;
     match request {
         StatsRequest::Figures(days) => {
             let period = Period::last_days(now, days.get());
-            let overview = figures::overview(&mut read, period, &app.settings).await?;
-            drop(read);
+            let overview = figures::stats_overview(&app.store, period, &app.settings).await?;
             let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
             app.send(&bot, vec![reply_text(&msg, text)]).await
         }
         StatsRequest::Chart => {
+            let mut read = app.store.begin_read().await?;
             let png = figures::weekly_chart(&mut read, &app.settings, now, locale).await?;
             drop(read);
             let mut tx = app.store.begin().await?;

@@ -27,6 +27,7 @@ use batch::Batched;
 mod seed;
 pub use seed::{DEMO_STAFF, Seeded};
 mod figures;
+pub use figures::OverviewParts;
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 
 /// A store failure: logged with its cause chain, never shown to a user.

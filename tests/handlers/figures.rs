@@ -402,6 +402,27 @@ async fn a_ticket_taken_just_after_the_period_counts_in_the_next_one() {
 }
 
 #[tokio::test]
+async fn stats_read_at_once_on_several_connections_match_one_transaction() {
+    let f = Fixture::november().await;
+    for period in [
+        november(),
+        Period::new(at("10-30 00:00"), at("12-31 00:00")).unwrap(),
+    ] {
+        for scope in [Scope::all(), Scope::group(G2), Scope::staff(A.id)] {
+            let at_once = f
+                .store
+                .overview(period, scope, TAKE_MINUTES, 5)
+                .await
+                .unwrap();
+            let mut tx = f.store.begin_read().await.unwrap();
+            let in_tx = tx.overview(period, scope, TAKE_MINUTES, 5).await.unwrap();
+            assert_eq!(at_once, in_tx, "{period:?} {scope:?}");
+            assert!(at_once.0.reported > 0);
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_period_longer_than_a_month_adds_up_across_its_months() {
     // Read in two parts (10-30 to 11-30, 11-30 to 12-31): T7 is reported and taken in
     // the second, everything else in the first.
