@@ -1070,7 +1070,7 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
         async move {
             let period = butler::domain::figures::Period::last_days(Utc::now(), days);
             let started = Instant::now();
-            let o = butler::figures::stats_overview(&app.store, period, &app.settings).await?;
+            let o = butler::figures::overview(&app.store, period, &app.settings).await?;
             anyhow::Ok((ms(started.elapsed()), o))
         }
     };

@@ -27,7 +27,7 @@ pub async fn stats(
     match request {
         StatsRequest::Figures(days) => {
             let period = Period::last_days(now, days.get());
-            let overview = figures::stats_overview(&app.store, period, &app.settings).await?;
+            let overview = figures::overview(&app.store, period, &app.settings).await?;
             let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
             app.send(&bot, vec![reply_text(&msg, text)]).await
         }

@@ -47,26 +47,9 @@ pub struct Overview {
     pub staff: Vec<StaffFigures>,
 }
 
-/// Reads the overview of `period` in `tx`.
+/// Reads the overview of `period` (for `/stats` and the monthly report), outside any
+/// transaction: a month's figures on two connections at once (see `Store::overview`).
 pub async fn overview(
-    tx: &mut Tx<'_>,
-    period: Period,
-    settings: &Settings,
-) -> Result<Overview, store::Error> {
-    let read = tx
-        .overview(
-            period,
-            Scope::all(),
-            settings.sla.take_minutes,
-            TOP_CATEGORIES,
-        )
-        .await?;
-    Ok(Overview::of(period, read))
-}
-
-/// Reads the overview of `period` for `/stats`, outside any transaction: its figures on
-/// several connections at once, for half the wait on a large database.
-pub async fn stats_overview(
     store: &Store,
     period: Period,
     settings: &Settings,
@@ -397,6 +380,7 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
 /// The monthly report's text: last month (before `now`, in the configured time zone)
 /// against the month before, then last month's categories and staff.
 pub async fn monthly_report_text(
+    store: &Store,
     tx: &mut Tx<'_>,
     settings: &Settings,
     now: DateTime<Utc>,
@@ -405,7 +389,7 @@ pub async fn monthly_report_text(
     let tz = settings.timezone;
     let last = Period::month_before(now, tz, 1);
     let before = Period::month_before(now, tz, 2);
-    let o = overview(tx, last, settings).await?;
+    let o = overview(store, last, settings).await?;
     let previous = tx
         .figures(before, Scope::all(), settings.sla.take_minutes)
         .await?;
@@ -433,7 +417,7 @@ pub async fn enqueue_monthly_report(
 ) -> Result<usize, Error> {
     let settings = &app.settings;
     let locale = app.staff_locale();
-    let text = monthly_report_text(tx, settings, now, locale).await?;
+    let text = monthly_report_text(&app.store, tx, settings, now, locale).await?;
     let png = weekly_chart(tx, settings, now, locale).await?;
     let last = Period::month_before(now, settings.timezone, 1);
     let (xlsx, file_name) = xlsx_export(tx, settings, last, locale).await?;

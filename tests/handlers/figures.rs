@@ -473,8 +473,7 @@ async fn an_empty_period_has_zero_counts_and_no_rates() {
     assert_eq!(got.time_to_done.p90, None);
 
     let settings = Settings::default();
-    let mut tx = f.store.begin().await.unwrap();
-    let overview = figures::overview(&mut tx, quiet, &settings).await.unwrap();
+    let overview = figures::overview(&f.store, quiet, &settings).await.unwrap();
     assert!(overview.staff.is_empty() && overview.categories.is_empty());
     let text = figures::stats_text(&overview, 30, Locale::En, &settings);
     assert!(
@@ -502,8 +501,7 @@ async fn an_empty_period_has_zero_counts_and_no_rates() {
 async fn the_stats_text_shows_the_figures_categories_and_staff() {
     let f = Fixture::november().await;
     let settings = Settings::from_toml("timezone = \"UTC\"").unwrap();
-    let mut tx = f.store.begin().await.unwrap();
-    let overview = figures::overview(&mut tx, november(), &settings)
+    let overview = figures::overview(&f.store, november(), &settings)
         .await
         .unwrap();
     let text = figures::stats_text(&overview, 30, Locale::En, &settings);
