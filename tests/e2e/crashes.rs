@@ -40,6 +40,28 @@ async fn tickets_in(db: &std::path::Path) -> i64 {
         .expect("counting tickets")
 }
 
+/// After a restart: report `report` in GROUP is confirmed (`what`), its card shows, and a
+/// second later there is still one confirmation, one card and one ticket.
+async fn confirmed_once_after_restart(story: &mut Story, report: i32, what: &str) {
+    story
+        .until(what, |s| {
+            Story::bot_reply(s, GROUP, report, "Received: ticket #1")
+        })
+        .await;
+    story
+        .until("its card", |s| (cards_in(s).len() == 1).then_some(()))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        answers(story, GROUP, report, "Received:"),
+        1,
+        "{}",
+        story.context()
+    );
+    assert_eq!(cards(story).len(), 1, "{}", story.context());
+    assert_eq!(tickets_in(&story.butler.db).await, 1);
+}
+
 #[tokio::test]
 async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_after_restart() {
     let mut story = Story::start("").await;
@@ -75,23 +97,12 @@ async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_a
     drop(lock);
 
     story.butler.restart();
-    story
-        .until("the report is confirmed after the restart", |s| {
-            Story::bot_reply(s, GROUP, report.id, "Received: ticket #1")
-        })
-        .await;
-    story
-        .until("its card", |s| (cards_in(s).len() == 1).then_some(()))
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(
-        answers(&story, GROUP, report.id, "Received:"),
-        1,
-        "{}",
-        story.context()
-    );
-    assert_eq!(cards(&story).len(), 1);
-    assert_eq!(tickets_in(&story.butler.db).await, 1);
+    confirmed_once_after_restart(
+        &mut story,
+        report.id,
+        "the report is confirmed after the restart",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -120,24 +131,12 @@ async fn messages_waiting_when_butler_is_killed_are_sent_once_after_restart() {
     story.emu.clear_faults();
 
     story.butler.restart();
-    story
-        .until(
-            "the confirmation, sent from the outbox after the restart",
-            |s| Story::bot_reply(s, GROUP, report.id, "Received: ticket #1"),
-        )
-        .await;
-    story
-        .until("the card", |s| (cards_in(s).len() == 1).then_some(()))
-        .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(
-        answers(&story, GROUP, report.id, "Received:"),
-        1,
-        "{}",
-        story.context()
-    );
-    assert_eq!(cards(&story).len(), 1, "{}", story.context());
-    assert_eq!(tickets_in(&story.butler.db).await, 1);
+    confirmed_once_after_restart(
+        &mut story,
+        report.id,
+        "the confirmation, sent from the outbox after the restart",
+    )
+    .await;
 }
 
 #[tokio::test]
