@@ -28,7 +28,7 @@ use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::{RequestError, requests::Requester};
 use tracing::Instrument;
 
-use crate::chat::{AppRef, BotError};
+use crate::app::{AppRef, BotError};
 use crate::store::Store;
 
 /// Long-poll timeout for getUpdates, in seconds. Under teloxide's default client timeout

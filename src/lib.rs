@@ -7,10 +7,13 @@
 //! - [`domain`]: tickets, scores, units and their rules; no Telegram, no SQL.
 //! - [`store`]: all SQL (SQLite, migrated on start).
 //! - [`outbox`]: the one sending path and its delivery worker.
+//! - [`messages`]: the messages several layers build (staff card, word to the owner,
+//!   rating question, follow-up card) and the texts they carry.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
+//! - [`app`]: [`app::App`], the context every handler and job gets.
 //! - [`jobs`]: the scheduler and its jobs (morning greeting, daily summary, SLA watch,
 //!   rating reminders).
-//! - [`chat`]: the handler tree, one module per audience, and rendering.
+//! - [`chat`]: the handler tree, one module per audience.
 //! - [`clock`]: time as an argument.
 //! - [`emulator`]: a Bot API emulator with a driver API, for end-to-end tests, benchmarks
 //!   and the sandbox.
@@ -18,6 +21,7 @@
 //!   chat and a manager against the emulator: Butler without Telegram.
 //! - [`telemetry`]: tracing set-up.
 
+pub mod app;
 pub mod chat;
 pub mod clock;
 pub mod config;
@@ -27,6 +31,7 @@ pub mod figures;
 pub mod i18n;
 pub mod inbox;
 pub mod jobs;
+pub mod messages;
 pub mod outbox;
 pub mod sandbox;
 pub mod store;
@@ -38,7 +43,7 @@ use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 
-use crate::chat::{App, AppRef};
+use crate::app::{App, AppRef};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::i18n::{Locale, t};

@@ -8,6 +8,7 @@ use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 use super::{App, AppRef, HandlerResult, Op, OpError, staff};
 use crate::domain::{Error, Score, TicketId, TicketStatus};
 use crate::i18n::{Locale, t};
+use crate::messages::{self, render};
 use crate::outbox::{Outgoing, Remember, Target};
 use crate::store::{BotMessageKind, Who};
 
@@ -138,7 +139,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
                 .store
                 .ticket(TicketId(known.as_ref().map_or(0, |b| b.ticket_id.0)))
                 .await?;
-            ticket.map_or(user_locale, |tk| app.owner_locale(&tk))
+            ticket.map_or(user_locale, |tk| messages::owner_locale(&app.settings, &tk))
         }
     };
     let mut tx = app.store.begin().await?;
@@ -205,7 +206,7 @@ async fn rate(
     tx.add_event(id, "rated", &who, Some(&score.get().to_string()), now)
         .await?;
     let fresh = app.ticket_in(tx, id).await?;
-    let locale = app.owner_locale(&fresh);
+    let locale = messages::owner_locale(&app.settings, &fresh);
     let id_s = id.to_string();
     let mut out = vec![
         Outgoing::Edit {
@@ -216,13 +217,13 @@ async fn rate(
                 "rating.thanks",
                 &[
                     ("id", &id_s),
-                    ("stars", &super::render::stars(score.get())),
+                    ("stars", &render::stars(score.get())),
                     ("score", &score.get().to_string()),
                 ],
             ),
             buttons: None,
         },
-        app.card_edit(&fresh),
+        messages::card_edit(&app.settings, &fresh),
     ];
     if score.is_low(app.settings.rating.low_score)
         && let Some(fu) = tx.open_follow_up(id, "low_score", round, now).await?
@@ -238,20 +239,7 @@ async fn rate(
                 ref_id: None,
             }),
         });
-        out.push(Outgoing::Text {
-            chat_id: app.settings.staff_chat_id,
-            text: staff::follow_up_text(&fresh, fu, app.staff_locale(), None),
-            reply_to: Some(Target::Latest {
-                ticket_id: id.0,
-                kind: BotMessageKind::Card,
-            }),
-            buttons: None,
-            remember: Some(Remember {
-                ticket_id: id.0,
-                kind: BotMessageKind::FollowUp,
-                ref_id: Some(fu),
-            }),
-        });
+        out.push(messages::follow_up_card(&app.settings, &fresh, fu));
     }
     tx.enqueue_all(&out, now).await?;
     Ok(t(locale, "toast.rated", &[]))
@@ -274,7 +262,7 @@ async fn not_fixed(
         return Err(Error::RatingNotOpen.into());
     }
     let fresh = staff::reopen(app, tx, id, actor, Some("owner: not fixed"), true).await?;
-    let locale = app.owner_locale(&fresh);
+    let locale = messages::owner_locale(&app.settings, &fresh);
     let edit = Outgoing::Edit {
         chat_id: question.chat.id.0,
         target: Target::Message(question.id.0),
@@ -314,13 +302,13 @@ async fn rerate(
         .await?;
     let fresh = app.ticket_in(tx, ticket.id).await?;
     let out = vec![
-        staff::rating_question(app, &fresh, round),
+        messages::rating_question(&app.settings, &fresh, round),
         Outgoing::Edit {
             chat_id: app.settings.staff_chat_id,
             target: Target::FollowUp { id: fu.id },
             text: format!(
                 "{}\n{}",
-                staff::follow_up_text(&ticket, fu.id, locale, None)
+                render::follow_up_text(&ticket, fu.id, locale, None)
                     .lines()
                     .next()
                     .unwrap_or(""),

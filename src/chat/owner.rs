@@ -5,11 +5,10 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{OwnerCommand, Place, fallback};
-use super::{
-    AppRef, BotError, HandlerResult, OpError, answer, change, display_name, refusal, render,
-};
+use super::{AppRef, BotError, HandlerResult, OpError, answer, change, display_name, refusal};
 use crate::domain::{Category, Error, ReportText, TicketStatus, Unit};
 use crate::i18n::{self, Locale, t};
+use crate::messages::{self, render};
 use crate::outbox::{Outgoing, Remember, Target};
 use crate::store::{BotMessage, BotMessageKind, Group, NewTicket, PhotoKind, Who};
 
@@ -108,7 +107,7 @@ async fn report(
         if !warn {
             return Ok(());
         }
-        let minutes = (super::FLOOD_WINDOW_SECS / 60).to_string();
+        let minutes = (crate::app::FLOOD_WINDOW_SECS / 60).to_string();
         return app
             .send(
                 &bot,
@@ -412,7 +411,7 @@ async fn add_to_ticket(
                 None,
             ));
             let fresh = app2.ticket_in(tx, ticket.id).await?;
-            out.push(app2.card_edit(&fresh));
+            out.push(messages::card_edit(&app2.settings, &fresh));
         } else if let Some(text) = text {
             let source = (msg.chat.id.0, msg.id.0);
             if !tx
@@ -421,7 +420,8 @@ async fn add_to_ticket(
             {
                 return Ok(()); // this message was handled before
             }
-            out.push(app2.to_card(
+            out.push(messages::to_card(
+                &app2.settings,
                 ticket.id,
                 t(
                     staff,
@@ -514,8 +514,9 @@ pub async fn edited(bot: Bot, app: AppRef, msg: Message, me: Me, group: Group) -
         let fresh = app.ticket_in(tx, id).await?;
         let staff = app.staff_locale();
         let out = [
-            app.card_edit(&fresh),
-            app.to_card(
+            messages::card_edit(&app.settings, &fresh),
+            messages::to_card(
+                &app.settings,
                 id,
                 t(
                     staff,

@@ -6,10 +6,11 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
-use super::{App, AppRef, BotError, HandlerResult, Op, OpError, answer, change, render};
+use super::{App, AppRef, BotError, HandlerResult, Op, OpError, answer, change};
 use crate::domain::text::shorten;
 use crate::domain::{Actor, Error, Ticket, TicketId, TicketStatus};
 use crate::i18n::{self, Locale, t};
+use crate::messages::{self, render};
 use crate::outbox::{Buttons, Outgoing, Remember, Target};
 use crate::store::{BotMessage, BotMessageKind, PhotoKind, Tx, Who};
 
@@ -162,7 +163,7 @@ async fn ticket_command(
                 let fresh = app.ticket_in(tx, id).await?;
                 let name = i18n::category_name(locale, category);
                 let out = [
-                    app.card_edit(&fresh),
+                    messages::card_edit(&app.settings, &fresh),
                     answer(
                         msg,
                         locale,
@@ -234,8 +235,9 @@ pub async fn take(app: &App, tx: &mut Tx<'_>, id: TicketId, actor: &Actor) -> Op
     tx.add_event(id, "taken", &who, None, now).await?;
     let fresh = app.ticket_in(tx, id).await?;
     let out = [
-        app.card_edit(&fresh),
-        app.to_owner(
+        messages::card_edit(&app.settings, &fresh),
+        messages::to_owner(
+            &app.settings,
             &fresh,
             "owner.taken",
             &[("id", &id.to_string()), ("by", &actor.name)],
@@ -267,7 +269,7 @@ pub async fn finish(
     tx.add_event(id, "done", &who, note, now).await?;
     let round = tx.next_rating_round(id).await?;
     let fresh = app.ticket_in(tx, id).await?;
-    let locale = app.owner_locale(&fresh);
+    let locale = messages::owner_locale(&app.settings, &fresh);
     let id_s = id.to_string();
     let by = fresh
         .taken_by
@@ -278,7 +280,7 @@ pub async fn finish(
         done_text.push('\n');
         done_text.push_str(&shorten(note, 900));
     }
-    let mut out = vec![app.card_edit(&fresh)];
+    let mut out = vec![messages::card_edit(&app.settings, &fresh)];
     match photo {
         Some(file_id) => out.extend(Outgoing::photos(
             fresh.group_chat_id,
@@ -303,25 +305,9 @@ pub async fn finish(
             }),
         }),
     }
-    out.push(rating_question(app, &fresh, round));
+    out.push(messages::rating_question(&app.settings, &fresh, round));
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
-}
-
-/// The rating question for round `round`, under the owner's report.
-pub fn rating_question(app: &App, ticket: &Ticket, round: i64) -> Outgoing {
-    let (text, buttons) = render::rating_question(ticket, round, app.owner_locale(ticket));
-    Outgoing::Text {
-        chat_id: ticket.group_chat_id,
-        text,
-        reply_to: ticket.report_in_group().map(Target::Message),
-        buttons: Some(buttons),
-        remember: Some(Remember {
-            ticket_id: ticket.id.0,
-            kind: BotMessageKind::Rating,
-            ref_id: Some(round),
-        }),
-    }
 }
 
 /// Back to work (same taker): by staff, a manager, or the owner ("not fixed").
@@ -350,12 +336,22 @@ pub async fn reopen(
     let fresh = app.ticket_in(tx, id).await?;
     let id_s = id.to_string();
     let staff = app.staff_locale();
-    let mut out = vec![app.card_edit(&fresh)];
+    let mut out = vec![messages::card_edit(&app.settings, &fresh)];
     if by_owner {
-        out.push(app.to_card(id, t(staff, "reopen.by_owner", &[("id", &id_s)])));
+        out.push(messages::to_card(
+            &app.settings,
+            id,
+            t(staff, "reopen.by_owner", &[("id", &id_s)]),
+        ));
     } else {
-        out.push(app.to_owner(&fresh, "owner.reopened", &[("id", &id_s)]));
-        out.push(app.to_card(
+        out.push(messages::to_owner(
+            &app.settings,
+            &fresh,
+            "owner.reopened",
+            &[("id", &id_s)],
+        ));
+        out.push(messages::to_card(
+            &app.settings,
             id,
             t(
                 staff,
@@ -415,7 +411,7 @@ async fn progress(
             .or(msg.caption())
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let owner_locale = app2.owner_locale(&ticket);
+        let owner_locale = messages::owner_locale(&app2.settings, &ticket);
         let id_s = id.to_string();
         let head = t(
             owner_locale,
@@ -458,7 +454,10 @@ async fn progress(
                 ticket.report_in_group().map(Target::Message),
                 remember,
             ));
-            out.push(app2.card_edit(&app2.ticket_in(tx, id).await?));
+            out.push(messages::card_edit(
+                &app2.settings,
+                &app2.ticket_in(tx, id).await?,
+            ));
         } else if let Some(text) = text {
             if !tx
                 .add_event_from(
@@ -538,7 +537,7 @@ async fn close_follow_up(
             Outgoing::Edit {
                 chat_id: app2.settings.staff_chat_id,
                 target: Target::FollowUp { id: fu.id },
-                text: follow_up_text(&ticket, fu.id, locale, Some((&actor.name, &note))),
+                text: render::follow_up_text(&ticket, fu.id, locale, Some((&actor.name, &note))),
                 // A new rating follows a low score; an unrated ticket has none to redo.
                 buttons: ticket.score.is_some().then(|| {
                     Buttons(vec![vec![(
@@ -552,50 +551,4 @@ async fn close_follow_up(
         tx.enqueue_all(&out, now).await?;
         Ok(())
     })
-}
-
-/// The managers' follow-up card: why it was opened (a low score, or no score when the
-/// rating question expired), and how it was closed.
-pub fn follow_up_text(
-    ticket: &Ticket,
-    follow_up: i64,
-    locale: Locale,
-    closed: Option<(&str, &str)>,
-) -> String {
-    let id_s = ticket.id.to_string();
-    let key = if ticket.score.is_some() {
-        "follow_up.card"
-    } else {
-        "follow_up.card_unrated"
-    };
-    let mut text = t(
-        locale,
-        key,
-        &[
-            ("fu", &follow_up.to_string()),
-            ("id", &id_s),
-            (
-                "score",
-                &ticket.score.map_or("—".to_owned(), |s| s.to_string()),
-            ),
-            ("owner", &ticket.owner_name),
-            ("unit", ticket.unit.as_deref().unwrap_or("—")),
-            ("group", &ticket.group_name),
-            (
-                "by",
-                ticket.taken_by.as_ref().map_or("—", |(_, n)| n.as_str()),
-            ),
-            ("text", &shorten(&ticket.text, 1000)),
-        ],
-    );
-    text.push('\n');
-    match closed {
-        None => text.push_str(&t(locale, "follow_up.how_to_close", &[])),
-        Some((by, note)) => text.push_str(&t(
-            locale,
-            "follow_up.closed_by",
-            &[("by", by), ("note", &shorten(note, 2000))],
-        )),
-    }
-    text
 }

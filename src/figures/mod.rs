@@ -7,7 +7,6 @@ pub mod export;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::chat::App;
 use crate::config::Settings;
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, Period, Ratio, Scope, StaffFigures,
@@ -411,13 +410,13 @@ pub async fn monthly_report_text(
 /// the staff chat and for each manager privately, in `tx`. The caller commits (with the
 /// claim of the scheduled run) and wakes the outbox. Returns how many messages it wrote.
 pub async fn enqueue_monthly_report(
-    app: &App,
+    store: &Store,
+    settings: &Settings,
     tx: &mut Tx<'_>,
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
-    let settings = &app.settings;
-    let locale = app.staff_locale();
-    let text = monthly_report_text(&app.store, tx, settings, now, locale).await?;
+    let locale = settings.default_locale;
+    let text = monthly_report_text(store, tx, settings, now, locale).await?;
     let png = weekly_chart(tx, settings, now, locale).await?;
     let last = Period::month_before(now, settings.timezone, 1);
     let (xlsx, file_name) = xlsx_export(tx, settings, last, locale).await?;

@@ -5,9 +5,10 @@
 
 use chrono::NaiveDate;
 
-use crate::chat::{App, render};
+use crate::app::App;
 use crate::domain::daily::{GroupDay, day_bounds, holiday, satisfaction_percent};
 use crate::i18n::{Locale, t};
+use crate::messages::render;
 use crate::outbox::Outgoing;
 use crate::store::{self, Group, Tx};
 

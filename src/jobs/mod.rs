@@ -38,7 +38,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::chat::{App, AppRef};
+use crate::app::{App, AppRef};
 use crate::config::CronSpec;
 use crate::domain::daily::{first_instant_at, local_date};
 use crate::outbox::Outgoing;
@@ -329,7 +329,9 @@ pub async fn run_calendar_job(
             .collect(),
         Job::MonthlyReport => {
             // Text, chart and workbook, written straight into this transaction.
-            let written = crate::figures::enqueue_monthly_report(app, &mut tx, now).await?;
+            let written =
+                crate::figures::enqueue_monthly_report(&app.store, &app.settings, &mut tx, now)
+                    .await?;
             tx.commit().await?;
             tracing::info!(%job, scheduled_for = %scheduled_for, messages = written, "scheduled job ran");
             return Ok(Some(written));

@@ -9,9 +9,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::chat::{App, staff};
+use crate::app::App;
 use crate::i18n::t;
-use crate::outbox::{Outgoing, Remember, Target};
+use crate::messages;
+use crate::outbox::{Outgoing, Target};
 use crate::store::{self, AlertKind, BotMessageKind, Who};
 
 /// Who writes the events of scheduled jobs in the audit trail.
@@ -42,7 +43,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
         let round = unrated.round.to_string();
         tx.add_event(ticket.id, "rating_expired", &BUTLER, Some(&round), now)
             .await?;
-        let locale = app.owner_locale(ticket);
+        let locale = messages::owner_locale(&app.settings, ticket);
         out.push(Outgoing::Edit {
             chat_id: ticket.group_chat_id,
             target: Target::Latest {
@@ -56,20 +57,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
             .open_follow_up(ticket.id, "unrated", unrated.round, now)
             .await?
         {
-            out.push(Outgoing::Text {
-                chat_id: app.settings.staff_chat_id,
-                text: staff::follow_up_text(ticket, fu, app.staff_locale(), None),
-                reply_to: Some(Target::Latest {
-                    ticket_id: ticket.id.0,
-                    kind: BotMessageKind::Card,
-                }),
-                buttons: None,
-                remember: Some(Remember {
-                    ticket_id: ticket.id.0,
-                    kind: BotMessageKind::FollowUp,
-                    ref_id: Some(fu),
-                }),
-            });
+            out.push(messages::follow_up_card(&app.settings, ticket, fu));
         }
     }
 
@@ -90,7 +78,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
         out.push(Outgoing::Text {
             chat_id: ticket.group_chat_id,
             text: t(
-                app.owner_locale(ticket),
+                messages::owner_locale(&app.settings, ticket),
                 "rating.reminder",
                 &[
                     ("id", &ticket.id.to_string()),

@@ -9,10 +9,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::chat::{App, render};
+use crate::app::App;
 use crate::domain::Ticket;
 use crate::domain::text::shorten;
 use crate::i18n::{Locale, t};
+use crate::messages::{self, render};
 use crate::outbox::Outgoing;
 use crate::store::{self, AlertKind};
 
@@ -28,7 +29,8 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
             let waited = (now - ticket.created_at).num_minutes();
-            out.push(app.to_card(
+            out.push(messages::to_card(
+                &app.settings,
                 ticket.id,
                 t(
                     staff,
@@ -53,7 +55,8 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
                 .taken_by
                 .as_ref()
                 .map_or("—", |(_, name)| name.as_str());
-            out.push(app.to_card(
+            out.push(messages::to_card(
+                &app.settings,
                 ticket.id,
                 t(
                     staff,
@@ -94,7 +97,8 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
                 }
             }
             if someone_unreachable {
-                out.push(app.to_card(
+                out.push(messages::to_card(
+                    &app.settings,
                     ticket.id,
                     t(
                         staff,

@@ -5,10 +5,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::chat::{App, render};
+use crate::app::App;
 use crate::domain::daily::{DaySummary, day_bounds, satisfaction_percent};
 use crate::domain::text::{shorten, split_lines_utf16};
 use crate::i18n::{Locale, t};
+use crate::messages::render;
 use crate::store::{self, Tx};
 
 /// Telegram's limit for a message, in UTF-16 code units.

@@ -12,7 +12,7 @@ use teloxide::Bot;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-use crate::chat::AppRef;
+use crate::app::AppRef;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::emulator::{Emulator, EmulatorHandle, Event, Options, User};

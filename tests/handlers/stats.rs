@@ -143,7 +143,7 @@ async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_a
     h.clock.set(now);
 
     let mut tx = h.app.store.begin().await.unwrap();
-    butler::figures::enqueue_monthly_report(&h.app, &mut tx, now)
+    butler::figures::enqueue_monthly_report(&h.app.store, &h.app.settings, &mut tx, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();

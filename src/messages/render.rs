@@ -1,5 +1,7 @@
-//! What Butler's messages say and which buttons they carry. Texts come from `locales/`;
-//! this module only puts them together and keeps them within Telegram's limits.
+//! What Butler's messages say and which buttons they carry: card, list, rating question,
+//! follow-up card and date texts. Texts come from `locales/`; this module only puts them
+//! together and keeps them within Telegram's limits. Uses `domain`, `i18n` and the
+//! outbox's `Buttons`; no store, no teloxide.
 
 use chrono_tz::Tz;
 
@@ -183,4 +185,50 @@ pub fn long_date(locale: Locale, date: chrono::NaiveDate) -> String {
             ),
         ],
     )
+}
+
+/// The managers' follow-up card: why it was opened (a low score, or no score when the
+/// rating question expired), and how it was closed.
+pub fn follow_up_text(
+    ticket: &Ticket,
+    follow_up: i64,
+    locale: Locale,
+    closed: Option<(&str, &str)>,
+) -> String {
+    let id_s = ticket.id.to_string();
+    let key = if ticket.score.is_some() {
+        "follow_up.card"
+    } else {
+        "follow_up.card_unrated"
+    };
+    let mut text = t(
+        locale,
+        key,
+        &[
+            ("fu", &follow_up.to_string()),
+            ("id", &id_s),
+            (
+                "score",
+                &ticket.score.map_or("—".to_owned(), |s| s.to_string()),
+            ),
+            ("owner", &ticket.owner_name),
+            ("unit", ticket.unit.as_deref().unwrap_or("—")),
+            ("group", &ticket.group_name),
+            (
+                "by",
+                ticket.taken_by.as_ref().map_or("—", |(_, n)| n.as_str()),
+            ),
+            ("text", &shorten(&ticket.text, 1000)),
+        ],
+    );
+    text.push('\n');
+    match closed {
+        None => text.push_str(&t(locale, "follow_up.how_to_close", &[])),
+        Some((by, note)) => text.push_str(&t(
+            locale,
+            "follow_up.closed_by",
+            &[("by", by), ("note", &shorten(note, 2000))],
+        )),
+    }
+    text
 }
