@@ -9,6 +9,9 @@
 //! - [`outbox`]: the one sending path and its delivery worker.
 //! - [`messages`]: the messages several layers build (staff card, word to the owner,
 //!   rating question, follow-up card) and the texts they carry.
+//! - [`tickets`]: the ticket use cases (report, details, take, progress, done, reopen,
+//!   rating, follow-ups): the rule, the state change, its events and messages in one
+//!   transaction.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
 //! - [`app`]: [`app::App`], the context every handler and job gets.
 //! - [`jobs`]: the scheduler and its jobs (morning greeting, daily summary, SLA watch,
@@ -36,6 +39,7 @@ pub mod outbox;
 pub mod sandbox;
 pub mod store;
 pub mod telemetry;
+pub mod tickets;
 
 use std::future::Future;
 

@@ -5,12 +5,12 @@
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 
-use super::{App, AppRef, HandlerResult, Op, OpError, staff};
-use crate::domain::{Error, Score, TicketId, TicketStatus};
-use crate::i18n::{Locale, t};
-use crate::messages::{self, render};
-use crate::outbox::{Outgoing, Remember, Target};
-use crate::store::{BotMessageKind, Who};
+use super::{AppRef, HandlerResult};
+use crate::domain::TicketId;
+use crate::i18n::t;
+use crate::messages;
+use crate::store::BotMessageKind;
+use crate::tickets;
 
 /// What a button asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,22 +143,48 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         }
     };
     let mut tx = app.store.begin().await?;
-    let result: Op<String> = match action {
-        CardAction::Take(id) => staff::take(&app, &mut tx, id, &actor)
+    let now = app.now();
+    let settings = &app.settings;
+    let question = (msg.chat.id.0, msg.id.0);
+    let result = match action {
+        CardAction::Take(id) => tickets::take(&mut tx, settings, &actor, id, now)
             .await
             .map(|_| t(locale, "toast.taken", &[("id", &id.to_string())])),
-        CardAction::Done(id) => staff::finish(&app, &mut tx, id, &actor, None, None)
-            .await
-            .map(|_| t(locale, "toast.done", &[("id", &id.to_string())])),
+        CardAction::Done(id) => {
+            let req = tickets::Finish {
+                id,
+                note: None,
+                photo: None,
+            };
+            tickets::finish(&mut tx, settings, &actor, req, now)
+                .await
+                .map(|_| t(locale, "toast.done", &[("id", &id.to_string())]))
+        }
         CardAction::Rate {
             ticket,
             round,
             score,
-        } => rate(&app, &mut tx, &msg, ticket, round, score, &actor).await,
-        CardAction::NotFixed { ticket, round } => {
-            not_fixed(&app, &mut tx, &msg, ticket, round, &actor).await
+        } => {
+            let req = tickets::Rate {
+                ticket,
+                round,
+                score,
+                question,
+            };
+            tickets::rate(&mut tx, settings, &actor, req, now)
+                .await
+                .map(|_| t(locale, "toast.rated", &[]))
         }
-        CardAction::Rerate { follow_up } => rerate(&app, &mut tx, follow_up, &actor).await,
+        CardAction::NotFixed { ticket, round } => {
+            tickets::not_fixed(&mut tx, settings, &actor, ticket, round, question, now)
+                .await
+                .map(|_| t(locale, "toast.reopened", &[]))
+        }
+        CardAction::Rerate { follow_up } => {
+            tickets::rerate(&mut tx, settings, &actor, follow_up, now)
+                .await
+                .map(|_| t(locale, "toast.rerate_asked", &[]))
+        }
         CardAction::Notice { .. } => return Ok(()),
     };
     match result {
@@ -166,157 +192,12 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
             app.commit(&bot, tx).await?;
             toast(&bot, &q, text, false).await
         }
-        Err(OpError::Refused(e)) => {
+        Err(tickets::Error::Refused(e)) => {
             drop(tx);
             let args = e.args();
             let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
             toast(&bot, &q, t(locale, e.locale_key(), &args), true).await
         }
-        Err(OpError::Store(e)) => Err(e.into()),
+        Err(tickets::Error::Store(e)) => Err(e.into()),
     }
-}
-
-async fn rate(
-    app: &App,
-    tx: &mut crate::store::Tx<'_>,
-    question: &Message,
-    id: TicketId,
-    round: i64,
-    score: u8,
-    actor: &crate::domain::Actor,
-) -> Op<String> {
-    let ticket = app.ticket_in(tx, id).await?;
-    ticket.rate(actor.id, round)?;
-    if tx.rating_expired(id, round).await? {
-        return Err(Error::RatingClosed.into());
-    }
-    let score = Score::try_from(score)?;
-    let now = app.now();
-    if !tx
-        .insert_rating(id, round, actor.id, score.get(), now)
-        .await?
-    {
-        return Err(Error::RatingNotOpen.into());
-    }
-    tx.set_status(id, TicketStatus::Rated, now).await?;
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.add_event(id, "rated", &who, Some(&score.get().to_string()), now)
-        .await?;
-    let fresh = app.ticket_in(tx, id).await?;
-    let locale = messages::owner_locale(&app.settings, &fresh);
-    let id_s = id.to_string();
-    let mut out = vec![
-        Outgoing::Edit {
-            chat_id: question.chat.id.0,
-            target: Target::Message(question.id.0),
-            text: t(
-                locale,
-                "rating.thanks",
-                &[
-                    ("id", &id_s),
-                    ("stars", &render::stars(score.get())),
-                    ("score", &score.get().to_string()),
-                ],
-            ),
-            buttons: None,
-        },
-        messages::card_edit(&app.settings, &fresh),
-    ];
-    if score.is_low(app.settings.rating.low_score)
-        && let Some(fu) = tx.open_follow_up(id, "low_score", round, now).await?
-    {
-        out.push(Outgoing::Text {
-            chat_id: fresh.group_chat_id,
-            text: t(locale, "low_score.question", &[("id", &id_s)]),
-            reply_to: fresh.report_in_group().map(Target::Message),
-            buttons: None,
-            remember: Some(Remember {
-                ticket_id: id.0,
-                kind: BotMessageKind::LowScoreQuestion,
-                ref_id: None,
-            }),
-        });
-        out.push(messages::follow_up_card(&app.settings, &fresh, fu));
-    }
-    tx.enqueue_all(&out, now).await?;
-    Ok(t(locale, "toast.rated", &[]))
-}
-
-async fn not_fixed(
-    app: &App,
-    tx: &mut crate::store::Tx<'_>,
-    question: &Message,
-    id: TicketId,
-    round: i64,
-    actor: &crate::domain::Actor,
-) -> Op<String> {
-    let ticket = app.ticket_in(tx, id).await?;
-    ticket.rate(actor.id, round)?;
-    if tx.rating_expired(id, round).await? {
-        return Err(Error::RatingClosed.into());
-    }
-    if ticket.status != TicketStatus::Done {
-        return Err(Error::RatingNotOpen.into());
-    }
-    let fresh = staff::reopen(app, tx, id, actor, Some("owner: not fixed"), true).await?;
-    let locale = messages::owner_locale(&app.settings, &fresh);
-    let edit = Outgoing::Edit {
-        chat_id: question.chat.id.0,
-        target: Target::Message(question.id.0),
-        text: t(locale, "rating.not_fixed", &[("id", &id.to_string())]),
-        buttons: None,
-    };
-    tx.enqueue(&edit, app.now()).await?;
-    Ok(t(locale, "toast.reopened", &[]))
-}
-
-async fn rerate(
-    app: &App,
-    tx: &mut crate::store::Tx<'_>,
-    follow_up: i64,
-    actor: &crate::domain::Actor,
-) -> Op<String> {
-    let locale: Locale = app.staff_locale();
-    if !actor.is_manager {
-        return Err(Error::ManagersOnly.into());
-    }
-    let fu = app
-        .store
-        .follow_up(follow_up)
-        .await?
-        .ok_or(Error::RatingNotOpen)?;
-    let ticket = app.ticket_in(tx, fu.ticket_id).await?;
-    if !fu.closed || ticket.status != TicketStatus::Rated || ticket.rating_round != fu.round {
-        return Err(Error::RatingNotOpen.into());
-    }
-    let now = app.now();
-    let round = tx.next_rating_round(ticket.id).await?;
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.add_event(ticket.id, "rerate_asked", &who, None, now)
-        .await?;
-    let fresh = app.ticket_in(tx, ticket.id).await?;
-    let out = vec![
-        messages::rating_question(&app.settings, &fresh, round),
-        Outgoing::Edit {
-            chat_id: app.settings.staff_chat_id,
-            target: Target::FollowUp { id: fu.id },
-            text: format!(
-                "{}\n{}",
-                render::follow_up_text(&ticket, fu.id, locale, None)
-                    .lines()
-                    .next()
-                    .unwrap_or(""),
-                t(locale, "follow_up.rerate_asked", &[("by", &actor.name)])
-            ),
-            buttons: None,
-        },
-    ];
-    tx.enqueue_all(&out, now).await?;
-    Ok(t(locale, "toast.rerate_asked", &[]))
 }

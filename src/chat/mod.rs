@@ -1,8 +1,10 @@
 //! The chat layer: every path a Telegram update can take ([`handler_tree`]), one module
 //! per audience, and the rendering of what Butler says.
 //!
-//! Handlers parse the update, ask `domain` whether the move is allowed, write the change
-//! and the messages it causes through one `store::Tx`, commit, and flush the outbox.
+//! Handlers parse the update into a request of plain values, call the use case in
+//! `tickets` (or, for what is not a ticket change, the store) inside one `store::Tx`,
+//! commit, flush the outbox, and answer: a refusal under the message, a toast for a
+//! button. The rules and the messages a change causes live below, in `tickets`.
 
 pub mod announce;
 pub mod callbacks;
@@ -22,19 +24,20 @@ pub use crate::app::{App, AppRef, BotError, HandlerResult, display_name};
 use crate::i18n::{self, Locale};
 use crate::outbox::Outgoing;
 use crate::store::{self, Group};
+use crate::tickets;
 
-/// Runs `body` (an `Op<()>` block using `tx`) in a transaction, then
-/// [`App::conclude`]s it. A block rather than a closure, so the handler's future stays
-/// `Send` as the dispatcher requires.
+/// Runs `body` (a `tickets::Result<()>` block using `tx`) in a transaction, then
+/// [`conclude`]s it. A block rather than a closure, so the handler's future stays `Send`
+/// as the dispatcher requires.
 macro_rules! change {
     ($app:expr, $bot:expr, $msg:expr, $locale:expr, |$tx:ident| $body:block) => {{
         let mut tx_ = $app.store.begin().await?;
-        let result: $crate::chat::Op<()> = async {
+        let result: $crate::tickets::Result<()> = async {
             let $tx = &mut tx_;
             $body
         }
         .await;
-        $app.conclude($bot, $msg, $locale, tx_, result).await
+        $crate::chat::conclude(&$app, $bot, $msg, $locale, tx_, result).await
     }};
 }
 pub(crate) use change;
@@ -113,56 +116,56 @@ pub fn handler_tree() -> UpdateHandler<BotError> {
         .branch(Update::filter_callback_query().endpoint(callbacks::press))
 }
 
-/// A request that was refused (the user's to read) or failed (ours to log).
-#[derive(Debug)]
-pub enum OpError {
-    Refused(crate::domain::Error),
-    Store(store::Error),
-}
-
-impl From<crate::domain::Error> for OpError {
-    fn from(e: crate::domain::Error) -> Self {
-        OpError::Refused(e)
-    }
-}
-
-impl From<store::Error> for OpError {
-    fn from(e: store::Error) -> Self {
-        OpError::Store(e)
-    }
-}
-
-pub type Op<T> = Result<T, OpError>;
-
-impl App {
-    /// Reads a ticket inside a change, or refuses with "unknown ticket".
-    pub async fn ticket_in(
-        &self,
-        tx: &mut store::Tx<'_>,
-        id: crate::domain::TicketId,
-    ) -> Op<crate::domain::Ticket> {
-        tx.ticket(id)
-            .await?
-            .ok_or(OpError::Refused(crate::domain::Error::UnknownTicket(id.0)))
-    }
-
-    /// Ends a change: commits and sends on success; when refused, drops it and answers
-    /// `msg` with the reason instead.
-    pub async fn conclude(
-        &self,
-        bot: &Bot,
-        msg: &Message,
-        locale: Locale,
-        tx: store::Tx<'_>,
-        result: Op<()>,
-    ) -> HandlerResult {
-        match result {
-            Ok(()) => self.commit(bot, tx).await,
-            Err(OpError::Refused(e)) => {
-                drop(tx);
-                self.send(bot, vec![refusal(msg, locale, &e)]).await
-            }
-            Err(OpError::Store(e)) => Err(e.into()),
+/// Ends a change: commits and sends on success; when refused, drops it and answers `msg`
+/// with the reason instead.
+pub async fn conclude(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    tx: store::Tx<'_>,
+    result: tickets::Result<()>,
+) -> HandlerResult {
+    match result {
+        Ok(()) => app.commit(bot, tx).await,
+        Err(tickets::Error::Refused(e)) => {
+            drop(tx);
+            app.send(bot, vec![refusal(msg, locale, &e)]).await
         }
+        Err(tickets::Error::Store(e)) => Err(e.into()),
     }
+}
+
+/// Where a request in `msg` came from, answered in `locale`.
+pub fn origin(msg: &Message, locale: Locale) -> tickets::Origin {
+    tickets::Origin {
+        chat_id: msg.chat.id.0,
+        message_id: msg.id.0,
+        locale,
+    }
+}
+
+/// The text or caption of `msg`, trimmed, if not empty.
+pub fn text_of(msg: &Message) -> Option<String> {
+    msg.text()
+        .or(msg.caption())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The photo of `msg`, its largest size, as Telegram sends several.
+pub fn photo_of(msg: &Message) -> Option<tickets::Photo> {
+    let file_id = msg
+        .photo()?
+        .iter()
+        .max_by_key(|p| p.width * p.height)?
+        .file
+        .id
+        .to_string();
+    Some(tickets::Photo {
+        file_id,
+        source: (msg.chat.id.0, msg.id.0),
+        media_group: msg.media_group_id().map(|m| m.to_string()),
+    })
 }

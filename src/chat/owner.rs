@@ -5,12 +5,15 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{OwnerCommand, Place, fallback};
-use super::{AppRef, BotError, HandlerResult, OpError, answer, change, display_name, refusal};
-use crate::domain::{Category, Error, ReportText, TicketStatus, Unit};
-use crate::i18n::{self, Locale, t};
-use crate::messages::{self, render};
-use crate::outbox::{Outgoing, Remember, Target};
-use crate::store::{BotMessage, BotMessageKind, Group, NewTicket, PhotoKind, Who};
+use super::{
+    App, AppRef, BotError, HandlerResult, answer, change, display_name, origin, photo_of, refusal,
+    text_of,
+};
+use crate::domain::{ReportText, TicketStatus, Unit};
+use crate::i18n::{Locale, t};
+use crate::messages::render;
+use crate::store::{BotMessage, BotMessageKind, Group};
+use crate::tickets;
 
 /// Most tickets `/my` lists.
 const MY_LIMIT: i64 = 10;
@@ -36,13 +39,12 @@ async fn command(
     bot: Bot,
     app: AppRef,
     msg: Message,
-    group: Group,
     cmd: OwnerCommand,
     locale: Locale,
 ) -> HandlerResult {
     match cmd {
         OwnerCommand::Repair(text) | OwnerCommand::Report(text) => {
-            report(bot, app, msg, group, text, locale).await
+            report(bot, app, msg, text, locale).await
         }
         OwnerCommand::Unit(raw) => set_unit(bot, app, msg, raw, locale).await,
         OwnerCommand::My => my_tickets(bot, app, msg, locale).await,
@@ -60,28 +62,19 @@ async fn command(
     }
 }
 
-/// The largest photo of a message, as Telegram sends several sizes.
-pub fn photo_file_id(msg: &Message) -> Option<String> {
-    msg.photo()?
-        .iter()
-        .max_by_key(|p| p.width * p.height)
-        .map(|p| p.file.id.to_string())
-}
-
-/// `/repair <text>`, or a photo captioned so: a new ticket, its confirmation under the
-/// report, its card in the staff chat, and a word to managers for a watch-listed owner.
+/// `/repair <text>`, or a photo captioned so: a new ticket (see [`tickets::report`]),
+/// unless the owner reports too often.
 async fn report(
     bot: Bot,
     app: AppRef,
     msg: Message,
-    group: Group,
     text: String,
     locale: Locale,
 ) -> HandlerResult {
     let Some(user) = msg.from.clone() else {
         return Ok(());
     };
-    let photo = photo_file_id(&msg);
+    let photo = photo_of(&msg);
     // A photo captioned just "/repair": the photo is the report.
     let raw = if text.trim().is_empty() && photo.is_some() {
         t(locale, "report.photo_only", &[])
@@ -92,152 +85,51 @@ async fn report(
         Ok(text) => text,
         Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
     };
-    // A redelivered report is not a new one: only new reports count against the limit.
+    if flooded(&bot, &app, &msg, user.id.0, locale).await? {
+        return Ok(());
+    }
+    let now = app.now();
+    let owner = app.actor(&user);
+    let req = tickets::Report {
+        origin: origin(&msg, locale),
+        language: user.language_code.as_deref(),
+        text: &text,
+        photo,
+    };
+    change!(app, &bot, &msg, locale, |tx| {
+        tickets::report(tx, &app.settings, &owner, req, now).await?;
+        Ok(())
+    })
+}
+
+/// Whether `owner` reports too often to take this report; warns them once a window. A
+/// redelivered report is not a new one: only new reports count against the limit.
+async fn flooded(
+    bot: &Bot,
+    app: &App,
+    msg: &Message,
+    owner: u64,
+    locale: Locale,
+) -> Result<bool, BotError> {
     if app
         .store
         .ticket_by_report(msg.chat.id.0, msg.id.0)
         .await?
-        .is_none()
-        && let Some(warn) = app.flood_check(user.id.0).await?
+        .is_some()
     {
-        tracing::warn!(
-            owner = user.id.0,
-            "report refused: too many in a short time"
-        );
-        if !warn {
-            return Ok(());
-        }
-        let minutes = (crate::app::FLOOD_WINDOW_SECS / 60).to_string();
-        return app
-            .send(
-                &bot,
-                vec![answer(
-                    &msg,
-                    locale,
-                    "report.too_many",
-                    &[("minutes", &minutes)],
-                )],
-            )
-            .await;
+        return Ok(false);
     }
-    let now = app.now();
-    let name = display_name(&user);
-    let app2 = app.clone();
-    change!(app, &bot, &msg, locale, |tx| {
-        let owner = tx
-            .touch_owner(user.id.0, &name, user.language_code.as_deref(), now)
+    let Some(warn) = app.flood_check(owner).await? else {
+        return Ok(false);
+    };
+    tracing::warn!(owner, "report refused: too many in a short time");
+    if warn {
+        let minutes = (crate::app::FLOOD_WINDOW_SECS / 60).to_string();
+        let args = [("minutes", minutes.as_str())];
+        app.send(bot, vec![answer(msg, locale, "report.too_many", &args)])
             .await?;
-        let category = Category::guess(text.as_ref(), i18n::category_keywords);
-        let new = NewTicket {
-            group_chat_id: group.chat_id,
-            report_message_id: msg.id.0,
-            owner_id: user.id.0,
-            unit: owner.unit.as_deref(),
-            category,
-            text: text.as_ref(),
-            priority: owner.watched,
-        };
-        // The same report delivered twice makes one ticket.
-        let Some(id) = tx.insert_ticket(&new, now).await? else {
-            return Ok(());
-        };
-        let who = Who {
-            id: user.id.0,
-            name: &name,
-        };
-        tx.add_event(id, "reported", &who, None, now).await?;
-        if let Some(file_id) = &photo {
-            let media_group = msg.media_group_id().map(|m| m.to_string());
-            tx.add_photo(
-                id,
-                file_id,
-                PhotoKind::Report,
-                user.id.0,
-                msg.chat.id.0,
-                msg.id.0,
-                media_group.as_deref(),
-                now,
-            )
-            .await?;
-        }
-        let ticket = app2.ticket_in(tx, id).await?;
-        let id_s = id.to_string();
-        let mut confirmation = t(
-            locale,
-            "report.confirmation",
-            &[
-                ("id", &id_s),
-                ("category", &i18n::category_name(locale, category)),
-                ("minutes", &app2.settings.sla.take_minutes.to_string()),
-            ],
-        );
-        // One message, not two: owner groups are busy enough, and Telegram allows a
-        // group 20 a minute.
-        if owner.unit.is_none() {
-            confirmation.push('\n');
-            confirmation.push_str(&t(locale, "report.unit_hint", &[]));
-        }
-        let mut out = vec![Outgoing::Text {
-            chat_id: msg.chat.id.0,
-            text: confirmation,
-            reply_to: Some(Target::Message(msg.id.0)),
-            buttons: None,
-            remember: Some(Remember {
-                ticket_id: id.0,
-                kind: BotMessageKind::Confirmation,
-                ref_id: None,
-            }),
-        }];
-        let staff = app2.staff_locale();
-        let (card, buttons) = render::card(&ticket, staff, app2.settings.timezone);
-        out.push(Outgoing::Text {
-            chat_id: app2.settings.staff_chat_id,
-            text: card,
-            reply_to: None,
-            buttons,
-            remember: Some(Remember {
-                ticket_id: id.0,
-                kind: BotMessageKind::Card,
-                ref_id: None,
-            }),
-        });
-        if let Some(file_id) = photo {
-            out.extend(Outgoing::photos(
-                app2.settings.staff_chat_id,
-                &[file_id],
-                Some(t(staff, "card.photo_caption", &[("id", &id_s)])),
-                Some(Target::Latest {
-                    ticket_id: id.0,
-                    kind: BotMessageKind::Card,
-                }),
-                Some(Remember {
-                    ticket_id: id.0,
-                    kind: BotMessageKind::CardPhotos,
-                    ref_id: None,
-                }),
-            ));
-        }
-        if ticket.priority {
-            for &manager in &app2.settings.managers {
-                out.push(Outgoing::text(
-                    manager as i64,
-                    t(
-                        staff,
-                        "watch.alert",
-                        &[
-                            ("id", &id_s),
-                            ("owner", &ticket.owner_name),
-                            ("unit", ticket.unit.as_deref().unwrap_or("—")),
-                            ("group", &ticket.group_name),
-                            ("text", &crate::domain::text::shorten(&ticket.text, 500)),
-                        ],
-                    ),
-                ));
-            }
-        }
-        tx.enqueue_all(&out, now).await?;
-        Ok(())
-    })
+    }
+    Ok(true)
 }
 
 async fn set_unit(
@@ -295,148 +187,20 @@ async fn add_to_ticket(
         return Ok(());
     };
     let now = app.now();
-    let name = display_name(&user);
-    let app2 = app.clone();
+    let owner = app.actor(&user);
+    let req = tickets::Detail {
+        ticket: target.ticket_id,
+        origin: origin(&msg, locale),
+        text: text_of(&msg),
+        photo: photo_of(&msg),
+    };
+    let settings = &app.settings;
     change!(app, &bot, &msg, locale, |tx| {
-        let ticket = app2.ticket_in(tx, target.ticket_id).await?;
-        if ticket.owner_id != user.id.0 {
-            tx.enqueue(
-                &answer(
-                    &msg,
-                    locale,
-                    "detail.not_yours",
-                    &[("id", &ticket.id.to_string())],
-                ),
-                now,
-            )
-            .await?;
-            return Ok(());
-        }
-        let who = Who {
-            id: user.id.0,
-            name: &name,
-        };
-        let id_s = ticket.id.to_string();
-        let text = msg
-            .text()
-            .or(msg.caption())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
-        let staff = app2.staff_locale();
         if target.kind == BotMessageKind::LowScoreQuestion {
-            let Some(comment) = text else { return Ok(()) };
-            let source = (msg.chat.id.0, msg.id.0);
-            if !tx
-                .add_event_from(
-                    ticket.id,
-                    "low_score_comment",
-                    &who,
-                    Some(&comment),
-                    source,
-                    now,
-                )
-                .await?
-            {
-                return Ok(()); // this message was handled before
-            }
-            tx.set_rating_comment(ticket.id, ticket.rating_round, &comment)
-                .await?;
-            let mut out = vec![answer(&msg, locale, "low_score.thanks", &[])];
-            if let Some(fu) = tx.open_follow_up_of(ticket.id, ticket.rating_round).await? {
-                out.push(Outgoing::Text {
-                    chat_id: app2.settings.staff_chat_id,
-                    text: t(
-                        staff,
-                        "follow_up.owner_comment",
-                        &[
-                            ("id", &id_s),
-                            ("text", &crate::domain::text::shorten(&comment, 3500)),
-                        ],
-                    ),
-                    reply_to: Some(Target::FollowUp { id: fu }),
-                    buttons: None,
-                    remember: None,
-                });
-            }
-            tx.enqueue_all(&out, now).await?;
-            return Ok(());
-        }
-        if !ticket.status.is_open() {
-            tx.enqueue(
-                &answer(&msg, locale, "detail.closed", &[("id", &id_s)]),
-                now,
-            )
-            .await?;
-            return Ok(());
-        }
-        let mut out = Vec::new();
-        if let Some(file_id) = photo_file_id(&msg) {
-            let media_group = msg.media_group_id().map(|m| m.to_string());
-            if !tx
-                .add_photo(
-                    ticket.id,
-                    &file_id,
-                    PhotoKind::Report,
-                    user.id.0,
-                    msg.chat.id.0,
-                    msg.id.0,
-                    media_group.as_deref(),
-                    now,
-                )
-                .await?
-            {
-                return Ok(()); // handled before
-            }
-            tx.add_event(
-                ticket.id,
-                "detail",
-                &who,
-                text.as_deref().or(Some("photo")),
-                now,
-            )
-            .await?;
-            out.extend(Outgoing::photos(
-                app2.settings.staff_chat_id,
-                &[file_id],
-                Some(t(
-                    staff,
-                    "detail.staff_photo",
-                    &[("id", &id_s), ("text", text.as_deref().unwrap_or(""))],
-                )),
-                Some(Target::Latest {
-                    ticket_id: ticket.id.0,
-                    kind: BotMessageKind::Card,
-                }),
-                None,
-            ));
-            let fresh = app2.ticket_in(tx, ticket.id).await?;
-            out.push(messages::card_edit(&app2.settings, &fresh));
-        } else if let Some(text) = text {
-            let source = (msg.chat.id.0, msg.id.0);
-            if !tx
-                .add_event_from(ticket.id, "detail", &who, Some(&text), source, now)
-                .await?
-            {
-                return Ok(()); // this message was handled before
-            }
-            out.push(messages::to_card(
-                &app2.settings,
-                ticket.id,
-                t(
-                    staff,
-                    "detail.staff_text",
-                    &[
-                        ("id", &id_s),
-                        ("text", &crate::domain::text::shorten(&text, 3500)),
-                    ],
-                ),
-            ));
+            tickets::comment_low_score(tx, settings, &owner, req, now).await?;
         } else {
-            return Err(OpError::Refused(Error::EmptyNote));
+            tickets::add_detail(tx, settings, &owner, req, now).await?;
         }
-        out.push(answer(&msg, locale, "detail.added", &[("id", &id_s)]));
-        tx.enqueue_all(&out, now).await?;
         Ok(())
     })
 }
@@ -445,7 +209,7 @@ async fn add_to_ticket(
 /// when the bot can read the group's messages).
 async fn album_item(app: AppRef, msg: Message) -> Option<BotMessage> {
     let group = msg.media_group_id()?.to_string();
-    photo_file_id(&msg)?;
+    photo_of(&msg)?;
     let (ticket_id, _) = app
         .store
         .ticket_by_media_group(msg.chat.id.0, &group)
@@ -497,38 +261,9 @@ pub async fn edited(bot: Bot, app: AppRef, msg: Message, me: Me, group: Group) -
     };
     let locale = app.group_locale(&group, Some(&user));
     let now = app.now();
-    let name = display_name(&user);
+    let owner = app.actor(&user);
     change!(app, &bot, &msg, locale, |tx| {
-        let ticket = app.ticket_in(tx, id).await?;
-        if ticket.owner_id != user.id.0 || !ticket.status.is_open() || ticket.text == text.as_ref()
-        {
-            return Ok(());
-        }
-        tx.set_text(id, text.as_ref(), now).await?;
-        let who = Who {
-            id: user.id.0,
-            name: &name,
-        };
-        tx.add_event(id, "edited", &who, Some(&ticket.text), now)
-            .await?;
-        let fresh = app.ticket_in(tx, id).await?;
-        let staff = app.staff_locale();
-        let out = [
-            messages::card_edit(&app.settings, &fresh),
-            messages::to_card(
-                &app.settings,
-                id,
-                t(
-                    staff,
-                    "detail.staff_edited",
-                    &[
-                        ("id", &id.to_string()),
-                        ("text", &crate::domain::text::shorten(text.as_ref(), 3500)),
-                    ],
-                ),
-            ),
-        ];
-        tx.enqueue_all(&out, now).await?;
+        tickets::edit_report(tx, &app.settings, &owner, id, &text, now).await?;
         Ok(())
     })
 }

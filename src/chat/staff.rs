@@ -1,18 +1,18 @@
 //! The staff chat: ticket lists, take / done / reopen, categories and notes, progress
-//! relayed to owners by replying to a card, and follow-ups closed by managers.
+//! relayed to owners by replying to a card, and follow-ups closed by managers. The
+//! handlers parse and answer; the changes are `tickets`' use cases.
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
-use super::{App, AppRef, BotError, HandlerResult, Op, OpError, answer, change};
-use crate::domain::text::shorten;
-use crate::domain::{Actor, Error, Ticket, TicketId, TicketStatus};
-use crate::i18n::{self, Locale, t};
-use crate::messages::{self, render};
-use crate::outbox::{Buttons, Outgoing, Remember, Target};
-use crate::store::{BotMessage, BotMessageKind, PhotoKind, Tx, Who};
+use super::{App, AppRef, BotError, HandlerResult, answer, change, origin, photo_of, text_of};
+use crate::domain::{Actor, Error, TicketId};
+use crate::i18n::{self, Locale};
+use crate::messages::render;
+use crate::store::{BotMessage, BotMessageKind};
+use crate::tickets;
 
 const LIST_LIMIT: i64 = 200;
 
@@ -121,78 +121,30 @@ async fn ticket_command(
     locale: Locale,
 ) -> HandlerResult {
     let now = app.now();
+    let settings = &app.settings;
     let note = (!rest.is_empty()).then_some(rest.as_str());
+    let origin = origin(msg, locale);
     change!(app, bot, msg, locale, |tx| {
         match cmd {
             StaffCommand::Take(_) => {
-                take(app, tx, id, actor).await?;
+                tickets::take(tx, settings, actor, id, now).await?;
             }
             StaffCommand::Done(_) => {
                 // `/done N` as a photo's caption: that photo is the completion photo.
-                let photo = super::owner::photo_file_id(msg);
-                if let Some(file_id) = &photo {
-                    app.ticket_in(tx, id).await?;
-                    tx.add_photo(
-                        id,
-                        file_id,
-                        PhotoKind::Completion,
-                        actor.id,
-                        msg.chat.id.0,
-                        msg.id.0,
-                        None,
-                        now,
-                    )
-                    .await?;
-                }
-                finish(app, tx, id, actor, note, photo.as_deref()).await?;
+                let photo = photo_of(msg);
+                let req = tickets::Finish { id, note, photo };
+                tickets::finish(tx, settings, actor, req, now).await?;
             }
             StaffCommand::Reopen(_) => {
-                reopen(app, tx, id, actor, note, false).await?;
+                tickets::reopen(tx, settings, actor, id, note, now).await?;
             }
             StaffCommand::Category(_) => {
                 let category = i18n::parse_category(&rest)
                     .ok_or_else(|| Error::UnknownCategory(rest.clone()))?;
-                app.ticket_in(tx, id).await?;
-                tx.set_category(id, category, now).await?;
-                let who = Who {
-                    id: actor.id,
-                    name: &actor.name,
-                };
-                tx.add_event(id, "category", &who, Some(category.code()), now)
-                    .await?;
-                let fresh = app.ticket_in(tx, id).await?;
-                let name = i18n::category_name(locale, category);
-                let out = [
-                    messages::card_edit(&app.settings, &fresh),
-                    answer(
-                        msg,
-                        locale,
-                        "category.set",
-                        &[("id", &id.to_string()), ("category", &name)],
-                    ),
-                ];
-                tx.enqueue_all(&out, now).await?;
+                tickets::set_category(tx, settings, actor, id, category, origin, now).await?;
             }
             _ => {
-                let Some(note) = note else {
-                    return Err(Error::EmptyNote.into());
-                };
-                app.ticket_in(tx, id).await?;
-                let who = Who {
-                    id: actor.id,
-                    name: &actor.name,
-                };
-                if !tx
-                    .add_event_from(id, "note", &who, Some(note), (msg.chat.id.0, msg.id.0), now)
-                    .await?
-                {
-                    return Ok(()); // this message was handled before
-                }
-                tx.enqueue(
-                    &answer(msg, locale, "note.added", &[("id", &id.to_string())]),
-                    now,
-                )
-                .await?;
+                tickets::add_note(tx, actor, id, &rest, origin, now).await?;
             }
         }
         Ok(())
@@ -220,148 +172,6 @@ async fn parse_args(
             Ok(None)
         }
     }
-}
-
-/// Staff member `actor` takes ticket `id`: card edited, owner told who is coming.
-pub async fn take(app: &App, tx: &mut Tx<'_>, id: TicketId, actor: &Actor) -> Op<Ticket> {
-    let ticket = app.ticket_in(tx, id).await?;
-    ticket.take(actor)?;
-    let now = app.now();
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.set_taken(id, &who, now).await?;
-    tx.add_event(id, "taken", &who, None, now).await?;
-    let fresh = app.ticket_in(tx, id).await?;
-    let out = [
-        messages::card_edit(&app.settings, &fresh),
-        messages::to_owner(
-            &app.settings,
-            &fresh,
-            "owner.taken",
-            &[("id", &id.to_string()), ("by", &actor.name)],
-        ),
-    ];
-    tx.enqueue_all(&out, now).await?;
-    Ok(fresh)
-}
-
-/// `actor` closes ticket `id`: refused without a photo since Take when photos are
-/// required; the owner is told and asked for a rating.
-pub async fn finish(
-    app: &App,
-    tx: &mut Tx<'_>,
-    id: TicketId,
-    actor: &Actor,
-    note: Option<&str>,
-    photo: Option<&str>,
-) -> Op<Ticket> {
-    let ticket = app.ticket_in(tx, id).await?;
-    let photos = tx.photos_since_taken(id).await?;
-    ticket.finish(actor, photos, app.settings.rating.require_completion_photo)?;
-    let now = app.now();
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.set_status(id, TicketStatus::Done, now).await?;
-    tx.add_event(id, "done", &who, note, now).await?;
-    let round = tx.next_rating_round(id).await?;
-    let fresh = app.ticket_in(tx, id).await?;
-    let locale = messages::owner_locale(&app.settings, &fresh);
-    let id_s = id.to_string();
-    let by = fresh
-        .taken_by
-        .as_ref()
-        .map_or(actor.name.clone(), |(_, n)| n.clone());
-    let mut done_text = t(locale, "owner.done", &[("id", &id_s), ("by", &by)]);
-    if let Some(note) = note {
-        done_text.push('\n');
-        done_text.push_str(&shorten(note, 900));
-    }
-    let mut out = vec![messages::card_edit(&app.settings, &fresh)];
-    match photo {
-        Some(file_id) => out.extend(Outgoing::photos(
-            fresh.group_chat_id,
-            &[file_id.to_owned()],
-            Some(shorten(&done_text, 1000)),
-            fresh.report_in_group().map(Target::Message),
-            Some(Remember {
-                ticket_id: id.0,
-                kind: BotMessageKind::Relay,
-                ref_id: None,
-            }),
-        )),
-        None => out.push(Outgoing::Text {
-            chat_id: fresh.group_chat_id,
-            text: done_text,
-            reply_to: fresh.report_in_group().map(Target::Message),
-            buttons: None,
-            remember: Some(Remember {
-                ticket_id: id.0,
-                kind: BotMessageKind::Relay,
-                ref_id: None,
-            }),
-        }),
-    }
-    out.push(messages::rating_question(&app.settings, &fresh, round));
-    tx.enqueue_all(&out, now).await?;
-    Ok(fresh)
-}
-
-/// Back to work (same taker): by staff, a manager, or the owner ("not fixed").
-pub async fn reopen(
-    app: &App,
-    tx: &mut Tx<'_>,
-    id: TicketId,
-    actor: &Actor,
-    reason: Option<&str>,
-    by_owner: bool,
-) -> Op<Ticket> {
-    let ticket = app.ticket_in(tx, id).await?;
-    ticket.reopen()?;
-    let now = app.now();
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    let status = if ticket.taken_by.is_some() {
-        TicketStatus::Taken
-    } else {
-        TicketStatus::Reported
-    };
-    tx.set_status(id, status, now).await?;
-    tx.add_event(id, "reopened", &who, reason, now).await?;
-    let fresh = app.ticket_in(tx, id).await?;
-    let id_s = id.to_string();
-    let staff = app.staff_locale();
-    let mut out = vec![messages::card_edit(&app.settings, &fresh)];
-    if by_owner {
-        out.push(messages::to_card(
-            &app.settings,
-            id,
-            t(staff, "reopen.by_owner", &[("id", &id_s)]),
-        ));
-    } else {
-        out.push(messages::to_owner(
-            &app.settings,
-            &fresh,
-            "owner.reopened",
-            &[("id", &id_s)],
-        ));
-        out.push(messages::to_card(
-            &app.settings,
-            id,
-            t(
-                staff,
-                "reopen.by_staff",
-                &[("id", &id_s), ("by", &actor.name)],
-            ),
-        ));
-    }
-    tx.enqueue_all(&out, now).await?;
-    Ok(fresh)
 }
 
 /// A reply to a card relays progress to the owner; a manager's reply to a follow-up card
@@ -398,92 +208,14 @@ async fn progress(
     locale: Locale,
 ) -> HandlerResult {
     let now = app.now();
-    let app2 = app.clone();
+    let req = tickets::Progress {
+        id,
+        origin: origin(&msg, locale),
+        text: text_of(&msg),
+        photo: photo_of(&msg),
+    };
     change!(app, &bot, &msg, locale, |tx| {
-        let ticket = app2.ticket_in(tx, id).await?;
-        ticket.accepts_progress()?;
-        let who = Who {
-            id: actor.id,
-            name: &actor.name,
-        };
-        let text = msg
-            .text()
-            .or(msg.caption())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let owner_locale = messages::owner_locale(&app2.settings, &ticket);
-        let id_s = id.to_string();
-        let head = t(
-            owner_locale,
-            "owner.progress",
-            &[("id", &id_s), ("by", &actor.name)],
-        );
-        let body = match text {
-            Some(text) => format!("{head}\n{text}"),
-            None => head,
-        };
-        let remember = Some(Remember {
-            ticket_id: id.0,
-            kind: BotMessageKind::Relay,
-            ref_id: None,
-        });
-        let mut out = Vec::new();
-        if let Some(file_id) = super::owner::photo_file_id(&msg) {
-            let media_group = msg.media_group_id().map(|m| m.to_string());
-            if !tx
-                .add_photo(
-                    id,
-                    &file_id,
-                    PhotoKind::Progress,
-                    actor.id,
-                    msg.chat.id.0,
-                    msg.id.0,
-                    media_group.as_deref(),
-                    now,
-                )
-                .await?
-            {
-                return Ok(()); // this message was handled before
-            }
-            tx.add_event(id, "progress", &who, Some(text.unwrap_or("photo")), now)
-                .await?;
-            out.extend(Outgoing::photos(
-                ticket.group_chat_id,
-                &[file_id],
-                Some(shorten(&body, 1000)),
-                ticket.report_in_group().map(Target::Message),
-                remember,
-            ));
-            out.push(messages::card_edit(
-                &app2.settings,
-                &app2.ticket_in(tx, id).await?,
-            ));
-        } else if let Some(text) = text {
-            if !tx
-                .add_event_from(
-                    id,
-                    "progress",
-                    &who,
-                    Some(text),
-                    (msg.chat.id.0, msg.id.0),
-                    now,
-                )
-                .await?
-            {
-                return Ok(()); // this message was handled before
-            }
-            out.push(Outgoing::Text {
-                chat_id: ticket.group_chat_id,
-                text: body,
-                reply_to: ticket.report_in_group().map(Target::Message),
-                buttons: None,
-                remember,
-            });
-        } else {
-            return Err(OpError::Refused(Error::EmptyNote));
-        }
-        out.push(answer(&msg, locale, "progress.relayed", &[("id", &id_s)]));
-        tx.enqueue_all(&out, now).await?;
+        tickets::progress(tx, &app.settings, &actor, req, now).await?;
         Ok(())
     })
 }
@@ -496,59 +228,11 @@ async fn close_follow_up(
     actor: Actor,
     locale: Locale,
 ) -> HandlerResult {
-    if !actor.is_manager {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "error.managers_only", &[])])
-            .await;
-    }
-    let Some(note) = msg
-        .text()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-    else {
-        return app
-            .send(
-                &bot,
-                vec![answer(&msg, locale, "follow_up.note_needed", &[])],
-            )
-            .await;
-    };
-    let Some(fu) = app.store.follow_up(follow_up).await? else {
-        return Ok(());
-    };
     let now = app.now();
-    let app2 = app.clone();
+    let note = msg.text().map(str::trim).filter(|s| !s.is_empty());
+    let origin = origin(&msg, locale);
     change!(app, &bot, &msg, locale, |tx| {
-        if !tx.close_follow_up(fu.id, actor.id, &note, now).await? {
-            tx.enqueue(&answer(&msg, locale, "follow_up.already_closed", &[]), now)
-                .await?;
-            return Ok(());
-        }
-        let who = Who {
-            id: actor.id,
-            name: &actor.name,
-        };
-        tx.add_event(fu.ticket_id, "follow_up_closed", &who, Some(&note), now)
-            .await?;
-        let ticket = app2.ticket_in(tx, fu.ticket_id).await?;
-        let id_s = ticket.id.to_string();
-        let out = vec![
-            Outgoing::Edit {
-                chat_id: app2.settings.staff_chat_id,
-                target: Target::FollowUp { id: fu.id },
-                text: render::follow_up_text(&ticket, fu.id, locale, Some((&actor.name, &note))),
-                // A new rating follows a low score; an unrated ticket has none to redo.
-                buttons: ticket.score.is_some().then(|| {
-                    Buttons(vec![vec![(
-                        t(locale, "button.rerate", &[]),
-                        format!("rerate:{}", fu.id),
-                    )]])
-                }),
-            },
-            answer(&msg, locale, "follow_up.closed", &[("id", &id_s)]),
-        ];
-        tx.enqueue_all(&out, now).await?;
+        tickets::close_follow_up(tx, &app.settings, &actor, follow_up, note, origin, now).await?;
         Ok(())
     })
 }

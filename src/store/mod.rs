@@ -409,17 +409,8 @@ impl Store {
     }
 
     pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
-        let row =
-            sqlx::query("SELECT id, ticket_id, round, closed_at FROM follow_ups WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|r| FollowUp {
-            id: r.get("id"),
-            ticket_id: TicketId(r.get("ticket_id")),
-            round: r.get("round"),
-            closed: r.get::<Option<String>, _>("closed_at").is_some(),
-        }))
+        let mut conn = self.pool.acquire().await?;
+        fetch_follow_up(&mut conn, id).await
     }
 
     /// The events of a ticket as (kind, actor name, detail), oldest first.
@@ -827,6 +818,19 @@ fn owner_from_row(r: &SqliteRow) -> Owner {
         locale: r.get("locale"),
         watched: r.get::<i64, _>("watched") != 0,
     }
+}
+
+async fn fetch_follow_up(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Option<FollowUp>> {
+    let row = sqlx::query("SELECT id, ticket_id, round, closed_at FROM follow_ups WHERE id = ?")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| FollowUp {
+        id: r.get("id"),
+        ticket_id: TicketId(r.get("ticket_id")),
+        round: r.get("round"),
+        closed: r.get::<Option<String>, _>("closed_at").is_some(),
+    }))
 }
 
 async fn fetch_ticket(conn: &mut sqlx::SqliteConnection, id: TicketId) -> Result<Option<Ticket>> {
@@ -1294,6 +1298,11 @@ impl Tx<'_> {
         .execute(&mut *self.0)
         .await?;
         Ok(r.rows_affected() > 0)
+    }
+
+    /// A follow-up, read inside this change.
+    pub async fn follow_up(&mut self, id: i64) -> Result<Option<FollowUp>> {
+        fetch_follow_up(&mut self.0, id).await
     }
 
     /// The open follow-up of a ticket's round, if any.

@@ -1,0 +1,109 @@
+//! Managers' follow-ups (回访) after a low score or an unanswered rating question: closed
+//! with a note, and, after a low score, the owner asked to rate again.
+
+use chrono::{DateTime, Utc};
+
+use super::{Origin, Result, fetch, who};
+use crate::config::Settings;
+use crate::domain::{Actor, Error, Ticket, TicketStatus};
+use crate::i18n::t;
+use crate::messages::{self, render};
+use crate::outbox::{Buttons, Outgoing, Target};
+use crate::store::Tx;
+
+/// A manager's reply to a follow-up card closes it with that reply as the note; the card
+/// then says who closed it and how, with a "rate again" button after a low score. `None`
+/// when nothing changed (the manager was told why, or the follow-up is unknown).
+pub async fn close_follow_up(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    manager: &Actor,
+    follow_up: i64,
+    note: Option<&str>,
+    origin: Origin,
+    now: DateTime<Utc>,
+) -> Result<Option<Ticket>> {
+    if !manager.is_manager {
+        return Err(Error::ManagersOnly.into());
+    }
+    let Some(note) = note else {
+        tx.enqueue(&origin.answer("follow_up.note_needed", &[]), now)
+            .await?;
+        return Ok(None);
+    };
+    let Some(fu) = tx.follow_up(follow_up).await? else {
+        return Ok(None);
+    };
+    if !tx.close_follow_up(fu.id, manager.id, note, now).await? {
+        tx.enqueue(&origin.answer("follow_up.already_closed", &[]), now)
+            .await?;
+        return Ok(None);
+    }
+    tx.add_event(
+        fu.ticket_id,
+        "follow_up_closed",
+        &who(manager),
+        Some(note),
+        now,
+    )
+    .await?;
+    let ticket = fetch(tx, fu.ticket_id).await?;
+    let staff = messages::staff_locale(settings);
+    let closed = Some((manager.name.as_str(), note));
+    // A new rating follows a low score; an unrated ticket has none to redo.
+    let buttons = ticket.score.is_some().then(|| {
+        Buttons(vec![vec![(
+            t(staff, "button.rerate", &[]),
+            format!("rerate:{}", fu.id),
+        )]])
+    });
+    let out = [
+        Outgoing::Edit {
+            chat_id: settings.staff_chat_id,
+            target: Target::FollowUp { id: fu.id },
+            text: render::follow_up_text(&ticket, fu.id, staff, closed),
+            buttons,
+        },
+        origin.answer("follow_up.closed", &[("id", &ticket.id.to_string())]),
+    ];
+    tx.enqueue_all(&out, now).await?;
+    Ok(Some(ticket))
+}
+
+/// A manager asks the owner to rate again after closing a low score's follow-up: a new
+/// rating question under the report, and the follow-up card says who asked.
+pub async fn rerate(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    manager: &Actor,
+    follow_up: i64,
+    now: DateTime<Utc>,
+) -> Result<Ticket> {
+    if !manager.is_manager {
+        return Err(Error::ManagersOnly.into());
+    }
+    let fu = tx.follow_up(follow_up).await?.ok_or(Error::RatingNotOpen)?;
+    let ticket = fetch(tx, fu.ticket_id).await?;
+    if !fu.closed || ticket.status != TicketStatus::Rated || ticket.rating_round != fu.round {
+        return Err(Error::RatingNotOpen.into());
+    }
+    let round = tx.next_rating_round(ticket.id).await?;
+    tx.add_event(ticket.id, "rerate_asked", &who(manager), None, now)
+        .await?;
+    let fresh = fetch(tx, ticket.id).await?;
+    let staff = messages::staff_locale(settings);
+    let card = render::follow_up_text(&ticket, fu.id, staff, None);
+    let heading = card.lines().next().unwrap_or("");
+    let asked = t(staff, "follow_up.rerate_asked", &[("by", &manager.name)]);
+    let out = [
+        messages::rating_question(settings, &fresh, round),
+        Outgoing::Edit {
+            chat_id: settings.staff_chat_id,
+            target: Target::FollowUp { id: fu.id },
+            text: format!("{heading}\n{asked}"),
+            buttons: None,
+        },
+    ];
+    tx.enqueue_all(&out, now).await?;
+    Ok(fresh)
+}

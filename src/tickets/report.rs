@@ -1,0 +1,165 @@
+//! An owner reports (a new ticket) and corrects the report.
+
+use chrono::{DateTime, Utc};
+
+use super::{Origin, Photo, Result, fetch, record_photo, who};
+use crate::config::Settings;
+use crate::domain::text::shorten;
+use crate::domain::{Actor, Category, ReportText, Ticket, TicketId};
+use crate::i18n::{self, t};
+use crate::messages::{self, card_of, remember};
+use crate::outbox::Outgoing;
+use crate::store::{BotMessageKind, NewTicket, Owner, PhotoKind, Tx};
+
+/// `/repair <text>` in an owner group, or a photo captioned so.
+pub struct Report<'a> {
+    /// The report message in the owner group; the confirmation answers under it.
+    pub origin: Origin,
+    /// The owner's Telegram language, remembered for when the group has none.
+    pub language: Option<&'a str>,
+    pub text: &'a ReportText,
+    pub photo: Option<Photo>,
+}
+
+/// A new ticket: its confirmation under the report, its card (and photo) in the staff
+/// chat, and a word to managers for a watch-listed owner. `None` when this report message
+/// already made a ticket (a redelivered update).
+pub async fn report(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    owner: &Actor,
+    req: Report<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Ticket>> {
+    let known = tx
+        .touch_owner(owner.id, &owner.name, req.language, now)
+        .await?;
+    let category = Category::guess(req.text.as_ref(), i18n::category_keywords);
+    let new = NewTicket {
+        group_chat_id: req.origin.chat_id,
+        report_message_id: req.origin.message_id,
+        owner_id: owner.id,
+        unit: known.unit.as_deref(),
+        category,
+        text: req.text.as_ref(),
+        priority: known.watched,
+    };
+    // The same report delivered twice makes one ticket.
+    let Some(id) = tx.insert_ticket(&new, now).await? else {
+        return Ok(None);
+    };
+    tx.add_event(id, "reported", &who(owner), None, now).await?;
+    if let Some(photo) = &req.photo {
+        record_photo(tx, id, photo, PhotoKind::Report, owner.id, now).await?;
+    }
+    let ticket = fetch(tx, id).await?;
+    let mut out = vec![confirmation(settings, &ticket, &known, req.origin)];
+    out.push(messages::new_card(settings, &ticket));
+    if let Some(photo) = req.photo {
+        out.extend(card_photo(settings, id, photo.file_id));
+    }
+    if ticket.priority {
+        out.extend(watch_alerts(settings, &ticket));
+    }
+    tx.enqueue_all(&out, now).await?;
+    Ok(Some(ticket))
+}
+
+/// "Ticket #42 (Plumbing) received", under the report, with a hint to set the unit when
+/// the owner has none. One message, not two: owner groups are busy enough, and Telegram
+/// allows a group 20 a minute.
+fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Origin) -> Outgoing {
+    let locale = origin.locale;
+    let mut text = t(
+        locale,
+        "report.confirmation",
+        &[
+            ("id", &ticket.id.to_string()),
+            ("category", &i18n::category_name(locale, ticket.category)),
+            ("minutes", &settings.sla.take_minutes.to_string()),
+        ],
+    );
+    if owner.unit.is_none() {
+        text.push('\n');
+        text.push_str(&t(locale, "report.unit_hint", &[]));
+    }
+    Outgoing::Text {
+        chat_id: origin.chat_id,
+        text,
+        reply_to: Some(crate::outbox::Target::Message(origin.message_id)),
+        buttons: None,
+        remember: remember(ticket.id, BotMessageKind::Confirmation, None),
+    }
+}
+
+/// The report's photo under the new card.
+fn card_photo(settings: &Settings, id: TicketId, file_id: String) -> Vec<Outgoing> {
+    let staff = messages::staff_locale(settings);
+    Outgoing::photos(
+        settings.staff_chat_id,
+        &[file_id],
+        Some(t(staff, "card.photo_caption", &[("id", &id.to_string())])),
+        Some(card_of(id)),
+        remember(id, BotMessageKind::CardPhotos, None),
+    )
+}
+
+/// A word to each manager about a report of a watch-listed owner.
+fn watch_alerts(settings: &Settings, ticket: &Ticket) -> Vec<Outgoing> {
+    let staff = messages::staff_locale(settings);
+    let text = t(
+        staff,
+        "watch.alert",
+        &[
+            ("id", &ticket.id.to_string()),
+            ("owner", &ticket.owner_name),
+            ("unit", ticket.unit.as_deref().unwrap_or("—")),
+            ("group", &ticket.group_name),
+            ("text", &shorten(&ticket.text, 500)),
+        ],
+    );
+    settings
+        .managers
+        .iter()
+        .map(|&manager| Outgoing::text(manager as i64, text.clone()))
+        .collect()
+}
+
+/// The owner edited their report: the ticket takes the new text while it is open, and
+/// staff are told under the card. `None` when nothing changed (not the owner's ticket,
+/// closed, or the same text).
+pub async fn edit_report(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    owner: &Actor,
+    id: TicketId,
+    text: &ReportText,
+    now: DateTime<Utc>,
+) -> Result<Option<Ticket>> {
+    let before = fetch(tx, id).await?;
+    if before.owner_id != owner.id || !before.status.is_open() || before.text == text.as_ref() {
+        return Ok(None);
+    }
+    tx.set_text(id, text.as_ref(), now).await?;
+    tx.add_event(id, "edited", &who(owner), Some(&before.text), now)
+        .await?;
+    let fresh = fetch(tx, id).await?;
+    let staff = messages::staff_locale(settings);
+    let out = [
+        messages::card_edit(settings, &fresh),
+        messages::to_card(
+            settings,
+            id,
+            t(
+                staff,
+                "detail.staff_edited",
+                &[
+                    ("id", &id.to_string()),
+                    ("text", &shorten(text.as_ref(), 3500)),
+                ],
+            ),
+        ),
+    ];
+    tx.enqueue_all(&out, now).await?;
+    Ok(Some(fresh))
+}
