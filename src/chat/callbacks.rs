@@ -5,11 +5,11 @@
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 
-use super::{AppRef, HandlerResult};
-use crate::domain::TicketId;
-use crate::i18n::t;
+use super::{App, AppRef, HandlerResult};
+use crate::domain::{Actor, TicketId};
+use crate::i18n::{Locale, t};
 use crate::messages;
-use crate::store::BotMessageKind;
+use crate::store::{BotMessage, BotMessageKind, Tx};
 use crate::tickets;
 
 /// What a button asks for.
@@ -102,7 +102,6 @@ pub(super) async fn toast(
 }
 
 pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
-    let staff_locale = app.staff_locale();
     let user_locale = app.user_locale(Some(&q.from));
     let Some(action) = q.data.as_deref().and_then(CardAction::parse) else {
         return toast(&bot, &q, t(user_locale, "error.unknown_button", &[]), true).await;
@@ -111,83 +110,25 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         return toast(&bot, &q, t(user_locale, "error.stale_button", &[]), true).await;
     };
     let msg: Message = *msg;
-    let Some((kind, ticket, reference)) = action.expected() else {
-        if let CardAction::Notice { id, send } = action {
-            return super::announce::press_notice(&bot, &app, &q, &msg, id, send).await;
-        }
-        return Ok(());
-    };
-    let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
-    let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await;
-    let genuine = known.as_ref().is_some_and(|b| {
-        b.kind == kind
-            && ticket.is_none_or(|t| t == b.ticket_id.0)
-            && reference.is_none_or(|r| Some(r) == b.ref_id)
-    }) && (kind != BotMessageKind::Card && kind != BotMessageKind::FollowUp
-        || msg.chat.id.0 == app.settings.staff_chat_id);
-    if !genuine {
-        return toast(&bot, &q, t(user_locale, "error.stale_button", &[]), true).await;
+    if let CardAction::Notice { id, send } = action {
+        return super::announce::press_notice(&bot, &app, &q, &msg, id, send).await;
     }
+    let Some(known) = genuine(&app, &msg, &action).await else {
+        return toast(&bot, &q, t(user_locale, "error.stale_button", &[]), true).await;
+    };
     let actor = app.actor(&q.from);
     let locale = match action {
         CardAction::Take(_)
         | CardAction::Done(_)
         | CardAction::Rerate { .. }
-        | CardAction::Notice { .. } => staff_locale,
+        | CardAction::Notice { .. } => app.staff_locale(),
         _ => {
-            let ticket = app
-                .store
-                .ticket(TicketId(known.as_ref().map_or(0, |b| b.ticket_id.0)))
-                .await?;
+            let ticket = app.store.ticket(known.ticket_id).await?;
             ticket.map_or(user_locale, |tk| messages::owner_locale(&app.settings, &tk))
         }
     };
     let mut tx = app.store.begin().await?;
-    let now = app.now();
-    let settings = &app.settings;
-    let question = (msg.chat.id.0, msg.id.0);
-    let result = match action {
-        CardAction::Take(id) => tickets::take(&mut tx, settings, &actor, id, now)
-            .await
-            .map(|_| t(locale, "toast.taken", &[("id", &id.to_string())])),
-        CardAction::Done(id) => {
-            let req = tickets::Finish {
-                id,
-                note: None,
-                photo: None,
-            };
-            tickets::finish(&mut tx, settings, &actor, req, now)
-                .await
-                .map(|_| t(locale, "toast.done", &[("id", &id.to_string())]))
-        }
-        CardAction::Rate {
-            ticket,
-            round,
-            score,
-        } => {
-            let req = tickets::Rate {
-                ticket,
-                round,
-                score,
-                question,
-            };
-            tickets::rate(&mut tx, settings, &actor, req, now)
-                .await
-                .map(|_| t(locale, "toast.rated", &[]))
-        }
-        CardAction::NotFixed { ticket, round } => {
-            tickets::not_fixed(&mut tx, settings, &actor, ticket, round, question, now)
-                .await
-                .map(|_| t(locale, "toast.reopened", &[]))
-        }
-        CardAction::Rerate { follow_up } => {
-            tickets::rerate(&mut tx, settings, &actor, follow_up, now)
-                .await
-                .map(|_| t(locale, "toast.rerate_asked", &[]))
-        }
-        CardAction::Notice { .. } => return Ok(()),
-    };
-    match result {
+    match act(&mut tx, &app, &actor, action, &msg, locale).await {
         Ok(text) => {
             app.commit(&bot, tx).await?;
             toast(&bot, &q, text, false).await
@@ -200,4 +141,68 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         }
         Err(tickets::Error::Store(e)) => Err(e.into()),
     }
+}
+
+/// The record of the message a ticket button sits under, if it is the message Butler put
+/// this button on (a card's or a follow-up's only in the staff chat).
+async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
+    let (kind, ticket, reference) = action.expected()?;
+    let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
+    let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await?;
+    let matches = known.kind == kind
+        && ticket.is_none_or(|t| t == known.ticket_id.0)
+        && reference.is_none_or(|r| Some(r) == known.ref_id);
+    let in_place = kind != BotMessageKind::Card && kind != BotMessageKind::FollowUp
+        || msg.chat.id.0 == app.settings.staff_chat_id;
+    (matches && in_place).then_some(known)
+}
+
+/// Does what a ticket button asks in `tx`; the toast to answer with when it is done.
+async fn act(
+    tx: &mut Tx<'_>,
+    app: &App,
+    actor: &Actor,
+    action: CardAction,
+    question: &Message,
+    locale: Locale,
+) -> tickets::Result<String> {
+    let now = app.now();
+    let settings = &app.settings;
+    let question = (question.chat.id.0, question.id.0);
+    Ok(match action {
+        CardAction::Take(id) => {
+            tickets::take(tx, settings, actor, id, now).await?;
+            t(locale, "toast.taken", &[("id", &id.to_string())])
+        }
+        CardAction::Done(id) => {
+            let (note, photo) = (None, None);
+            let req = tickets::Finish { id, note, photo };
+            tickets::finish(tx, settings, actor, req, now).await?;
+            t(locale, "toast.done", &[("id", &id.to_string())])
+        }
+        CardAction::Rate {
+            ticket,
+            round,
+            score,
+        } => {
+            let req = tickets::Rate {
+                ticket,
+                round,
+                score,
+                question,
+            };
+            tickets::rate(tx, settings, actor, req, now).await?;
+            t(locale, "toast.rated", &[])
+        }
+        CardAction::NotFixed { ticket, round } => {
+            tickets::not_fixed(tx, settings, actor, ticket, round, question, now).await?;
+            t(locale, "toast.reopened", &[])
+        }
+        CardAction::Rerate { follow_up } => {
+            tickets::rerate(tx, settings, actor, follow_up, now).await?;
+            t(locale, "toast.rerate_asked", &[])
+        }
+        // Handled before: a notice is not a ticket's.
+        CardAction::Notice { .. } => String::new(),
+    })
 }

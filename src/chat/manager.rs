@@ -7,6 +7,7 @@ use teloxide::types::Message;
 use super::commands::{GroupAdminCommand, ManagerCommand};
 use super::{AppRef, BotError, HandlerResult, answer, change};
 use crate::i18n::Locale;
+use crate::store::Group;
 
 /// `/register`, `/unregister`, `/lang` in any group, registered or not.
 pub fn group_branch() -> UpdateHandler<BotError> {
@@ -43,35 +44,10 @@ async fn group_command(
             .send(&bot, vec![answer(&msg, locale, "error.managers_only", &[])])
             .await;
     }
-    let now = app.now();
-    let chat_id = msg.chat.id.0;
     match cmd {
-        GroupAdminCommand::Register(name) => {
-            let name = name.trim();
-            let name = if name.is_empty() {
-                msg.chat.title().unwrap_or("").trim().to_owned()
-            } else {
-                name.to_owned()
-            };
-            if name.is_empty() {
-                return app
-                    .send(&bot, vec![answer(&msg, locale, "register.usage", &[])])
-                    .await;
-            }
-            let name = crate::domain::text::shorten(&name, 64);
-            change!(app, &bot, &msg, locale, |tx| {
-                let new = tx.register_group(chat_id, &name, user.id.0, now).await?;
-                let key = if new {
-                    "register.done"
-                } else {
-                    "register.updated"
-                };
-                tx.enqueue(&answer(&msg, locale, key, &[("name", &name)]), now)
-                    .await?;
-                Ok(())
-            })
-        }
+        GroupAdminCommand::Register(name) => register(bot, app, msg, name, user.id.0, locale).await,
         GroupAdminCommand::Unregister => {
+            let (chat_id, now) = (msg.chat.id.0, app.now());
             change!(app, &bot, &msg, locale, |tx| {
                 let key = if tx.deactivate_group(chat_id).await? {
                     "unregister.done"
@@ -82,27 +58,73 @@ async fn group_command(
                 Ok(())
             })
         }
-        GroupAdminCommand::Lang(code) => {
-            let Some(group) = group.filter(|g| g.active) else {
-                return app
-                    .send(
-                        &bot,
-                        vec![answer(&msg, locale, "unregister.not_registered", &[])],
-                    )
-                    .await;
-            };
-            let Ok(new) = code.parse::<Locale>() else {
-                return app
-                    .send(&bot, vec![answer(&msg, locale, "lang.usage", &[])])
-                    .await;
-            };
-            change!(app, &bot, &msg, new, |tx| {
-                tx.set_group_locale(group.chat_id, new.code()).await?;
-                tx.enqueue(&answer(&msg, new, "lang.set", &[]), now).await?;
-                Ok(())
-            })
-        }
+        GroupAdminCommand::Lang(code) => set_lang(bot, app, msg, group, code, locale).await,
     }
+}
+
+/// `/register [name]`: the group becomes an owner group, named `name` or its title.
+async fn register(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    name: String,
+    by: u64,
+    locale: Locale,
+) -> HandlerResult {
+    let name = name.trim();
+    let name = if name.is_empty() {
+        msg.chat.title().unwrap_or("").trim().to_owned()
+    } else {
+        name.to_owned()
+    };
+    if name.is_empty() {
+        return app
+            .send(&bot, vec![answer(&msg, locale, "register.usage", &[])])
+            .await;
+    }
+    let name = crate::domain::text::shorten(&name, 64);
+    let (chat_id, now) = (msg.chat.id.0, app.now());
+    change!(app, &bot, &msg, locale, |tx| {
+        let new = tx.register_group(chat_id, &name, by, now).await?;
+        let key = if new {
+            "register.done"
+        } else {
+            "register.updated"
+        };
+        tx.enqueue(&answer(&msg, locale, key, &[("name", &name)]), now)
+            .await?;
+        Ok(())
+    })
+}
+
+/// `/lang <code>` in a registered group: the language Butler speaks there.
+async fn set_lang(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    group: Option<Group>,
+    code: String,
+    locale: Locale,
+) -> HandlerResult {
+    let Some(group) = group.filter(|g| g.active) else {
+        return app
+            .send(
+                &bot,
+                vec![answer(&msg, locale, "unregister.not_registered", &[])],
+            )
+            .await;
+    };
+    let Ok(new) = code.parse::<Locale>() else {
+        return app
+            .send(&bot, vec![answer(&msg, locale, "lang.usage", &[])])
+            .await;
+    };
+    let now = app.now();
+    change!(app, &bot, &msg, new, |tx| {
+        tx.set_group_locale(group.chat_id, new.code()).await?;
+        tx.enqueue(&answer(&msg, new, "lang.set", &[]), now).await?;
+        Ok(())
+    })
 }
 
 /// `/watch <user id>` and `/unwatch <user id>`, in the staff chat or privately; `/greet`,

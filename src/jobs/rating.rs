@@ -13,54 +13,24 @@ use crate::app::App;
 use crate::i18n::t;
 use crate::messages;
 use crate::outbox::{Outgoing, Target};
-use crate::store::{self, AlertKind, BotMessageKind, Who};
-
-/// Who writes the events of scheduled jobs in the audit trail.
-pub const BUTLER: Who<'static> = Who {
-    id: 0,
-    name: "Butler",
-};
+use crate::store::{self, AlertKind, BotMessageKind};
+use crate::tickets;
 
 /// Closes the questions past `rating.expire_hours`, then reminds those past
 /// `rating.reminder_hours`, each once. Returns how many messages it wrote.
 pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error> {
     let rating = app.settings.rating;
     let mut tx = app.store.begin().await?;
-    let mut out = Vec::new();
-
+    let mut written = 0;
     let expire_cutoff = now - Duration::hours(rating.expire_hours.into());
     for unrated in tx
         .unrated_since(expire_cutoff, AlertKind::RatingExpired)
         .await?
     {
-        let ticket = &unrated.ticket;
-        if !tx
-            .record_alert(ticket.id, AlertKind::RatingExpired, unrated.round, now)
-            .await?
-        {
-            continue;
-        }
-        let round = unrated.round.to_string();
-        tx.add_event(ticket.id, "rating_expired", &BUTLER, Some(&round), now)
-            .await?;
-        let locale = messages::owner_locale(&app.settings, ticket);
-        out.push(Outgoing::Edit {
-            chat_id: ticket.group_chat_id,
-            target: Target::Latest {
-                ticket_id: ticket.id.0,
-                kind: BotMessageKind::Rating,
-            },
-            text: t(locale, "rating.closed", &[("id", &ticket.id.to_string())]),
-            buttons: None,
-        });
-        if let Some(fu) = tx
-            .open_follow_up(ticket.id, "unrated", unrated.round, now)
-            .await?
-        {
-            out.push(messages::follow_up_card(&app.settings, ticket, fu));
-        }
+        written += tickets::expire_rating(&mut tx, &app.settings, &unrated, now).await?;
     }
 
+    let mut out = Vec::new();
     let remind_cutoff = now - Duration::hours(rating.reminder_hours.into());
     for unrated in tx
         .unrated_since(remind_cutoff, AlertKind::RatingReminder)
@@ -96,5 +66,5 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
 
     tx.enqueue_all(&out, now).await?;
     tx.commit().await?;
-    Ok(out.len())
+    Ok(written + out.len())
 }

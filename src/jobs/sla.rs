@@ -15,16 +15,30 @@ use crate::domain::text::shorten;
 use crate::i18n::{Locale, t};
 use crate::messages::{self, render};
 use crate::outbox::Outgoing;
-use crate::store::{self, AlertKind};
+use crate::store::{self, AlertKind, Tx};
 
 /// Looks for deadlines passed at `now` and writes each new alert once. Returns how many
 /// messages it wrote.
 pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error> {
-    let sla = app.settings.sla;
-    let staff = app.staff_locale();
     let mut tx = app.store.begin().await?;
     let mut out = Vec::new();
+    not_taken(app, &mut tx, now, &mut out).await?;
+    no_update(app, &mut tx, now, &mut out).await?;
+    unresolved(app, &mut tx, now, &mut out).await?;
+    tx.enqueue_all(&out, now).await?;
+    tx.commit().await?;
+    Ok(out.len())
+}
 
+/// Not taken within `sla.take_minutes`: the staff chat, under the card.
+async fn not_taken(
+    app: &App,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), store::Error> {
+    let sla = app.settings.sla;
+    let staff = app.staff_locale();
     let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
@@ -44,7 +58,19 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
             ));
         }
     }
+    Ok(())
+}
 
+/// Taken but no progress within `sla.first_update_minutes`: the taker, by name, under
+/// the card.
+async fn no_update(
+    app: &App,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), store::Error> {
+    let sla = app.settings.sla;
+    let staff = app.staff_locale();
     let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
     for (ticket, taken_at) in tx.silent_since_taken(update_cutoff).await? {
         if tx
@@ -71,7 +97,19 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
             ));
         }
     }
+    Ok(())
+}
 
+/// Still open after `sla.resolve_hours`: each manager privately, and the staff chat when
+/// a manager cannot be written to.
+async fn unresolved(
+    app: &App,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), store::Error> {
+    let sla = app.settings.sla;
+    let staff = app.staff_locale();
     let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
     let unresolved = tx.unresolved_since(resolve_cutoff).await?;
     if !unresolved.is_empty() {
@@ -113,10 +151,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
             }
         }
     }
-
-    tx.enqueue_all(&out, now).await?;
-    tx.commit().await?;
-    Ok(out.len())
+    Ok(())
 }
 
 /// The private message to a manager about a ticket open too long.

@@ -20,7 +20,7 @@ mod work;
 
 pub use details::{Detail, add_detail, comment_low_score};
 pub use follow_up::{close_follow_up, rerate};
-pub use rating::{Rate, not_fixed, rate};
+pub use rating::{BUTLER, Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};
 pub use work::{Finish, Progress, add_note, finish, progress, reopen, set_category, take};
 

@@ -1,4 +1,4 @@
-//! The owner answers the rating question: a score, or "not fixed".
+//! The owner answers the rating question (a score, or "not fixed"), or it expires.
 
 use chrono::{DateTime, Utc};
 
@@ -8,7 +8,13 @@ use crate::domain::{Actor, Error, Score, Ticket, TicketId, TicketStatus};
 use crate::i18n::t;
 use crate::messages::{self, remember, render};
 use crate::outbox::{Outgoing, Target};
-use crate::store::{BotMessageKind, Tx};
+use crate::store::{self, AlertKind, BotMessageKind, Tx, Unrated, Who};
+
+/// Who writes the events of scheduled jobs in the audit trail.
+pub const BUTLER: Who<'static> = Who {
+    id: 0,
+    name: "Butler",
+};
 
 /// A score pressed under the rating question of round `round`.
 pub struct Rate {
@@ -116,4 +122,41 @@ pub async fn not_fixed(
     };
     tx.enqueue(&edit, now).await?;
     Ok(fresh)
+}
+
+/// The rating question of `unrated.round` closes unanswered (once: the expiry is claimed
+/// in `tx`): it says so and loses its buttons, a late press is refused, the event is
+/// written by Butler, and an "unrated" follow-up opens with its card for managers.
+/// Returns how many messages it wrote.
+pub async fn expire_rating(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    unrated: &Unrated,
+    now: DateTime<Utc>,
+) -> std::result::Result<usize, store::Error> {
+    let (ticket, round) = (&unrated.ticket, unrated.round);
+    if !tx
+        .record_alert(ticket.id, AlertKind::RatingExpired, round, now)
+        .await?
+    {
+        return Ok(0);
+    }
+    let round_s = round.to_string();
+    tx.add_event(ticket.id, "rating_expired", &BUTLER, Some(&round_s), now)
+        .await?;
+    let locale = messages::owner_locale(settings, ticket);
+    let mut out = vec![Outgoing::Edit {
+        chat_id: ticket.group_chat_id,
+        target: Target::Latest {
+            ticket_id: ticket.id.0,
+            kind: BotMessageKind::Rating,
+        },
+        text: t(locale, "rating.closed", &[("id", &ticket.id.to_string())]),
+        buttons: None,
+    }];
+    if let Some(fu) = tx.open_follow_up(ticket.id, "unrated", round, now).await? {
+        out.push(messages::follow_up_card(settings, ticket, fu));
+    }
+    tx.enqueue_all(&out, now).await?;
+    Ok(out.len())
 }
