@@ -6,8 +6,7 @@ use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 
 use super::{App, AppRef, HandlerResult, Op, OpError, staff};
-pub use crate::domain::CardAction;
-use crate::domain::{Error, Score, TicketId, TicketStatus};
+use crate::domain::{CardAction, Error, Score, TicketId, TicketStatus};
 use crate::i18n::{Locale, t};
 use crate::outbox::{Outgoing, Remember, Target};
 use crate::store::{BotMessageKind, Who};
