@@ -6,77 +6,23 @@ use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 
 use super::{App, AppRef, HandlerResult};
-use crate::domain::{Actor, TicketId};
+use crate::domain::{Actor, CardAction};
 use crate::i18n::{Locale, t};
 use crate::messages;
 use crate::store::{BotMessage, BotMessageKind, Tx};
 use crate::tickets;
 
-/// What a button asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CardAction {
-    Take(TicketId),
-    Done(TicketId),
-    Rate {
-        ticket: TicketId,
-        round: i64,
-        score: u8,
-    },
-    NotFixed {
-        ticket: TicketId,
-        round: i64,
-    },
-    Rerate {
-        follow_up: i64,
-    },
-    /// Send (or cancel) a manager's pending notice.
-    Notice {
-        id: i64,
-        send: bool,
-    },
-}
-
-impl CardAction {
-    pub fn parse(data: &str) -> Option<Self> {
-        let parts: Vec<&str> = data.split(':').collect();
-        let id = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
-        match parts.as_slice() {
-            ["take", n] => Some(CardAction::Take(TicketId(id(n)?))),
-            ["done", n] => Some(CardAction::Done(TicketId(id(n)?))),
-            ["rate", n, r, s] => Some(CardAction::Rate {
-                ticket: TicketId(id(n)?),
-                round: id(r)?,
-                score: s.parse().ok()?,
-            }),
-            ["nf", n, r] => Some(CardAction::NotFixed {
-                ticket: TicketId(id(n)?),
-                round: id(r)?,
-            }),
-            ["rerate", f] => Some(CardAction::Rerate { follow_up: id(f)? }),
-            ["notice", n, "send"] => Some(CardAction::Notice {
-                id: id(n)?,
-                send: true,
-            }),
-            ["notice", n, "cancel"] => Some(CardAction::Notice {
-                id: id(n)?,
-                send: false,
-            }),
-            _ => None,
+/// The kind of message a button belongs under, and the ticket / round / follow-up it must
+/// name; `None` for a notice's buttons, which are checked against the notice.
+fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
+    Some(match *action {
+        CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
+            (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
-    }
-
-    /// The kind of message this button belongs under, and the ticket / round / follow-up
-    /// it must name; `None` for a notice's buttons, which are checked against the notice.
-    fn expected(&self) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
-        Some(match *self {
-            CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
-            CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
-                (BotMessageKind::Rating, Some(ticket.0), Some(round))
-            }
-            CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
-            CardAction::Notice { .. } => return None,
-        })
-    }
+        CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Notice { .. } => return None,
+    })
 }
 
 /// Answers the press with a short toast, or an alert when refused.
@@ -146,7 +92,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
 /// The record of the message a ticket button sits under, if it is the message Butler put
 /// this button on (a card's or a follow-up's only in the staff chat).
 async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
-    let (kind, ticket, reference) = action.expected()?;
+    let (kind, ticket, reference) = expected(action)?;
     let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
     let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await?;
     let matches = known.kind == kind

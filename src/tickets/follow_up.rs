@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Origin, Result, fetch, who};
 use crate::config::Settings;
-use crate::domain::{Actor, Error, Ticket, TicketStatus};
+use crate::domain::{Actor, CardAction, Error, Ticket, TicketStatus};
 use crate::i18n::t;
 use crate::messages::{self, render};
 use crate::outbox::{Buttons, Outgoing, Target};
@@ -54,7 +54,7 @@ pub async fn close_follow_up(
     let buttons = ticket.score.is_some().then(|| {
         Buttons(vec![vec![(
             t(staff, "button.rerate", &[]),
-            format!("rerate:{}", fu.id),
+            CardAction::Rerate { follow_up: fu.id }.encode(),
         )]])
     });
     let out = [
