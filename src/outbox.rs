@@ -17,7 +17,8 @@ use teloxide::types::{
 use teloxide::{ApiError, RequestError};
 use tokio::sync::{Mutex, Notify};
 
-use crate::store::{BotMessageKind, OutboxRow, Store};
+use crate::domain::TicketId;
+use crate::store::{self, BotMessage, BotMessageKind, OutboxRow, Store};
 
 /// Rows looked at in one pass of [`Outbox::flush`].
 const BATCH: i64 = 200;
@@ -104,6 +105,20 @@ impl Outgoing {
         )
     }
 
+    /// What to remember the sent message as, if anything.
+    fn remembered(&self) -> Option<BotMessage> {
+        match self {
+            Outgoing::Text { remember, .. }
+            | Outgoing::Photo { remember, .. }
+            | Outgoing::Album { remember, .. } => remember.as_ref().map(|r| BotMessage {
+                ticket_id: TicketId(r.ticket_id),
+                kind: r.kind,
+                ref_id: r.ref_id,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn chat_id(&self) -> i64 {
         match self {
             Outgoing::Text { chat_id, .. }
@@ -181,6 +196,37 @@ pub struct Remember {
     pub kind: BotMessageKind,
     #[serde(default)]
     pub ref_id: Option<i64>,
+}
+
+/// Writing messages in a change: the store keeps each as its JSON text.
+impl store::Tx<'_> {
+    /// Puts a message in the outbox; it leaves once this transaction commits.
+    pub async fn enqueue(
+        &mut self,
+        msg: &Outgoing,
+        now: chrono::DateTime<Utc>,
+    ) -> store::Result<()> {
+        let payload =
+            serde_json::to_string(msg).map_err(|e| store::Error::Corrupt(e.to_string()))?;
+        self.enqueue_payload(msg.chat_id(), &payload, now).await
+    }
+
+    /// Puts messages in the outbox, in this order.
+    pub async fn enqueue_all(
+        &mut self,
+        msgs: &[Outgoing],
+        now: chrono::DateTime<Utc>,
+    ) -> store::Result<()> {
+        let rows = msgs
+            .iter()
+            .map(|m| {
+                serde_json::to_string(m)
+                    .map(|payload| (m.chat_id(), payload))
+                    .map_err(|e| store::Error::Corrupt(e.to_string()))
+            })
+            .collect::<store::Result<Vec<_>>>()?;
+        self.enqueue_payloads(&rows, now).await
+    }
 }
 
 /// Inline keyboard rows of (label, callback data).
@@ -327,8 +373,8 @@ impl Outbox {
                 lane.wait = Some(wait);
                 break;
             }
-            let looks_up =
-                serde_json::from_str::<Outgoing>(&row.payload).is_ok_and(|m| m.refers_to_sent());
+            let msg = serde_json::from_str::<Outgoing>(&row.payload).ok();
+            let looks_up = msg.as_ref().is_some_and(Outgoing::refers_to_sent);
             if looks_up {
                 recorded(&mut records).await?;
             }
@@ -341,8 +387,10 @@ impl Outbox {
                     tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
                     let store = self.store.clone();
                     let now = Utc::now();
+                    let remember = msg.as_ref().and_then(Outgoing::remembered);
+                    let ids: Vec<i32> = ids.iter().map(|id| id.0).collect();
                     records.push(tokio::spawn(async move {
-                        store.outbox_sent(&row, &ids, now).await
+                        store.outbox_sent(&row, remember.as_ref(), &ids, now).await
                     }));
                     lane.sent += 1;
                     lane.progressed = true;

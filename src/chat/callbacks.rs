@@ -6,10 +6,10 @@ use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 
 use super::{App, AppRef, HandlerResult, Op, OpError, staff};
-use crate::domain::{Error, Score, TicketId, TicketStatus};
+use crate::domain::{Error, EventKind, Score, TicketId, TicketStatus};
 use crate::i18n::{Locale, t};
 use crate::outbox::{Outgoing, Remember, Target};
-use crate::store::{BotMessageKind, Who};
+use crate::store::BotMessageKind;
 
 /// What a button asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,12 +198,14 @@ async fn rate(
         return Err(Error::RatingNotOpen.into());
     }
     tx.set_status(id, TicketStatus::Rated, now).await?;
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.add_event(id, "rated", &who, Some(&score.get().to_string()), now)
-        .await?;
+    tx.add_event(
+        id,
+        EventKind::Rated,
+        actor,
+        Some(&score.get().to_string()),
+        now,
+    )
+    .await?;
     let fresh = app.ticket_in(tx, id).await?;
     let locale = app.owner_locale(&fresh);
     let id_s = id.to_string();
@@ -306,11 +308,7 @@ async fn rerate(
     }
     let now = app.now();
     let round = tx.next_rating_round(ticket.id).await?;
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.add_event(ticket.id, "rerate_asked", &who, None, now)
+    tx.add_event(ticket.id, EventKind::RerateAsked, actor, None, now)
         .await?;
     let fresh = app.ticket_in(tx, ticket.id).await?;
     let out = vec![

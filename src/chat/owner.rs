@@ -8,10 +8,10 @@ use super::commands::{OwnerCommand, Place, fallback};
 use super::{
     AppRef, BotError, HandlerResult, OpError, answer, change, display_name, refusal, render,
 };
-use crate::domain::{Category, Error, ReportText, TicketStatus, Unit};
+use crate::domain::{Category, Error, EventKind, ReportText, TicketStatus, Unit};
 use crate::i18n::{self, Locale, t};
 use crate::outbox::{Outgoing, Remember, Target};
-use crate::store::{BotMessage, BotMessageKind, Group, NewTicket, PhotoKind, Who};
+use crate::store::{BotMessage, BotMessageKind, Group, NewTicket, PhotoKind};
 
 /// Most tickets `/my` lists.
 const MY_LIMIT: i64 = 10;
@@ -133,7 +133,7 @@ async fn report(
             group_chat_id: group.chat_id,
             report_message_id: msg.id.0,
             owner_id: user.id.0,
-            unit: owner.unit.as_deref(),
+            unit: owner.unit.as_ref(),
             category,
             text: text.as_ref(),
             priority: owner.watched,
@@ -142,11 +142,9 @@ async fn report(
         let Some(id) = tx.insert_ticket(&new, now).await? else {
             return Ok(());
         };
-        let who = Who {
-            id: user.id.0,
-            name: &name,
-        };
-        tx.add_event(id, "reported", &who, None, now).await?;
+        let who = app2.actor(&user);
+        tx.add_event(id, EventKind::Reported, &who, None, now)
+            .await?;
         if let Some(file_id) = &photo {
             let media_group = msg.media_group_id().map(|m| m.to_string());
             tx.add_photo(
@@ -265,7 +263,7 @@ async fn set_unit(
     change!(app, &bot, &msg, locale, |tx| {
         tx.touch_owner(user.id.0, &name, user.language_code.as_deref(), now)
             .await?;
-        tx.set_owner_unit(user.id.0, unit.as_ref(), now).await?;
+        tx.set_owner_unit(user.id.0, &unit, now).await?;
         tx.enqueue(
             &answer(&msg, locale, "unit.set", &[("unit", unit.as_ref())]),
             now,
@@ -296,7 +294,6 @@ async fn add_to_ticket(
         return Ok(());
     };
     let now = app.now();
-    let name = display_name(&user);
     let app2 = app.clone();
     change!(app, &bot, &msg, locale, |tx| {
         let ticket = app2.ticket_in(tx, target.ticket_id).await?;
@@ -313,10 +310,7 @@ async fn add_to_ticket(
             .await?;
             return Ok(());
         }
-        let who = Who {
-            id: user.id.0,
-            name: &name,
-        };
+        let who = app2.actor(&user);
         let id_s = ticket.id.to_string();
         let text = msg
             .text()
@@ -331,7 +325,7 @@ async fn add_to_ticket(
             if !tx
                 .add_event_from(
                     ticket.id,
-                    "low_score_comment",
+                    EventKind::LowScoreComment,
                     &who,
                     Some(&comment),
                     source,
@@ -391,7 +385,7 @@ async fn add_to_ticket(
             }
             tx.add_event(
                 ticket.id,
-                "detail",
+                EventKind::Detail,
                 &who,
                 text.as_deref().or(Some("photo")),
                 now,
@@ -416,7 +410,7 @@ async fn add_to_ticket(
         } else if let Some(text) = text {
             let source = (msg.chat.id.0, msg.id.0);
             if !tx
-                .add_event_from(ticket.id, "detail", &who, Some(&text), source, now)
+                .add_event_from(ticket.id, EventKind::Detail, &who, Some(&text), source, now)
                 .await?
             {
                 return Ok(()); // this message was handled before
@@ -497,7 +491,6 @@ pub async fn edited(bot: Bot, app: AppRef, msg: Message, me: Me, group: Group) -
     };
     let locale = app.group_locale(&group, Some(&user));
     let now = app.now();
-    let name = display_name(&user);
     change!(app, &bot, &msg, locale, |tx| {
         let ticket = app.ticket_in(tx, id).await?;
         if ticket.owner_id != user.id.0 || !ticket.status.is_open() || ticket.text == text.as_ref()
@@ -505,11 +498,8 @@ pub async fn edited(bot: Bot, app: AppRef, msg: Message, me: Me, group: Group) -
             return Ok(());
         }
         tx.set_text(id, text.as_ref(), now).await?;
-        let who = Who {
-            id: user.id.0,
-            name: &name,
-        };
-        tx.add_event(id, "edited", &who, Some(&ticket.text), now)
+        let who = app.actor(&user);
+        tx.add_event(id, EventKind::Edited, &who, Some(&ticket.text), now)
             .await?;
         let fresh = app.ticket_in(tx, id).await?;
         let staff = app.staff_locale();

@@ -8,10 +8,10 @@ use teloxide::types::{Me, Message};
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
 use super::{App, AppRef, BotError, HandlerResult, Op, OpError, answer, change, render};
 use crate::domain::text::shorten;
-use crate::domain::{Actor, Error, Ticket, TicketId, TicketStatus};
+use crate::domain::{Actor, Error, EventKind, Ticket, TicketId, TicketStatus};
 use crate::i18n::{self, Locale, t};
 use crate::outbox::{Buttons, Outgoing, Remember, Target};
-use crate::store::{BotMessage, BotMessageKind, PhotoKind, Tx, Who};
+use crate::store::{BotMessage, BotMessageKind, PhotoKind, Tx};
 
 const LIST_LIMIT: i64 = 200;
 
@@ -153,11 +153,7 @@ async fn ticket_command(
                     .ok_or_else(|| Error::UnknownCategory(rest.clone()))?;
                 app.ticket_in(tx, id).await?;
                 tx.set_category(id, category, now).await?;
-                let who = Who {
-                    id: actor.id,
-                    name: &actor.name,
-                };
-                tx.add_event(id, "category", &who, Some(category.code()), now)
+                tx.add_event(id, EventKind::Category, actor, Some(category.code()), now)
                     .await?;
                 let fresh = app.ticket_in(tx, id).await?;
                 let name = i18n::category_name(locale, category);
@@ -177,12 +173,15 @@ async fn ticket_command(
                     return Err(Error::EmptyNote.into());
                 };
                 app.ticket_in(tx, id).await?;
-                let who = Who {
-                    id: actor.id,
-                    name: &actor.name,
-                };
                 if !tx
-                    .add_event_from(id, "note", &who, Some(note), (msg.chat.id.0, msg.id.0), now)
+                    .add_event_from(
+                        id,
+                        EventKind::Note,
+                        actor,
+                        Some(note),
+                        (msg.chat.id.0, msg.id.0),
+                        now,
+                    )
                     .await?
                 {
                     return Ok(()); // this message was handled before
@@ -226,12 +225,8 @@ pub async fn take(app: &App, tx: &mut Tx<'_>, id: TicketId, actor: &Actor) -> Op
     let ticket = app.ticket_in(tx, id).await?;
     ticket.take(actor)?;
     let now = app.now();
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
-    tx.set_taken(id, &who, now).await?;
-    tx.add_event(id, "taken", &who, None, now).await?;
+    tx.set_taken(id, actor, now).await?;
+    tx.add_event(id, EventKind::Taken, actor, None, now).await?;
     let fresh = app.ticket_in(tx, id).await?;
     let out = [
         app.card_edit(&fresh),
@@ -259,12 +254,8 @@ pub async fn finish(
     let photos = tx.photos_since_taken(id).await?;
     ticket.finish(actor, photos, app.settings.rating.require_completion_photo)?;
     let now = app.now();
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
     tx.set_status(id, TicketStatus::Done, now).await?;
-    tx.add_event(id, "done", &who, note, now).await?;
+    tx.add_event(id, EventKind::Done, actor, note, now).await?;
     let round = tx.next_rating_round(id).await?;
     let fresh = app.ticket_in(tx, id).await?;
     let locale = app.owner_locale(&fresh);
@@ -336,17 +327,14 @@ pub async fn reopen(
     let ticket = app.ticket_in(tx, id).await?;
     ticket.reopen()?;
     let now = app.now();
-    let who = Who {
-        id: actor.id,
-        name: &actor.name,
-    };
     let status = if ticket.taken_by.is_some() {
         TicketStatus::Taken
     } else {
         TicketStatus::Reported
     };
     tx.set_status(id, status, now).await?;
-    tx.add_event(id, "reopened", &who, reason, now).await?;
+    tx.add_event(id, EventKind::Reopened, actor, reason, now)
+        .await?;
     let fresh = app.ticket_in(tx, id).await?;
     let id_s = id.to_string();
     let staff = app.staff_locale();
@@ -406,10 +394,6 @@ async fn progress(
     change!(app, &bot, &msg, locale, |tx| {
         let ticket = app2.ticket_in(tx, id).await?;
         ticket.accepts_progress()?;
-        let who = Who {
-            id: actor.id,
-            name: &actor.name,
-        };
         let text = msg
             .text()
             .or(msg.caption())
@@ -449,8 +433,14 @@ async fn progress(
             {
                 return Ok(()); // this message was handled before
             }
-            tx.add_event(id, "progress", &who, Some(text.unwrap_or("photo")), now)
-                .await?;
+            tx.add_event(
+                id,
+                EventKind::Progress,
+                &actor,
+                Some(text.unwrap_or("photo")),
+                now,
+            )
+            .await?;
             out.extend(Outgoing::photos(
                 ticket.group_chat_id,
                 &[file_id],
@@ -463,8 +453,8 @@ async fn progress(
             if !tx
                 .add_event_from(
                     id,
-                    "progress",
-                    &who,
+                    EventKind::Progress,
+                    &actor,
                     Some(text),
                     (msg.chat.id.0, msg.id.0),
                     now,
@@ -526,12 +516,14 @@ async fn close_follow_up(
                 .await?;
             return Ok(());
         }
-        let who = Who {
-            id: actor.id,
-            name: &actor.name,
-        };
-        tx.add_event(fu.ticket_id, "follow_up_closed", &who, Some(&note), now)
-            .await?;
+        tx.add_event(
+            fu.ticket_id,
+            EventKind::FollowUpClosed,
+            &actor,
+            Some(&note),
+            now,
+        )
+        .await?;
         let ticket = app2.ticket_in(tx, fu.ticket_id).await?;
         let id_s = ticket.id.to_string();
         let out = vec![

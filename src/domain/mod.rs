@@ -3,6 +3,7 @@
 
 pub mod category;
 pub mod daily;
+pub mod event;
 pub mod figures;
 pub mod rating;
 pub mod text;
@@ -10,6 +11,7 @@ pub mod ticket;
 pub mod unit;
 
 pub use category::Category;
+pub use event::EventKind;
 pub use rating::Score;
 pub use text::ReportText;
 pub use ticket::{Actor, Ticket, TicketId, TicketStatus};

@@ -10,15 +10,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::chat::{App, staff};
+use crate::domain::{Actor, EventKind};
 use crate::i18n::t;
 use crate::outbox::{Outgoing, Remember, Target};
-use crate::store::{self, AlertKind, BotMessageKind, Who};
-
-/// Who writes the events of scheduled jobs in the audit trail.
-pub const BUTLER: Who<'static> = Who {
-    id: 0,
-    name: "Butler",
-};
+use crate::store::{self, AlertKind, BotMessageKind};
 
 /// Closes the questions past `rating.expire_hours`, then reminds those past
 /// `rating.reminder_hours`, each once. Returns how many messages it wrote.
@@ -40,8 +35,14 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
             continue;
         }
         let round = unrated.round.to_string();
-        tx.add_event(ticket.id, "rating_expired", &BUTLER, Some(&round), now)
-            .await?;
+        tx.add_event(
+            ticket.id,
+            EventKind::RatingExpired,
+            &Actor::butler(),
+            Some(&round),
+            now,
+        )
+        .await?;
         let locale = app.owner_locale(ticket);
         out.push(Outgoing::Edit {
             chat_id: ticket.group_chat_id,
