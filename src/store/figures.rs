@@ -165,7 +165,7 @@ struct WeekCounts {
 
 /// A row of [`Tx::ticket_rows`], before its codes are parsed.
 #[derive(sqlx::FromRow)]
-struct TicketRecord {
+struct ExportedTicket {
     id: i64,
     created_at: DateTime<Utc>,
     group_name: String,
@@ -181,9 +181,9 @@ struct TicketRecord {
     score: Option<u8>,
 }
 
-impl TryFrom<TicketRecord> for TicketRow {
+impl TryFrom<ExportedTicket> for TicketRow {
     type Error = Error;
-    fn try_from(r: TicketRecord) -> Result<Self> {
+    fn try_from(r: ExportedTicket) -> Result<Self> {
         Ok(TicketRow {
             id: r.id,
             reported_at: r.created_at,
@@ -204,7 +204,7 @@ impl TryFrom<TicketRecord> for TicketRow {
 
 /// A row of [`Tx::rating_rows`], before its category is parsed.
 #[derive(sqlx::FromRow)]
-struct RatingRecord {
+struct ExportedRating {
     ticket_id: i64,
     round: i64,
     score: u8,
@@ -216,9 +216,9 @@ struct RatingRecord {
     taken_by_name: Option<String>,
 }
 
-impl TryFrom<RatingRecord> for RatingRow {
+impl TryFrom<ExportedRating> for RatingRow {
     type Error = Error;
-    fn try_from(r: RatingRecord) -> Result<Self> {
+    fn try_from(r: ExportedRating) -> Result<Self> {
         Ok(RatingRow {
             ticket_id: r.ticket_id,
             round: r.round,
@@ -614,7 +614,7 @@ impl Tx<'_> {
              WHERE t.created_at >= ?1 AND t.created_at < ?2 AND {SCOPE}
              ORDER BY t.id"
         );
-        let rows: Vec<TicketRecord> = scoped(&sql, period, scope)
+        let rows: Vec<ExportedTicket> = scoped(&sql, period, scope)
             .bind(EventKind::Reopened.as_str())
             .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
             .fetch_all(&mut *self.0)
@@ -634,7 +634,7 @@ impl Tx<'_> {
              WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE}
              ORDER BY r.at, r.ticket_id, r.round"
         );
-        let rows: Vec<RatingRecord> = scoped(&sql, period, scope)
+        let rows: Vec<ExportedRating> = scoped(&sql, period, scope)
             .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
             .fetch_all(&mut *self.0)
             .await?;
