@@ -19,6 +19,7 @@
 //! - [`telemetry`]: tracing set-up.
 
 pub mod chat;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
