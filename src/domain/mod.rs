@@ -4,12 +4,14 @@
 pub mod category;
 pub mod daily;
 pub mod figures;
+pub mod locale;
 pub mod rating;
 pub mod text;
 pub mod ticket;
 pub mod unit;
 
 pub use category::Category;
+pub use locale::Locale;
 pub use rating::Score;
 pub use text::ReportText;
 pub use ticket::{Actor, Ticket, TicketId, TicketStatus};

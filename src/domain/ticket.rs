@@ -110,7 +110,7 @@ pub struct Ticket {
     /// The latest score, if rated.
     pub score: Option<u8>,
     /// The language the owner reads: the group's choice, else the owner's own.
-    pub owner_locale: Option<crate::i18n::Locale>,
+    pub owner_locale: Option<super::Locale>,
 }
 
 impl Ticket {
