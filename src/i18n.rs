@@ -1,7 +1,8 @@
 //! Every user-facing string, looked up by key in `locales/<locale>.toml`.
 //!
 //! The two locale files are compiled into the binary, so a deployment cannot lose
-//! them; a test checks that both hold the same keys.
+//! them; tests check that both hold the same keys and every key the code names
+//! (`code_keys` reads the source for them).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -52,6 +53,12 @@ pub fn t(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
     fill(template, args)
 }
 
+/// Whether `locale` has a text for `key` (for the tests that check the code's keys).
+#[cfg(test)]
+pub(crate) fn has_key(locale: Locale, key: &str) -> bool {
+    file(locale).messages.contains_key(key)
+}
+
 fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in args {
@@ -91,6 +98,9 @@ pub fn parse_category(input: &str) -> Option<crate::domain::Category> {
             })
     })
 }
+
+#[cfg(test)]
+mod code_keys;
 
 #[cfg(test)]
 mod tests {
@@ -155,6 +165,108 @@ mod tests {
         assert_eq!(parse_category("水电"), None);
         assert_eq!(parse_category("Plumbing"), Some(Category::Plumbing));
         assert_eq!(parse_category("electrical"), Some(Category::Electrical));
+    }
+
+    /// The keys of `[messages]` in both locales; the message of a failure lists the rest.
+    fn missing_keys(keys: impl IntoIterator<Item = String>) -> Vec<String> {
+        keys.into_iter()
+            .filter(|k| !(has_key(Locale::ZhCn, k) && has_key(Locale::En, k)))
+            .collect()
+    }
+
+    #[test]
+    fn every_locale_key_the_code_names_exists_in_both_locales() {
+        let found = code_keys::literal_keys();
+        // The scan sees the code: a few keys it must find, the refusals among them.
+        for known in [
+            "error.closed",
+            "error.bad_days",
+            "button.take",
+            "card.status",
+        ] {
+            assert!(
+                found.iter().any(|(_, k)| k == known),
+                "the scan missed {known}"
+            );
+        }
+        let missing: Vec<String> = found
+            .into_iter()
+            .filter(|(_, k)| !(has_key(Locale::ZhCn, k) && has_key(Locale::En, k)))
+            .map(|(place, k)| format!("{k} ({place})"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys missing from a locale: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn every_key_of_the_formatted_families_exists_in_both_locales() {
+        use crate::domain::TicketStatus as S;
+        // Every status: a new one breaks this match until it is listed.
+        let statuses = [S::Reported, S::Taken, S::Done, S::Rated, S::Cancelled];
+        for s in statuses {
+            match s {
+                S::Reported | S::Taken | S::Done | S::Rated | S::Cancelled => {}
+            }
+        }
+        let mut keys: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("status.{}", s.code()))
+            .collect();
+        keys.extend((1..=12).map(|m| format!("month.{m}")));
+        keys.extend((1..=7).map(|d| format!("weekday.{d}")));
+        // Every refusal: a new one breaks this match until it is listed.
+        use crate::domain::Error as E;
+        let text = String::new;
+        let refusals = [
+            E::EmptyReport,
+            E::BadTicketId(text()),
+            E::UnknownTicket(1),
+            E::BadUnit(text()),
+            E::ScoreOutOfRange(6),
+            E::UnknownCategory(text()),
+            E::AlreadyTaken { by: text() },
+            E::AlreadyYours,
+            E::NotTaken,
+            E::NotYourTicket { by: text() },
+            E::PhotoRequired,
+            E::AlreadyDone,
+            E::Closed,
+            E::NotDone,
+            E::NotTheReporter,
+            E::RatingNotOpen,
+            E::RatingClosed,
+            E::EmptyNote,
+            E::ManagersOnly,
+            E::BadDays(text()),
+        ];
+        for e in &refusals {
+            match e {
+                E::EmptyReport
+                | E::BadTicketId(_)
+                | E::UnknownTicket(_)
+                | E::BadUnit(_)
+                | E::ScoreOutOfRange(_)
+                | E::UnknownCategory(_)
+                | E::AlreadyTaken { .. }
+                | E::AlreadyYours
+                | E::NotTaken
+                | E::NotYourTicket { .. }
+                | E::PhotoRequired
+                | E::AlreadyDone
+                | E::Closed
+                | E::NotDone
+                | E::NotTheReporter
+                | E::RatingNotOpen
+                | E::RatingClosed
+                | E::EmptyNote
+                | E::ManagersOnly
+                | E::BadDays(_) => {}
+            }
+        }
+        keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));
+        assert_eq!(missing_keys(keys), Vec::<String>::new());
     }
 
     #[test]
