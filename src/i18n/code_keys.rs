@@ -160,7 +160,7 @@ fn literals(code: &str) -> (Vec<u8>, Vec<(usize, String)>) {
 
 /// `r"…"` or `r#"…"#` begins at `i` (not the end of an identifier such as `for`).
 fn raw_string_at(bytes: &[u8], i: usize) -> bool {
-    let after = bytes[i + 1..].iter().skip_while(|&&b| b == b'#').next();
+    let after = bytes[i + 1..].iter().find(|&&b| b != b'#');
     let before = i.checked_sub(1).map(|j| bytes[j]);
     after == Some(&b'"') && !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
