@@ -216,6 +216,11 @@ mod tests {
             .collect();
         keys.extend((1..=12).map(|m| format!("month.{m}")));
         keys.extend((1..=7).map(|d| format!("weekday.{d}")));
+        // Every command shown in a menu has its description.
+        use crate::chat::command_table::{Menu, menu};
+        for m in Menu::ALL {
+            keys.extend(menu(m).into_iter().map(|(_, about)| about.to_owned()));
+        }
         // Every refusal: a new one breaks this match until it is listed.
         use crate::domain::Error as E;
         let text = String::new;
