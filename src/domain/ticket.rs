@@ -129,7 +129,7 @@ pub struct Ticket {
     /// The latest score, if rated.
     pub score: Option<Score>,
     /// The language the owner reads: the group's choice, else the owner's own.
-    pub owner_locale: Option<crate::i18n::Locale>,
+    pub owner_locale: Option<super::Locale>,
 }
 
 impl Ticket {

@@ -669,7 +669,7 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
     let f = Fixture::november().await;
     let settings = Settings::from_toml("default_locale = \"en\"\ntimezone = \"UTC\"").unwrap();
     let out = tempfile::tempdir().unwrap();
-    let request = export::ExportRequest::parse(&[
+    let request = butler::cli::export_request(&[
         "--from".into(),
         "2026-11-01".into(),
         "--to".into(),
