@@ -1,68 +1,15 @@
 //! Every user-facing string, looked up by key in `locales/<locale>.toml`.
 //!
 //! The two locale files are compiled into the binary, so a deployment cannot lose
-//! them; a test checks that both hold the same keys.
+//! them; tests check that both hold the same keys and every key the code names
+//! (`code_keys` reads the source for them).
 
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
-/// A language Butler speaks. Parsed from `zh-CN` / `en` (and Telegram's `zh-hans`, `en-US` …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Locale {
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    #[serde(rename = "en")]
-    En,
-}
-
-impl Locale {
-    pub const ALL: [Locale; 2] = [Locale::ZhCn, Locale::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Locale::ZhCn => "zh-CN",
-            Locale::En => "en",
-        }
-    }
-
-    /// Telegram's `language_code` of a user (`zh-hans`, `en`, `de` …), if we speak it.
-    pub fn from_telegram(code: Option<&str>) -> Option<Locale> {
-        let code = code?.to_ascii_lowercase();
-        if code.starts_with("zh") {
-            Some(Locale::ZhCn)
-        } else if code.starts_with("en") {
-            Some(Locale::En)
-        } else {
-            None
-        }
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for Locale {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "zh-cn" | "zh" | "cn" => Ok(Locale::ZhCn),
-            "en" => Ok(Locale::En),
-            other => Err(format!("unknown locale {other:?}: use zh-CN or en")),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Locale {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+/// The language type lives in `domain` (a ticket remembers its owner's); this module
+/// holds what is said in it.
+pub use crate::domain::Locale;
 
 /// One locale file: `[messages]` texts with `{name}` placeholders, and per-category
 /// `[categories.<code>]` names and keywords.
@@ -106,6 +53,12 @@ pub fn t(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
     fill(template, args)
 }
 
+/// Whether `locale` has a text for `key` (for the tests that check the code's keys).
+#[cfg(test)]
+pub(crate) fn has_key(locale: Locale, key: &str) -> bool {
+    file(locale).messages.contains_key(key)
+}
+
 fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
     for (name, value) in args {
@@ -145,6 +98,9 @@ pub fn parse_category(input: &str) -> Option<crate::domain::Category> {
             })
     })
 }
+
+#[cfg(test)]
+mod code_keys;
 
 #[cfg(test)]
 mod tests {
@@ -211,11 +167,111 @@ mod tests {
         assert_eq!(parse_category("electrical"), Some(Category::Electrical));
     }
 
+    /// The keys of `[messages]` in both locales; the message of a failure lists the rest.
+    fn missing_keys(keys: impl IntoIterator<Item = String>) -> Vec<String> {
+        keys.into_iter()
+            .filter(|k| !(has_key(Locale::ZhCn, k) && has_key(Locale::En, k)))
+            .collect()
+    }
+
     #[test]
-    fn telegram_language_codes_map_to_locales() {
-        assert_eq!(Locale::from_telegram(Some("zh-hans")), Some(Locale::ZhCn));
-        assert_eq!(Locale::from_telegram(Some("en-US")), Some(Locale::En));
-        assert_eq!(Locale::from_telegram(Some("de")), None);
+    fn every_locale_key_the_code_names_exists_in_both_locales() {
+        let found = code_keys::literal_keys();
+        // The scan sees the code: a few keys it must find, the refusals among them.
+        for known in [
+            "error.closed",
+            "error.bad_days",
+            "button.take",
+            "card.status",
+        ] {
+            assert!(
+                found.iter().any(|(_, k)| k == known),
+                "the scan missed {known}"
+            );
+        }
+        let missing: Vec<String> = found
+            .into_iter()
+            .filter(|(_, k)| !(has_key(Locale::ZhCn, k) && has_key(Locale::En, k)))
+            .map(|(place, k)| format!("{k} ({place})"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "keys missing from a locale: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn every_key_of_the_formatted_families_exists_in_both_locales() {
+        use crate::domain::TicketStatus as S;
+        // Every status: a new one breaks this match until it is listed.
+        let statuses = [S::Reported, S::Taken, S::Done, S::Rated, S::Cancelled];
+        for s in statuses {
+            match s {
+                S::Reported | S::Taken | S::Done | S::Rated | S::Cancelled => {}
+            }
+        }
+        let mut keys: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("status.{}", s.code()))
+            .collect();
+        keys.extend((1..=12).map(|m| format!("month.{m}")));
+        keys.extend((1..=7).map(|d| format!("weekday.{d}")));
+        // Every command shown in a menu has its description.
+        use crate::chat::command_table::{Menu, menu};
+        for m in Menu::ALL {
+            keys.extend(menu(m).into_iter().map(|(_, about)| about.to_owned()));
+        }
+        // Every refusal: a new one breaks this match until it is listed.
+        use crate::domain::Error as E;
+        let text = String::new;
+        let refusals = [
+            E::EmptyReport,
+            E::BadTicketId(text()),
+            E::UnknownTicket(1),
+            E::BadUnit(text()),
+            E::ScoreOutOfRange(6),
+            E::UnknownCategory(text()),
+            E::AlreadyTaken { by: text() },
+            E::AlreadyYours,
+            E::NotTaken,
+            E::NotYourTicket { by: text() },
+            E::PhotoRequired,
+            E::AlreadyDone,
+            E::Closed,
+            E::NotDone,
+            E::NotTheReporter,
+            E::RatingNotOpen,
+            E::RatingClosed,
+            E::EmptyNote,
+            E::ManagersOnly,
+            E::BadDays(text()),
+        ];
+        for e in &refusals {
+            match e {
+                E::EmptyReport
+                | E::BadTicketId(_)
+                | E::UnknownTicket(_)
+                | E::BadUnit(_)
+                | E::ScoreOutOfRange(_)
+                | E::UnknownCategory(_)
+                | E::AlreadyTaken { .. }
+                | E::AlreadyYours
+                | E::NotTaken
+                | E::NotYourTicket { .. }
+                | E::PhotoRequired
+                | E::AlreadyDone
+                | E::Closed
+                | E::NotDone
+                | E::NotTheReporter
+                | E::RatingNotOpen
+                | E::RatingClosed
+                | E::EmptyNote
+                | E::ManagersOnly
+                | E::BadDays(_) => {}
+            }
+        }
+        keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));
+        assert_eq!(missing_keys(keys), Vec::<String>::new());
     }
 
     #[test]

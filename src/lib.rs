@@ -4,7 +4,7 @@
 //!
 //! - [`config`]: the TOML settings, parsed into typed values at start.
 //! - [`i18n`]: every user-facing string, from `locales/`.
-//! - [`domain`]: tickets, scores, units and their rules; no Telegram, no SQL.
+//! - [`domain`]: tickets, scores, units, locales and their rules; no Telegram, no SQL.
 //! - [`store`]: all SQL (SQLite, migrated on start).
 //! - [`outbox`]: the one sending path and its delivery worker.
 //! - [`messages`]: the messages several layers build (staff card, word to the owner,
@@ -23,9 +23,11 @@
 //! - [`sandbox`]: `butler sandbox`, a local web page that plays the owner group, the staff
 //!   chat and a manager against the emulator: Butler without Telegram.
 //! - [`telemetry`]: tracing set-up.
+//! - [`cli`]: the command line of the `butler` binary, parsed once (clap).
 
 pub mod app;
 pub mod chat;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;

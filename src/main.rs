@@ -1,5 +1,5 @@
-//! The `butler` binary: a thin shell that parses the command line once, reads the
-//! configuration, and hands over to the library.
+//! The `butler` binary: a thin shell that parses the command line once ([`butler::cli`]),
+//! reads the configuration, and hands over to the library.
 //!
 //! - `butler [--config PATH] [run]`: the bot.
 //! - `butler sandbox [--port N] [--db PATH] [--lang en|zh]`: Butler without Telegram, on a
@@ -8,90 +8,24 @@
 //! - `butler backup FILE`: a consistent copy of the database, also while the bot runs.
 //! - `butler export --from DATE --to DATE [--format xlsx|csv] --out PATH`: figures, offline.
 //! - `butler seed-demo [--tickets N] [--groups N]`: a year of demo tickets.
+//! - `butler --help`, `butler <command> --help`: what each one takes.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use butler::cli::{self, Command, Invocation, Stop};
 use butler::config::Settings;
+use butler::figures::export::ExportRequest;
 use teloxide::Bot;
 
-const USAGE: &str = "usage: butler [--config PATH] [run | \
-sandbox [--port N] [--db PATH] [--lang en|zh] | check-config | backup FILE | \
-export --from YYYY-MM-DD --to YYYY-MM-DD [--format xlsx|csv] --out PATH | \
-seed-demo [--tickets N] [--groups N]]";
-
-/// What the command line asks for.
-enum Command {
-    Run,
-    Sandbox(butler::sandbox::Options),
-    CheckConfig,
-    Backup(PathBuf),
-    Export(Vec<String>),
-    SeedDemo { tickets: i64, groups: i64 },
-}
-
-/// `--config PATH` and the command, or a one-line complaint.
-fn parse_args(args: impl Iterator<Item = String>) -> Result<(PathBuf, Command), String> {
-    let mut config = PathBuf::from("butler.toml");
-    let mut command: Option<Command> = None;
-    let mut args = args.peekable();
-    while let Some(arg) = args.next() {
-        match (arg.as_str(), &mut command) {
-            ("--config" | "-c", _) => config = args.next().ok_or("--config needs a path")?.into(),
-            ("-h" | "--help", _) => return Err(USAGE.to_owned()),
-            ("run", None) => command = Some(Command::Run),
-            ("sandbox", None) => command = Some(Command::Sandbox(Default::default())),
-            ("--port", Some(Command::Sandbox(o))) => {
-                o.port = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--port needs a port number (0 picks a free one)")?;
-            }
-            ("--db", Some(Command::Sandbox(o))) => {
-                o.database = args.next().ok_or("--db needs a file path")?.into();
-            }
-            ("--lang", Some(Command::Sandbox(o))) => {
-                let lang = args.next().ok_or("--lang needs en or zh")?;
-                o.lang = Some(lang.parse()?);
-            }
-            ("check-config", None) => command = Some(Command::CheckConfig),
-            ("backup", None) => {
-                let to = args.next().ok_or(
-                    "backup needs a file to write, e.g. butler backup butler-2026-11-24.db",
-                )?;
-                command = Some(Command::Backup(to.into()));
-            }
-            ("export", None) => command = Some(Command::Export(Vec::new())),
-            ("seed-demo", None) => {
-                command = Some(Command::SeedDemo {
-                    tickets: 10_000,
-                    groups: 50,
-                })
-            }
-            ("--tickets" | "--groups", Some(Command::SeedDemo { tickets, groups })) => {
-                let n = args
-                    .next()
-                    .and_then(|n| n.parse::<i64>().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{arg} needs a positive number"))?;
-                *(if arg == "--tickets" { tickets } else { groups }) = n;
-            }
-            (_, Some(Command::Export(rest))) => rest.push(arg),
-            (other, _) => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        }
-    }
-    Ok((config, command.unwrap_or(Command::Run)))
-}
-
 fn main() -> ExitCode {
-    let (config, command) = match parse_args(std::env::args().skip(1)) {
+    let Invocation { config, command } = match cli::parse(std::env::args_os()) {
         Ok(parsed) => parsed,
-        Err(usage) if usage == USAGE => {
-            println!("{USAGE}");
+        Err(Stop::Show(text)) => {
+            print!("{text}");
             return ExitCode::SUCCESS;
         }
-        Err(e) => return fail(&e),
+        Err(Stop::Refuse(line)) => return fail(&line),
     };
     let settings = match Settings::load(&config) {
         Ok(s) => s,
@@ -129,7 +63,7 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
-        Command::Export(args) => export(&settings, &args),
+        Command::Export(request) => export(&settings, request),
         Command::Run => run(settings, token),
         Command::Sandbox(options) => sandbox(settings, options),
     }
@@ -176,12 +110,8 @@ fn run(settings: Settings, token: Option<String>) -> ExitCode {
 }
 
 /// `butler export`: needs the database, not the token.
-fn export(settings: &Settings, args: &[String]) -> ExitCode {
-    use butler::figures::export::{self, ExportRequest};
-    let request = match ExportRequest::parse(args) {
-        Ok(r) => r,
-        Err(e) => return fail(&format!("export: {e} (usage: {})", export::USAGE)),
-    };
+fn export(settings: &Settings, request: ExportRequest) -> ExitCode {
+    use butler::figures::export;
     let Some(period) = request.period(settings.timezone) else {
         return fail("export: the dates are out of range");
     };

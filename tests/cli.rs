@@ -133,3 +133,134 @@ fn unknown_arguments_are_refused_with_the_usage() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("usage: butler"));
 }
+
+// The command line (clap): help on every command, mistakes in one line.
+
+const COMMANDS: [&str; 6] = [
+    "run",
+    "sandbox",
+    "check-config",
+    "backup",
+    "export",
+    "seed-demo",
+];
+
+#[test]
+fn help_describes_butler_and_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = butler(dir.path(), &["--help"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("Usage: butler [OPTIONS] [COMMAND]"), "{out}");
+    for command in COMMANDS {
+        assert!(out.contains(&format!("\n  {command} ")), "{command}: {out}");
+    }
+    for command in COMMANDS {
+        for asked in [vec![command, "--help"], vec!["help", command]] {
+            let o = butler(dir.path(), &asked, None);
+            assert!(o.status.success(), "{asked:?}: {}", stderr(&o));
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                out.contains(&format!("Usage: butler {command}")),
+                "{asked:?}: {out}"
+            );
+            assert!(out.contains("--config <PATH>"), "{asked:?}: {out}");
+        }
+    }
+    let export = butler(dir.path(), &["export", "-h"], None);
+    let out = String::from_utf8_lossy(&export.stdout);
+    for option in [
+        "--from <YYYY-MM-DD>",
+        "--to <YYYY-MM-DD>",
+        "--format <xlsx|csv>",
+        "--out <PATH>",
+    ] {
+        assert!(out.contains(option), "{option}: {out}");
+    }
+    assert!(
+        !dir.path().join("butler.db").exists(),
+        "help touches nothing"
+    );
+}
+
+#[test]
+fn an_unknown_command_or_flag_is_one_line_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), GOOD);
+    for (args, expected) in [
+        (
+            &["frobnicate"][..],
+            "butler: unknown command \"frobnicate\" (usage: butler ",
+        ),
+        (
+            &["--frobnicate"],
+            "butler: unknown argument \"--frobnicate\" (usage: butler ",
+        ),
+        (
+            &["export", "--colour", "red"],
+            "butler: export: unknown argument \"--colour\" (usage: butler export ",
+        ),
+        (
+            &["sandbox", "--lang"],
+            "butler: sandbox: --lang needs a value (usage: butler sandbox ",
+        ),
+        (
+            &["seed-demo", "--tickets", "0"],
+            "butler: seed-demo: --tickets needs a positive number",
+        ),
+        (
+            &["backup"],
+            "butler: backup: <FILE> is missing (usage: butler backup ",
+        ),
+        (
+            &["check-config", "now"],
+            "butler: check-config: unknown argument \"now\" (usage: butler check-config ",
+        ),
+    ] {
+        let o = butler(dir.path(), args, Some("1:x"));
+        assert!(!o.status.success(), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_export_arguments_are_refused_in_one_line_before_the_database_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), GOOD);
+    for (args, problem) in [
+        ("--to 2026-11-30 --out x.xlsx", "--from is missing"),
+        ("--from 2026-11-01 --to 2026-11-30", "--out is missing"),
+        (
+            "--from 2026-11-31 --to 2026-12-01 --out x",
+            "--from \"2026-11-31\" is not a date like 2026-11-01",
+        ),
+        (
+            "--from 2026-11-02 --to 2026-11-01 --out x",
+            "--to 2026-11-01 is before --from 2026-11-02",
+        ),
+        (
+            "--from 2026-11-01 --to 2026-11-30 --format pdf --out x",
+            "unknown format \"pdf\": use xlsx or csv",
+        ),
+        (
+            "--from 2026-11-01 --to 2026-11-30 --out",
+            "--out needs a value",
+        ),
+    ] {
+        let mut words = vec!["export"];
+        words.extend(args.split_whitespace());
+        let o = butler(dir.path(), &words, None);
+        assert!(!o.status.success(), "{args}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args}: {err}");
+        assert!(
+            err.starts_with(&format!("butler: export: {problem} (usage: butler export ")),
+            "{args}: {err}"
+        );
+    }
+    assert!(!dir.path().join("butler.db").exists());
+    assert!(!dir.path().join("x").exists());
+}

@@ -156,7 +156,7 @@ async fn set_unit(
     change!(app, &bot, &msg, locale, |tx| {
         tx.touch_owner(user.id.0, &name, user.language_code.as_deref(), now)
             .await?;
-        tx.set_owner_unit(user.id.0, unit.as_ref(), now).await?;
+        tx.set_owner_unit(user.id.0, &unit, now).await?;
         tx.enqueue(
             &answer(&msg, locale, "unit.set", &[("unit", unit.as_ref())]),
             now,

@@ -4,7 +4,9 @@
 pub mod callback;
 pub mod category;
 pub mod daily;
+pub mod event;
 pub mod figures;
+pub mod locale;
 pub mod rating;
 pub mod text;
 pub mod ticket;
@@ -12,6 +14,8 @@ pub mod unit;
 
 pub use callback::CardAction;
 pub use category::Category;
+pub use event::EventKind;
+pub use locale::Locale;
 pub use rating::Score;
 pub use text::ReportText;
 pub use ticket::{Actor, Ticket, TicketId, TicketStatus};

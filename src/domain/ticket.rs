@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::{Category, Error};
+use super::{Category, Error, Score, Unit};
 
 /// A ticket number as people type it: `42` or `#42`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,6 +30,13 @@ impl FromStr for TicketId {
             Ok(n) if n > 0 => Ok(TicketId(n)),
             _ => Err(Error::BadTicketId(t.to_owned())),
         }
+    }
+}
+
+/// A stored ticket number (typed input goes through [`FromStr`]).
+impl From<i64> for TicketId {
+    fn from(id: i64) -> Self {
+        TicketId(id)
     }
 }
 
@@ -77,12 +84,24 @@ impl TicketStatus {
     }
 }
 
-/// Who asks for a move: a Telegram user, and whether they are a manager.
+/// Who asks for a move, and who did it in the audit trail: a Telegram user (or Butler
+/// itself), and whether they are a manager.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub id: u64,
     pub name: String,
     pub is_manager: bool,
+}
+
+impl Actor {
+    /// Butler itself, for what scheduled jobs do (user id 0, never a Telegram user's).
+    pub fn butler() -> Self {
+        Actor {
+            id: 0,
+            name: "Butler".to_owned(),
+            is_manager: false,
+        }
+    }
 }
 
 /// A ticket as read from the store.
@@ -97,7 +116,7 @@ pub struct Ticket {
     pub report_message_id: i32,
     pub owner_id: u64,
     pub owner_name: String,
-    pub unit: Option<String>,
+    pub unit: Option<Unit>,
     pub category: Category,
     pub text: String,
     pub status: TicketStatus,
@@ -108,9 +127,9 @@ pub struct Ticket {
     /// Photos of any kind, for the card's count.
     pub photo_count: i64,
     /// The latest score, if rated.
-    pub score: Option<u8>,
+    pub score: Option<Score>,
     /// The language the owner reads: the group's choice, else the owner's own.
-    pub owner_locale: Option<crate::i18n::Locale>,
+    pub owner_locale: Option<super::Locale>,
 }
 
 impl Ticket {

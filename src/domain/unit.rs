@@ -38,6 +38,14 @@ impl AsRef<str> for Unit {
     }
 }
 
+/// A unit reads as the text it was normalized to (`ticket.unit.as_deref()`).
+impl std::ops::Deref for Unit {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -47,27 +47,62 @@ pub fn weekly_chart(weeks: &[WeekPoint], locale: Locale) -> Result<Vec<u8>, Char
         font,
     };
     canvas.pixmap.fill(Color::WHITE);
+    let weeks_text = weeks.len().to_string();
+    let title = t(locale, "chart.title", &[("weeks", &weeks_text)]);
+    canvas.text(&title, WIDTH as f32 / 2.0, 44.0, 26.0, INK, Align::Center);
+    legend(&mut canvas, locale);
 
-    let plot_left = LEFT;
-    let plot_right = WIDTH as f32 - RIGHT;
-    let plot_top = TOP;
-    let plot_bottom = HEIGHT as f32 - BOTTOM;
-    let plot_height = plot_bottom - plot_top;
-
+    let plot = Plot {
+        left: LEFT,
+        right: WIDTH as f32 - RIGHT,
+        top: TOP,
+        bottom: HEIGHT as f32 - BOTTOM,
+    };
+    let max = weeks.iter().map(|w| w.reported).max().unwrap_or(0);
+    let (step, top) = nice_scale(max);
+    axes(&mut canvas, &plot, step, top);
+    if weeks.is_empty() {
+        return canvas.png();
+    }
+    bars(&mut canvas, &plot, weeks, top);
+    satisfaction_line(&mut canvas, &plot, weeks);
     canvas.text(
-        &t(
-            locale,
-            "chart.title",
-            &[("weeks", &weeks.len().to_string())],
-        ),
+        &t(locale, "chart.week_of", &[]),
         WIDTH as f32 / 2.0,
-        44.0,
-        26.0,
-        INK,
+        HEIGHT as f32 - 16.0,
+        14.0,
+        MUTED,
         Align::Center,
     );
+    canvas.png()
+}
 
-    // Legend: a bar swatch and a line swatch with their names.
+/// The plotting area, in pixels.
+struct Plot {
+    left: f32,
+    right: f32,
+    top: f32,
+    bottom: f32,
+}
+
+impl Plot {
+    /// The height of `fraction` (0 at the bottom, 1 at the top).
+    fn y(&self, fraction: f32) -> f32 {
+        self.bottom - (self.bottom - self.top) * fraction
+    }
+
+    /// The centre of the `i`th of `n` week slots.
+    fn x(&self, i: usize, n: usize) -> f32 {
+        self.left + self.slot(n) * (i as f32 + 0.5)
+    }
+
+    fn slot(&self, n: usize) -> f32 {
+        (self.right - self.left) / n as f32
+    }
+}
+
+/// A bar swatch and a line swatch with their names, centred under the title.
+fn legend(canvas: &mut Canvas<'_>, locale: Locale) {
     let volume = t(locale, "chart.volume", &[]);
     let satisfaction = t(locale, "chart.satisfaction", &[]);
     let legend_y = 80.0;
@@ -87,17 +122,18 @@ pub fn weekly_chart(weeks: &[WeekPoint], locale: Locale) -> Result<Vec<u8>, Char
     canvas.dot(x + 12.0, legend_y - 6.0, 4.0, LINE);
     x += 30.0;
     canvas.text(&satisfaction, x, legend_y, 16.0, INK, Align::Left);
+}
 
-    // Axes: ticket counts on the left, on a rounded scale; percentages on the right.
-    let max = weeks.iter().map(|w| w.reported).max().unwrap_or(0);
-    let (step, top) = nice_scale(max);
+/// Ticket counts on the left (grid lines every `step` up to `top`), percentages on the
+/// right, and the frame.
+fn axes(canvas: &mut Canvas<'_>, plot: &Plot, step: i64, top: i64) {
     let ticks = (top / step) as usize;
     for i in 0..=ticks {
-        let y = plot_bottom - plot_height * (i as f32 / ticks as f32);
-        canvas.line(&[(plot_left, y), (plot_right, y)], 1.0, GRID);
+        let y = plot.y(i as f32 / ticks as f32);
+        canvas.line(&[(plot.left, y), (plot.right, y)], 1.0, GRID);
         canvas.text(
             &(step * i as i64).to_string(),
-            plot_left - 10.0,
+            plot.left - 10.0,
             y + 5.0,
             14.0,
             MUTED,
@@ -106,11 +142,11 @@ pub fn weekly_chart(weeks: &[WeekPoint], locale: Locale) -> Result<Vec<u8>, Char
     }
     // The right axis has its own round steps, with tick marks instead of grid lines.
     for pct in (0..=100).step_by(20) {
-        let y = plot_bottom - plot_height * (pct as f32 / 100.0);
-        canvas.line(&[(plot_right, y), (plot_right + 5.0, y)], 1.5, INK);
+        let y = plot.y(pct as f32 / 100.0);
+        canvas.line(&[(plot.right, y), (plot.right + 5.0, y)], 1.5, INK);
         canvas.text(
             &format!("{pct}%"),
-            plot_right + 10.0,
+            plot.right + 10.0,
             y + 5.0,
             14.0,
             LINE,
@@ -119,31 +155,28 @@ pub fn weekly_chart(weeks: &[WeekPoint], locale: Locale) -> Result<Vec<u8>, Char
     }
     canvas.line(
         &[
-            (plot_left, plot_top),
-            (plot_left, plot_bottom),
-            (plot_right, plot_bottom),
-            (plot_right, plot_top),
+            (plot.left, plot.top),
+            (plot.left, plot.bottom),
+            (plot.right, plot.bottom),
+            (plot.right, plot.top),
         ],
         1.5,
         INK,
     );
+}
 
-    if weeks.is_empty() {
-        return canvas.png();
-    }
-    let slot = (plot_right - plot_left) / weeks.len() as f32;
-    let bar_w = slot * 0.55;
-    let mut line: Vec<Vec<(f32, f32)>> = vec![Vec::new()];
-    let mut labels = Vec::new();
+/// Each week's bar with its count above it, and its date below the axis.
+fn bars(canvas: &mut Canvas<'_>, plot: &Plot, weeks: &[WeekPoint], top: i64) {
+    let bar_w = plot.slot(weeks.len()) * 0.55;
     for (i, w) in weeks.iter().enumerate() {
-        let cx = plot_left + slot * (i as f32 + 0.5);
-        let h = plot_height * (w.reported as f32 / top as f32);
+        let cx = plot.x(i, weeks.len());
+        let h = (plot.bottom - plot.top) * (w.reported as f32 / top as f32);
         if w.reported > 0 {
-            canvas.rect(cx - bar_w / 2.0, plot_bottom - h, bar_w, h, BAR);
+            canvas.rect(cx - bar_w / 2.0, plot.bottom - h, bar_w, h, BAR);
             canvas.text(
                 &w.reported.to_string(),
                 cx,
-                plot_bottom - h - 6.0,
+                plot.bottom - h - 6.0,
                 13.0,
                 INK,
                 Align::Center,
@@ -152,20 +185,28 @@ pub fn weekly_chart(weeks: &[WeekPoint], locale: Locale) -> Result<Vec<u8>, Char
         canvas.text(
             &w.start.format("%m-%d").to_string(),
             cx,
-            plot_bottom + 22.0,
+            plot.bottom + 22.0,
             13.0,
             MUTED,
             Align::Center,
         );
+    }
+}
+
+/// The satisfaction rate as a line with a labelled dot per week; a week without ratings
+/// has no rate, and the line breaks there.
+fn satisfaction_line(canvas: &mut Canvas<'_>, plot: &Plot, weeks: &[WeekPoint]) {
+    let mut line: Vec<Vec<(f32, f32)>> = vec![Vec::new()];
+    let mut labels = Vec::new();
+    for (i, w) in weeks.iter().enumerate() {
         match w.satisfaction.value() {
-            // A week without ratings has no rate: the line breaks there.
             None => line.push(Vec::new()),
             Some(v) => {
-                let y = plot_bottom - plot_height * v as f32;
+                let (x, y) = (plot.x(i, weeks.len()), plot.y(v as f32));
                 if let Some(segment) = line.last_mut() {
-                    segment.push((cx, y));
+                    segment.push((x, y));
                 }
-                labels.push((cx, y, w.satisfaction.percent().unwrap_or_default()));
+                labels.push((x, y, w.satisfaction.percent().unwrap_or_default()));
             }
         }
     }
@@ -178,15 +219,6 @@ pub fn weekly_chart(weeks: &[WeekPoint], locale: Locale) -> Result<Vec<u8>, Char
         canvas.dot(x, y, 5.0, LINE);
         canvas.text(&label, x, y - 10.0, 12.0, LINE, Align::Center);
     }
-    canvas.text(
-        &t(locale, "chart.week_of", &[]),
-        WIDTH as f32 / 2.0,
-        HEIGHT as f32 - 16.0,
-        14.0,
-        MUTED,
-        Align::Center,
-    );
-    canvas.png()
 }
 
 /// A round step (1, 2 or 5 × 10ⁿ) and the axis top for values up to `max`, about five
@@ -391,6 +423,9 @@ mod tests {
         }
         let empty = weekly_chart(&[], Locale::ZhCn).unwrap();
         assert_eq!(png_size(&empty), (WIDTH, HEIGHT));
+        if let Ok(dir) = std::env::var("BUTLER_CHART_OUT") {
+            std::fs::write(format!("{dir}/chart-empty.png"), &empty).unwrap();
+        }
     }
 
     #[test]

@@ -82,51 +82,7 @@ pub struct ExportRequest {
     pub out: PathBuf,
 }
 
-/// How `butler export` is used.
-pub const USAGE: &str =
-    "butler export --from YYYY-MM-DD --to YYYY-MM-DD [--format xlsx|csv] --out PATH";
-
 impl ExportRequest {
-    /// Parses the words after `export`; the error is one line for the terminal.
-    pub fn parse(args: &[String]) -> Result<Self, String> {
-        let (mut from, mut to, mut format, mut out) = (None, None, ExportFormat::Xlsx, None);
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let mut value = || {
-                args.next()
-                    .cloned()
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                "--from" | "--to" => {
-                    let v = value()?;
-                    let date = NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                        .map_err(|_| format!("{flag} {v:?} is not a date like 2026-11-01"))?;
-                    if flag == "--from" {
-                        from = Some(date);
-                    } else {
-                        to = Some(date);
-                    }
-                }
-                "--format" => format = value()?.parse()?,
-                "--out" | "-o" => out = Some(PathBuf::from(value()?)),
-                other => return Err(format!("unknown argument {other:?}")),
-            }
-        }
-        let from = from.ok_or("--from is missing")?;
-        let to = to.ok_or("--to is missing")?;
-        if to < from {
-            return Err(format!("--to {to} is before --from {from}"));
-        }
-        let out = out.ok_or("--out is missing")?;
-        Ok(Self {
-            from,
-            to,
-            format,
-            out,
-        })
-    }
-
     /// The whole local days asked for, in `tz`.
     pub fn period(&self, tz: Tz) -> Option<Period> {
         Period::local_days(self.from, self.to, tz)
@@ -444,51 +400,6 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
-
-    #[test]
-    fn export_arguments_parse_with_xlsx_as_the_default_format() {
-        let r =
-            ExportRequest::parse(&words("--from 2026-11-01 --to 2026-11-30 --out m.xlsx")).unwrap();
-        assert_eq!(r.from, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
-        assert_eq!(r.to, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        assert_eq!(r.format, ExportFormat::Xlsx);
-        assert_eq!(r.out, PathBuf::from("m.xlsx"));
-        let r = ExportRequest::parse(&words(
-            "--format CSV --out dir --to 2026-11-30 --from 2026-11-30",
-        ))
-        .unwrap();
-        assert_eq!(r.format, ExportFormat::Csv);
-    }
-
-    #[test]
-    fn bad_export_arguments_say_what_is_wrong_in_one_line() {
-        for (args, expected) in [
-            ("--to 2026-11-30 --out x", "--from is missing"),
-            ("--from 2026-11-01 --out x", "--to is missing"),
-            ("--from 2026-11-01 --to 2026-11-30", "--out is missing"),
-            (
-                "--from 2026-13-01",
-                "--from \"2026-13-01\" is not a date like 2026-11-01",
-            ),
-            (
-                "--from 2026-11-02 --to 2026-11-01 --out x",
-                "--to 2026-11-01 is before --from 2026-11-02",
-            ),
-            ("--format pdf", "unknown format \"pdf\": use xlsx or csv"),
-            ("--out", "--out needs a value"),
-            ("--colour red", "unknown argument \"--colour\""),
-        ] {
-            assert_eq!(
-                ExportRequest::parse(&words(args)),
-                Err(expected.to_owned()),
-                "{args}"
-            );
-        }
-    }
 
     #[test]
     fn csv_fields_with_commas_quotes_or_line_breaks_are_quoted() {

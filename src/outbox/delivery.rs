@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::Outbox;
 use super::errors::{Outcome, backoff};
 use super::model::Outgoing;
-use crate::store::{self, OutboxRow, Store};
+use crate::store::{self, BotMessage, OutboxRow, Store};
 
 /// Rows looked at in one pass of [`Outbox::flush`].
 const BATCH: i64 = 200;
@@ -84,12 +84,15 @@ impl Outbox {
             if msg.as_ref().is_ok_and(Outgoing::refers_to_sent) {
                 records.written().await?;
             }
+            let remember = msg.as_ref().ok().and_then(Outgoing::remembered);
             let outcome = match (&row.unreachable, msg) {
                 (Some(why), _) => Ok(Outcome::Failed(format!("chat unreachable: {why}"))),
                 (None, Err(e)) => Err(format!("unreadable outbox row: {e}")),
                 (None, Ok(msg)) => self.deliver(bot, row.chat_id, &msg).await,
             };
-            let next = self.settle(row, outcome, &mut records, &mut lane).await?;
+            let next = self
+                .settle(row, remember, outcome, &mut records, &mut lane)
+                .await?;
             if next.is_break() {
                 break;
             }
@@ -98,10 +101,12 @@ impl Outbox {
         Ok(lane)
     }
 
-    /// Records what sending `row` came to; breaks when the lane must stop for this pass.
+    /// Records what sending `row` (to be remembered as `remember`) came to; breaks when
+    /// the lane must stop for this pass.
     async fn settle(
         &self,
         row: OutboxRow,
+        remember: Option<BotMessage>,
         outcome: Result<Outcome, String>,
         records: &mut Records,
         lane: &mut Lane,
@@ -109,7 +114,7 @@ impl Outbox {
         match outcome {
             Ok(Outcome::Sent(ids)) => {
                 tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
-                records.sent(&self.store, row, ids);
+                records.sent(&self.store, row, remember, ids);
                 lane.sent += 1;
                 lane.progressed = true;
                 Ok(ControlFlow::Continue(()))
@@ -168,12 +173,20 @@ impl Outbox {
 struct Records(Vec<JoinHandle<Result<(), store::Error>>>);
 
 impl Records {
-    /// Starts recording that `row` was sent as the messages `ids`.
-    fn sent(&mut self, store: &Store, row: OutboxRow, ids: Vec<MessageId>) {
+    /// Starts recording that `row` was sent as the messages `ids`, remembered as
+    /// `remember` if it is to be.
+    fn sent(
+        &mut self,
+        store: &Store,
+        row: OutboxRow,
+        remember: Option<BotMessage>,
+        ids: Vec<MessageId>,
+    ) {
         let store = store.clone();
         let now = Utc::now();
+        let ids: Vec<i32> = ids.iter().map(|id| id.0).collect();
         self.0.push(tokio::spawn(async move {
-            store.outbox_sent(&row, &ids, now).await
+            store.outbox_sent(&row, remember.as_ref(), &ids, now).await
         }));
     }
 

@@ -1,11 +1,14 @@
 //! What a message is: [`Outgoing`] (send or edit), the messages it refers to ([`Target`]),
 //! what to remember it by once sent ([`Remember`]), its [`Buttons`], and its stored form
-//! (see [`Outgoing::from_payload`]).
+//! (see [`Outgoing::from_payload`]): the store keeps a message as this JSON text and hands
+//! it back as it is, so writing it ([`store::Tx::enqueue`]) and reading it are here.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::store::BotMessageKind;
+use crate::domain::TicketId;
+use crate::store::{self, BotMessage, BotMessageKind};
 
 /// A message to send, or to edit, as stored in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +76,25 @@ impl Outgoing {
     /// (tagged by `op`, as serde writes [`Outgoing`]); this is where delivery reads it.
     pub fn from_payload(payload: &str) -> serde_json::Result<Self> {
         serde_json::from_str(payload)
+    }
+
+    /// The payload an outbox row keeps: the message as JSON.
+    pub fn to_payload(&self) -> store::Result<String> {
+        serde_json::to_string(self).map_err(|e| store::Error::Corrupt(e.to_string()))
+    }
+
+    /// What to remember the message as once sent, if anything.
+    pub(super) fn remembered(&self) -> Option<BotMessage> {
+        match self {
+            Outgoing::Text { remember, .. }
+            | Outgoing::Photo { remember, .. }
+            | Outgoing::Album { remember, .. } => remember.as_ref().map(|r| BotMessage {
+                ticket_id: TicketId(r.ticket_id),
+                kind: r.kind,
+                ref_id: r.ref_id,
+            }),
+            Outgoing::Edit { .. } | Outgoing::Document { .. } | Outgoing::PhotoFile { .. } => None,
+        }
     }
 
     /// Whether sending it looks up a message sent before (a reply to, or an edit of, the
@@ -168,6 +190,28 @@ pub struct Remember {
     pub kind: BotMessageKind,
     #[serde(default)]
     pub ref_id: Option<i64>,
+}
+
+/// Writing messages in a change: each becomes an outbox row holding its payload.
+impl store::Tx<'_> {
+    /// Puts a message in the outbox; it leaves once this transaction commits.
+    pub async fn enqueue(&mut self, msg: &Outgoing, now: DateTime<Utc>) -> store::Result<()> {
+        self.enqueue_payload(msg.chat_id(), &msg.to_payload()?, now)
+            .await
+    }
+
+    /// Puts messages in the outbox, in this order.
+    pub async fn enqueue_all(
+        &mut self,
+        msgs: &[Outgoing],
+        now: DateTime<Utc>,
+    ) -> store::Result<()> {
+        let rows = msgs
+            .iter()
+            .map(|m| Ok((m.chat_id(), m.to_payload()?)))
+            .collect::<store::Result<Vec<_>>>()?;
+        self.enqueue_payloads(&rows, now).await
+    }
 }
 
 /// Inline keyboard rows of (label, callback data).

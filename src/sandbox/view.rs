@@ -243,3 +243,17 @@ pub fn event(world: &World, event: Event) -> Option<Value> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_page_label_has_a_text_in_both_locales() {
+        use crate::i18n::{Locale, has_key};
+        for k in super::PAGE_KEYS {
+            let key = format!("sandbox.{k}");
+            for l in Locale::ALL {
+                assert!(has_key(l, &key), "{l} lacks {key}");
+            }
+        }
+    }
+}

@@ -3,11 +3,35 @@
 //! calendar day of the configured time zone into those bounds.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::Row;
 
 use super::{Result, Tx, ts};
 use crate::config::SlaSettings;
+use crate::domain::EventKind;
 use crate::domain::daily::{DaySummary, GroupDay, SATISFIED_SCORE, StaffDay};
+
+/// The day's counts of [`DaySummary`], as one row.
+#[derive(sqlx::FromRow)]
+struct DayCounts {
+    created: i64,
+    done: i64,
+    waiting: i64,
+    in_progress: i64,
+    overdue: i64,
+    ratings: i64,
+    satisfied: i64,
+    follow_ups_open: i64,
+}
+
+/// One staff member's row of [`StaffDay`].
+#[derive(sqlx::FromRow)]
+struct StaffRecord {
+    user_id: u64,
+    name: String,
+    taken: i64,
+    done: i64,
+    ratings: i64,
+    score_sum: i64,
+}
 
 impl Tx<'_> {
     /// One owner group's record for `[from, to)`: reports received, tickets finished,
@@ -18,14 +42,14 @@ impl Tx<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<GroupDay> {
-        let r = sqlx::query(
+        let (reported, done, ratings, satisfied): (i64, i64, i64, i64) = sqlx::query_as(
             "SELECT
                  (SELECT COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
-                  WHERE t.group_chat_id = ?1 AND e.kind = 'reported'
+                  WHERE t.group_chat_id = ?1 AND e.kind = ?5
                     AND e.at >= ?2 AND e.at < ?3) AS reported,
                  (SELECT COUNT(DISTINCT e.ticket_id) FROM ticket_events e
                   JOIN tickets t ON t.id = e.ticket_id
-                  WHERE t.group_chat_id = ?1 AND e.kind = 'done'
+                  WHERE t.group_chat_id = ?1 AND e.kind = ?6
                     AND e.at >= ?2 AND e.at < ?3) AS done,
                  (SELECT COUNT(*) FROM ratings r JOIN tickets t ON t.id = r.ticket_id
                   WHERE t.group_chat_id = ?1 AND r.at >= ?2 AND r.at < ?3) AS ratings,
@@ -37,13 +61,15 @@ impl Tx<'_> {
         .bind(ts(from))
         .bind(ts(to))
         .bind(SATISFIED_SCORE as i64)
+        .bind(EventKind::Reported.as_str())
+        .bind(EventKind::Done.as_str())
         .fetch_one(&mut *self.0)
         .await?;
         Ok(GroupDay {
-            reported: r.get("reported"),
-            done: r.get("done"),
-            ratings: r.get("ratings"),
-            satisfied: r.get("satisfied"),
+            reported,
+            done,
+            ratings,
+            satisfied,
         })
     }
 
@@ -59,17 +85,17 @@ impl Tx<'_> {
         let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
         let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
         let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
-        let r = sqlx::query(
+        let r: DayCounts = sqlx::query_as(
             "WITH open AS (
                  SELECT t.id, t.status, t.created_at,
                         (SELECT MAX(e.at) FROM ticket_events e
-                         WHERE e.ticket_id = t.id AND e.kind = 'taken') AS taken_at
+                         WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
                  FROM tickets t WHERE t.status IN ('reported','taken'))
              SELECT
                  (SELECT COUNT(*) FROM ticket_events
-                  WHERE kind = 'reported' AND at >= ?1 AND at < ?2) AS created,
+                  WHERE kind = ?8 AND at >= ?1 AND at < ?2) AS created,
                  (SELECT COUNT(DISTINCT ticket_id) FROM ticket_events
-                  WHERE kind = 'done' AND at >= ?1 AND at < ?2) AS done,
+                  WHERE kind = ?9 AND at >= ?1 AND at < ?2) AS done,
                  (SELECT COUNT(*) FROM open WHERE status = 'reported') AS waiting,
                  (SELECT COUNT(*) FROM open WHERE status = 'taken') AS in_progress,
                  (SELECT COUNT(*) FROM open o WHERE
@@ -77,7 +103,7 @@ impl Tx<'_> {
                    OR o.created_at <= ?5
                    OR (o.status = 'taken' AND o.taken_at <= ?4
                        AND NOT EXISTS (SELECT 1 FROM ticket_events e
-                                       WHERE e.ticket_id = o.id AND e.kind = 'progress'
+                                       WHERE e.ticket_id = o.id AND e.kind = ?10
                                          AND e.at >= o.taken_at))) AS overdue,
                  (SELECT COUNT(*) FROM ratings WHERE at >= ?1 AND at < ?2) AS ratings,
                  (SELECT COUNT(*) FROM ratings
@@ -90,18 +116,22 @@ impl Tx<'_> {
         .bind(ts(update_cutoff))
         .bind(ts(resolve_cutoff))
         .bind(SATISFIED_SCORE as i64)
+        .bind(EventKind::Taken.as_str())
+        .bind(EventKind::Reported.as_str())
+        .bind(EventKind::Done.as_str())
+        .bind(EventKind::Progress.as_str())
         .fetch_one(&mut *self.0)
         .await?;
         let staff = self.staff_days(from, to).await?;
         Ok(DaySummary {
-            created: r.get("created"),
-            done: r.get("done"),
-            waiting: r.get("waiting"),
-            in_progress: r.get("in_progress"),
-            overdue: r.get("overdue"),
-            ratings: r.get("ratings"),
-            satisfied: r.get("satisfied"),
-            follow_ups_open: r.get("follow_ups_open"),
+            created: r.created,
+            done: r.done,
+            waiting: r.waiting,
+            in_progress: r.in_progress,
+            overdue: r.overdue,
+            ratings: r.ratings,
+            satisfied: r.satisfied,
+            follow_ups_open: r.follow_ups_open,
             staff,
         })
     }
@@ -113,15 +143,15 @@ impl Tx<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<StaffDay>> {
-        let rows = sqlx::query(
+        let rows: Vec<StaffRecord> = sqlx::query_as(
             "WITH
              taken AS (SELECT actor_id AS user_id, MAX(actor_name) AS name, COUNT(*) AS n
-                       FROM ticket_events WHERE kind = 'taken' AND at >= ?1 AND at < ?2
+                       FROM ticket_events WHERE kind = ?3 AND at >= ?1 AND at < ?2
                        GROUP BY actor_id),
              done AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
                              COUNT(DISTINCT e.ticket_id) AS n
                       FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
-                      WHERE e.kind = 'done' AND e.at >= ?1 AND e.at < ?2
+                      WHERE e.kind = ?4 AND e.at >= ?1 AND e.at < ?2
                         AND t.taken_by IS NOT NULL
                       GROUP BY t.taken_by),
              rated AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
@@ -142,17 +172,19 @@ impl Tx<'_> {
         )
         .bind(ts(from))
         .bind(ts(to))
+        .bind(EventKind::Taken.as_str())
+        .bind(EventKind::Done.as_str())
         .fetch_all(&mut *self.0)
         .await?;
         Ok(rows
-            .iter()
+            .into_iter()
             .map(|r| StaffDay {
-                user_id: r.get::<i64, _>("user_id") as u64,
-                name: r.get("name"),
-                taken: r.get("taken"),
-                done: r.get("done"),
-                ratings: r.get("ratings"),
-                score_sum: r.get("score_sum"),
+                user_id: r.user_id,
+                name: r.name,
+                taken: r.taken,
+                done: r.done,
+                ratings: r.ratings,
+                score_sum: r.score_sum,
             })
             .collect())
     }

@@ -22,12 +22,12 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
-use super::{Error, Result, Store, Tx, parse_ts, ts};
+use super::{Error, Result, Store, Tx, decode, ts};
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow,
     WeekPoint,
 };
-use crate::domain::{Category, TicketStatus};
+use crate::domain::{Category, EventKind, TicketStatus};
 
 /// The longest part of a period read at once, in days (see [`Tx::tallies`]).
 const PART_DAYS: i64 = 31;
@@ -124,6 +124,18 @@ async fn columns(
     Ok(scoped(sql, period, scope).fetch_one(conn).await?)
 }
 
+/// The rows of [`follow_sql`].
+async fn follows(
+    conn: &mut SqliteConnection,
+    period: Period,
+    scope: Scope,
+) -> Result<Vec<FollowCounts>> {
+    Ok(scoped(&follow_sql(), period, scope)
+        .try_map(|r: SqliteRow| <FollowCounts as sqlx::FromRow<SqliteRow>>::from_row(&r))
+        .fetch_all(conn)
+        .await?)
+}
+
 /// Column `name` of a columns query's row, one element per row of the period.
 fn column<T: DeserializeOwned>(row: &SqliteRow, name: &str) -> Result<Vec<T>> {
     serde_json::from_str(row.get::<&str, _>(name))
@@ -131,11 +143,94 @@ fn column<T: DeserializeOwned>(row: &SqliteRow, name: &str) -> Result<Vec<T>> {
 }
 
 fn category(code: &str) -> Result<Category> {
-    Category::from_code(code).ok_or_else(|| Error::Corrupt(format!("category {code:?}")))
+    decode("category", code, Category::from_code)
 }
 
-fn opt_ts(s: Option<String>) -> Result<Option<DateTime<Utc>>> {
-    s.as_deref().map(parse_ts).transpose()
+/// A row of [`follow_sql`]: one taker's follow-up counts.
+#[derive(sqlx::FromRow)]
+struct FollowCounts {
+    k: Option<i64>,
+    opened: i64,
+    closed: i64,
+    raised: i64,
+}
+
+/// A row of [`Tx::weekly`].
+#[derive(sqlx::FromRow)]
+struct WeekCounts {
+    reported: i64,
+    ratings: i64,
+    satisfied: i64,
+}
+
+/// A row of [`Tx::ticket_rows`], before its codes are parsed.
+#[derive(sqlx::FromRow)]
+struct ExportedTicket {
+    id: i64,
+    created_at: DateTime<Utc>,
+    group_name: String,
+    unit: Option<String>,
+    owner_name: String,
+    category: String,
+    status: String,
+    taken_by_name: Option<String>,
+    text: String,
+    taken_at: Option<DateTime<Utc>>,
+    done_at: Option<DateTime<Utc>>,
+    reopened: i64,
+    score: Option<u8>,
+}
+
+impl TryFrom<ExportedTicket> for TicketRow {
+    type Error = Error;
+    fn try_from(r: ExportedTicket) -> Result<Self> {
+        Ok(TicketRow {
+            id: r.id,
+            reported_at: r.created_at,
+            group: r.group_name,
+            unit: r.unit,
+            owner: r.owner_name,
+            category: category(&r.category)?,
+            status: decode("status", &r.status, TicketStatus::from_code)?,
+            taken_by: r.taken_by_name,
+            taken_at: r.taken_at,
+            done_at: r.done_at,
+            reopened: r.reopened,
+            score: r.score,
+            text: r.text,
+        })
+    }
+}
+
+/// A row of [`Tx::rating_rows`], before its category is parsed.
+#[derive(sqlx::FromRow)]
+struct ExportedRating {
+    ticket_id: i64,
+    round: i64,
+    score: u8,
+    at: DateTime<Utc>,
+    comment: Option<String>,
+    group_name: String,
+    owner_name: String,
+    category: String,
+    taken_by_name: Option<String>,
+}
+
+impl TryFrom<ExportedRating> for RatingRow {
+    type Error = Error;
+    fn try_from(r: ExportedRating) -> Result<Self> {
+        Ok(RatingRow {
+            ticket_id: r.ticket_id,
+            round: r.round,
+            score: r.score,
+            at: r.at,
+            group: r.group_name,
+            owner: r.owner_name,
+            category: category(&r.category)?,
+            taken_by: r.taken_by_name,
+            comment: r.comment,
+        })
+    }
 }
 
 /// The raw counts behind one set of [`Figures`].
@@ -243,7 +338,7 @@ struct PartRows {
     take: SqliteRow,
     done: SqliteRow,
     ratings: SqliteRow,
-    follow: Vec<SqliteRow>,
+    follow: Vec<FollowCounts>,
 }
 
 impl PartRows {
@@ -254,9 +349,7 @@ impl PartRows {
             take: columns(&mut *conn, &take_sql(), part, scope).await?,
             done: columns(&mut *conn, &done_sql(), part, scope).await?,
             ratings: columns(&mut *conn, &ratings_sql(), part, scope).await?,
-            follow: scoped(&follow_sql(), part, scope)
-                .fetch_all(&mut *conn)
-                .await?,
+            follow: follows(&mut *conn, part, scope).await?,
         })
     }
 
@@ -277,9 +370,7 @@ impl PartRows {
             let mut conn = pool.acquire().await?;
             Ok::<_, Error>((
                 columns(&mut conn, &ratings_sql(), part, scope).await?,
-                scoped(&follow_sql(), part, scope)
-                    .fetch_all(&mut *conn)
-                    .await?,
+                follows(&mut conn, part, scope).await?,
             ))
         };
         let ((reported, take, done), (ratings, follow)) = tokio::try_join!(tickets, ratings)?;
@@ -360,10 +451,10 @@ impl Tallies {
         }
 
         for r in &rows.follow {
-            let t = self.of(r.get("k"));
-            t.opened += r.get::<i64, _>("opened");
-            t.closed += r.get::<i64, _>("closed");
-            t.raised += r.get::<i64, _>("raised");
+            let t = self.of(r.k);
+            t.opened += r.opened;
+            t.closed += r.closed;
+            t.raised += r.raised;
         }
         Ok(())
     }
@@ -496,11 +587,14 @@ impl Tx<'_> {
         );
         let mut out = Vec::with_capacity(weeks.len());
         for (start, period) in weeks {
-            let r = scoped(&sql, *period, scope).fetch_one(&mut *self.0).await?;
+            let r: WeekCounts = scoped(&sql, *period, scope)
+                .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
+                .fetch_one(&mut *self.0)
+                .await?;
             out.push(WeekPoint {
                 start: *start,
-                reported: r.get("reported"),
-                satisfaction: Ratio::new(r.get("satisfied"), r.get("ratings")),
+                reported: r.reported,
+                satisfaction: Ratio::new(r.satisfied, r.ratings),
             });
         }
         Ok(out)
@@ -512,7 +606,7 @@ impl Tx<'_> {
             "SELECT t.id, t.created_at, g.name AS group_name, t.unit, o.name AS owner_name,
                     t.category, t.status, t.taken_by_name, t.text,
                     t.first_taken_at AS taken_at, t.done_at,
-                    (SELECT COUNT(*) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'reopened') AS reopened,
+                    (SELECT COUNT(*) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = ?6) AS reopened,
                     (SELECT r.score FROM ratings r WHERE r.ticket_id = t.id ORDER BY r.round DESC LIMIT 1) AS score
              FROM tickets t
              JOIN owner_groups g ON g.chat_id = t.group_chat_id
@@ -520,28 +614,12 @@ impl Tx<'_> {
              WHERE t.created_at >= ?1 AND t.created_at < ?2 AND {SCOPE}
              ORDER BY t.id"
         );
-        let rows = scoped(&sql, period, scope).fetch_all(&mut *self.0).await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.get("status");
-                Ok(TicketRow {
-                    id: r.get("id"),
-                    reported_at: parse_ts(&r.get::<String, _>("created_at"))?,
-                    group: r.get("group_name"),
-                    unit: r.get("unit"),
-                    owner: r.get("owner_name"),
-                    category: category(&r.get::<String, _>("category"))?,
-                    status: TicketStatus::from_code(&status)
-                        .ok_or_else(|| Error::Corrupt(format!("status {status:?}")))?,
-                    taken_by: r.get("taken_by_name"),
-                    taken_at: opt_ts(r.get("taken_at"))?,
-                    done_at: opt_ts(r.get("done_at"))?,
-                    reopened: r.get("reopened"),
-                    score: r.get::<Option<i64>, _>("score").map(|s| s as u8),
-                    text: r.get("text"),
-                })
-            })
-            .collect()
+        let rows: Vec<ExportedTicket> = scoped(&sql, period, scope)
+            .bind(EventKind::Reopened.as_str())
+            .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
+            .fetch_all(&mut *self.0)
+            .await?;
+        rows.into_iter().map(TicketRow::try_from).collect()
     }
 
     /// The ratings given in the period, for the export, oldest first.
@@ -556,42 +634,11 @@ impl Tx<'_> {
              WHERE r.at >= ?1 AND r.at < ?2 AND {SCOPE}
              ORDER BY r.at, r.ticket_id, r.round"
         );
-        let rows = scoped(&sql, period, scope).fetch_all(&mut *self.0).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RatingRow {
-                    ticket_id: r.get("ticket_id"),
-                    round: r.get("round"),
-                    score: r.get::<i64, _>("score") as u8,
-                    at: parse_ts(&r.get::<String, _>("at"))?,
-                    group: r.get("group_name"),
-                    owner: r.get("owner_name"),
-                    category: category(&r.get::<String, _>("category"))?,
-                    taken_by: r.get("taken_by_name"),
-                    comment: r.get("comment"),
-                })
-            })
-            .collect()
-    }
-
-    /// Keeps the bytes of a file for a later outbox row to upload; returns its id. Files
-    /// a week old that no unsent row needs are dropped on the way.
-    pub async fn add_outbox_file(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Result<i64> {
-        sqlx::query(
-            "DELETE FROM outbox_files WHERE created_at < ? AND id NOT IN (
-                 SELECT json_extract(payload, '$.file') FROM outbox
-                 WHERE sent_at IS NULL AND failed IS NULL
-                   AND json_extract(payload, '$.file') IS NOT NULL)",
-        )
-        .bind(ts(now - chrono::Duration::days(7)))
-        .execute(&mut *self.0)
-        .await?;
-        let r = sqlx::query("INSERT INTO outbox_files (bytes, created_at) VALUES (?, ?)")
-            .bind(bytes)
-            .bind(ts(now))
-            .execute(&mut *self.0)
+        let rows: Vec<ExportedRating> = scoped(&sql, period, scope)
+            .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
+            .fetch_all(&mut *self.0)
             .await?;
-        Ok(r.last_insert_rowid())
+        rows.into_iter().map(RatingRow::try_from).collect()
     }
 }
 
@@ -620,16 +667,6 @@ impl Store {
         let categories = tallies.top_categories(top)?;
         let (all, staff) = tallies.sum_up();
         Ok((all, named(&self.pool, staff).await?, categories))
-    }
-
-    /// The bytes of an outbox file, if still kept.
-    pub async fn outbox_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        Ok(
-            sqlx::query_scalar("SELECT bytes FROM outbox_files WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
     }
 }
 

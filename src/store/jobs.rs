@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
-use super::{Error, Group, Result, Store, Tx, fetch_ticket, parse_ts, ts};
-use crate::domain::{Ticket, TicketId};
+use super::tickets::{fetch_ticket, fetch_tickets};
+use super::{Error, Result, Store, Tx, decode, ts};
+use crate::domain::{EventKind, Ticket, TicketId};
 
 /// How a scheduled time of a job was handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl NoticeStatus {
 }
 
 /// A manager's `/notice`, waiting for (or past) its author's Send or Cancel.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Notice {
     pub id: i64,
     pub text: String,
@@ -99,8 +99,25 @@ pub struct Notice {
     /// The chat /notice was sent in, and that message: the confirmation replies to it.
     pub chat_id: i64,
     pub command_message_id: i32,
+    #[sqlx(try_from = "String")]
     pub status: NoticeStatus,
     pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<String> for NoticeStatus {
+    type Error = Error;
+    fn try_from(code: String) -> Result<Self> {
+        decode("notice status", &code, NoticeStatus::from_code)
+    }
+}
+
+/// A ticket a sweep found, with the time that made it due (and its rating round).
+#[derive(sqlx::FromRow)]
+struct DueTicket {
+    id: i64,
+    at: DateTime<Utc>,
+    #[sqlx(default)]
+    round: i64,
 }
 
 /// Most tickets one sweep handles per kind; the next sweep goes on with the rest.
@@ -109,68 +126,42 @@ const SWEEP_LIMIT: i64 = 200;
 impl Store {
     /// The latest scheduled time of `job` that was handled (ran or skipped), if any.
     pub async fn last_job_time(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
-        let last: Option<String> =
+        Ok(
             sqlx::query_scalar("SELECT MAX(scheduled_for) FROM job_runs WHERE job = ?")
                 .bind(job)
                 .fetch_one(&self.pool)
-                .await?;
-        last.as_deref().map(parse_ts).transpose()
+                .await?,
+        )
     }
 
     /// Every handled time of `job`, oldest first, with its outcome (`ran` / `skipped`).
     pub async fn job_runs(&self, job: &str) -> Result<Vec<(DateTime<Utc>, String)>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT scheduled_for, outcome FROM job_runs WHERE job = ? ORDER BY scheduled_for",
         )
         .bind(job)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    parse_ts(&r.get::<String, _>("scheduled_for"))?,
-                    r.get("outcome"),
-                ))
-            })
-            .collect()
+        .await?)
     }
 
     /// The alerts sent for a ticket, as (kind, round), in the order sent.
     pub async fn ticket_alerts(&self, ticket: TicketId) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT kind, round FROM ticket_alerts WHERE ticket_id = ? ORDER BY sent_at, kind",
         )
         .bind(ticket.0)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get("kind"), r.get("round")))
-            .collect())
+        .await?)
     }
 
     pub async fn notice(&self, id: i64) -> Result<Option<Notice>> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, text, asked_by, chat_id, command_message_id, status, created_at
              FROM notices WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let status: String = r.get("status");
-            Ok(Notice {
-                id: r.get("id"),
-                text: r.get("text"),
-                asked_by: r.get::<i64, _>("asked_by") as u64,
-                chat_id: r.get("chat_id"),
-                command_message_id: r.get("command_message_id"),
-                status: NoticeStatus::from_code(&status)
-                    .ok_or_else(|| Error::Corrupt(format!("notice status {status:?}")))?,
-                created_at: parse_ts(&r.get::<String, _>("created_at"))?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 }
 
@@ -194,26 +185,6 @@ impl Tx<'_> {
         .execute(&mut *self.0)
         .await?;
         Ok(r.rows_affected() > 0)
-    }
-
-    /// The registered owner groups Butler still serves, oldest registration first.
-    pub async fn active_groups(&mut self) -> Result<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT chat_id, name, locale, active FROM owner_groups
-             WHERE active = 1 AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)
-             ORDER BY registered_at, chat_id",
-        )
-        .fetch_all(&mut *self.0)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Group {
-                chat_id: r.get("chat_id"),
-                name: r.get("name"),
-                locale: r.get("locale"),
-                active: true,
-            })
-            .collect())
     }
 
     /// Records that `kind` was sent for the ticket (and rating round; 0 for SLA alerts).
@@ -243,10 +214,11 @@ impl Tx<'_> {
             "SELECT t.id FROM tickets t
              WHERE t.status = 'reported' AND t.created_at <= ?
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = t.id AND a.kind = 'take')
+                               WHERE a.ticket_id = t.id AND a.kind = ?)
              ORDER BY t.id LIMIT ?",
         )
         .bind(ts(cutoff))
+        .bind(AlertKind::Take.code())
         .bind(SWEEP_LIMIT)
         .fetch_all(&mut *self.0)
         .await?;
@@ -259,28 +231,30 @@ impl Tx<'_> {
         &mut self,
         cutoff: DateTime<Utc>,
     ) -> Result<Vec<(Ticket, DateTime<Utc>)>> {
-        let rows = sqlx::query(
+        let rows: Vec<DueTicket> = sqlx::query_as(
             "WITH taken AS (
                  SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
-                               WHERE e.ticket_id = t.id AND e.kind = 'taken') AS taken_at
+                               WHERE e.ticket_id = t.id AND e.kind = ?2) AS taken_at
                  FROM tickets t WHERE t.status = 'taken')
-             SELECT id, taken_at FROM taken
-             WHERE taken_at IS NOT NULL AND taken_at <= ?
+             SELECT id, taken_at AS at FROM taken
+             WHERE taken_at IS NOT NULL AND taken_at <= ?1
                AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = taken.id
-                               AND e.kind = 'progress' AND e.at >= taken.taken_at)
+                               AND e.kind = ?3 AND e.at >= taken.taken_at)
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = taken.id AND a.kind = 'first_update')
-             ORDER BY id LIMIT ?",
+                               WHERE a.ticket_id = taken.id AND a.kind = ?4)
+             ORDER BY id LIMIT ?5",
         )
         .bind(ts(cutoff))
+        .bind(EventKind::Taken.as_str())
+        .bind(EventKind::Progress.as_str())
+        .bind(AlertKind::FirstUpdate.code())
         .bind(SWEEP_LIMIT)
         .fetch_all(&mut *self.0)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let taken_at = parse_ts(&r.get::<String, _>("taken_at"))?;
-            if let Some(t) = fetch_ticket(&mut self.0, TicketId(r.get("id"))).await? {
-                out.push((t, taken_at));
+            if let Some(t) = fetch_ticket(&mut self.0, TicketId(r.id)).await? {
+                out.push((t, r.at));
             }
         }
         Ok(out)
@@ -292,10 +266,11 @@ impl Tx<'_> {
             "SELECT t.id FROM tickets t
              WHERE t.status IN ('reported','taken') AND t.created_at <= ?
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = t.id AND a.kind = 'resolve')
+                               WHERE a.ticket_id = t.id AND a.kind = ?)
              ORDER BY t.id LIMIT ?",
         )
         .bind(ts(cutoff))
+        .bind(AlertKind::Resolve.code())
         .bind(SWEEP_LIMIT)
         .fetch_all(&mut *self.0)
         .await?;
@@ -309,34 +284,35 @@ impl Tx<'_> {
         cutoff: DateTime<Utc>,
         kind: AlertKind,
     ) -> Result<Vec<Unrated>> {
-        let rows = sqlx::query(
+        let rows: Vec<DueTicket> = sqlx::query_as(
             "WITH asked AS (
                  SELECT t.id, t.rating_round AS round,
                         (SELECT MAX(e.at) FROM ticket_events e
-                         WHERE e.ticket_id = t.id AND e.kind = 'done') AS asked_at
+                         WHERE e.ticket_id = t.id AND e.kind = ?2) AS asked_at
                  FROM tickets t WHERE t.status = 'done' AND t.rating_round > 0)
-             SELECT id, round, asked_at FROM asked
-             WHERE asked_at IS NOT NULL AND asked_at <= ?
+             SELECT id, round, asked_at AS at FROM asked
+             WHERE asked_at IS NOT NULL AND asked_at <= ?1
                AND NOT EXISTS (SELECT 1 FROM ratings r
                                WHERE r.ticket_id = asked.id AND r.round = asked.round)
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
                                WHERE a.ticket_id = asked.id AND a.round = asked.round
-                                 AND a.kind IN (?, 'rating_expired'))
-             ORDER BY id LIMIT ?",
+                                 AND a.kind IN (?3, ?4))
+             ORDER BY id LIMIT ?5",
         )
         .bind(ts(cutoff))
+        .bind(EventKind::Done.as_str())
         .bind(kind.code())
+        .bind(AlertKind::RatingExpired.code())
         .bind(SWEEP_LIMIT)
         .fetch_all(&mut *self.0)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let asked_at = parse_ts(&r.get::<String, _>("asked_at"))?;
-            if let Some(ticket) = fetch_ticket(&mut self.0, TicketId(r.get("id"))).await? {
+            if let Some(ticket) = fetch_ticket(&mut self.0, TicketId(r.id)).await? {
                 out.push(Unrated {
                     ticket,
-                    round: r.get("round"),
-                    asked_at,
+                    round: r.round,
+                    asked_at: r.at,
                 });
             }
         }
@@ -346,10 +322,11 @@ impl Tx<'_> {
     /// Whether the rating question of this round closed unanswered.
     pub async fn rating_expired(&mut self, ticket: TicketId, round: i64) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM ticket_alerts WHERE ticket_id = ? AND round = ? AND kind = 'rating_expired'",
+            "SELECT 1 FROM ticket_alerts WHERE ticket_id = ? AND round = ? AND kind = ?",
         )
         .bind(ticket.0)
         .bind(round)
+        .bind(AlertKind::RatingExpired.code())
         .fetch_optional(&mut *self.0)
         .await?;
         Ok(found.is_some())
@@ -381,12 +358,13 @@ impl Tx<'_> {
     pub async fn private_chats(&mut self, users: &[u64]) -> Result<HashMap<u64, Option<String>>> {
         let mut out = HashMap::new();
         for &user in users {
-            let row = sqlx::query("SELECT locale FROM private_chats WHERE user_id = ?")
-                .bind(user as i64)
-                .fetch_optional(&mut *self.0)
-                .await?;
-            if let Some(r) = row {
-                out.insert(user, r.get("locale"));
+            let row: Option<Option<String>> =
+                sqlx::query_scalar("SELECT locale FROM private_chats WHERE user_id = ?")
+                    .bind(user as i64)
+                    .fetch_optional(&mut *self.0)
+                    .await?;
+            if let Some(locale) = row {
+                out.insert(user, locale);
             }
         }
         Ok(out)
@@ -425,24 +403,19 @@ impl Tx<'_> {
     ) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE notices SET status = ?, groups = ?, decided_at = ?
-             WHERE id = ? AND status = 'pending'",
+             WHERE id = ? AND status = ?",
         )
         .bind(status.code())
         .bind(groups)
         .bind(ts(now))
         .bind(id)
+        .bind(NoticeStatus::Pending.code())
         .execute(&mut *self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
 
     async fn tickets_by_id(&mut self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(t) = fetch_ticket(&mut self.0, TicketId(id)).await? {
-                out.push(t);
-            }
-        }
-        Ok(out)
+        fetch_tickets(&mut self.0, ids).await
     }
 }

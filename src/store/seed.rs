@@ -2,12 +2,13 @@
 //! spread, generated inside SQLite (recursive CTEs), so a million tickets take seconds.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::SqliteConnection;
 
 use super::{Result, Store, ts};
+use crate::domain::EventKind;
 
 /// What [`Store::seed_demo`] made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Seeded {
     pub groups: i64,
     pub owners: i64,
@@ -26,147 +27,189 @@ impl Store {
     /// were reopened once, the newest 2 % are still open.
     pub async fn seed_demo(&self, tickets: i64, groups: i64, now: DateTime<Utc>) -> Result<Seeded> {
         let groups = groups.max(1);
-        let owners_per_group = 400;
         let mut tx = self.write_tx().await?;
         let first_ticket: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query(
-            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
-             INSERT OR IGNORE INTO owner_groups (chat_id, name, active, registered_by, registered_at)
-             SELECT -1000000 - n, 'Demo Garden ' || n, 1, 9001, ?2 FROM g",
-        )
-        .bind(groups)
-        .bind(ts(now - chrono::Duration::days(400)))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "WITH RECURSIVE o(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM o WHERE n < ?1)
-             INSERT OR IGNORE INTO owners (user_id, name, unit, updated_at)
-             SELECT 100000 + n, 'Owner ' || n, ((n % 30) + 1) || '-' || (100 + n % 2800), ?2 FROM o",
-        )
-        .bind(groups * owners_per_group)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        // One row per ticket with its random draws; times as julian days.
-        sqlx::query("DROP TABLE IF EXISTS temp.seed")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "CREATE TEMP TABLE seed AS
-             WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM t WHERE n < ?1 - 1)
-             SELECT ?2 + n AS id,
-                    -- spread evenly over the year, oldest first
-                    julianday(?3) - 365.0 + 365.0 * n / ?1 AS created,
-                    abs(random()) % ?4 AS grp,
-                    abs(random()) % ?5 AS owner,
-                    abs(random()) % 30 AS staff,
-                    abs(random()) % 100 AS dice,
-                    abs(random()) % 100 AS score_dice,
-                    (1 + abs(random()) % 40) / 1440.0 AS take_after,
-                    (1 + abs(random()) % 48) / 24.0 AS done_after,
-                    abs(random()) % 8 AS cat
-             FROM t",
-        )
-        .bind(tickets)
-        .bind(first_ticket)
-        .bind(ts(now))
-        .bind(groups)
-        .bind(owners_per_group)
-        .execute(&mut *tx)
-        .await?;
+        seed_groups_and_owners(&mut tx, groups, now).await?;
+        seed_draws(&mut tx, tickets, first_ticket, groups, now).await?;
         let open_from = first_ticket + tickets - (tickets / 50).max(1);
-        sqlx::query(
-            "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, taken_by, taken_by_name, rating_round, created_at, updated_at)
-             SELECT id, -1000001 - grp, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
-                    CASE cat WHEN 0 THEN 'plumbing' WHEN 1 THEN 'electrical' WHEN 2 THEN 'lift'
-                             WHEN 3 THEN 'door_lock' WHEN 4 THEN 'appliance' WHEN 5 THEN 'public_area'
-                             WHEN 6 THEN 'cleaning' ELSE 'other' END,
-                    'Demo report ' || id,
-                    CASE WHEN id >= ?1 THEN 'reported' WHEN dice < 90 THEN 'rated' ELSE 'done' END,
-                    0,
-                    CASE WHEN id >= ?1 THEN NULL ELSE 9001 + staff END,
-                    CASE WHEN id >= ?1 THEN NULL ELSE 'Staff ' || (staff + 1) END,
-                    CASE WHEN id >= ?1 THEN 0 ELSE 1 END,
-                    strftime('%Y-%m-%dT%H:%M:%fZ', created), strftime('%Y-%m-%dT%H:%M:%fZ', created)
-             FROM temp.seed",
-        )
-        .bind(open_from)
-        .execute(&mut *tx)
-        .await?;
-        let at = |offset: &str| format!("strftime('%Y-%m-%dT%H:%M:%fZ', created + {offset})");
-        for (kind, actor, when, condition) in [
-            ("reported", "100001 + grp * 400 + owner", at("0"), "1"),
-            ("taken", "9001 + staff", at("take_after"), "id < ?1"),
-            (
-                "reopened",
-                "100001 + grp * 400 + owner",
-                at("take_after + done_after / 2"),
-                "id < ?1 AND dice >= 95",
-            ),
-            (
-                "done",
-                "9001 + staff",
-                at("take_after + done_after"),
-                "id < ?1",
-            ),
-            (
-                "rated",
-                "100001 + grp * 400 + owner",
-                at("take_after + done_after + 0.1"),
-                "id < ?1 AND dice < 90",
-            ),
-        ] {
-            sqlx::query(&format!(
-                "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
-                 SELECT id, '{kind}', {actor}, 'demo', {when} FROM temp.seed WHERE {condition}"
-            ))
-            .bind(open_from)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(&format!(
-            "INSERT INTO ratings (ticket_id, round, owner_id, score, at)
-             SELECT id, 1, 100001 + grp * 400 + owner,
-                    CASE WHEN score_dice < 60 THEN 5 WHEN score_dice < 80 THEN 4 WHEN score_dice < 90 THEN 3
-                         WHEN score_dice < 96 THEN 2 ELSE 1 END,
-                    {}
-             FROM temp.seed WHERE id < ?1 AND dice < 90",
-            at("take_after + done_after + 0.1")
-        ))
-        .bind(open_from)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO follow_ups (ticket_id, reason, round, opened_at)
-             SELECT r.ticket_id, 'low_score', 1, r.at FROM ratings r
-             WHERE r.ticket_id >= ?1 AND r.score <= 3",
-        )
-        .bind(first_ticket)
-        .execute(&mut *tx)
-        .await?;
+        seed_tickets(&mut tx, open_from).await?;
+        seed_events(&mut tx, open_from).await?;
+        seed_ratings(&mut tx, open_from, first_ticket).await?;
         sqlx::query("DROP TABLE temp.seed")
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         sqlx::query("ANALYZE").execute(&self.writer).await?;
-        let r = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM owner_groups) AS g, (SELECT COUNT(*) FROM owners) AS o,
-                    (SELECT COUNT(*) FROM tickets) AS t, (SELECT COUNT(*) FROM ticket_events) AS e,
-                    (SELECT COUNT(*) FROM ratings) AS r",
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM owner_groups) AS groups, (SELECT COUNT(*) FROM owners) AS owners,
+                    (SELECT COUNT(*) FROM tickets) AS tickets, (SELECT COUNT(*) FROM ticket_events) AS events,
+                    (SELECT COUNT(*) FROM ratings) AS ratings",
         )
         .fetch_one(&self.pool)
-        .await?;
-        Ok(Seeded {
-            groups: r.get("g"),
-            owners: r.get("o"),
-            tickets: r.get("t"),
-            events: r.get("e"),
-            ratings: r.get("r"),
-        })
+        .await?)
     }
+}
+
+/// Owners per demo group.
+const OWNERS_PER_GROUP: i64 = 400;
+
+/// The groups (registered 400 days before `now`) and their owners, unless already there.
+async fn seed_groups_and_owners(
+    tx: &mut SqliteConnection,
+    groups: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
+         INSERT OR IGNORE INTO owner_groups (chat_id, name, active, registered_by, registered_at)
+         SELECT -1000000 - n, 'Demo Garden ' || n, 1, 9001, ?2 FROM g",
+    )
+    .bind(groups)
+    .bind(ts(now - chrono::Duration::days(400)))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "WITH RECURSIVE o(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM o WHERE n < ?1)
+         INSERT OR IGNORE INTO owners (user_id, name, unit, updated_at)
+         SELECT 100000 + n, 'Owner ' || n, ((n % 30) + 1) || '-' || (100 + n % 2800), ?2 FROM o",
+    )
+    .bind(groups * OWNERS_PER_GROUP)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// `temp.seed`: one row per ticket with its random draws; times as julian days.
+async fn seed_draws(
+    tx: &mut SqliteConnection,
+    tickets: i64,
+    first_ticket: i64,
+    groups: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("DROP TABLE IF EXISTS temp.seed")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "CREATE TEMP TABLE seed AS
+         WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM t WHERE n < ?1 - 1)
+         SELECT ?2 + n AS id,
+                -- spread evenly over the year, oldest first
+                julianday(?3) - 365.0 + 365.0 * n / ?1 AS created,
+                abs(random()) % ?4 AS grp,
+                abs(random()) % ?5 AS owner,
+                abs(random()) % 30 AS staff,
+                abs(random()) % 100 AS dice,
+                abs(random()) % 100 AS score_dice,
+                (1 + abs(random()) % 40) / 1440.0 AS take_after,
+                (1 + abs(random()) % 48) / 24.0 AS done_after,
+                abs(random()) % 8 AS cat
+         FROM t",
+    )
+    .bind(tickets)
+    .bind(first_ticket)
+    .bind(ts(now))
+    .bind(groups)
+    .bind(OWNERS_PER_GROUP)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The tickets of `temp.seed`; those from `open_from` on are still open.
+async fn seed_tickets(tx: &mut SqliteConnection, open_from: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
+                              priority, taken_by, taken_by_name, rating_round, created_at, updated_at)
+         SELECT id, -1000001 - grp, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
+                CASE cat WHEN 0 THEN 'plumbing' WHEN 1 THEN 'electrical' WHEN 2 THEN 'lift'
+                         WHEN 3 THEN 'door_lock' WHEN 4 THEN 'appliance' WHEN 5 THEN 'public_area'
+                         WHEN 6 THEN 'cleaning' ELSE 'other' END,
+                'Demo report ' || id,
+                CASE WHEN id >= ?1 THEN 'reported' WHEN dice < 90 THEN 'rated' ELSE 'done' END,
+                0,
+                CASE WHEN id >= ?1 THEN NULL ELSE 9001 + staff END,
+                CASE WHEN id >= ?1 THEN NULL ELSE 'Staff ' || (staff + 1) END,
+                CASE WHEN id >= ?1 THEN 0 ELSE 1 END,
+                strftime('%Y-%m-%dT%H:%M:%fZ', created), strftime('%Y-%m-%dT%H:%M:%fZ', created)
+         FROM temp.seed",
+    )
+    .bind(open_from)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The time `offset` (days, an expression over `temp.seed`) after a ticket's report.
+fn seed_at(offset: &str) -> String {
+    format!("strftime('%Y-%m-%dT%H:%M:%fZ', created + {offset})")
+}
+
+/// Each ticket's events: reported; then, unless still open, taken, maybe reopened,
+/// done and mostly rated.
+async fn seed_events(tx: &mut SqliteConnection, open_from: i64) -> Result<()> {
+    let owner = "100001 + grp * 400 + owner";
+    let staff = "9001 + staff";
+    for (kind, actor, when, condition) in [
+        (EventKind::Reported, owner, seed_at("0"), "1"),
+        (EventKind::Taken, staff, seed_at("take_after"), "id < ?1"),
+        (
+            EventKind::Reopened,
+            owner,
+            seed_at("take_after + done_after / 2"),
+            "id < ?1 AND dice >= 95",
+        ),
+        (
+            EventKind::Done,
+            staff,
+            seed_at("take_after + done_after"),
+            "id < ?1",
+        ),
+        (
+            EventKind::Rated,
+            owner,
+            seed_at("take_after + done_after + 0.1"),
+            "id < ?1 AND dice < 90",
+        ),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
+             SELECT id, ?2, {actor}, 'demo', {when} FROM temp.seed WHERE {condition}"
+        ))
+        .bind(open_from)
+        .bind(kind.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The ratings of the rated tickets, and a follow-up for each low score.
+async fn seed_ratings(tx: &mut SqliteConnection, open_from: i64, first_ticket: i64) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO ratings (ticket_id, round, owner_id, score, at)
+         SELECT id, 1, 100001 + grp * 400 + owner,
+                CASE WHEN score_dice < 60 THEN 5 WHEN score_dice < 80 THEN 4 WHEN score_dice < 90 THEN 3
+                     WHEN score_dice < 96 THEN 2 ELSE 1 END,
+                {}
+         FROM temp.seed WHERE id < ?1 AND dice < 90",
+        seed_at("take_after + done_after + 0.1")
+    ))
+    .bind(open_from)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO follow_ups (ticket_id, reason, round, opened_at)
+         SELECT r.ticket_id, 'low_score', 1, r.at FROM ratings r
+         WHERE r.ticket_id >= ?1 AND r.score <= 3",
+    )
+    .bind(first_ticket)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Origin, Photo, Result, fetch, record_photo, who};
+use super::{Origin, Photo, Result, fetch, record_photo};
 use crate::config::Settings;
 use crate::domain::text::shorten;
-use crate::domain::{Actor, Error, Ticket, TicketId};
+use crate::domain::{Actor, Error, EventKind, Ticket, TicketId};
 use crate::i18n::t;
 use crate::messages::{self, card_of};
 use crate::outbox::{Outgoing, Target};
@@ -66,7 +66,7 @@ pub async fn add_detail(
             return Ok(false); // handled before
         }
         let text = req.text.as_deref();
-        tx.add_event(id, "detail", &who(owner), text.or(Some("photo")), now)
+        tx.add_event(id, EventKind::Detail, owner, text.or(Some("photo")), now)
             .await?;
         let caption = t(
             staff,
@@ -84,7 +84,7 @@ pub async fn add_detail(
     } else if let Some(text) = &req.text {
         let source = req.origin.source();
         if !tx
-            .add_event_from(id, "detail", &who(owner), Some(text), source, now)
+            .add_event_from(id, EventKind::Detail, owner, Some(text), source, now)
             .await?
         {
             return Ok(false); // this message was handled before
@@ -121,9 +121,9 @@ pub async fn comment_low_score(
         return Ok(false);
     };
     let source = req.origin.source();
-    let kind = "low_score_comment";
+    let kind = EventKind::LowScoreComment;
     if !tx
-        .add_event_from(ticket.id, kind, &who(owner), Some(&comment), source, now)
+        .add_event_from(ticket.id, kind, owner, Some(&comment), source, now)
         .await?
     {
         return Ok(false); // this message was handled before

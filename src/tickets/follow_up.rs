@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Origin, Result, fetch, who};
+use super::{Origin, Result, fetch};
 use crate::config::Settings;
-use crate::domain::{Actor, CardAction, Error, Ticket, TicketStatus};
+use crate::domain::{Actor, CardAction, Error, EventKind, Ticket, TicketStatus};
 use crate::i18n::t;
 use crate::messages::{self, render};
 use crate::outbox::{Buttons, Outgoing, Target};
@@ -41,8 +41,8 @@ pub async fn close_follow_up(
     }
     tx.add_event(
         fu.ticket_id,
-        "follow_up_closed",
-        &who(manager),
+        EventKind::FollowUpClosed,
+        manager,
         Some(note),
         now,
     )
@@ -88,7 +88,7 @@ pub async fn rerate(
         return Err(Error::RatingNotOpen.into());
     }
     let round = tx.next_rating_round(ticket.id).await?;
-    tx.add_event(ticket.id, "rerate_asked", &who(manager), None, now)
+    tx.add_event(ticket.id, EventKind::RerateAsked, manager, None, now)
         .await?;
     let fresh = fetch(tx, ticket.id).await?;
     let staff = messages::staff_locale(settings);

@@ -1,8 +1,8 @@
 //! The ticket use cases: every change to a ticket, whoever asks for it — a chat handler,
 //! a button, a scheduled job or (later) the web console.
 //!
-//! Each use case takes the open transaction, the settings, the person asking (an
-//! [`Actor`]), a parsed request of plain values and the time. It checks the rule in
+//! Each use case takes the open transaction, the settings, the person asking (a
+//! `domain::Actor`), a parsed request of plain values and the time. It checks the rule in
 //! `domain`, writes the state change, its event rows and the outbox rows of the messages
 //! it causes through that one [`Tx`], and returns what changed. The caller commits (and
 //! flushes the outbox); a refusal ([`Error::Refused`]) is the caller's to answer, and the
@@ -20,16 +20,16 @@ mod work;
 
 pub use details::{Detail, add_detail, comment_low_score};
 pub use follow_up::{close_follow_up, rerate};
-pub use rating::{BUTLER, Rate, expire_rating, not_fixed, rate};
+pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};
 pub use work::{Finish, Progress, add_note, finish, progress, reopen, set_category, take};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{self, Actor, Ticket, TicketId};
+use crate::domain::{self, Ticket, TicketId};
 use crate::i18n::{self, Locale};
 use crate::outbox::Outgoing;
-use crate::store::{self, PhotoKind, Tx, Who};
+use crate::store::{self, PhotoKind, Tx};
 
 /// A request that was refused (the asker's to read) or failed (ours to log).
 #[derive(Debug)]
@@ -95,14 +95,6 @@ pub async fn fetch(tx: &mut Tx<'_>, id: TicketId) -> Result<Ticket> {
     tx.ticket(id)
         .await?
         .ok_or(Error::Refused(domain::Error::UnknownTicket(id.0)))
-}
-
-/// How the audit trail names `actor`.
-fn who(actor: &Actor) -> Who<'_> {
-    Who {
-        id: actor.id,
-        name: &actor.name,
-    }
 }
 
 /// Records `photo` as `kind` on ticket `id`; false if its message was recorded before.

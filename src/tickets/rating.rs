@@ -2,19 +2,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, fetch, who};
+use super::{Result, fetch};
 use crate::config::Settings;
-use crate::domain::{Actor, Error, Score, Ticket, TicketId, TicketStatus};
+use crate::domain::{Actor, Error, EventKind, Score, Ticket, TicketId, TicketStatus};
 use crate::i18n::t;
 use crate::messages::{self, remember, render};
 use crate::outbox::{Outgoing, Target};
-use crate::store::{self, AlertKind, BotMessageKind, Tx, Unrated, Who};
-
-/// Who writes the events of scheduled jobs in the audit trail.
-pub const BUTLER: Who<'static> = Who {
-    id: 0,
-    name: "Butler",
-};
+use crate::store::{self, AlertKind, BotMessageKind, Tx, Unrated};
 
 /// A score pressed under the rating question of round `round`.
 pub struct Rate {
@@ -55,7 +49,7 @@ pub async fn rate(
     }
     tx.set_status(id, TicketStatus::Rated, now).await?;
     let score_s = score.get().to_string();
-    tx.add_event(id, "rated", &who(owner), Some(&score_s), now)
+    tx.add_event(id, EventKind::Rated, owner, Some(&score_s), now)
         .await?;
     let fresh = fetch(tx, id).await?;
     let locale = messages::owner_locale(settings, &fresh);
@@ -142,8 +136,14 @@ pub async fn expire_rating(
         return Ok(0);
     }
     let round_s = round.to_string();
-    tx.add_event(ticket.id, "rating_expired", &BUTLER, Some(&round_s), now)
-        .await?;
+    tx.add_event(
+        ticket.id,
+        EventKind::RatingExpired,
+        &Actor::butler(),
+        Some(&round_s),
+        now,
+    )
+    .await?;
     let locale = messages::owner_locale(settings, ticket);
     let mut out = vec![Outgoing::Edit {
         chat_id: ticket.group_chat_id,

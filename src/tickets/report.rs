@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Origin, Photo, Result, fetch, record_photo, who};
+use super::{Origin, Photo, Result, fetch, record_photo};
 use crate::config::Settings;
 use crate::domain::text::shorten;
-use crate::domain::{Actor, Category, ReportText, Ticket, TicketId};
+use crate::domain::{Actor, Category, EventKind, ReportText, Ticket, TicketId};
 use crate::i18n::{self, t};
 use crate::messages::{self, card_of, remember};
 use crate::outbox::Outgoing;
@@ -39,7 +39,7 @@ pub async fn report(
         group_chat_id: req.origin.chat_id,
         report_message_id: req.origin.message_id,
         owner_id: owner.id,
-        unit: known.unit.as_deref(),
+        unit: known.unit.as_ref(),
         category,
         text: req.text.as_ref(),
         priority: known.watched,
@@ -48,7 +48,8 @@ pub async fn report(
     let Some(id) = tx.insert_ticket(&new, now).await? else {
         return Ok(None);
     };
-    tx.add_event(id, "reported", &who(owner), None, now).await?;
+    tx.add_event(id, EventKind::Reported, owner, None, now)
+        .await?;
     if let Some(photo) = &req.photo {
         record_photo(tx, id, photo, PhotoKind::Report, owner.id, now).await?;
     }
@@ -141,7 +142,7 @@ pub async fn edit_report(
         return Ok(None);
     }
     tx.set_text(id, text.as_ref(), now).await?;
-    tx.add_event(id, "edited", &who(owner), Some(&before.text), now)
+    tx.add_event(id, EventKind::Edited, owner, Some(&before.text), now)
         .await?;
     let fresh = fetch(tx, id).await?;
     let staff = messages::staff_locale(settings);

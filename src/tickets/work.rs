@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Origin, Photo, Result, fetch, record_photo, who};
+use super::{Origin, Photo, Result, fetch, record_photo};
 use crate::config::Settings;
 use crate::domain::text::shorten;
-use crate::domain::{Actor, Category, Error, Ticket, TicketId, TicketStatus};
+use crate::domain::{Actor, Category, Error, EventKind, Ticket, TicketId, TicketStatus};
 use crate::i18n::{self, t};
 use crate::messages;
 use crate::store::{PhotoKind, Tx};
@@ -20,8 +20,8 @@ pub async fn take(
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
     fetch(tx, id).await?.take(actor)?;
-    tx.set_taken(id, &who(actor), now).await?;
-    tx.add_event(id, "taken", &who(actor), None, now).await?;
+    tx.set_taken(id, actor, now).await?;
+    tx.add_event(id, EventKind::Taken, actor, None, now).await?;
     let fresh = fetch(tx, id).await?;
     let out = [
         messages::card_edit(settings, &fresh),
@@ -78,7 +78,8 @@ pub async fn finish(
     let photos = tx.photos_since_taken(id).await?;
     ticket.finish(actor, photos, settings.rating.require_completion_photo)?;
     tx.set_status(id, TicketStatus::Done, now).await?;
-    tx.add_event(id, "done", &who(actor), req.note, now).await?;
+    tx.add_event(id, EventKind::Done, actor, req.note, now)
+        .await?;
     let round = tx.next_rating_round(id).await?;
     let fresh = fetch(tx, id).await?;
     let locale = messages::owner_locale(settings, &fresh);
@@ -133,7 +134,7 @@ pub(super) async fn reopen_for(
         TicketStatus::Reported
     };
     tx.set_status(id, status, now).await?;
-    tx.add_event(id, "reopened", &who(actor), reason, now)
+    tx.add_event(id, EventKind::Reopened, actor, reason, now)
         .await?;
     let fresh = fetch(tx, id).await?;
     let id_s = id.to_string();
@@ -199,7 +200,7 @@ pub async fn progress(
             return Ok(false); // this message was handled before
         }
         let detail = Some(text.unwrap_or("photo"));
-        tx.add_event(id, "progress", &who(actor), detail, now)
+        tx.add_event(id, EventKind::Progress, actor, detail, now)
             .await?;
         let caption = shorten(&body, 1000);
         out.extend(messages::relay_photo(&ticket, photo.file_id, caption));
@@ -207,7 +208,7 @@ pub async fn progress(
     } else if let Some(text) = text {
         let source = req.origin.source();
         if !tx
-            .add_event_from(id, "progress", &who(actor), Some(text), source, now)
+            .add_event_from(id, EventKind::Progress, actor, Some(text), source, now)
             .await?
         {
             return Ok(false); // this message was handled before
@@ -233,7 +234,7 @@ pub async fn set_category(
 ) -> Result<Ticket> {
     fetch(tx, id).await?;
     tx.set_category(id, category, now).await?;
-    tx.add_event(id, "category", &who(actor), Some(category.code()), now)
+    tx.add_event(id, EventKind::Category, actor, Some(category.code()), now)
         .await?;
     let fresh = fetch(tx, id).await?;
     let name = i18n::category_name(origin.locale, category);
@@ -264,7 +265,7 @@ pub async fn add_note(
     fetch(tx, id).await?;
     let source = origin.source();
     if !tx
-        .add_event_from(id, "note", &who(actor), Some(note), source, now)
+        .add_event_from(id, EventKind::Note, actor, Some(note), source, now)
         .await?
     {
         return Ok(false); // this message was handled before

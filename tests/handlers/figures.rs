@@ -16,26 +16,30 @@
 //!
 //! F1 (T2, low score) opened 11-03 16:00, closed 11-04 10:00; F2 (T3) opened 11-06 11:00.
 
+use std::sync::LazyLock;
+
 use butler::config::Settings;
 use butler::domain::figures::{Durations, Figures, Period, Ratio, Scope};
-use butler::domain::{Category, TicketId, TicketStatus};
+use butler::domain::{Actor, Category, EventKind, TicketId, TicketStatus, Unit};
 use butler::figures::{self, export};
 use butler::i18n::Locale;
-use butler::store::{NewTicket, Store, Who};
+use butler::store::{NewTicket, Store};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 const G1: i64 = -1001;
 const G2: i64 = -1002;
 const OWNER: u64 = 100;
-const A: Who<'static> = Who {
-    id: 200,
-    name: "Wang",
-};
-const B: Who<'static> = Who {
-    id: 201,
-    name: "Chen",
-};
+static A: LazyLock<Actor> = LazyLock::new(|| staff(200, "Wang"));
+static B: LazyLock<Actor> = LazyLock::new(|| staff(201, "Chen"));
+
+fn staff(id: u64, name: &str) -> Actor {
+    Actor {
+        id,
+        name: name.to_owned(),
+        is_manager: false,
+    }
+}
 const TAKE_MINUTES: u32 = 10;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -114,17 +118,19 @@ impl Fixture {
 
     async fn report(&self, group: i64, category: Category, when: &str, message: i32) -> TicketId {
         let mut tx = self.store.begin().await.unwrap();
-        let owner = Who {
+        let owner = Actor {
             id: OWNER,
-            name: "Li",
+            name: "Li".to_owned(),
+            is_manager: false,
         };
+        let unit: Unit = "3-1201".parse().unwrap();
         let id = tx
             .insert_ticket(
                 &NewTicket {
                     group_chat_id: group,
                     report_message_id: message,
                     owner_id: OWNER,
-                    unit: Some("3-1201"),
+                    unit: Some(&unit),
                     category,
                     text: "水龙头漏水, \"急\"",
                     priority: false,
@@ -134,28 +140,30 @@ impl Fixture {
             .await
             .unwrap()
             .unwrap();
-        tx.add_event(id, "reported", &owner, None, at(when))
+        tx.add_event(id, EventKind::Reported, &owner, None, at(when))
             .await
             .unwrap();
         tx.commit().await.unwrap();
         id
     }
 
-    async fn take(&self, id: TicketId, who: &Who<'_>, when: &str) {
+    async fn take(&self, id: TicketId, who: &Actor, when: &str) {
         let mut tx = self.store.begin().await.unwrap();
         tx.set_taken(id, who, at(when)).await.unwrap();
-        tx.add_event(id, "taken", who, None, at(when))
+        tx.add_event(id, EventKind::Taken, who, None, at(when))
             .await
             .unwrap();
         tx.commit().await.unwrap();
     }
 
-    async fn done(&self, id: TicketId, who: &Who<'_>, when: &str) {
+    async fn done(&self, id: TicketId, who: &Actor, when: &str) {
         let mut tx = self.store.begin().await.unwrap();
         tx.set_status(id, TicketStatus::Done, at(when))
             .await
             .unwrap();
-        tx.add_event(id, "done", who, None, at(when)).await.unwrap();
+        tx.add_event(id, EventKind::Done, who, None, at(when))
+            .await
+            .unwrap();
         tx.next_rating_round(id).await.unwrap();
         tx.commit().await.unwrap();
     }
@@ -165,7 +173,7 @@ impl Fixture {
         tx.set_status(id, TicketStatus::Taken, at(when))
             .await
             .unwrap();
-        tx.add_event(id, "reopened", &A, Some("not fixed"), at(when))
+        tx.add_event(id, EventKind::Reopened, &A, Some("not fixed"), at(when))
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -661,7 +669,7 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
     let f = Fixture::november().await;
     let settings = Settings::from_toml("default_locale = \"en\"\ntimezone = \"UTC\"").unwrap();
     let out = tempfile::tempdir().unwrap();
-    let request = export::ExportRequest::parse(&[
+    let request = butler::cli::export_request(&[
         "--from".into(),
         "2026-11-01".into(),
         "--to".into(),

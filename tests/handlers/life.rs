@@ -66,7 +66,7 @@ async fn an_edited_report_updates_the_ticket_and_tells_staff() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.0)
+        .map(|e| e.0.to_string())
         .collect();
     assert_eq!(kinds, ["reported", "edited"]);
 }

@@ -3,9 +3,9 @@
 
 use butler::clock::Clock;
 use butler::config::CronSpec;
-use butler::domain::{Category, TicketStatus};
+use butler::domain::{Actor, Category, EventKind, TicketStatus};
 use butler::jobs::{Job, Scheduler, run_calendar_job};
-use butler::store::{BotMessageKind, JobOutcome, NewTicket, Who};
+use butler::store::{BotMessageKind, JobOutcome, NewTicket};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
@@ -406,15 +406,22 @@ async fn a_summary_too_long_for_one_message_is_split_cleanly() {
             .await
             .unwrap()
             .unwrap();
-        let who = Who {
+        let who = Actor {
             id: 5_000 + i as u64,
-            name,
+            name: name.to_owned(),
+            is_manager: false,
         };
-        tx.add_event(id, "reported", &who, None, now).await.unwrap();
+        tx.add_event(id, EventKind::Reported, &who, None, now)
+            .await
+            .unwrap();
         tx.set_taken(id, &who, now).await.unwrap();
-        tx.add_event(id, "taken", &who, None, now).await.unwrap();
+        tx.add_event(id, EventKind::Taken, &who, None, now)
+            .await
+            .unwrap();
         tx.set_status(id, TicketStatus::Done, now).await.unwrap();
-        tx.add_event(id, "done", &who, None, now).await.unwrap();
+        tx.add_event(id, EventKind::Done, &who, None, now)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
 
@@ -630,7 +637,7 @@ async fn an_unrated_ticket_is_reminded_once_then_closes_as_unrated_with_a_follow
         "closed as unrated, not rated"
     );
     assert!(h.app.store.events(id).await.unwrap().contains(&(
-        "rating_expired".into(),
+        EventKind::RatingExpired,
         "Butler".into(),
         Some("1".into())
     )));

@@ -305,7 +305,7 @@ async fn reopen_category_and_note() {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.0)
+        .map(|e| e.0.to_string())
         .collect();
     assert_eq!(
         kinds,

@@ -1,0 +1,147 @@
+//! Ratings (`ratings`, every score of every round) and the managers' follow-ups
+//! (`follow_ups`).
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, Tx, ts};
+use crate::domain::TicketId;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FollowUp {
+    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    pub ticket_id: TicketId,
+    pub round: i64,
+    pub closed: bool,
+}
+
+/// One follow-up by id, outside a change ([`Store::follow_up`]) or in one ([`Tx::follow_up`]).
+const FOLLOW_UP: &str =
+    "SELECT id, ticket_id, round, closed_at IS NOT NULL AS closed FROM follow_ups WHERE id = ?";
+
+impl Store {
+    pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
+        Ok(sqlx::query_as(FOLLOW_UP)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every score given for a ticket, by round.
+    pub async fn ratings(&self, ticket_id: TicketId) -> Result<Vec<(i64, u8)>> {
+        Ok(
+            sqlx::query_as("SELECT round, score FROM ratings WHERE ticket_id = ? ORDER BY round")
+                .bind(ticket_id.0)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}
+
+impl Tx<'_> {
+    /// A follow-up, read inside this change.
+    pub async fn follow_up(&mut self, id: i64) -> Result<Option<FollowUp>> {
+        Ok(sqlx::query_as(FOLLOW_UP)
+            .bind(id)
+            .fetch_optional(&mut *self.0)
+            .await?)
+    }
+
+    /// Opens the next rating round; returns its number.
+    pub async fn next_rating_round(&mut self, ticket: TicketId) -> Result<i64> {
+        Ok(sqlx::query_scalar("UPDATE tickets SET rating_round = rating_round + 1 WHERE id = ? RETURNING rating_round")
+            .bind(ticket.0)
+            .fetch_one(&mut *self.0)
+            .await?)
+    }
+
+    /// Records a score; false if this round was already rated.
+    pub async fn insert_rating(
+        &mut self,
+        ticket: TicketId,
+        round: i64,
+        owner: u64,
+        score: u8,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(ticket_id, round) DO NOTHING",
+        )
+        .bind(ticket.0)
+        .bind(round)
+        .bind(owner as i64)
+        .bind(score as i64)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn set_rating_comment(
+        &mut self,
+        ticket: TicketId,
+        round: i64,
+        comment: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE ratings SET comment = COALESCE(comment || char(10), '') || ? WHERE ticket_id = ? AND round = ?")
+            .bind(comment)
+            .bind(ticket.0)
+            .bind(round)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// Opens a follow-up; None if one is already open for this round and reason.
+    pub async fn open_follow_up(
+        &mut self,
+        ticket: TicketId,
+        reason: &str,
+        round: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "INSERT INTO follow_ups (ticket_id, reason, round, opened_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(ticket_id, round, reason) DO NOTHING",
+        )
+        .bind(ticket.0)
+        .bind(reason)
+        .bind(round)
+        .bind(ts(now))
+        .execute(&mut *self.0)
+        .await?;
+        Ok((r.rows_affected() > 0).then(|| r.last_insert_rowid()))
+    }
+
+    /// Closes a follow-up with a note; false if it was already closed.
+    pub async fn close_follow_up(
+        &mut self,
+        id: i64,
+        by: u64,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE follow_ups SET closed_by = ?, closed_note = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL",
+        )
+        .bind(by as i64)
+        .bind(note)
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// The open follow-up of a ticket's round, if any.
+    pub async fn open_follow_up_of(&mut self, ticket: TicketId, round: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM follow_ups WHERE ticket_id = ? AND round = ? AND closed_at IS NULL",
+        )
+        .bind(ticket.0)
+        .bind(round)
+        .fetch_optional(&mut *self.0)
+        .await?)
+    }
+}

@@ -1,0 +1,94 @@
+//! Updates as received from Telegram (`inbox`), kept until handled so a crash loses none.
+
+use chrono::{DateTime, Utc};
+
+use super::{Error, Result, Store, ts};
+
+impl Store {
+    /// Writes a batch of updates as received; returns the ids that still need handling
+    /// (new ones, and ones received before but never handled).
+    pub async fn inbox_receive(
+        &self,
+        updates: &[(i32, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i32>> {
+        let mut tx = self.write_tx().await?;
+        let received = ts(now);
+        let mut unhandled = std::collections::HashSet::new();
+        // Two statements a chunk, not two an update (getUpdates gives at most 100).
+        for chunk in updates.chunks(100) {
+            let mut insert =
+                sqlx::QueryBuilder::new("INSERT INTO inbox (update_id, payload, received_at) ");
+            insert.push_values(chunk, |mut row, (id, payload)| {
+                row.push_bind(*id)
+                    .push_bind(payload.as_str())
+                    .push_bind(received.as_str());
+            });
+            insert.push(" ON CONFLICT(update_id) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT update_id FROM inbox WHERE handled_at IS NULL AND update_id IN (",
+            );
+            let mut ids = select.separated(", ");
+            for (id, _) in chunk {
+                ids.push_bind(*id);
+            }
+            ids.push_unseparated(")");
+            let found: Vec<i32> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+            unhandled.extend(found);
+        }
+        tx.commit().await?;
+        Ok(updates
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| unhandled.remove(id))
+            .collect())
+    }
+
+    /// Updates received but not handled, oldest first.
+    pub async fn inbox_unhandled(&self, limit: i64) -> Result<Vec<(i32, String)>> {
+        Ok(sqlx::query_as("SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The highest update id ever received, if any.
+    pub async fn inbox_last_id(&self) -> Result<Option<i32>> {
+        Ok(sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Marks an update handled (with the marks of handlers finishing meanwhile, see
+    /// [`super::batch`]).
+    pub async fn inbox_handled(&self, id: i32, now: DateTime<Utc>) -> Result<()> {
+        self.handled.write(self, (id, now)).await
+    }
+
+    pub(super) async fn write_handled(self, marks: Vec<(i32, DateTime<Utc>)>) -> Result<()> {
+        let Some(now) = marks.iter().map(|(_, at)| *at).max() else {
+            return Ok(());
+        };
+        let ids: Vec<i32> = marks.iter().map(|(id, _)| *id).collect();
+        sqlx::query(
+            "UPDATE inbox SET handled_at = ?
+             WHERE handled_at IS NULL AND update_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ts(now))
+        .bind(serde_json::to_string(&ids).map_err(|e| Error::Corrupt(e.to_string()))?)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// True if the update was received and handled (its mark written).
+    pub async fn inbox_is_handled(&self, id: i32) -> Result<bool> {
+        let handled: Option<Option<String>> =
+            sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(matches!(handled, Some(Some(_))))
+    }
+}
