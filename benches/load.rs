@@ -33,7 +33,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use butler::emulator::{Call, Emulator, EmulatorHandle, Options, RateLimits, State, User};
+use butler_emulator::{Call, Emulator, EmulatorHandle, Options, RateLimits, State, User};
 use chrono::{Timelike, Utc};
 
 const STAFF_CHAT: i64 = -100_999;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::world::{CAST, GROUP, MANAGER, MANAGER_CHAT, Role, STAFF_CHAT, World, lock};
-use crate::emulator::{Event, Message, State};
+use butler_emulator::{Event, Message, State};
 use crate::i18n::{Locale, t};
 use crate::jobs::next_due;
 

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::chat::AppRef;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::emulator::{Emulator, EmulatorHandle, Event, Options, User};
+use butler_emulator::{Emulator, EmulatorHandle, Event, Options, User};
 use crate::i18n::{Locale, t};
 
 /// The owner group: the two owners and the manager.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use butler::emulator::{CallbackAnswer, Emulator, EmulatorHandle, Message, State, User};
+use butler_emulator::{CallbackAnswer, Emulator, EmulatorHandle, Message, State, User};
 
 pub const GROUP: i64 = -100_111;
 pub const STAFF_CHAT: i64 = -100_999;
