@@ -5,6 +5,9 @@
 //! `BUTLER_E2E_LOG=debug cargo test --test e2e` logs more; a failing step prints the
 //! chats, the last Bot API calls and the tail of Butler's log.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod bad_input;
 mod crashes;
 mod groups;
