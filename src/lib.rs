@@ -39,6 +39,7 @@ use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 
+use crate::chat::command_table::{self, Menu};
 use crate::chat::{App, AppRef};
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -181,27 +182,19 @@ pub async fn seed_demo(
 /// Publishes the command menus per chat kind (and for the staff chat), in both languages.
 pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::RequestError> {
     let staff_chat = Recipient::Id(ChatId(app.settings.staff_chat_id));
-    let sets: [(BotCommandScope, &[&str]); 3] = [
-        (BotCommandScope::AllPrivateChats, &["start", "help", "my"]),
-        (
-            BotCommandScope::AllGroupChats,
-            &["repair", "unit", "my", "help"],
-        ),
-        (
-            BotCommandScope::Chat {
-                chat_id: staff_chat,
+    for menu in Menu::ALL {
+        let scope = match menu {
+            Menu::Private => BotCommandScope::AllPrivateChats,
+            Menu::Groups => BotCommandScope::AllGroupChats,
+            Menu::StaffChat => BotCommandScope::Chat {
+                chat_id: staff_chat.clone(),
             },
-            &[
-                "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
-                "export", "help",
-            ],
-        ),
-    ];
-    for (scope, names) in sets {
+        };
+        let entries = command_table::menu(menu);
         for locale in Locale::ALL {
-            let commands: Vec<BotCommand> = names
+            let commands: Vec<BotCommand> = entries
                 .iter()
-                .map(|n| BotCommand::new(*n, t(locale, &format!("command.{n}"), &[])))
+                .map(|(name, about)| BotCommand::new(*name, t(locale, about, &[])))
                 .collect();
             let mut req = bot.set_my_commands(commands).scope(scope.clone());
             if locale == Locale::ZhCn {

@@ -16,6 +16,7 @@ use teloxide::types::{CallbackQuery, Message};
 use super::callbacks::toast;
 use super::commands::ManagerCommand;
 use super::{AppRef, HandlerResult, answer, reply_text};
+use crate::domain::CardAction;
 use crate::domain::daily::local_date;
 use crate::i18n::{Locale, t};
 use crate::jobs::{greeting, summary};
@@ -120,11 +121,11 @@ async fn ask_notice(
         buttons: Some(Buttons(vec![vec![
             (
                 t(locale, "notice.button_send", &[("count", &count)]),
-                format!("notice:{id}:send"),
+                CardAction::Notice { id, send: true }.encode(),
             ),
             (
                 t(locale, "notice.button_cancel", &[]),
-                format!("notice:{id}:cancel"),
+                CardAction::Notice { id, send: false }.encode(),
             ),
         ]])),
         remember: None,

@@ -6,76 +6,22 @@ use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, Message};
 
 use super::{App, AppRef, HandlerResult, Op, OpError, staff};
-use crate::domain::{Error, Score, TicketId, TicketStatus};
+use crate::domain::{CardAction, Error, Score, TicketId, TicketStatus};
 use crate::i18n::{Locale, t};
 use crate::outbox::{Outgoing, Remember, Target};
 use crate::store::{BotMessageKind, Who};
 
-/// What a button asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CardAction {
-    Take(TicketId),
-    Done(TicketId),
-    Rate {
-        ticket: TicketId,
-        round: i64,
-        score: u8,
-    },
-    NotFixed {
-        ticket: TicketId,
-        round: i64,
-    },
-    Rerate {
-        follow_up: i64,
-    },
-    /// Send (or cancel) a manager's pending notice.
-    Notice {
-        id: i64,
-        send: bool,
-    },
-}
-
-impl CardAction {
-    pub fn parse(data: &str) -> Option<Self> {
-        let parts: Vec<&str> = data.split(':').collect();
-        let id = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
-        match parts.as_slice() {
-            ["take", n] => Some(CardAction::Take(TicketId(id(n)?))),
-            ["done", n] => Some(CardAction::Done(TicketId(id(n)?))),
-            ["rate", n, r, s] => Some(CardAction::Rate {
-                ticket: TicketId(id(n)?),
-                round: id(r)?,
-                score: s.parse().ok()?,
-            }),
-            ["nf", n, r] => Some(CardAction::NotFixed {
-                ticket: TicketId(id(n)?),
-                round: id(r)?,
-            }),
-            ["rerate", f] => Some(CardAction::Rerate { follow_up: id(f)? }),
-            ["notice", n, "send"] => Some(CardAction::Notice {
-                id: id(n)?,
-                send: true,
-            }),
-            ["notice", n, "cancel"] => Some(CardAction::Notice {
-                id: id(n)?,
-                send: false,
-            }),
-            _ => None,
+/// The kind of message a button belongs under, and the ticket / round / follow-up it must
+/// name; `None` for a notice's buttons, which are checked against the notice.
+fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
+    Some(match *action {
+        CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
+            (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
-    }
-
-    /// The kind of message this button belongs under, and the ticket / round / follow-up
-    /// it must name; `None` for a notice's buttons, which are checked against the notice.
-    fn expected(&self) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
-        Some(match *self {
-            CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
-            CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
-                (BotMessageKind::Rating, Some(ticket.0), Some(round))
-            }
-            CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
-            CardAction::Notice { .. } => return None,
-        })
-    }
+        CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Notice { .. } => return None,
+    })
 }
 
 /// Answers the press with a short toast, or an alert when refused.
@@ -110,7 +56,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         return toast(&bot, &q, t(user_locale, "error.stale_button", &[]), true).await;
     };
     let msg: Message = *msg;
-    let Some((kind, ticket, reference)) = action.expected() else {
+    let Some((kind, ticket, reference)) = expected(&action) else {
         if let CardAction::Notice { id, send } = action {
             return super::announce::press_notice(&bot, &app, &q, &msg, id, send).await;
         }

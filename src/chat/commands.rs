@@ -1,4 +1,5 @@
-//! The commands of the design's command table, one enum per audience. Arguments arrive as
+//! The commands of the design's command table, one enum per audience (the names, the chat
+//! each belongs in and the menus are in [`super::command_table`]). Arguments arrive as
 //! text and are parsed into domain types by the handler, so that a bad argument gets a
 //! localized answer instead of silence.
 
@@ -6,6 +7,8 @@ use teloxide::macros::BotCommands;
 use teloxide::prelude::*;
 use teloxide::types::Message;
 
+pub use super::command_table::Place;
+use super::command_table::misused_key;
 use super::{AppRef, HandlerResult, answer};
 use crate::i18n::Locale;
 
@@ -74,28 +77,6 @@ pub enum PrivateCommand {
     My,
 }
 
-/// Where a command is used, for telling people they are in the wrong chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    OwnerGroup,
-    StaffChat,
-    Private,
-}
-
-/// The chat a Butler command belongs in, if `name` is one.
-fn home_of(name: &str) -> Option<&'static str> {
-    match name {
-        "repair" | "report" | "unit" => Some("wrong_chat.owner_group"),
-        "register" | "unregister" | "lang" => Some("wrong_chat.owner_group"),
-        "open" | "mine" | "take" | "done" | "reopen" | "category" | "note" | "stats" | "export" => {
-            Some("wrong_chat.staff_chat")
-        }
-        "watch" | "unwatch" | "greet" | "summary" | "notice" => Some("wrong_chat.staff_or_private"),
-        "my" | "help" | "start" => Some("wrong_chat.anywhere"),
-        _ => None,
-    }
-}
-
 /// The command word of a message (`/take@ButlerBot 4` → `take`), and whether it names
 /// this bot explicitly.
 fn command_word(msg: &Message, me: &teloxide::types::Me) -> Option<(String, bool)> {
@@ -130,20 +111,8 @@ pub async fn fallback(
     let Some((name, addressed)) = command_word(&msg, &me) else {
         return Ok(());
     };
-    let key = match home_of(&name) {
-        Some("wrong_chat.anywhere") => "error.bad_arguments",
-        Some(key) => key,
-        None if addressed || place == Place::Private => "error.unknown_command",
-        None => return Ok(()),
-    };
-    // A known command in its own place that did not parse: say how to use it.
-    let key = match (key, place, name.as_str()) {
-        ("wrong_chat.staff_chat", Place::StaffChat, _)
-        | ("wrong_chat.owner_group", Place::OwnerGroup, _) => "error.bad_arguments",
-        ("wrong_chat.staff_or_private", Place::StaffChat | Place::Private, _) => {
-            "error.bad_arguments"
-        }
-        (k, _, _) => k,
+    let Some(key) = misused_key(&name, place, addressed) else {
+        return Ok(());
     };
     app.send(&bot, vec![answer(&msg, locale, key, &[("command", &name)])])
         .await

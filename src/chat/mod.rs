@@ -6,6 +6,7 @@
 
 pub mod announce;
 pub mod callbacks;
+pub mod command_table;
 pub mod commands;
 pub mod life;
 pub mod manager;

@@ -4,7 +4,7 @@
 use chrono_tz::Tz;
 
 use crate::domain::text::shorten;
-use crate::domain::{Ticket, TicketStatus};
+use crate::domain::{CardAction, Ticket, TicketStatus};
 use crate::i18n::{self, Locale, t};
 use crate::outbox::Buttons;
 
@@ -75,12 +75,18 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
     let buttons = match ticket.status {
         TicketStatus::Reported => Some(Buttons(vec![vec![
-            (t(locale, "button.take", &[]), format!("take:{id}")),
-            (t(locale, "button.done", &[]), format!("done:{id}")),
+            (
+                t(locale, "button.take", &[]),
+                CardAction::Take(ticket.id).encode(),
+            ),
+            (
+                t(locale, "button.done", &[]),
+                CardAction::Done(ticket.id).encode(),
+            ),
         ]])),
         TicketStatus::Taken => Some(Buttons(vec![vec![(
             t(locale, "button.done", &[]),
-            format!("done:{id}"),
+            CardAction::Done(ticket.id).encode(),
         )]])),
         _ => None,
     };
@@ -140,11 +146,22 @@ pub fn ticket_list(
 pub fn rating_question(ticket: &Ticket, round: i64, locale: Locale) -> (String, Buttons) {
     let id = ticket.id.to_string();
     let scores = (1..=5)
-        .map(|s| (s.to_string(), format!("rate:{id}:{round}:{s}")))
+        .map(|score| {
+            let rate = CardAction::Rate {
+                ticket: ticket.id,
+                round,
+                score,
+            };
+            (score.to_string(), rate.encode())
+        })
         .collect();
     let not_fixed = vec![(
         t(locale, "button.not_fixed", &[]),
-        format!("nf:{id}:{round}"),
+        CardAction::NotFixed {
+            ticket: ticket.id,
+            round,
+        }
+        .encode(),
     )];
     let key = if round > 1 {
         "rating.question_again"

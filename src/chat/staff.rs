@@ -8,7 +8,7 @@ use teloxide::types::{Me, Message};
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
 use super::{App, AppRef, BotError, HandlerResult, Op, OpError, answer, change, render};
 use crate::domain::text::shorten;
-use crate::domain::{Actor, Error, Ticket, TicketId, TicketStatus};
+use crate::domain::{Actor, CardAction, Error, Ticket, TicketId, TicketStatus};
 use crate::i18n::{self, Locale, t};
 use crate::outbox::{Buttons, Outgoing, Remember, Target};
 use crate::store::{BotMessage, BotMessageKind, PhotoKind, Tx, Who};
@@ -543,7 +543,7 @@ async fn close_follow_up(
                 buttons: ticket.score.is_some().then(|| {
                     Buttons(vec![vec![(
                         t(locale, "button.rerate", &[]),
-                        format!("rerate:{}", fu.id),
+                        CardAction::Rerate { follow_up: fu.id }.encode(),
                     )]])
                 }),
             },

@@ -1,6 +1,7 @@
 //! The rules of the product, free of Telegram and SQL: what a ticket is, which moves it
 //! may make and who may make them, and the small types that parse user input once.
 
+pub mod callback;
 pub mod category;
 pub mod daily;
 pub mod figures;
@@ -9,6 +10,7 @@ pub mod text;
 pub mod ticket;
 pub mod unit;
 
+pub use callback::CardAction;
 pub use category::Category;
 pub use rating::Score;
 pub use text::ReportText;

@@ -22,6 +22,46 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
         ],
         "the update kinds Butler's handler tree asks Telegram for"
     );
+    let menus = story.emu.read(|s| {
+        s.commands()
+            .iter()
+            .map(|set| {
+                let scope = set.scope["type"].as_str().unwrap_or("").to_owned();
+                let names: Vec<String> = set.commands.iter().map(|(n, _)| n.clone()).collect();
+                (scope, set.language_code.clone(), names)
+            })
+            .collect::<Vec<_>>()
+    });
+    let private = ["start", "help", "my"];
+    let groups = ["repair", "unit", "my", "help"];
+    let staff = [
+        "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats", "export",
+        "help",
+    ];
+    let expected: Vec<(String, Option<String>, Vec<String>)> = [
+        ("all_private_chats", &private[..]),
+        ("all_group_chats", &groups[..]),
+        ("chat", &staff[..]),
+    ]
+    .into_iter()
+    .flat_map(|(scope, names)| {
+        [Some("zh".to_owned()), None].map(|lang| {
+            let names = names.iter().map(|n| n.to_string()).collect();
+            (scope.to_owned(), lang, names)
+        })
+    })
+    .collect();
+    assert_eq!(menus, expected, "the command menus, per scope and language");
+    let private_en = story.emu.read(|s| s.commands()[1].commands.clone());
+    assert_eq!(
+        private_en,
+        [
+            ("start", "Start"),
+            ("help", "What I can do"),
+            ("my", "Your tickets")
+        ]
+        .map(|(n, d)| (n.to_owned(), d.to_owned()))
+    );
 
     // The owner reports with a photo: confirmed under the report, a card and the photo in
     // the staff chat.
