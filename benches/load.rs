@@ -29,16 +29,21 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use butler::emulator::{Call, Emulator, EmulatorHandle, Options, RateLimits, State, User};
+use butler_emulator::{Call, Emulator, EmulatorHandle, Options, RateLimits, State, User};
 use chrono::{Timelike, Utc};
 
-const STAFF_CHAT: i64 = -100_999;
-const STAFF: u64 = 200;
-const MANAGER: u64 = 900;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{
+    LANG, MANAGER, Process, STAFF, STAFF_CHAT, STAFF_CHAT_TITLE, butler_with_config, log_level,
+    name_of, on_emulator,
+};
+
 /// Owners are 1_000_000 + n; groups of the `reports` scenario are -2_000_000 - n.
 const OWNER_BASE: u64 = 1_000_000;
 const GROUP_BASE: i64 = -2_000_000;
@@ -262,8 +267,7 @@ fn ms(d: Duration) -> f64 {
 
 /// A running `butler` and the directory it runs in.
 struct Butler {
-    child: Child,
-    stderr: PathBuf,
+    process: Process,
     spawned: Instant,
 }
 
@@ -311,34 +315,16 @@ fn write_config(dir: &Path, db: &Path, extra: &str) -> anyhow::Result<PathBuf> {
 
 impl Butler {
     fn spawn(emu: &EmulatorHandle, config: &Path, dir: &Path) -> anyhow::Result<Butler> {
-        let stderr = dir.join("butler.log");
         let spawned = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_butler"))
-            .arg("--config")
-            .arg(config)
-            .current_dir(dir)
-            .env("TELOXIDE_TOKEN", "123456:BENCH-TOKEN")
-            .env("TELOXIDE_API_URL", emu.api_url())
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("NO_COLOR", "1")
-            .env(
-                "RUST_LOG",
-                std::env::var("BUTLER_BENCH_LOG").unwrap_or_else(|_| "info".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&stderr)?)
-            .spawn()
-            .context("starting the butler binary")?;
-        Ok(Butler {
-            child,
-            stderr,
-            spawned,
-        })
+        let mut command = butler_with_config(config, dir);
+        on_emulator(&mut command, &emu.api_url());
+        log_level(&mut command, "BUTLER_BENCH_LOG", "info");
+        let process = Process::spawn(&mut command, &dir.join("butler.log"), false);
+        Ok(Butler { process, spawned })
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// User + system CPU seconds so far.
@@ -358,31 +344,13 @@ impl Butler {
     }
 
     fn log_tail(&self, lines: usize) -> String {
-        let text = fs::read_to_string(&self.stderr).unwrap_or_default();
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
+        self.process.log_tail(lines)
     }
 
     /// SIGTERM and wait (at most 20 s), as a service manager stops it.
     async fn stop(mut self) -> anyhow::Result<()> {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status();
-        for _ in 0..400 {
-            if self.child.try_wait()?.is_some() {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("butler did not stop within 20 s of SIGTERM")
-    }
-}
-
-impl Drop for Butler {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop().await;
+        Ok(())
     }
 }
 
@@ -421,9 +389,10 @@ async fn start_emulator_after(last_update: i32) -> anyhow::Result<EmulatorHandle
         ..Options::default()
     };
     let emu = Emulator::start_with("127.0.0.1:0".parse()?, options).await?;
-    emu.add_user(User::new(STAFF, "Wang").language("en"));
-    emu.add_user(User::new(MANAGER, "Boss").language("en"));
-    emu.create_group(STAFF_CHAT, "Staff", &[STAFF, MANAGER])?;
+    for id in [STAFF, MANAGER] {
+        emu.add_user(User::new(id, name_of(id)).language(LANG));
+    }
+    emu.create_group(STAFF_CHAT, STAFF_CHAT_TITLE, &[STAFF, MANAGER])?;
     Ok(emu)
 }
 

@@ -18,12 +18,14 @@
 //!   rating reminders).
 //! - [`chat`]: the handler tree, one module per audience.
 //! - [`clock`]: time as an argument.
-//! - [`emulator`]: a Bot API emulator with a driver API, for end-to-end tests, benchmarks
-//!   and the sandbox.
 //! - [`sandbox`]: `butler sandbox`, a local web page that plays the owner group, the staff
-//!   chat and a manager against the emulator: Butler without Telegram.
+//!   chat and a manager against the Bot API emulator: Butler without Telegram.
 //! - [`telemetry`]: tracing set-up.
 //! - [`cli`]: the command line of the `butler` binary, parsed once (clap).
+//!
+//! The Bot API emulator, with a driver API for end-to-end tests, the benchmark and the
+//! sandbox, is a crate of its own in this workspace: [`butler_emulator`]
+//! (`crates/emulator`).
 
 pub mod app;
 pub mod chat;
@@ -31,7 +33,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
-pub mod emulator;
 pub mod figures;
 pub mod i18n;
 pub mod inbox;

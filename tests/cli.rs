@@ -1,11 +1,15 @@
 //! The binary's start-up: configuration problems stop it with one clear line, and the
 //! offline commands (check-config, backup) work.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{butler_command, temp_dir};
 
 fn butler(dir: &Path, args: &[&str], token: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_butler"));
+    let mut cmd = butler_command();
     cmd.current_dir(dir)
         .args(args)
         .env_remove("TELOXIDE_TOKEN")
@@ -28,7 +32,7 @@ const GOOD: &str = "staff_chat_id = -1001\nmanagers = [7]\n";
 
 #[test]
 fn no_token_stops_start_up_with_one_line() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(dir.path(), GOOD);
     let o = butler(dir.path(), &[], None);
     assert!(!o.status.success());
@@ -39,7 +43,7 @@ fn no_token_stops_start_up_with_one_line() {
 
 #[test]
 fn an_unset_staff_chat_stops_start_up() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let o = butler(dir.path(), &[], Some("1:x"));
     assert!(!o.status.success());
     assert!(
@@ -51,7 +55,7 @@ fn an_unset_staff_chat_stops_start_up() {
 
 #[test]
 fn an_unknown_time_zone_names_the_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(dir.path(), &format!("{GOOD}timezone = \"Mars/Olympus\"\n"));
     let err = stderr(&butler(dir.path(), &[], Some("1:x")));
     assert!(
@@ -63,7 +67,7 @@ fn an_unknown_time_zone_names_the_key() {
 
 #[test]
 fn a_bad_cron_expression_names_the_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(
         dir.path(),
         &format!("{GOOD}[schedule]\ndaily_summary = \"0 0 25 * * *\"\n"),
@@ -75,7 +79,7 @@ fn a_bad_cron_expression_names_the_key() {
 
 #[test]
 fn an_unwritable_database_path_stops_start_up() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(
         dir.path(),
         &format!("{GOOD}database_url = \"sqlite:///nonexistent-dir/x/butler.db\"\n"),
@@ -89,7 +93,7 @@ fn an_unwritable_database_path_stops_start_up() {
 
 #[test]
 fn check_config_prints_the_effective_settings_with_the_token_masked() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(dir.path(), GOOD);
     let o = butler(dir.path(), &["check-config"], Some("123456:SECRET-PART"));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -105,7 +109,7 @@ fn check_config_prints_the_effective_settings_with_the_token_masked() {
 
 #[test]
 fn check_config_reports_the_first_problem() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(dir.path(), "staff_chat_id = 5\nmistake = 1\n");
     let o = butler(dir.path(), &["check-config"], Some("1:x"));
     assert!(!o.status.success());
@@ -114,7 +118,7 @@ fn check_config_reports_the_first_problem() {
 
 #[test]
 fn backup_writes_a_consistent_copy_of_the_database() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     write_config(dir.path(), GOOD);
     let o = butler(dir.path(), &["backup", "copy.db"], None);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -128,7 +132,7 @@ fn backup_writes_a_consistent_copy_of_the_database() {
 
 #[test]
 fn unknown_arguments_are_refused_with_the_usage() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let o = butler(dir.path(), &["--frobnicate"], None);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("usage: butler"));

@@ -1,23 +1,30 @@
 //! The sandbox page in a real browser: `butler sandbox` (the binary) serves the page, and
-//! headless Chromium, driven through chromedriver's W3C WebDriver protocol, clicks and
-//! types as a person would, while the assertions read what the page shows.
+//! headless Chromium, driven through chromedriver with the `fantoccini` WebDriver client,
+//! clicks and types as a person would, while the assertions read what the page shows.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
 //! `/usr/bin/chromedriver`; `.ci/run` installs them, or set `BUTLER_CHROMIUM` and
 //! `BUTLER_CHROMEDRIVER`). Without them these tests fail in CI and, elsewhere, say that
 //! they skipped.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use base64::Engine;
 use butler::sandbox::{GROUP, STAFF_CHAT};
+use common::{Process, butler_with_config, log_level, tail, temp_dir};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
 /// How long one step may take when nothing goes wrong (generous for a loaded machine).
 const STEP: Duration = Duration::from_secs(20);
+
+/// How long one WebDriver command may take.
+const COMMAND: Duration = Duration::from_secs(60);
 
 /// One browser at a time: the machine has two cores.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -26,113 +33,76 @@ static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `butler sandbox` on a free port with its own database, killed when dropped.
 struct SandboxProcess {
-    child: Child,
+    process: Process,
     url: String,
-    stderr: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl SandboxProcess {
     fn start() -> SandboxProcess {
-        let dir = tempfile::tempdir().expect("a temp dir");
+        let dir = temp_dir();
         let config = dir.path().join("butler.toml");
         // The defaults, written out so that a developer's own butler.toml plays no part.
         std::fs::write(&config, "timezone = \"Asia/Shanghai\"\n").expect("writing butler.toml");
-        let stderr = dir.path().join("stderr.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_butler"))
-            .arg("--config")
-            .arg(&config)
+        let mut command = butler_with_config(&config, dir.path());
+        command
             .args(["sandbox", "--port", "0", "--lang", "en", "--db"])
-            .arg(dir.path().join("sandbox.db"))
-            .current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .env(
-                "RUST_LOG",
-                std::env::var("BUTLER_SANDBOX_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).expect("creating the stderr file"))
-            .spawn()
-            .expect("starting butler sandbox");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(90)).unwrap_or_default();
+            .arg(dir.path().join("sandbox.db"));
+        log_level(&mut command, "BUTLER_SANDBOX_LOG", "warn");
+        let mut process = Process::spawn(&mut command, &dir.path().join("stderr.log"), true);
+        let line = process.first_line(Duration::from_secs(90));
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://127.0.0.1:"))
             .map(str::to_owned);
         let Some(url) = url else {
-            let _ = child.kill();
             panic!(
                 "butler sandbox printed no URL (got {line:?})\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
+                process.log()
             );
         };
         SandboxProcess {
-            child,
+            process,
             url,
-            stderr,
             _dir: dir,
         }
     }
 
     fn log(&self) -> String {
-        tail(&self.stderr)
+        self.process.log_tail(40)
     }
 
     /// SIGTERM, as Ctrl-C or a service manager stops it; the exit status.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let sent = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("running kill(1)");
-        assert!(sent.success());
-        for _ in 0..400 {
-            if let Some(status) = self.child.try_wait().expect("waiting for the sandbox") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "the sandbox did not stop within 20 s of SIGTERM\n{}",
-            self.log()
-        );
+    async fn stop(&mut self) -> ExitStatus {
+        self.process.stop().await
     }
 }
 
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+// ---- the browser, through fantoccini ------------------------------------------------
 
-/// The last lines of a log file.
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-// ---- a WebDriver client, just what these tests use ----------------------------------
-
+/// The W3C WebDriver key of an element in a script's result.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// Headless Chromium through chromedriver (started on a free port, in its own process
-/// group, which is killed when dropped).
+/// chromedriver in its own process group (with the Chromium it starts), killed when
+/// dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--"])
+            .arg(format!("-{}", self.0.id()))
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// Headless Chromium through chromedriver (started on a free port).
 struct Browser {
-    http: reqwest::Client,
-    session: String,
+    client: Client,
     /// The sandbox's log, shown when a wait fails.
     log: Option<PathBuf>,
-    driver: Child,
+    _driver: Driver,
     _profile: tempfile::TempDir,
 }
 
@@ -140,6 +110,32 @@ fn tool(var: &str, default: &str) -> Option<PathBuf> {
     let path = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
     path.exists().then_some(path)
 }
+
+/// A WebDriver command's result, or a failure naming it (also after [`COMMAND`]).
+async fn wd<T, E: std::fmt::Display>(what: &str, command: impl Future<Output = Result<T, E>>) -> T {
+    match tokio::time::timeout(COMMAND, command).await {
+        Ok(Ok(value)) => value,
+        Ok(Err(e)) => panic!("WebDriver {what}: {e}"),
+        Err(_) => panic!("WebDriver {what}: no answer within {COMMAND:?}"),
+    }
+}
+
+/// Chromium's flags: headless, quiet, a laptop's window, English.
+const CHROMIUM_ARGS: [&str; 13] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1440,900",
+    "--force-device-scale-factor=1",
+    "--lang=en-US",
+];
 
 impl Browser {
     /// `None` (with a note) when Chromium is not installed and this is not CI.
@@ -156,6 +152,45 @@ impl Browser {
             eprintln!("SKIPPED: {why}");
             return None;
         };
+        let (driver, port) = Self::start_driver(&chromedriver).await;
+        let profile = tempfile::tempdir().expect("a profile dir");
+        let args = CHROMIUM_ARGS
+            .iter()
+            .map(|a| a.to_string())
+            .chain([format!("--user-data-dir={}", profile.path().display())])
+            .collect::<Vec<_>>();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": args }),
+        );
+        let client = wd(
+            "new session",
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities)
+                .connect(&format!("http://127.0.0.1:{port}")),
+        )
+        .await;
+        let browser = Browser {
+            client,
+            log: None,
+            _driver: driver,
+            _profile: profile,
+        };
+        // A laptop's screen: the page itself 1440 × 900, whatever the window's frame takes.
+        let inner = browser.js("return innerHeight;", json!([])).await;
+        let frame = 900 - inner.as_i64().unwrap_or(900).min(900);
+        wd(
+            "window size",
+            browser.client.set_window_size(1440, 900 + frame as u32),
+        )
+        .await;
+        Some(browser)
+    }
+
+    /// chromedriver on a free port, once it accepts connections.
+    async fn start_driver(chromedriver: &Path) -> (Driver, u16) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -168,117 +203,33 @@ impl Browser {
             .stderr(Stdio::null());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let driver = command.spawn().expect("starting chromedriver");
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{port}");
-        let mut ready = false;
+        let driver = Driver(command.spawn().expect("starting chromedriver"));
         for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await
-                && let Ok(v) = r.json::<Value>().await
-                && v["value"]["ready"] == true
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
             {
-                ready = true;
-                break;
+                return (driver, port);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = tempfile::tempdir().expect("a profile dir");
-        let mut browser = Browser {
-            http,
-            session: base.clone(),
-            log: None,
-            driver,
-            _profile: profile,
-        };
-        assert!(ready, "chromedriver did not become ready on port {port}");
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1440,900",
-            "--force-device-scale-factor=1",
-            "--lang=en-US",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .chain([format!(
-            "--user-data-dir={}",
-            browser._profile.path().display()
-        )])
-        .collect::<Vec<_>>();
-        let created = browser
-            .call(
-                reqwest::Method::POST,
-                &format!("{base}/session"),
-                json!({ "capabilities": { "alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:chromeOptions": { "binary": chromium, "args": args },
-                }}}),
-            )
-            .await;
-        let id = created["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {created}"));
-        browser.session = format!("{base}/session/{id}");
-        // A laptop's screen: the page itself 1440 × 900, whatever the window's frame takes.
-        let inner = browser.js("return innerHeight;", json!([])).await;
-        let frame = 900 - inner.as_i64().unwrap_or(900).min(900);
-        browser
-            .post(
-                "/window/rect",
-                json!({ "width": 1440, "height": 900 + frame }),
-            )
-            .await;
-        Some(browser)
-    }
-
-    async fn call(&self, method: reqwest::Method, url: &str, body: Value) -> Value {
-        let mut req = self.http.request(method.clone(), url);
-        if method != reqwest::Method::GET {
-            req = req.json(&body);
-        }
-        let res = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("WebDriver {url}: {e}"));
-        let status = res.status();
-        let v: Value = res.json().await.unwrap_or(Value::Null);
-        assert!(
-            status.is_success(),
-            "WebDriver {url} answered {status}: {v}"
-        );
-        v["value"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.call(
-            reqwest::Method::POST,
-            &format!("{}{path}", self.session),
-            body,
-        )
-        .await
+        panic!("chromedriver did not become ready on port {port}");
     }
 
     async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
+        wd("goto", self.client.goto(url)).await;
     }
 
     /// Runs `script` (with the page helpers in scope) and returns its value.
     async fn js(&self, script: &str, args: Value) -> Value {
-        self.post(
-            "/execute/sync",
-            json!({ "script": format!("{PAGE_HELPERS}\n{script}"), "args": args }),
+        let args = match args {
+            Value::Array(args) => args,
+            other => vec![other],
+        };
+        wd(
+            "execute",
+            self.client
+                .execute(&format!("{PAGE_HELPERS}\n{script}"), args),
         )
         .await
     }
@@ -293,7 +244,11 @@ impl Browser {
             }
             if tokio::time::Instant::now() > deadline {
                 let page = self.js("return pageText();", json!([])).await;
-                let log = self.log.as_deref().map(tail).unwrap_or_default();
+                let log = self
+                    .log
+                    .as_deref()
+                    .map(|l| tail(&std::fs::read_to_string(l).unwrap_or_default(), 40))
+                    .unwrap_or_default();
                 panic!(
                     "waited {STEP:?} for: {what}\nthe page shows:\n{}\nthe sandbox's log:\n{log}",
                     page.as_str().unwrap_or("")
@@ -303,56 +258,41 @@ impl Browser {
         }
     }
 
-    /// A real click on an element that `script` finds (waiting for it).
-    async fn click(&self, what: &str, script: &str, args: Value) {
-        let element = self.until(what, script, args).await;
-        let id = element[ELEMENT]
+    /// The element that `script` finds (waiting for it).
+    async fn element(&self, what: &str, script: &str, args: Value) -> Element {
+        let found = self.until(what, script, args).await;
+        let id = found[ELEMENT]
             .as_str()
-            .unwrap_or_else(|| panic!("{what}: not an element: {element}"));
-        self.post(&format!("/element/{id}/click"), json!({})).await;
+            .unwrap_or_else(|| panic!("{what}: not an element: {found}"));
+        Element::from_element_id(self.client.clone(), id.to_owned().into())
     }
 
-    /// Types into the element that `script` finds, as keystrokes.
+    /// A real click on an element that `script` finds (waiting for it).
+    async fn click(&self, what: &str, script: &str, args: Value) {
+        let element = self.element(what, script, args).await;
+        wd(what, element.click()).await;
+    }
+
+    /// Types into the element that `script` finds, as keystrokes (a file input takes a
+    /// path).
     async fn type_into(&self, what: &str, script: &str, args: Value, text: &str) {
-        let element = self.until(what, script, args).await;
-        let id = element[ELEMENT].as_str().expect("an element");
-        self.post(&format!("/element/{id}/value"), json!({ "text": text }))
-            .await;
+        let element = self.element(what, script, args).await;
+        wd(what, element.send_keys(text)).await;
+    }
+
+    /// Accepts the page's "are you sure?".
+    async fn accept_alert(&self) {
+        wd("accept the alert", self.client.accept_alert()).await;
     }
 
     async fn screenshot(&self, to: &Path) {
-        let shot = self
-            .call(
-                reqwest::Method::GET,
-                &format!("{}/screenshot", self.session),
-                Value::Null,
-            )
-            .await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot.as_str().expect("base64 text"))
-            .expect("a base64 PNG");
+        let png = wd("screenshot", self.client.screenshot()).await;
         assert_eq!(&png[1..4], b"PNG");
         std::fs::write(to, png).expect("writing the screenshot");
     }
 
     async fn quit(self) {
-        let _ = self
-            .http
-            .delete(&self.session)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // chromedriver and the Chromium it started share the process group.
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--"])
-            .arg(format!("-{}", self.driver.id()))
-            .status();
-        let _ = self.driver.wait();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.client.clone().close()).await;
     }
 }
 
@@ -434,7 +374,7 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
         return;
     };
     let mut sandbox = SandboxProcess::start();
-    b.log = Some(sandbox.stderr.clone());
+    b.log = Some(sandbox.process.log_path().to_owned());
     b.goto(&sandbox.url).await;
     seeded(&b).await;
     assert_eq!(
@@ -674,7 +614,7 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     eprintln!("screenshot: {}", shot.display());
 
     b.quit().await;
-    let status = sandbox.stop();
+    let status = sandbox.stop().await;
     assert!(status.success(), "{status:?}\n{}", sandbox.log());
 }
 
@@ -686,7 +626,7 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
         return;
     };
     let mut sandbox = SandboxProcess::start();
-    b.log = Some(sandbox.stderr.clone());
+    b.log = Some(sandbox.process.log_path().to_owned());
     b.goto(&sandbox.url).await;
     seeded(&b).await;
     b.click(
@@ -755,7 +695,7 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
         json!([]),
     )
     .await;
-    b.post("/alert/accept", json!({})).await;
+    b.accept_alert().await;
     b.until(
         "the group registered again, in Chinese, and nothing else",
         "return msg(arguments[0], '本群已登记为') && msg(arguments[0], '您的房号已设为 5-0802。') && msgs(arguments[0]).length === 6 && msgs(arguments[1]).length === 0 && document.querySelector('#busy').hidden;",
@@ -766,17 +706,11 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     // A photo of one's own, uploaded: ticket #1 again in the fresh database, with it.
     let picture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sandbox/samples/ceiling-stain.jpg");
-    let input = b
-        .until(
-            "the upload field",
-            "return inPane(arguments[0], '.upload input[type=file]');",
-            json!([GROUP]),
-        )
-        .await;
-    let id = input[ELEMENT].as_str().expect("an element");
-    b.post(
-        &format!("/element/{id}/value"),
-        json!({ "text": picture.display().to_string() }),
+    b.type_into(
+        "the upload field",
+        "return inPane(arguments[0], '.upload input[type=file]');",
+        json!([GROUP]),
+        &picture.display().to_string(),
     )
     .await;
     b.until(
@@ -794,13 +728,13 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     .await;
 
     b.quit().await;
-    let status = sandbox.stop();
+    let status = sandbox.stop().await;
     assert!(status.success(), "{status:?}\n{}", sandbox.log());
 }
 
 #[test]
 fn the_sandbox_will_not_replace_butlers_own_database_nor_start_in_an_unknown_language() {
-    let dir = tempfile::tempdir().expect("a temp dir");
+    let dir = temp_dir();
     let config = dir.path().join("butler.toml");
     let db = dir.path().join("butler.db");
     std::fs::write(
@@ -809,11 +743,8 @@ fn the_sandbox_will_not_replace_butlers_own_database_nor_start_in_an_unknown_lan
     )
     .expect("writing butler.toml");
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_butler"))
-            .arg("--config")
-            .arg(&config)
+        butler_with_config(&config, dir.path())
             .args(args)
-            .current_dir(dir.path())
             .stdin(Stdio::null())
             .output()
             .expect("running butler")

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::world::{CAST, GROUP, MANAGER, MANAGER_CHAT, Role, STAFF_CHAT, World, lock};
-use crate::emulator::{Event, Message, State};
 use crate::i18n::{Locale, t};
 use crate::jobs::next_due;
+use butler_emulator::{Event, Message, State};
 
 /// The page's own labels (`sandbox.*` in the locale files), sent with every snapshot.
 const PAGE_KEYS: [&str; 31] = [

@@ -15,8 +15,8 @@ use tokio::task::JoinHandle;
 use crate::app::AppRef;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::emulator::{Emulator, EmulatorHandle, Event, Options, User};
 use crate::i18n::{Locale, t};
+use butler_emulator::{Emulator, EmulatorHandle, Event, Options, User};
 
 /// The owner group: the two owners and the manager.
 pub const GROUP: i64 = -100_111;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use butler::emulator::{Fault, FaultRule, State};
+use butler_emulator::{Fault, FaultRule, State};
 use sqlx::Connection;
 
 use crate::harness::*;

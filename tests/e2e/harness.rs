@@ -2,16 +2,15 @@
 //! the story. Each test gets its own emulator (port 0), SQLite file and process.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
-use butler::emulator::{CallbackAnswer, Emulator, EmulatorHandle, Message, State, User};
+use butler_emulator::{CallbackAnswer, EmulatorHandle, Message, State};
 
-pub const GROUP: i64 = -100_111;
-pub const STAFF_CHAT: i64 = -100_999;
-pub const OWNER: u64 = 100;
-pub const STAFF: u64 = 200;
-pub const MANAGER: u64 = 900;
+pub use crate::common::{GROUP, MANAGER, OWNER, STAFF, STAFF_CHAT, TOKEN};
+use crate::common::{
+    Process, butler_with_config, cast_config, emulator_with_cast, log_level, on_emulator, tail,
+};
 
 /// How long a step may take when nothing goes wrong (generous for a loaded CI machine).
 pub const STEP: Duration = Duration::from_secs(15);
@@ -21,27 +20,9 @@ pub const STEP: Duration = Duration::from_secs(15);
 /// when a reply beats the record; a quick person is still slower than this.
 pub const REACTION: Duration = Duration::from_millis(50);
 
-/// The emulator with the cast: an owner group with the owner and a manager in it, and the
-/// staff chat with a staff member and the manager.
-pub async fn world() -> EmulatorHandle {
-    let emu = Emulator::start("127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("the emulator starts");
-    emu.add_user(User::new(OWNER, "Li").language("en"));
-    emu.add_user(User::new(STAFF, "Wang").language("en"));
-    emu.add_user(User::new(MANAGER, "Boss").language("en"));
-    emu.create_group(GROUP, "Sunrise Garden", &[OWNER, MANAGER])
-        .unwrap();
-    emu.create_group(STAFF_CHAT, "Staff", &[STAFF, MANAGER])
-        .unwrap();
-    emu.create_private_chat(MANAGER).unwrap();
-    emu
-}
-
 /// A running `butler` process. Killed (SIGKILL) when dropped.
 pub struct Butler {
-    child: Child,
-    stderr: PathBuf,
+    process: Process,
     config: PathBuf,
     /// The SQLite file, for tests that look at what was stored.
     pub db: PathBuf,
@@ -49,29 +30,17 @@ pub struct Butler {
     _dir: tempfile::TempDir,
 }
 
-/// The token the tests run with; it must never appear in Butler's log.
-pub const TOKEN: &str = "123456:E2E-TEST-TOKEN";
-
 /// Starts the real binary against `emu`, with `tweaks` appended to its butler.toml (keys
 /// or whole tables, e.g. "[sla]\ntake_minutes = 5").
 pub fn spawn_butler(emu: &EmulatorHandle, tweaks: &str) -> Butler {
-    let dir = tempfile::tempdir().expect("a temp dir");
+    let dir = crate::common::temp_dir();
     let config = dir.path().join("butler.toml");
     let db = dir.path().join("butler.db");
-    std::fs::write(
-        &config,
-        format!(
-            "database_url = \"sqlite://{}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{tweaks}\n",
-            db.display()
-        ),
-    )
-    .expect("writing butler.toml");
-    let stderr = dir.path().join("stderr.log");
+    std::fs::write(&config, cast_config(&db, tweaks)).expect("writing butler.toml");
     let api_url = emu.api_url().to_string();
-    let child = launch(&config, dir.path(), &stderr, &api_url);
+    let process = launch(&config, &dir.path().join("stderr.log"), &api_url);
     Butler {
-        child,
-        stderr,
+        process,
         config,
         db,
         api_url,
@@ -79,90 +48,36 @@ pub fn spawn_butler(emu: &EmulatorHandle, tweaks: &str) -> Butler {
     }
 }
 
-fn launch(
-    config: &std::path::Path,
-    dir: &std::path::Path,
-    stderr: &std::path::Path,
-    api_url: &str,
-) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(stderr)
-        .expect("opening the stderr file");
-    Command::new(env!("CARGO_BIN_EXE_butler"))
-        .arg("--config")
-        .arg(config)
-        .current_dir(dir)
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", api_url)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("NO_COLOR", "1")
-        .env(
-            "RUST_LOG",
-            std::env::var("BUTLER_E2E_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("starting the butler binary")
+fn launch(config: &std::path::Path, stderr: &std::path::Path, api_url: &str) -> Process {
+    let dir = config.parent().expect("the config has a directory");
+    let mut command = butler_with_config(config, dir);
+    on_emulator(&mut command, api_url);
+    log_level(&mut command, "BUTLER_E2E_LOG", "info");
+    Process::spawn(&mut command, stderr, false)
 }
 
 impl Butler {
     /// `kill -9`: no shutdown, nothing flushed, as a crash or a power cut.
     pub fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill9();
     }
 
     /// Starts the binary again on the same configuration and database.
     pub fn restart(&mut self) {
         self.kill9();
-        let dir = self
-            .config
-            .parent()
-            .expect("the config has a directory")
-            .to_owned();
-        self.child = launch(&self.config, &dir, &self.stderr, &self.api_url);
+        let log = self.process.log_path().to_owned();
+        self.process = launch(&self.config, &log, &self.api_url);
     }
 
     /// What the process has logged so far.
     pub fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+        self.process.log()
     }
 
     /// SIGTERM, as a service manager stops it, and wait for the exit (at most 20 s).
     pub async fn stop(&mut self) -> ExitStatus {
-        let sent = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("running kill(1) to send SIGTERM");
-        assert!(sent.success(), "kill -TERM failed: {sent:?}");
-        for _ in 0..400 {
-            if let Some(status) = self.child.try_wait().expect("waiting for butler") {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "butler did not stop within 20 s of SIGTERM\n{}",
-            tail(&self.stderr(), 30)
-        );
+        self.process.stop().await
     }
-}
-
-impl Drop for Butler {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// The emulator, the process, and the verbs of the story.
@@ -190,7 +105,7 @@ impl Story {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let emu = world().await;
+        let emu = emulator_with_cast().await;
         let butler = spawn_butler(&emu, tweaks);
         let story = Story {
             emu,

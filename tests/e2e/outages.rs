@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use butler::emulator::{Fault, FaultRule, Message};
+use butler_emulator::{Fault, FaultRule, Message};
 
 use crate::harness::*;
 

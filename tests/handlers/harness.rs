@@ -20,13 +20,8 @@ use teloxide_tests::{
     MockPhotoSize, MockPrivateChat, MockUser,
 };
 
-pub const GROUP: i64 = -100_111;
-pub const STAFF_CHAT: i64 = -100_999;
-pub const OWNER: u64 = 100;
-pub const NEIGHBOUR: u64 = 101;
-pub const STAFF: u64 = 200;
-pub const STAFF2: u64 = 201;
-pub const MANAGER: u64 = 900;
+pub use crate::common::{GROUP, MANAGER, NEIGHBOUR, OWNER, STAFF, STAFF_CHAT, STAFF2};
+use crate::common::{GROUP_TITLE, LANG, STAFF_CHAT_TITLE, name_of};
 /// Not a person: a message "from" this id makes the test tree run the scheduler's tick
 /// (and flush the outbox) inside a dispatch, while the fake Bot API is up.
 pub const CLOCK: u64 = 777;
@@ -54,27 +49,22 @@ async fn run_jobs(bot: Bot, app: AppRef, jobs: Jobs) -> Result<(), BotError> {
 }
 
 pub fn user(id: u64) -> User {
-    let (name, lang) = match id {
-        OWNER => ("Li", "en"),
-        NEIGHBOUR => ("Zhao", "en"),
-        STAFF => ("Wang", "en"),
-        STAFF2 => ("Chen", "en"),
-        MANAGER => ("Boss", "en"),
-        _ => ("Someone", "en"),
-    };
     MockUser::new()
         .id(id)
-        .first_name(name)
-        .language_code(lang)
+        .first_name(name_of(id))
+        .language_code(LANG)
         .build()
 }
 
 pub fn group(id: i64) -> Chat {
-    MockGroupChat::new().id(id).title("Sunrise Garden").build()
+    MockGroupChat::new().id(id).title(GROUP_TITLE).build()
 }
 
 pub fn staff_chat() -> Chat {
-    MockGroupChat::new().id(STAFF_CHAT).title("Staff").build()
+    MockGroupChat::new()
+        .id(STAFF_CHAT)
+        .title(STAFF_CHAT_TITLE)
+        .build()
 }
 
 pub fn private(id: u64) -> Chat {

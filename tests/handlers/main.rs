@@ -1,6 +1,8 @@
 //! Handler tests: the real handler tree driven by teloxide_tests' MockBot, on a real
 //! temporary SQLite file. One module per part of the ticket's life.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 
 mod figures;

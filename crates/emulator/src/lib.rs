@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use butler::emulator::{Emulator, User};
+//! use butler_emulator::{Emulator, User};
 //! let emu = Emulator::start("127.0.0.1:0".parse()?).await?;
 //! emu.add_user(User::new(100, "Li").language("en"));
 //! emu.create_group(-100_111, "Sunrise Garden", &[100])?;

@@ -31,7 +31,7 @@ enum Lifetime {
 /// next `n` times or for a while.
 ///
 /// ```
-/// use butler::emulator::{Fault, FaultRule};
+/// use butler_emulator::{Fault, FaultRule};
 /// use std::time::Duration;
 /// let storm = FaultRule::new(Fault::TooManyRequests { retry_after: 1 })
 ///     .method("sendMessage")
