@@ -179,35 +179,8 @@ impl World {
         settings.managers = vec![MANAGER];
         settings.default_locale = lang;
 
-        let emu = Emulator::start_with(
-            "127.0.0.1:0".parse().expect("a socket address"),
-            Options {
-                bot_username: "butler_sandbox_bot".into(),
-                ..Options::default()
-            },
-        )
-        .await?;
-        // Butler's outbox keeps Telegram's limits itself (`[delivery] rate_limits`, on by
-        // default), with the short bursts Telegram tolerates; the emulator's own limiter
-        // is stricter (one a second, no burst) and would answer 429 to those bursts.
-        for p in CAST {
-            emu.add_user(
-                User::new(p.id, t(lang, p.name_key, &[])).language(telegram_language(lang)),
-            );
-        }
-        emu.create_group(
-            GROUP,
-            &t(lang, "sandbox.group_title", &[]),
-            &[OWNER_1, OWNER_2, MANAGER],
-        )?;
-        emu.create_group(
-            STAFF_CHAT,
-            &t(lang, "sandbox.staff_title", &[]),
-            &[STAFF_1, STAFF_2, MANAGER],
-        )?;
-        emu.create_private_chat(MANAGER)?;
-
-        let mut events = emu.subscribe();
+        let emu = cast_emulator(lang).await?;
+        let events = emu.subscribe();
         let world = Arc::new(World {
             emu,
             time: SandboxTime::new(Utc::now()),
@@ -218,35 +191,8 @@ impl World {
             tasks: Mutex::new(Vec::new()),
         });
 
-        let ticker = {
-            let world = Arc::downgrade(&world);
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_millis(500));
-                loop {
-                    every.tick().await;
-                    let Some(world) = world.upgrade() else { break };
-                    world.time.tick();
-                }
-            })
-        };
-        let relay_task = {
-            let world = Arc::downgrade(&world);
-            tokio::spawn(async move {
-                loop {
-                    let event = match events.recv().await {
-                        Ok(e) => e,
-                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(broadcast::error::RecvError::Closed) => break,
-                    };
-                    let Some(world) = world.upgrade() else { break };
-                    if let Event::Message(m) = &event {
-                        let at = world.time.now().timestamp_millis();
-                        lock(&world.stamps).insert((m.chat_id, m.id), at);
-                    }
-                    relay(&world, event);
-                }
-            })
-        };
+        let ticker = spawn_ticker(&world);
+        let relay_task = spawn_relay(&world, events, relay);
         lock(&world.tasks).extend([ticker, relay_task]);
         let mut butler = world.butler.lock().await;
         *butler = Some(world.start_butler().await?);
@@ -396,4 +342,71 @@ fn remove_database(path: &Path) -> anyhow::Result<()> {
 
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The emulator with the sandbox's cast and their chats, named in `lang`.
+async fn cast_emulator(lang: Locale) -> anyhow::Result<EmulatorHandle> {
+    let emu = Emulator::start_with(
+        "127.0.0.1:0".parse().expect("a socket address"),
+        Options {
+            bot_username: "butler_sandbox_bot".into(),
+            ..Options::default()
+        },
+    )
+    .await?;
+    // Butler's outbox keeps Telegram's limits itself (`[delivery] rate_limits`, on by
+    // default), with the short bursts Telegram tolerates; the emulator's own limiter
+    // is stricter (one a second, no burst) and would answer 429 to those bursts.
+    for p in CAST {
+        emu.add_user(User::new(p.id, t(lang, p.name_key, &[])).language(telegram_language(lang)));
+    }
+    emu.create_group(
+        GROUP,
+        &t(lang, "sandbox.group_title", &[]),
+        &[OWNER_1, OWNER_2, MANAGER],
+    )?;
+    emu.create_group(
+        STAFF_CHAT,
+        &t(lang, "sandbox.staff_title", &[]),
+        &[STAFF_1, STAFF_2, MANAGER],
+    )?;
+    emu.create_private_chat(MANAGER)?;
+    Ok(emu)
+}
+
+/// Moves the sandbox's clock on every half second, while the world lives.
+fn spawn_ticker(world: &Arc<World>) -> JoinHandle<()> {
+    let world = Arc::downgrade(world);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            every.tick().await;
+            let Some(world) = world.upgrade() else { break };
+            world.time.tick();
+        }
+    })
+}
+
+/// Stamps each chat event with the sandbox time and hands it to `relay`.
+fn spawn_relay(
+    world: &Arc<World>,
+    mut events: broadcast::Receiver<Event>,
+    relay: impl Fn(&World, Event) + Send + Sync + 'static,
+) -> JoinHandle<()> {
+    let world = Arc::downgrade(world);
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            let Some(world) = world.upgrade() else { break };
+            if let Event::Message(m) = &event {
+                let at = world.time.now().timestamp_millis();
+                lock(&world.stamps).insert((m.chat_id, m.id), at);
+            }
+            relay(&world, event);
+        }
+    })
 }
