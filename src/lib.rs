@@ -2,26 +2,30 @@
 //!
 //! # Layout
 //!
+//! In layers, each using only those above it in this list (`ARCHITECTURE.md` says what
+//! each may use, and follows an update, a message and a scheduled job through them):
+//!
+//! - [`clock`]: time as an argument. [`domain`]: tickets, scores, units, locales, event
+//!   kinds, callback data and their rules; no Telegram, no SQL. [`i18n`]: every
+//!   user-facing string, from `locales/`.
 //! - [`config`]: the TOML settings, parsed into typed values at start.
-//! - [`i18n`]: every user-facing string, from `locales/`.
-//! - [`domain`]: tickets, scores, units, locales and their rules; no Telegram, no SQL.
-//! - [`store`]: all SQL (SQLite, migrated on start).
-//! - [`outbox`]: the one sending path and its delivery worker.
+//! - [`store`]: all SQL (SQLite, migrated on start), one file per table group.
+//! - [`outbox`]: the one sending path: the message model, delivery per chat, Telegram's
+//!   answers, the pacer.
 //! - [`messages`]: the messages several layers build (staff card, word to the owner,
 //!   rating question, follow-up card) and the texts they carry.
 //! - [`tickets`]: the ticket use cases (report, details, take, progress, done, reopen,
 //!   rating, follow-ups): the rule, the state change, its events and messages in one
-//!   transaction.
+//!   transaction. Chat, jobs and (later) the console call the same functions.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
 //! - [`app`]: [`app::App`], the context every handler and job gets.
-//! - [`jobs`]: the scheduler and its jobs (morning greeting, daily summary, SLA watch,
-//!   rating reminders).
-//! - [`chat`]: the handler tree, one module per audience.
-//! - [`clock`]: time as an argument.
-//! - [`sandbox`]: `butler sandbox`, a local web page that plays the owner group, the staff
-//!   chat and a manager against the Bot API emulator: Butler without Telegram.
-//! - [`telemetry`]: tracing set-up.
-//! - [`cli`]: the command line of the `butler` binary, parsed once (clap).
+//! - Adapters: [`chat`] (the handler tree, one module per audience, the command table),
+//!   [`jobs`] (the scheduler: morning greeting, daily summary, monthly report, SLA watch,
+//!   rating reminders), [`inbox`] (updates stored before their offset is confirmed),
+//!   [`sandbox`] (`butler sandbox`, a local web page that plays the owner group, the staff
+//!   chat and a manager against the Bot API emulator: Butler without Telegram).
+//! - The shell: [`cli`] (the command line, parsed once with clap), [`telemetry`] (tracing
+//!   set-up), and [`run`] here.
 //!
 //! The Bot API emulator, with a driver API for end-to-end tests, the benchmark and the
 //! sandbox, is a crate of its own in this workspace: [`butler_emulator`]
