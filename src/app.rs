@@ -43,6 +43,21 @@ pub struct App {
     pub scheduler_wake: tokio::sync::Notify,
     /// When each owner was last told to slow down, so the warning itself is not a flood.
     flood_warned: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
+    /// Who is a current member of the staff chat, as Telegram last said.
+    roster: std::sync::Mutex<std::collections::HashMap<u64, Membership>>,
+}
+
+/// How long Telegram's answer on a staff member's membership is trusted, in seconds. A
+/// `chat_member` update (sent while the bot is an administrator) drops it at once.
+pub const MEMBERSHIP_TTL_SECS: i64 = 60;
+
+/// One answer of `getChatMember`.
+#[derive(Debug, Clone, Copy)]
+struct Membership {
+    staff: bool,
+    at: DateTime<Utc>,
+    /// Set by [`App::assume_member`]: never expires.
+    fixed: bool,
 }
 
 /// At most this many reports per owner per [`FLOOD_WINDOW_SECS`].
@@ -61,6 +76,7 @@ impl App {
             clock,
             scheduler_wake: tokio::sync::Notify::new(),
             flood_warned: Default::default(),
+            roster: Default::default(),
         })
     }
 
@@ -142,6 +158,70 @@ impl App {
         tx.commit().await?;
         self.outbox.flush(bot).await?;
         Ok(())
+    }
+
+    /// Whether `user` is on the staff now: a manager, or a current member of the staff
+    /// chat (its owner, an administrator or a member; not restricted, left or kicked).
+    /// Telegram is asked at most once per [`MEMBERSHIP_TTL_SECS`]; when it cannot answer,
+    /// the last answer stands, and without one the user is refused.
+    pub async fn is_staff(&self, bot: &Bot, user: u64) -> bool {
+        if self.settings.is_manager(user) {
+            return true;
+        }
+        let now = self.now();
+        let ttl = chrono::Duration::seconds(MEMBERSHIP_TTL_SECS);
+        let known = self.roster_lock().get(&user).copied();
+        if let Some(m) = known
+            && (m.fixed || now - m.at < ttl)
+        {
+            return m.staff;
+        }
+        let chat = teloxide::types::ChatId(self.settings.staff_chat_id);
+        match bot
+            .get_chat_member(chat, teloxide::types::UserId(user))
+            .await
+        {
+            Ok(member) => {
+                let kind = &member.kind;
+                let staff = kind.is_privileged() || kind.is_member();
+                let fresh = Membership {
+                    staff,
+                    at: now,
+                    fixed: false,
+                };
+                self.roster_lock().insert(user, fresh);
+                staff
+            }
+            Err(e) => {
+                tracing::warn!(user, error = %e, "cannot ask Telegram who is in the staff chat");
+                known.is_some_and(|m| m.staff)
+            }
+        }
+    }
+
+    /// Forgets what Telegram said about `user` (`None`: about everyone), after a member
+    /// change in the staff chat: the next request asks again.
+    pub fn forget_member(&self, user: Option<u64>) {
+        let mut roster = self.roster_lock();
+        match user {
+            Some(user) => {
+                roster.remove(&user);
+            }
+            None => roster.clear(),
+        }
+    }
+
+    /// Takes `user`'s membership as known until forgotten, without asking Telegram: for a
+    /// stand-in of Telegram that cannot answer `getChatMember` (the handler tests).
+    pub fn assume_member(&self, user: u64, staff: bool) {
+        let at = self.now();
+        let fixed = true;
+        self.roster_lock()
+            .insert(user, Membership { staff, at, fixed });
+    }
+
+    fn roster_lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Membership>> {
+        self.roster.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn actor(&self, user: &User) -> Actor {

@@ -51,6 +51,8 @@ pub struct Settings {
     pub schedule: ScheduleSettings,
     /// How messages leave (Telegram's rate limits).
     pub delivery: DeliverySettings,
+    /// Who may use `/export` in the staff chat.
+    pub export: ExportSettings,
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
@@ -118,6 +120,14 @@ impl Default for DeliverySettings {
     fn default() -> Self {
         Self { rate_limits: true }
     }
+}
+
+/// Who may use `/export` (the workbook holds owners' names, units and words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportSettings {
+    /// Whether staff members who are not managers may use `/export`; managers always may.
+    pub staff_may_export: bool,
 }
 
 /// When the scheduled messages are sent (in [`Settings::timezone`]).
@@ -547,6 +557,7 @@ struct RawSettings {
     rating: RatingSettings,
     schedule: RawSchedule,
     delivery: DeliverySettings,
+    export: ExportSettings,
     holidays: BTreeMap<String, String>,
 }
 
@@ -572,6 +583,7 @@ impl Default for RawSettings {
             rating: RatingSettings::default(),
             schedule: RawSchedule::default(),
             delivery: DeliverySettings::default(),
+            export: ExportSettings::default(),
             holidays: BTreeMap::new(),
         }
     }
@@ -659,6 +671,7 @@ impl TryFrom<RawSettings> for Settings {
             rating: raw.rating,
             schedule,
             delivery: raw.delivery,
+            export: raw.export,
             holidays: raw.holidays,
         })
     }
@@ -691,6 +704,7 @@ impl From<&Settings> for RawSettings {
                 catch_up_minutes: s.schedule.catch_up_minutes,
             },
             delivery: s.delivery,
+            export: s.export,
             holidays: s.holidays.clone(),
         }
     }

@@ -244,6 +244,8 @@ mod tests {
             E::RatingClosed,
             E::EmptyNote,
             E::ManagersOnly,
+            E::RatedReopenManagersOnly,
+            E::NotStaff,
             E::BadDays(text()),
         ];
         for e in &refusals {
@@ -267,6 +269,8 @@ mod tests {
                 | E::RatingClosed
                 | E::EmptyNote
                 | E::ManagersOnly
+                | E::RatedReopenManagersOnly
+                | E::NotStaff
                 | E::BadDays(_) => {}
             }
         }

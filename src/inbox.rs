@@ -248,6 +248,7 @@ fn update_span(update: &Update) -> tracing::Span {
         UpdateKind::EditedMessage(_) => "edited_message",
         UpdateKind::CallbackQuery(_) => "callback_query",
         UpdateKind::MyChatMember(_) => "my_chat_member",
+        UpdateKind::ChatMember(_) => "chat_member",
         _ => "other",
     };
     tracing::info_span!(

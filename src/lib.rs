@@ -72,6 +72,18 @@ pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRe
     Ok(App::new(store, settings, clock))
 }
 
+/// Whether the bot `me` is an administrator of the staff chat: only then does Telegram
+/// send `chat_member` updates, by which Butler hears at once that someone left.
+pub async fn staff_chat_admin(
+    bot: &Bot,
+    settings: &Settings,
+    me: teloxide::types::UserId,
+) -> Result<bool, teloxide::RequestError> {
+    let chat = teloxide::types::ChatId(settings.staff_chat_id);
+    let member = bot.get_chat_member(chat, me).await?;
+    Ok(member.kind.is_privileged())
+}
+
 /// Runs the bot until `shutdown` completes: the dispatcher on long polling, the outbox
 /// worker and the scheduler, stopped together.
 pub async fn run(
@@ -97,6 +109,16 @@ pub async fn run_with(
         .await
         .context("getMe failed: is TELOXIDE_TOKEN right and the Bot API reachable?")?;
     tracing::info!(bot = %me.username(), "connected to the Bot API");
+    match staff_chat_admin(&bot, &app.settings, me.id).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            staff_chat = app.settings.staff_chat_id,
+            "Butler is not an administrator of the staff chat: Telegram does not tell it when \
+             members leave, so someone who left counts as staff for up to a minute; make \
+             the bot an administrator"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in the staff chat"),
+    }
     if let Err(e) = publish_commands(&bot, &app).await {
         tracing::warn!(error = %e, "setMyCommands failed; command menus may be stale");
     }

@@ -12,11 +12,13 @@
 
 use std::future::Future;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use butler::cli::{self, Command, Invocation, Stop};
 use butler::config::Settings;
 use butler::figures::export::ExportRequest;
 use teloxide::Bot;
+use teloxide::prelude::Requester;
 
 fn main() -> ExitCode {
     let Invocation { config, command } = match cli::parse(std::env::args_os()) {
@@ -38,7 +40,11 @@ fn main() -> ExitCode {
         Command::CheckConfig => {
             print!("{}", settings.render_effective(token.as_deref()));
             match settings.validate_for_run() {
-                Ok(()) if token.is_some() => ExitCode::SUCCESS,
+                Ok(()) if token.is_some() => {
+                    let token = token.as_deref().unwrap_or_default();
+                    println!("\n{}", staff_chat_check(&settings, token));
+                    ExitCode::SUCCESS
+                }
                 Ok(()) => fail(NO_TOKEN),
                 Err(e) => fail(&e.to_string()),
             }
@@ -99,14 +105,54 @@ fn run(settings: Settings, token: Option<String>) -> ExitCode {
     }
     butler::telemetry::init(settings.log_format);
     // Bot::from_env reads the same variables; this keeps the token checked above.
+    let bot = match bot_for(&token) {
+        Ok(bot) => bot,
+        Err(e) => return fail(&e),
+    };
+    block_on(butler::run(settings, bot, shutdown_signal()))
+}
+
+/// `check-config` with a token: whether the bot is an administrator of the staff chat
+/// (only then does Telegram tell it when members leave), as a comment line. Asks the Bot
+/// API (`TELOXIDE_API_URL`, else Telegram) for at most 10 seconds; unreachable, it says
+/// it could not check.
+fn staff_chat_check(settings: &Settings, token: &str) -> String {
+    let bot = match bot_for(token) {
+        Ok(bot) => bot,
+        Err(e) => return format!("# staff chat: could not check ({e})"),
+    };
+    let ask = async {
+        let me = bot.get_me().await?;
+        butler::staff_chat_admin(&bot, settings, me.id).await
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let answer = runtime.map_err(|e| e.to_string()).and_then(|r| {
+        r.block_on(tokio::time::timeout(Duration::from_secs(10), ask))
+            .map_err(|_| "no answer in 10 s".to_owned())
+    });
+    match answer {
+        Ok(Ok(true)) => "# staff chat: Butler is an administrator (it sees members leave)".into(),
+        Ok(Ok(false)) => "# staff chat: Butler is NOT an administrator: it cannot see members \
+                          leave (someone who left counts as staff for up to a minute); make it \
+                          an administrator"
+            .into(),
+        Ok(Err(e)) => format!("# staff chat: could not check ({e})"),
+        Err(e) => format!("# staff chat: could not check ({e})"),
+    }
+}
+
+/// The Bot API client for `token`, at `TELOXIDE_API_URL` when set.
+fn bot_for(token: &str) -> Result<Bot, String> {
     let mut bot = Bot::new(token);
     if let Ok(url) = std::env::var("TELOXIDE_API_URL") {
         match url.parse() {
             Ok(url) => bot = bot.set_api_url(url),
-            Err(e) => return fail(&format!("TELOXIDE_API_URL {url:?} is not a URL: {e}")),
+            Err(e) => return Err(format!("TELOXIDE_API_URL {url:?} is not a URL: {e}")),
         }
     }
-    block_on(butler::run(settings, bot, shutdown_signal()))
+    Ok(bot)
 }
 
 /// `butler export`: needs the database, not the token.

@@ -63,6 +63,21 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         return toast(&bot, &q, t(user_locale, "error.stale_button", &[]), true).await;
     };
     let actor = app.actor(&q.from);
+    let staff_only = matches!(
+        action,
+        CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. }
+    );
+    if staff_only && !app.is_staff(&bot, actor.id).await {
+        tracing::info!(user = actor.id, "press refused: not on the staff");
+        let refusal = crate::domain::Error::NotStaff;
+        return toast(
+            &bot,
+            &q,
+            t(app.staff_locale(), refusal.locale_key(), &[]),
+            true,
+        )
+        .await;
+    }
     let locale = match action {
         CardAction::Take(_)
         | CardAction::Done(_)

@@ -11,6 +11,7 @@ use super::{AppRef, BotError, HandlerResult};
 pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
         .branch(Update::filter_my_chat_member().endpoint(membership))
+        .branch(Update::filter_chat_member().endpoint(member_changed))
         .branch(
             Update::filter_message()
                 .filter_map(|msg: Message| migration(&msg))
@@ -42,8 +43,30 @@ async fn migrated(app: AppRef, ids: (i64, i64)) -> HandlerResult {
     Ok(())
 }
 
+/// Someone joined, left, was kicked, restricted or promoted in a chat: in the staff chat,
+/// what Butler remembered of them is dropped (Telegram sends these only to an
+/// administrator).
+async fn member_changed(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
+    if update.chat.id.0 == app.settings.staff_chat_id {
+        let user = update.new_chat_member.user.id.0;
+        tracing::info!(user, "staff chat membership changed");
+        app.forget_member(Some(user));
+    }
+    Ok(())
+}
+
 async fn membership(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
     let chat = update.chat.id.0;
+    if chat == app.settings.staff_chat_id {
+        if !update.new_chat_member.kind.is_privileged() {
+            tracing::warn!(
+                chat,
+                "Butler is not an administrator of the staff chat: it cannot see members leave, \
+                 so a departed member counts as staff for up to a minute"
+            );
+        }
+        app.forget_member(None);
+    }
     if update.new_chat_member.is_present() {
         if app.store.mark_reachable(chat).await? {
             tracing::info!(chat, "bot is back in the chat");

@@ -19,6 +19,7 @@ const LIST_LIMIT: i64 = 200;
 pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
         .map(|app: AppRef| app.staff_locale())
+        .branch(dptree::filter_async(outsider).endpoint(refuse_outsider))
         .branch(
             dptree::entry()
                 .filter_command::<StaffCommand>()
@@ -35,6 +36,30 @@ pub fn branch() -> UpdateHandler<BotError> {
                 fallback(bot, app, msg, me, Place::StaffChat, locale).await
             },
         )
+}
+
+/// Whether the sender is not on the staff now (not a current member of the staff chat,
+/// nor a manager): whatever they send is not acted on.
+async fn outsider(bot: Bot, app: AppRef, msg: Message) -> bool {
+    match &msg.from {
+        Some(user) => !app.is_staff(&bot, user.id.0).await,
+        None => true,
+    }
+}
+
+/// A command or a reply from someone not on the staff is refused politely; anything else
+/// they say is left alone.
+async fn refuse_outsider(bot: Bot, app: AppRef, msg: Message, locale: Locale) -> HandlerResult {
+    let command = text_of(&msg).is_some_and(|t| t.starts_with('/'));
+    if !command && msg.reply_to_message().is_none() {
+        return Ok(());
+    }
+    tracing::info!(
+        user = msg.from.as_ref().map(|u| u.id.0),
+        "refused: not on the staff"
+    );
+    let refusal = super::refusal(&msg, locale, &Error::NotStaff);
+    app.send(&bot, vec![refusal]).await
 }
 
 /// `N rest…` → (ticket, rest); without a number, the ticket of the card replied to.

@@ -4,6 +4,7 @@ use teloxide::prelude::*;
 use teloxide::types::Message;
 
 use super::{AppRef, HandlerResult, refusal, reply_text};
+use crate::domain::Error;
 use crate::domain::figures::{Days, Period, StatsRequest};
 use crate::figures;
 use crate::i18n::{Locale, t};
@@ -65,7 +66,11 @@ pub async fn export(
     args: String,
     locale: Locale,
 ) -> HandlerResult {
-    let days = match args.parse::<Days>() {
+    let allowed = msg.from.as_ref().map_or(Err(Error::ManagersOnly), |u| {
+        app.actor(u)
+            .may_export(app.settings.export.staff_may_export)
+    });
+    let days = match allowed.and_then(|()| args.parse::<Days>()) {
         Ok(d) => d,
         Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
     };

@@ -62,6 +62,10 @@ pub enum Error {
     EmptyNote,
     #[error("only managers may do this")]
     ManagersOnly,
+    #[error("only managers may reopen a rated ticket")]
+    RatedReopenManagersOnly,
+    #[error("only current members of the staff chat may do this")]
+    NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
 }
@@ -89,6 +93,8 @@ impl Error {
             Error::RatingClosed => "error.rating_closed",
             Error::EmptyNote => "error.empty_note",
             Error::ManagersOnly => "error.managers_only",
+            Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
+            Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
         }
     }

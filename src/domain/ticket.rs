@@ -94,6 +94,25 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Managers only: changing a rating's outcome (closing a follow-up, asking to rate
+    /// again), exporting unless opened to staff.
+    pub fn must_be_manager(&self) -> Result<(), Error> {
+        if self.is_manager {
+            Ok(())
+        } else {
+            Err(Error::ManagersOnly)
+        }
+    }
+
+    /// `/export`: managers, and staff when the settings open it to them.
+    pub fn may_export(&self, open_to_staff: bool) -> Result<(), Error> {
+        if open_to_staff {
+            Ok(())
+        } else {
+            self.must_be_manager()
+        }
+    }
+
     /// Butler itself, for what scheduled jobs do (user id 0, never a Telegram user's).
     pub fn butler() -> Self {
         Actor {
@@ -177,10 +196,13 @@ impl Ticket {
         Ok(())
     }
 
-    /// Back to work: the owner says it is not fixed, or staff / a manager reopen it.
-    pub fn reopen(&self) -> Result<(), Error> {
+    /// Back to work: the owner says it is not fixed (`by_owner`), or staff reopen it. A
+    /// rated ticket's score stands unless a manager reopens it.
+    pub fn reopen(&self, by: &Actor, by_owner: bool) -> Result<(), Error> {
         match self.status {
-            TicketStatus::Done | TicketStatus::Rated => Ok(()),
+            TicketStatus::Done => Ok(()),
+            TicketStatus::Rated if by_owner || by.is_manager => Ok(()),
+            TicketStatus::Rated => Err(Error::RatedReopenManagersOnly),
             TicketStatus::Cancelled => Err(Error::Closed),
             _ => Err(Error::NotDone),
         }
@@ -294,6 +316,26 @@ mod tests {
             ticket(TicketStatus::Reported, None).finish(&staff(1), 1, true),
             Err(Error::NotTaken)
         );
+    }
+
+    #[test]
+    fn only_a_manager_reopens_a_rated_ticket() {
+        let done = ticket(TicketStatus::Done, Some((1, "Wang")));
+        assert_eq!(done.reopen(&staff(2), false), Ok(()));
+        let rated = ticket(TicketStatus::Rated, Some((1, "Wang")));
+        assert_eq!(
+            rated.reopen(&staff(1), false),
+            Err(Error::RatedReopenManagersOnly)
+        );
+        let manager = Actor {
+            id: 9,
+            name: "m".into(),
+            is_manager: true,
+        };
+        assert_eq!(rated.reopen(&manager, false), Ok(()));
+        assert_eq!(rated.reopen(&staff(7), true), Ok(()));
+        assert_eq!(staff(1).must_be_manager(), Err(Error::ManagersOnly));
+        assert_eq!(manager.must_be_manager(), Ok(()));
     }
 
     #[test]

@@ -23,9 +23,7 @@ pub async fn close_follow_up(
     origin: Origin,
     now: DateTime<Utc>,
 ) -> Result<Option<Ticket>> {
-    if !manager.is_manager {
-        return Err(Error::ManagersOnly.into());
-    }
+    manager.must_be_manager()?;
     let Some(note) = note else {
         tx.enqueue(&origin.answer("follow_up.note_needed", &[]), now)
             .await?;
@@ -79,9 +77,7 @@ pub async fn rerate(
     follow_up: i64,
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
-    if !manager.is_manager {
-        return Err(Error::ManagersOnly.into());
-    }
+    manager.must_be_manager()?;
     let fu = tx.follow_up(follow_up).await?.ok_or(Error::RatingNotOpen)?;
     let ticket = fetch(tx, fu.ticket_id).await?;
     if !fu.closed || ticket.status != TicketStatus::Rated || ticket.rating_round != fu.round {

@@ -127,7 +127,7 @@ pub(super) async fn reopen_for(
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
     let ticket = fetch(tx, id).await?;
-    ticket.reopen()?;
+    ticket.reopen(actor, by_owner)?;
     let status = if ticket.taken_by.is_some() {
         TicketStatus::Taken
     } else {

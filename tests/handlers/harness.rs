@@ -145,6 +145,11 @@ impl Harness {
         // No delivery worker runs here to send later what the pacer would hold back;
         // the pacer has its own tests, and the end-to-end suite runs with it.
         app.outbox.set_pacing(false);
+        // MockBot cannot answer getChatMember: the cast's staff are members of the staff
+        // chat (the manager is staff by the settings).
+        for member in [STAFF, STAFF2] {
+            app.assume_member(member, true);
+        }
         let jobs: Jobs = Arc::new(tokio::sync::Mutex::new((Scheduler::new(), Vec::new())));
         let mut bot = MockBot::new(MockMessageText::new().text("warm-up"), test_tree());
         bot.dependencies(deps![app.clone(), jobs.clone()]);

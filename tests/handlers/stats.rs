@@ -105,7 +105,7 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
     let mut h = Harness::new().await;
     h.register(GROUP).await;
     rated_ticket(&mut h, 2).await;
-    let r = h.send(text(staff_chat(), STAFF, "/export")).await;
+    let r = h.send(text(staff_chat(), MANAGER, "/export")).await;
     assert_eq!(r.sent_messages_document.len(), 1, "{:?}", texts(&r));
     let doc = &r.sent_messages_document[0];
     assert_eq!(doc.message.chat.id.0, STAFF_CHAT);
