@@ -70,7 +70,8 @@ pub async fn export(
         app.actor(u)
             .may_export(app.settings.export.staff_may_export)
     });
-    let days = match allowed.and_then(|()| args.parse::<Days>()) {
+    // A mistyped number is explained to anyone; the workbook goes to those allowed.
+    let days = match args.parse::<Days>().and_then(|d| allowed.map(|()| d)) {
         Ok(d) => d,
         Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
     };
