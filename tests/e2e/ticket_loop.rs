@@ -16,6 +16,7 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
         asked_for,
         vec![
             "callback_query",
+            "chat_member",
             "edited_message",
             "message",
             "my_chat_member"
