@@ -55,7 +55,7 @@ pub fn cast_config(database: &std::path::Path, tweaks: &str) -> String {
 }
 
 /// The emulator with the cast: an owner group with the owner and a manager in it, and the
-/// staff chat with a staff member and the manager.
+/// staff chat with a staff member and the manager, the bot an administrator there.
 pub async fn emulator_with_cast() -> EmulatorHandle {
     let emu = Emulator::start("127.0.0.1:0".parse().unwrap())
         .await
@@ -67,6 +67,8 @@ pub async fn emulator_with_cast() -> EmulatorHandle {
         .unwrap();
     emu.create_group(STAFF_CHAT, STAFF_CHAT_TITLE, &[STAFF, MANAGER])
         .unwrap();
+    // As the README asks: an administrator hears members leave.
+    emu.make_bot_admin(STAFF_CHAT).unwrap();
     emu.create_private_chat(MANAGER).unwrap();
     emu
 }

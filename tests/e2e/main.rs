@@ -12,5 +12,6 @@ mod bad_input;
 mod crashes;
 mod groups;
 mod harness;
+mod membership;
 mod outages;
 mod ticket_loop;

@@ -39,7 +39,8 @@ use tokio::sync::broadcast;
 pub use faults::{Fault, FaultRule, RateLimits};
 pub use model::{Button, Chat, ChatKind, Message, Photo, Service, User};
 pub use state::{
-    Call, CallbackAnswer, CommandSet, DriverError, Event, Options, PendingUpdate, State,
+    Call, CallbackAnswer, CommandSet, DriverError, Event, MemberChange, Options, PendingUpdate,
+    State,
 };
 
 use server::Shared;
@@ -263,6 +264,16 @@ impl EmulatorHandle {
 
     pub fn bot_removed_from(&self, chat: i64) -> Result<(), DriverError> {
         self.write(|s| s.bot_removed_from(chat))
+    }
+
+    /// The bot becomes an administrator of a group: it then hears `chat_member` updates.
+    pub fn make_bot_admin(&self, chat: i64) -> Result<(), DriverError> {
+        self.write(|s| s.make_bot_admin(chat))
+    }
+
+    /// An administrator removes, bans or restricts `user` in a group.
+    pub fn change_member(&self, chat: i64, user: u64, to: MemberChange) -> Result<(), DriverError> {
+        self.write(|s| s.change_member(chat, user, to))
     }
 
     pub fn bot_added_to(&self, chat: i64) -> Result<(), DriverError> {

@@ -134,6 +134,9 @@ impl State {
             .ok_or_else(|| Answer::bad("Bad Request: chat not found"))?;
         let user_id = int(p, "user_id").unwrap_or(0);
         if user_id as u64 == self.bot.id {
+            if c.bot_admin && c.bot_status == BotStatus::Member {
+                return Ok(crate::state::bot_admin_json(&self.bot));
+            }
             let status = match c.bot_status {
                 BotStatus::Member => "member",
                 BotStatus::Kicked => "left",
@@ -144,11 +147,9 @@ impl State {
             .users
             .get(&(user_id as u64))
             .ok_or_else(|| Answer::bad("Bad Request: user not found"))?;
-        let status = if c.members.contains(&user.id) {
-            "member"
-        } else {
-            "left"
-        };
-        Ok(json!({ "user": user.to_json(), "status": status }))
+        Ok(crate::state::member_status_json(
+            user,
+            c.member_status(user.id),
+        ))
     }
 }

@@ -103,6 +103,59 @@ impl State {
         Ok(new_id)
     }
 
+    /// The bot becomes an administrator of a group (then it hears `chat_member`).
+    pub fn make_bot_admin(&mut self, chat: i64) -> Result<(), DriverError> {
+        self.group_admin(chat)?;
+        self.chats.get_mut(&chat).expect("checked").bot_admin = true;
+        Ok(())
+    }
+
+    /// An administrator changes `user`'s place in a group: `Left` (removed, may come
+    /// back), `Kicked` (banned) or `Restricted` (stays, may not write). The bot hears it
+    /// as `chat_member` only when it is an administrator there.
+    pub fn change_member(
+        &mut self,
+        chat: i64,
+        user: u64,
+        to: MemberChange,
+    ) -> Result<(), DriverError> {
+        let (by, _) = self.group_admin(chat)?;
+        let who = self
+            .users
+            .get(&user)
+            .cloned()
+            .ok_or(DriverError::UnknownUser(user))?;
+        let c = self.chats.get_mut(&chat).expect("checked");
+        let old = c.member_status(user);
+        match to {
+            MemberChange::Left => {
+                c.members.remove(&user);
+            }
+            MemberChange::Kicked => {
+                c.members.remove(&user);
+                c.kicked.insert(user);
+            }
+            MemberChange::Restricted => {
+                c.restricted.insert(user);
+            }
+        }
+        let new = c.member_status(user);
+        if c.bot_admin {
+            let chat_json = c.chat.to_json();
+            self.queue_update(
+                "chat_member",
+                json!({
+                    "chat": chat_json,
+                    "from": by.to_json(),
+                    "date": unix_now(),
+                    "old_chat_member": member_status_json(&who, old),
+                    "new_chat_member": member_status_json(&who, new),
+                }),
+            );
+        }
+        Ok(())
+    }
+
     /// Someone who can manage the group (its first member), and its kind.
     fn group_admin(&mut self, chat: i64) -> Result<(User, ChatKind), DriverError> {
         let c = self
@@ -132,6 +185,91 @@ impl State {
         };
         Ok((admin, kind))
     }
+}
+
+/// What an administrator may do to a member ([`State::change_member`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    Left,
+    Kicked,
+    Restricted,
+}
+
+impl ChatState {
+    /// `user`'s status as `getChatMember` says it: member, restricted, left or kicked.
+    pub(crate) fn member_status(&self, user: u64) -> &'static str {
+        if self.kicked.contains(&user) {
+            "kicked"
+        } else if !self.members.contains(&user) {
+            "left"
+        } else if self.restricted.contains(&user) {
+            "restricted"
+        } else {
+            "member"
+        }
+    }
+}
+
+/// A person's `ChatMember` object with `status`.
+pub(crate) fn member_status_json(user: &User, status: &str) -> Value {
+    let mut m = json!({ "user": user.to_json(), "status": status });
+    match status {
+        "kicked" => m["until_date"] = json!(0),
+        "restricted" => {
+            m["until_date"] = json!(0);
+            m["is_member"] = json!(true);
+            for right in [
+                "can_send_messages",
+                "can_send_audios",
+                "can_send_documents",
+                "can_send_photos",
+                "can_send_videos",
+                "can_send_video_notes",
+                "can_send_voice_notes",
+                "can_send_polls",
+                "can_send_other_messages",
+                "can_add_web_page_previews",
+                "can_change_info",
+                "can_invite_users",
+                "can_pin_messages",
+                "can_manage_topics",
+            ] {
+                m[right] = json!(false);
+            }
+        }
+        _ => {}
+    }
+    m
+}
+
+/// The bot's `ChatMember` object as an administrator.
+pub(crate) fn bot_admin_json(bot: &User) -> Value {
+    let mut m = json!({ "user": bot.to_json(), "status": "administrator" });
+    for right in [
+        "can_be_edited",
+        "is_anonymous",
+        "can_change_info",
+        "can_post_messages",
+        "can_edit_messages",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "can_pin_messages",
+        "can_manage_topics",
+        "can_promote_members",
+    ] {
+        m[right] = json!(false);
+    }
+    for right in [
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_invite_users",
+        "can_restrict_members",
+    ] {
+        m[right] = json!(true);
+    }
+    m
 }
 
 fn member_json(bot: &User, status: BotStatus) -> Value {

@@ -8,6 +8,9 @@
 //! Bot API methods share (files, storing messages, the update queue, the call record).
 
 mod groups;
+
+pub use groups::MemberChange;
+pub(crate) use groups::{bot_admin_json, member_status_json};
 mod machinery;
 mod people;
 
@@ -158,7 +161,13 @@ pub(crate) enum BotStatus {
 pub(crate) struct ChatState {
     pub chat: Chat,
     pub members: BTreeSet<u64>,
+    /// Members who may not write (`restricted`): still in `members`, they see and press.
+    pub restricted: BTreeSet<u64>,
+    /// People removed by an administrator (`kicked`).
+    pub kicked: BTreeSet<u64>,
     pub bot_status: BotStatus,
+    /// The bot is an administrator: it gets `chat_member` updates.
+    pub bot_admin: bool,
     pub migrated_to: Option<i64>,
     /// In id order; deleted ones are `None`.
     pub messages: Vec<(i32, Option<Message>)>,
@@ -170,7 +179,10 @@ impl ChatState {
         Self {
             chat,
             members: BTreeSet::new(),
+            restricted: BTreeSet::new(),
+            kicked: BTreeSet::new(),
             bot_status: BotStatus::Member,
+            bot_admin: false,
             migrated_to: None,
             messages: Vec::new(),
             next_message_id: 1,
