@@ -84,6 +84,20 @@ pub async fn staff_chat_admin(
     Ok(member.kind.is_privileged())
 }
 
+/// Says at start-up when the bot is not an administrator of the staff chat.
+async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::types::UserId) {
+    match staff_chat_admin(bot, settings, me).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            staff_chat = settings.staff_chat_id,
+            "Butler is not an administrator of the staff chat: Telegram does not tell it when \
+             members leave, so someone who left counts as staff for up to a minute; make \
+             the bot an administrator"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in the staff chat"),
+    }
+}
+
 /// Runs the bot until `shutdown` completes: the dispatcher on long polling, the outbox
 /// worker and the scheduler, stopped together.
 pub async fn run(
@@ -109,16 +123,7 @@ pub async fn run_with(
         .await
         .context("getMe failed: is TELOXIDE_TOKEN right and the Bot API reachable?")?;
     tracing::info!(bot = %me.username(), "connected to the Bot API");
-    match staff_chat_admin(&bot, &app.settings, me.id).await {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            staff_chat = app.settings.staff_chat_id,
-            "Butler is not an administrator of the staff chat: Telegram does not tell it when \
-             members leave, so someone who left counts as staff for up to a minute; make \
-             the bot an administrator"
-        ),
-        Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in the staff chat"),
-    }
+    warn_unless_staff_admin(&bot, &app.settings, me.id).await;
     if let Err(e) = publish_commands(&bot, &app).await {
         tracing::warn!(error = %e, "setMyCommands failed; command menus may be stale");
     }
