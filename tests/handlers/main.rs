@@ -8,6 +8,7 @@ mod harness;
 mod figures;
 mod groups;
 mod life;
+mod owners_read;
 mod rating;
 mod refusals;
 mod reporting;
