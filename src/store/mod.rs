@@ -85,6 +85,10 @@ pub struct Store {
     sent: Arc<Batched<outbox::Sent>>,
 }
 
+/// The `application_id` ("BTLS") of a database the sandbox made: its `--db` deletes
+/// only such a file. Set by [`Store::mark_as_sandbox`].
+pub const SANDBOX_APPLICATION_ID: u32 = u32::from_be_bytes(*b"BTLS");
+
 /// How long a write waits for the write connection, as SQLite's busy timeout would.
 const WRITE_WAIT: Duration = Duration::from_secs(5);
 
@@ -118,6 +122,15 @@ impl Store {
             handled: Batched::new(|store, marks| Box::pin(store.write_handled(marks))),
             sent: Batched::new(|store, sent| Box::pin(store.write_sent(sent))),
         })
+    }
+
+    /// Stamps the database as a sandbox's: SQLite's `application_id` in its header (see
+    /// [`SANDBOX_APPLICATION_ID`]), written to the main file when the store is closed.
+    pub async fn mark_as_sandbox(&self) -> Result<()> {
+        sqlx::query("PRAGMA application_id = 1112820819")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     pub async fn close(&self) {
