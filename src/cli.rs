@@ -154,6 +154,9 @@ struct ExportArgs {
     /// The XLSX file, or for CSV the directory (created if missing).
     #[arg(short, long, value_name = "PATH")]
     out: PathBuf,
+    /// Overwrite files already there (else an existing file is refused).
+    #[arg(long)]
+    force: bool,
 }
 
 impl ExportArgs {
@@ -166,6 +169,7 @@ impl ExportArgs {
             to: self.to,
             format: self.format,
             out: self.out,
+            force: self.force,
         })
     }
 }

@@ -115,6 +115,14 @@ fn export(settings: &Settings, request: ExportRequest) -> ExitCode {
     let Some(period) = request.period(settings.timezone) else {
         return fail("export: the dates are out of range");
     };
+    if !request.force
+        && let Some(there) = export::existing_target(request.format, &request.out)
+    {
+        return fail(&format!(
+            "export: {} already exists; choose another --out or add --force to overwrite it",
+            there.display()
+        ));
+    }
     if let Some(path) = settings.database_path()
         && !path.exists()
     {
