@@ -20,6 +20,9 @@ use crate::sandbox;
 pub struct Invocation {
     /// `--config PATH`, `butler.toml` by default.
     pub config: PathBuf,
+    /// Whether `--config` was given: then the file must exist (a missing default
+    /// `butler.toml` means all defaults).
+    pub config_given: bool,
     pub command: Command,
 }
 
@@ -72,7 +75,8 @@ where
         },
     };
     Ok(Invocation {
-        config: cli.config,
+        config_given: cli.config.is_some(),
+        config: cli.config.unwrap_or_else(|| DEFAULT_CONFIG.into()),
         command,
     })
 }
@@ -88,19 +92,17 @@ pub fn export_request(words: &[String]) -> Result<ExportRequest, String> {
     }
 }
 
+/// The configuration file read when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "butler.toml";
+
 /// Butler: a Telegram bot for residential property management.
 #[derive(Debug, Parser)]
 #[command(name = "butler", version)]
 struct Cli {
-    /// The configuration file (see butler.example.toml).
-    #[arg(
-        short,
-        long,
-        global = true,
-        value_name = "PATH",
-        default_value = "butler.toml"
-    )]
-    config: PathBuf,
+    /// The configuration file (see butler.example.toml); it must exist. Without this
+    /// option, butler.toml in the current directory if it is there, else all defaults.
+    #[arg(short, long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -296,6 +298,7 @@ mod tests {
             parse_line(""),
             Ok(Invocation {
                 config: "butler.toml".into(),
+                config_given: false,
                 command: Command::Run
             })
         );
@@ -303,6 +306,7 @@ mod tests {
             parse_line("-c x.toml run"),
             Ok(Invocation {
                 config: "x.toml".into(),
+                config_given: true,
                 command: Command::Run
             })
         );

@@ -19,7 +19,11 @@ use butler::figures::export::ExportRequest;
 use teloxide::Bot;
 
 fn main() -> ExitCode {
-    let Invocation { config, command } = match cli::parse(std::env::args_os()) {
+    let Invocation {
+        config,
+        config_given,
+        command,
+    } = match cli::parse(std::env::args_os()) {
         Ok(parsed) => parsed,
         Err(Stop::Show(text)) => {
             print!("{text}");
@@ -27,6 +31,15 @@ fn main() -> ExitCode {
         }
         Err(Stop::Refuse(line)) => return fail(&line),
     };
+    // A missing default butler.toml means all defaults; a file named with --config must
+    // be there, or a cron job in the wrong directory would work on a new, empty database.
+    if config_given && !config.exists() {
+        return fail(&format!(
+            "--config {}: no such file (without --config, ./{} is read if it is there)",
+            config.display(),
+            cli::DEFAULT_CONFIG
+        ));
+    }
     let settings = match Settings::load(&config) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),

@@ -120,6 +120,7 @@ fn check_config_reports_the_first_problem() {
 fn backup_writes_a_consistent_copy_of_the_database() {
     let dir = temp_dir();
     write_config(dir.path(), GOOD);
+    create_database(&dir.path().join("butler.db"), &[]);
     let o = butler(dir.path(), &["backup", "copy.db"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let copy = std::fs::read(dir.path().join("copy.db")).unwrap();
@@ -267,4 +268,129 @@ fn bad_export_arguments_are_refused_in_one_line_before_the_database_is_opened() 
     }
     assert!(!dir.path().join("butler.db").exists());
     assert!(!dir.path().join("x").exists());
+}
+
+// Operator commands cannot hurt the data (issue 13, item 5).
+
+/// A Butler database at `path` (created and migrated), with these owner groups.
+fn create_database(path: &Path, groups: &[(i64, &str)]) {
+    let url = format!("sqlite://{}", path.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = butler::store::Store::open(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for (chat, name) in groups {
+            tx.register_group(*chat, name, 7, chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+}
+
+fn one_line_failure(o: &Output, expected: &str) {
+    assert!(!o.status.success(), "{o:?}");
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(expected), "{expected}: {err}");
+}
+
+#[test]
+fn backup_of_a_missing_database_fails_in_one_line_and_creates_nothing() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    let o = butler(dir.path(), &["backup", "out.db"], None);
+    one_line_failure(&o, "does not exist");
+    assert!(stderr(&o).contains("butler.db"), "{}", stderr(&o));
+    assert!(!dir.path().join("butler.db").exists(), "no new database");
+    assert!(!dir.path().join("out.db").exists(), "no empty backup");
+}
+
+#[test]
+fn backup_only_reads_the_database_it_never_migrates_it() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    // An empty file is an SQLite database without tables: opening it as Butler's store
+    // would migrate it (write the tables); a backup must leave it as it is.
+    std::fs::write(dir.path().join("butler.db"), b"").unwrap();
+    let o = butler(dir.path(), &["backup", "out.db"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("out.db").exists());
+    assert_eq!(
+        std::fs::metadata(dir.path().join("butler.db"))
+            .unwrap()
+            .len(),
+        0,
+        "the source is untouched"
+    );
+}
+
+#[test]
+fn an_explicit_config_that_does_not_exist_is_an_error_for_every_command() {
+    let dir = temp_dir();
+    for args in [
+        &["run"][..],
+        &[],
+        &["sandbox", "--port", "0"],
+        &["check-config"],
+        &["backup", "out.db"],
+        &[
+            "export",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--out",
+            "x.xlsx",
+        ],
+        &["seed-demo", "--tickets", "5", "--groups", "1"],
+    ] {
+        let mut words = vec!["--config", "missing.toml"];
+        words.extend(args);
+        let o = butler(dir.path(), &words, Some("1:x"));
+        one_line_failure(&o, "--config missing.toml: no such file");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing was created: {left:?}");
+}
+
+#[test]
+fn seed_demo_refuses_a_database_with_real_groups() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    let db = dir.path().join("butler.db");
+    create_database(&db, &[(-100_123, "Sunrise Garden")]);
+    let before = std::fs::read(&db).unwrap();
+    let o = butler(
+        dir.path(),
+        &["seed-demo", "--tickets", "5", "--groups", "1"],
+        None,
+    );
+    one_line_failure(&o, "holds 1 owner groups not made by seed-demo");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "nothing was added");
+
+    // A new database, and one that holds only seed-demo's groups, are seeded.
+    let fresh = temp_dir();
+    write_config(fresh.path(), GOOD);
+    for _ in 0..2 {
+        let o = butler(
+            fresh.path(),
+            &["seed-demo", "--tickets", "5", "--groups", "2"],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // A group made to look like a demo one but registered by someone else is real.
+    create_database(
+        &fresh.path().join("butler.db"),
+        &[(-1_000_003, "Demo Garden 3")],
+    );
+    let o = butler(
+        fresh.path(),
+        &["seed-demo", "--tickets", "5", "--groups", "1"],
+        None,
+    );
+    one_line_failure(&o, "holds 1 owner groups not made by seed-demo");
 }

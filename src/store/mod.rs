@@ -153,6 +153,23 @@ impl Store {
     }
 }
 
+/// `butler backup`: a consistent copy of the database at `url` written to `to`, also
+/// while the bot runs. The source is opened read-only: never created, never migrated
+/// (a missing file is an error, not a new empty database).
+pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .read_only(true)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(5));
+    let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(to.to_string_lossy().into_owned())
+        .execute(&mut conn)
+        .await?;
+    sqlx::Connection::close(conn).await?;
+    Ok(())
+}
+
 /// A change in progress: state, events and outgoing messages, committed together.
 pub struct Tx<'c>(Transaction<'c, Sqlite>);
 
