@@ -1,7 +1,7 @@
 //! The command line: parsed once, by clap, into typed values.
 //!
 //! `butler [--config PATH] [run | sandbox … | check-config | backup FILE | export … |
-//! seed-demo …]`; `butler --help` and `butler <command> --help` describe each one. A
+//! seed-demo … | forget-owner USER_ID]`; `butler --help` and `butler <command> --help` describe each one. A
 //! mistake is refused in one line that says what is wrong and how the command is used.
 
 use std::ffi::OsString;
@@ -35,6 +35,7 @@ pub enum Command {
     Backup(PathBuf),
     Export(ExportRequest),
     SeedDemo { tickets: i64, groups: i64 },
+    ForgetOwner(u64),
 }
 
 /// Why the command line was not turned into an [`Invocation`].
@@ -73,6 +74,7 @@ where
             tickets: a.tickets,
             groups: a.groups,
         },
+        Sub::ForgetOwner { user_id } => Command::ForgetOwner(user_id),
     };
     Ok(Invocation {
         config_given: cli.config.is_some(),
@@ -126,6 +128,13 @@ enum Sub {
     Export(ExportArgs),
     /// Fills the configured database with a year of demo tickets.
     SeedDemo(SeedDemoArgs),
+    /// Forgets an owner: their name and words become a placeholder in every table (the
+    /// figures keep their counts) and their updates leave the inbox.
+    ForgetOwner {
+        /// The owner's Telegram user id.
+        #[arg(value_name = "USER_ID", value_parser = user_id)]
+        user_id: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +193,13 @@ struct SeedDemoArgs {
     /// How many owner groups.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = positive("--groups"))]
     groups: i64,
+}
+
+fn user_id(s: &str) -> Result<u64, String> {
+    s.parse()
+        .ok()
+        .filter(|n: &u64| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a Telegram user id (a positive number)"))
 }
 
 fn port(s: &str) -> Result<u16, String> {

@@ -210,6 +210,27 @@ pub async fn seed_demo(
     Ok(seeded)
 }
 
+/// `butler forget-owner <user id>`: replaces what the database holds of that owner with
+/// the placeholder in the default language (see `store::Forgotten`), in one transaction.
+/// The database must exist; it is never created.
+pub async fn forget_owner(settings: &Settings, user_id: u64) -> anyhow::Result<store::Forgotten> {
+    if let Some(path) = settings.database_path()
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "forget-owner: the database {} does not exist (set database_url or --config)",
+            path.display()
+        );
+    }
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", settings.database_url))?;
+    let placeholder = t(settings.default_locale, "forgotten.placeholder", &[]);
+    let forgotten = store.forget_owner(user_id, &placeholder).await;
+    store.close().await;
+    Ok(forgotten?)
+}
+
 /// Publishes the command menus per chat kind (and for the staff chat), in both languages.
 pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::RequestError> {
     let staff_chat = Recipient::Id(ChatId(app.settings.staff_chat_id));
