@@ -1,7 +1,7 @@
 //! The command line: parsed once, by clap, into typed values.
 //!
 //! `butler [--config PATH] [run | sandbox … | check-config | backup FILE | export … |
-//! seed-demo …]`; `butler --help` and `butler <command> --help` describe each one. A
+//! seed-demo … | forget-owner USER_ID]`; `butler --help` and `butler <command> --help` describe each one. A
 //! mistake is refused in one line that says what is wrong and how the command is used.
 
 use std::ffi::OsString;
@@ -20,6 +20,9 @@ use crate::sandbox;
 pub struct Invocation {
     /// `--config PATH`, `butler.toml` by default.
     pub config: PathBuf,
+    /// Whether `--config` was given: then the file must exist (a missing default
+    /// `butler.toml` means all defaults).
+    pub config_given: bool,
     pub command: Command,
 }
 
@@ -32,6 +35,7 @@ pub enum Command {
     Backup(PathBuf),
     Export(ExportRequest),
     SeedDemo { tickets: i64, groups: i64 },
+    ForgetOwner(u64),
 }
 
 /// Why the command line was not turned into an [`Invocation`].
@@ -70,9 +74,11 @@ where
             tickets: a.tickets,
             groups: a.groups,
         },
+        Sub::ForgetOwner { user_id } => Command::ForgetOwner(user_id),
     };
     Ok(Invocation {
-        config: cli.config,
+        config_given: cli.config.is_some(),
+        config: cli.config.unwrap_or_else(|| DEFAULT_CONFIG.into()),
         command,
     })
 }
@@ -88,19 +94,17 @@ pub fn export_request(words: &[String]) -> Result<ExportRequest, String> {
     }
 }
 
+/// The configuration file read when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "butler.toml";
+
 /// Butler: a Telegram bot for residential property management.
 #[derive(Debug, Parser)]
 #[command(name = "butler", version)]
 struct Cli {
-    /// The configuration file (see butler.example.toml).
-    #[arg(
-        short,
-        long,
-        global = true,
-        value_name = "PATH",
-        default_value = "butler.toml"
-    )]
-    config: PathBuf,
+    /// The configuration file (see butler.example.toml); it must exist. Without this
+    /// option, butler.toml in the current directory if it is there, else all defaults.
+    #[arg(short, long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Sub>,
 }
@@ -124,6 +128,13 @@ enum Sub {
     Export(ExportArgs),
     /// Fills the configured database with a year of demo tickets.
     SeedDemo(SeedDemoArgs),
+    /// Forgets an owner: their name and words become a placeholder in every table (the
+    /// figures keep their counts) and their updates leave the inbox.
+    ForgetOwner {
+        /// The owner's Telegram user id.
+        #[arg(value_name = "USER_ID", value_parser = user_id)]
+        user_id: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +165,9 @@ struct ExportArgs {
     /// The XLSX file, or for CSV the directory (created if missing).
     #[arg(short, long, value_name = "PATH")]
     out: PathBuf,
+    /// Overwrite files already there (else an existing file is refused).
+    #[arg(long)]
+    force: bool,
 }
 
 impl ExportArgs {
@@ -166,6 +180,7 @@ impl ExportArgs {
             to: self.to,
             format: self.format,
             out: self.out,
+            force: self.force,
         })
     }
 }
@@ -178,6 +193,13 @@ struct SeedDemoArgs {
     /// How many owner groups.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = positive("--groups"))]
     groups: i64,
+}
+
+fn user_id(s: &str) -> Result<u64, String> {
+    s.parse()
+        .ok()
+        .filter(|n: &u64| *n > 0)
+        .ok_or_else(|| format!("{s:?} is not a Telegram user id (a positive number)"))
 }
 
 fn port(s: &str) -> Result<u16, String> {
@@ -292,6 +314,7 @@ mod tests {
             parse_line(""),
             Ok(Invocation {
                 config: "butler.toml".into(),
+                config_given: false,
                 command: Command::Run
             })
         );
@@ -299,6 +322,7 @@ mod tests {
             parse_line("-c x.toml run"),
             Ok(Invocation {
                 config: "x.toml".into(),
+                config_given: true,
                 command: Command::Run
             })
         );

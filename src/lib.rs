@@ -192,19 +192,26 @@ pub async fn run_with(
 }
 
 /// `butler backup <path>`: a consistent copy of the database, also while the bot runs.
+/// The database is only read: a missing one is an error, never created or migrated.
 pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<()> {
     if to.exists() {
         anyhow::bail!("{} already exists; choose a new file name", to.display());
     }
-    let store = Store::open(&settings.database_url)
+    let Some(path) = settings.database_path() else {
+        anyhow::bail!(
+            "backup: the database {} is in memory: there is nothing to back up",
+            settings.database_url
+        );
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "backup: the database {} does not exist (set database_url or --config)",
+            path.display()
+        );
+    }
+    store::backup(&settings.database_url, to)
         .await
-        .with_context(|| format!("opening the database {}", settings.database_url))?;
-    store
-        .backup_to(to)
-        .await
-        .with_context(|| format!("writing the backup to {}", to.display()))?;
-    store.close().await;
-    Ok(())
+        .with_context(|| format!("writing the backup to {}", to.display()))
 }
 
 /// `butler seed-demo`: adds a year of demo tickets to the configured database.
@@ -216,9 +223,39 @@ pub async fn seed_demo(
     let store = Store::open(&settings.database_url)
         .await
         .with_context(|| format!("opening the database {}", settings.database_url))?;
+    let real = store.groups_not_seeded().await?;
+    if real > 0 {
+        store.close().await;
+        anyhow::bail!(
+            "seed-demo: the database {} holds {real} owner groups not made by seed-demo; \
+             seed a new database instead (set database_url)",
+            settings.database_url
+        );
+    }
     let seeded = store.seed_demo(tickets, groups, chrono::Utc::now()).await?;
     store.close().await;
     Ok(seeded)
+}
+
+/// `butler forget-owner <user id>`: replaces what the database holds of that owner with
+/// the placeholder in the default language (see `store::Forgotten`), in one transaction.
+/// The database must exist; it is never created.
+pub async fn forget_owner(settings: &Settings, user_id: u64) -> anyhow::Result<store::Forgotten> {
+    if let Some(path) = settings.database_path()
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "forget-owner: the database {} does not exist (set database_url or --config)",
+            path.display()
+        );
+    }
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", settings.database_url))?;
+    let placeholder = t(settings.default_locale, "forgotten.placeholder", &[]);
+    let forgotten = store.forget_owner(user_id, &placeholder).await;
+    store.close().await;
+    Ok(forgotten?)
 }
 
 /// Publishes the command menus per chat kind (and for the staff chat), in both languages.

@@ -8,6 +8,7 @@
 //! - `butler backup FILE`: a consistent copy of the database, also while the bot runs.
 //! - `butler export --from DATE --to DATE [--format xlsx|csv] --out PATH`: figures, offline.
 //! - `butler seed-demo [--tickets N] [--groups N]`: a year of demo tickets.
+//! - `butler forget-owner USER_ID`: an owner's name and words replaced in every table.
 //! - `butler --help`, `butler <command> --help`: what each one takes.
 
 use std::future::Future;
@@ -21,7 +22,11 @@ use teloxide::Bot;
 use teloxide::prelude::Requester;
 
 fn main() -> ExitCode {
-    let Invocation { config, command } = match cli::parse(std::env::args_os()) {
+    let Invocation {
+        config,
+        config_given,
+        command,
+    } = match cli::parse(std::env::args_os()) {
         Ok(parsed) => parsed,
         Err(Stop::Show(text)) => {
             print!("{text}");
@@ -29,6 +34,15 @@ fn main() -> ExitCode {
         }
         Err(Stop::Refuse(line)) => return fail(&line),
     };
+    // A missing default butler.toml means all defaults; a file named with --config must
+    // be there, or a cron job in the wrong directory would work on a new, empty database.
+    if config_given && !config.exists() {
+        return fail(&format!(
+            "--config {}: no such file (without --config, ./{} is read if it is there)",
+            config.display(),
+            cli::DEFAULT_CONFIG
+        ));
+    }
     let settings = match Settings::load(&config) {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
@@ -54,25 +68,51 @@ fn main() -> ExitCode {
             println!("backup written to {}", to.display());
             Ok(())
         }),
-        Command::SeedDemo { tickets, groups } => block_on(async move {
-            let started = std::time::Instant::now();
-            let s = butler::seed_demo(&settings, tickets, groups).await?;
-            println!(
-                "seeded in {:.1} s: {} groups, {} owners, {} tickets, {} events, {} ratings in {}",
-                started.elapsed().as_secs_f64(),
-                s.groups,
-                s.owners,
-                s.tickets,
-                s.events,
-                s.ratings,
-                settings.database_url
-            );
-            Ok(())
-        }),
+        Command::SeedDemo { tickets, groups } => seed_demo(settings, tickets, groups),
+        Command::ForgetOwner(user_id) => forget_owner(settings, user_id),
         Command::Export(request) => export(&settings, request),
         Command::Run => run(settings, token),
         Command::Sandbox(options) => sandbox(settings, options),
     }
+}
+
+/// `butler seed-demo`: what was seeded, in one line.
+fn seed_demo(settings: Settings, tickets: i64, groups: i64) -> ExitCode {
+    block_on(async move {
+        let started = std::time::Instant::now();
+        let s = butler::seed_demo(&settings, tickets, groups).await?;
+        println!(
+            "seeded in {:.1} s: {} groups, {} owners, {} tickets, {} events, {} ratings in {}",
+            started.elapsed().as_secs_f64(),
+            s.groups,
+            s.owners,
+            s.tickets,
+            s.events,
+            s.ratings,
+            settings.database_url
+        );
+        Ok(())
+    })
+}
+
+/// `butler forget-owner`: what was changed, in one line.
+fn forget_owner(settings: Settings, user_id: u64) -> ExitCode {
+    block_on(async move {
+        let f = butler::forget_owner(&settings, user_id).await?;
+        if !f.owner {
+            anyhow::bail!(
+                "forget-owner: no owner {user_id} in {}; nothing changed",
+                settings.database_url
+            );
+        }
+        println!(
+            "forgot owner {user_id}: name, {} ticket texts, {} events, {} rating comments, \
+             {} photos anonymised; {} outbox messages, {} files, {} inbox updates, {} chat \
+             rows deleted",
+            f.tickets, f.events, f.ratings, f.photos, f.outbox, f.outbox_files, f.inbox, f.chats
+        );
+        Ok(())
+    })
 }
 
 const NO_TOKEN: &str = "TELOXIDE_TOKEN is not set (the bot token from @BotFather). \
@@ -161,6 +201,14 @@ fn export(settings: &Settings, request: ExportRequest) -> ExitCode {
     let Some(period) = request.period(settings.timezone) else {
         return fail("export: the dates are out of range");
     };
+    if !request.force
+        && let Some(there) = export::existing_target(request.format, &request.out)
+    {
+        return fail(&format!(
+            "export: {} already exists; choose another --out or add --force to overwrite it",
+            there.display()
+        ));
+    }
     if let Some(path) = settings.database_path()
         && !path.exists()
     {

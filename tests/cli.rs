@@ -120,6 +120,7 @@ fn check_config_reports_the_first_problem() {
 fn backup_writes_a_consistent_copy_of_the_database() {
     let dir = temp_dir();
     write_config(dir.path(), GOOD);
+    create_database(&dir.path().join("butler.db"), &[]);
     let o = butler(dir.path(), &["backup", "copy.db"], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let copy = std::fs::read(dir.path().join("copy.db")).unwrap();
@@ -140,13 +141,14 @@ fn unknown_arguments_are_refused_with_the_usage() {
 
 // The command line (clap): help on every command, mistakes in one line.
 
-const COMMANDS: [&str; 6] = [
+const COMMANDS: [&str; 7] = [
     "run",
     "sandbox",
     "check-config",
     "backup",
     "export",
     "seed-demo",
+    "forget-owner",
 ];
 
 #[test]
@@ -267,4 +269,377 @@ fn bad_export_arguments_are_refused_in_one_line_before_the_database_is_opened() 
     }
     assert!(!dir.path().join("butler.db").exists());
     assert!(!dir.path().join("x").exists());
+}
+
+// Operator commands cannot hurt the data (issue 13, item 5).
+
+/// A Butler database at `path` (created and migrated), with these owner groups.
+fn create_database(path: &Path, groups: &[(i64, &str)]) {
+    let url = format!("sqlite://{}", path.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = butler::store::Store::open(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for (chat, name) in groups {
+            tx.register_group(*chat, name, 7, chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+}
+
+fn one_line_failure(o: &Output, expected: &str) {
+    assert!(!o.status.success(), "{o:?}");
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(expected), "{expected}: {err}");
+}
+
+#[test]
+fn backup_of_a_missing_database_fails_in_one_line_and_creates_nothing() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    let o = butler(dir.path(), &["backup", "out.db"], None);
+    one_line_failure(&o, "does not exist");
+    assert!(stderr(&o).contains("butler.db"), "{}", stderr(&o));
+    assert!(!dir.path().join("butler.db").exists(), "no new database");
+    assert!(!dir.path().join("out.db").exists(), "no empty backup");
+}
+
+#[test]
+fn backup_only_reads_the_database_it_never_migrates_it() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    // An empty file is an SQLite database without tables: opening it as Butler's store
+    // would migrate it (write the tables); a backup must leave it as it is.
+    std::fs::write(dir.path().join("butler.db"), b"").unwrap();
+    let o = butler(dir.path(), &["backup", "out.db"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("out.db").exists());
+    assert_eq!(
+        std::fs::metadata(dir.path().join("butler.db"))
+            .unwrap()
+            .len(),
+        0,
+        "the source is untouched"
+    );
+}
+
+#[test]
+fn an_explicit_config_that_does_not_exist_is_an_error_for_every_command() {
+    let dir = temp_dir();
+    for args in [
+        &["run"][..],
+        &[],
+        &["sandbox", "--port", "0"],
+        &["check-config"],
+        &["backup", "out.db"],
+        &[
+            "export",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--out",
+            "x.xlsx",
+        ],
+        &["seed-demo", "--tickets", "5", "--groups", "1"],
+        &["forget-owner", "4242"],
+    ] {
+        let mut words = vec!["--config", "missing.toml"];
+        words.extend(args);
+        let o = butler(dir.path(), &words, Some("1:x"));
+        one_line_failure(&o, "--config missing.toml: no such file");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing was created: {left:?}");
+}
+
+#[test]
+fn seed_demo_refuses_a_database_with_real_groups() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    let db = dir.path().join("butler.db");
+    create_database(&db, &[(-100_123, "Sunrise Garden")]);
+    let o = butler(
+        dir.path(),
+        &["seed-demo", "--tickets", "5", "--groups", "1"],
+        None,
+    );
+    one_line_failure(&o, "holds 1 owner groups not made by seed-demo");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let counts = runtime.block_on(async {
+        let url = format!("sqlite://{}", db.display());
+        let store = butler::store::Store::open(&url).await.unwrap();
+        let counts = store.row_counts().await.unwrap();
+        store.close().await;
+        counts
+    });
+    for (table, n) in [("owner_groups", 1), ("owners", 0), ("tickets", 0)] {
+        assert!(
+            counts.contains(&(table.to_owned(), n)),
+            "nothing was added: {counts:?}"
+        );
+    }
+
+    // A new database, and one that holds only seed-demo's groups, are seeded.
+    let fresh = temp_dir();
+    write_config(fresh.path(), GOOD);
+    for _ in 0..2 {
+        let o = butler(
+            fresh.path(),
+            &["seed-demo", "--tickets", "5", "--groups", "2"],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // A group made to look like a demo one but registered by someone else is real.
+    create_database(
+        &fresh.path().join("butler.db"),
+        &[(-1_000_003, "Demo Garden 3")],
+    );
+    let o = butler(
+        fresh.path(),
+        &["seed-demo", "--tickets", "5", "--groups", "1"],
+        None,
+    );
+    one_line_failure(&o, "holds 1 owner groups not made by seed-demo");
+}
+
+// An owner's right to be forgotten (issue 13, item 6).
+
+const FORGET: u64 = 4242;
+const KEEP: u64 = 4343;
+const STAFF_CHAT: i64 = -1001;
+
+/// What the database holds of the owner to forget, and of another owner.
+const SECRETS: [&str; 6] = [
+    "Zhang Forgetme",
+    "Secret leak in the bathroom",
+    "Secret detail words",
+    "Secret comment here",
+    "AgSecretFileId",
+    "forgetme_user",
+];
+const KEPT: [&str; 3] = ["Keeper Person", "Keeper report text", "Keeper comment"];
+
+/// Two owners' tickets with events, ratings, a photo, outbox rows (a card, a message to
+/// the owner, a failed summary, an export file) and inbox updates (theirs, a staff
+/// reply quoting them, the other owner's).
+async fn two_owners(store: &butler::store::Store) {
+    use butler::domain::{Actor, Category, EventKind};
+    use butler::store::{NewTicket, PhotoKind};
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await.unwrap();
+    tx.register_group(-100_500, "Sunrise Garden", 7, now)
+        .await
+        .unwrap();
+    let staff = Actor {
+        id: 77,
+        name: "Wang".into(),
+        is_manager: false,
+    };
+    for (user, name, text, detail, comment, message) in [
+        (
+            FORGET,
+            SECRETS[0],
+            SECRETS[1],
+            Some(SECRETS[2]),
+            SECRETS[3],
+            1,
+        ),
+        (KEEP, KEPT[0], KEPT[1], None, KEPT[2], 2),
+    ] {
+        tx.touch_owner(user, name, Some("en"), now).await.unwrap();
+        let new = NewTicket {
+            group_chat_id: -100_500,
+            report_message_id: message,
+            owner_id: user,
+            unit: None,
+            category: Category::Plumbing,
+            text,
+            priority: false,
+        };
+        let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();
+        let owner = Actor {
+            id: user,
+            name: name.into(),
+            is_manager: false,
+        };
+        tx.add_event(id, EventKind::Reported, &owner, None, now)
+            .await
+            .unwrap();
+        tx.add_event(id, EventKind::Detail, &owner, detail, now)
+            .await
+            .unwrap();
+        tx.add_event(id, EventKind::Taken, &staff, None, now)
+            .await
+            .unwrap();
+        assert!(tx.insert_rating(id, 1, user, 2, now).await.unwrap());
+        tx.set_rating_comment(id, 1, comment).await.unwrap();
+        let photo = if user == FORGET {
+            SECRETS[4]
+        } else {
+            "AgKeeperFileId"
+        };
+        tx.add_photo(
+            id,
+            photo,
+            PhotoKind::Report,
+            user,
+            -100_500,
+            message + 10,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let card = format!(
+            r#"{{"op":"text","chat_id":{STAFF_CHAT},"text":"{name}: {text}","remember":{{"ticket_id":{},"kind":"card"}}}}"#,
+            id.0
+        );
+        tx.enqueue_payload(STAFF_CHAT, &card, now).await.unwrap();
+    }
+    tx.remember_private_chat(FORGET, Some("en"), now)
+        .await
+        .unwrap();
+    let to_owner = format!(r#"{{"op":"text","chat_id":{FORGET},"text":"Your report is taken"}}"#);
+    tx.enqueue_payload(FORGET as i64, &to_owner, now)
+        .await
+        .unwrap();
+    let summary = format!(
+        r#"{{"op":"text","chat_id":{STAFF_CHAT},"text":"Open: {} – {}…"}}"#,
+        SECRETS[0],
+        &SECRETS[1][..12]
+    );
+    tx.enqueue_payload(STAFF_CHAT, &summary, now).await.unwrap();
+    tx.add_outbox_file(format!("export of {}", SECRETS[0]).as_bytes(), now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let due = store.outbox_due(now, 10).await.unwrap();
+    for row in due.iter().filter(|r| r.payload.contains("Open: ")) {
+        store.outbox_failed(row.id, "test").await.unwrap();
+    }
+    let from = |user: u64, name: &str| {
+        format!(
+            r#"{{"id":{user},"is_bot":false,"first_name":"{name}","username":"{}"}}"#,
+            if user == FORGET {
+                SECRETS[5]
+            } else {
+                "keeper_user"
+            }
+        )
+    };
+    let updates = vec![
+        (
+            1,
+            format!(
+                r#"{{"update_id":1,"message":{{"message_id":1,"date":0,"chat":{{"id":-100500,"type":"group","title":"Sunrise Garden"}},"from":{},"text":"/repair {}"}}}}"#,
+                from(FORGET, SECRETS[0]),
+                SECRETS[1]
+            ),
+        ),
+        (
+            2,
+            format!(
+                r#"{{"update_id":2,"callback_query":{{"id":"99","from":{},"chat_instance":"1","data":"rate:1:2"}}}}"#,
+                from(FORGET, SECRETS[0])
+            ),
+        ),
+        (
+            3,
+            format!(
+                r#"{{"update_id":3,"message":{{"message_id":5,"date":0,"chat":{{"id":{STAFF_CHAT},"type":"supergroup","title":"Staff"}},"from":{{"id":77,"is_bot":false,"first_name":"Wang"}},"text":"on my way","reply_to_message":{{"message_id":4,"date":0,"chat":{{"id":{STAFF_CHAT},"type":"supergroup","title":"Staff"}},"from":{{"id":1,"is_bot":true,"first_name":"Butler"}},"text":"{}: {}"}}}}}}"#,
+                SECRETS[0], SECRETS[1]
+            ),
+        ),
+        (
+            4,
+            format!(
+                r#"{{"update_id":4,"message":{{"message_id":2,"date":0,"chat":{{"id":-100500,"type":"group","title":"Sunrise Garden"}},"from":{},"text":"/repair {}"}}}}"#,
+                from(KEEP, KEPT[0]),
+                KEPT[1]
+            ),
+        ),
+    ];
+    store.inbox_receive(&updates, now).await.unwrap();
+    for (id, _) in &updates {
+        store.inbox_handled(*id, now).await.unwrap();
+    }
+}
+
+#[test]
+fn forget_owner_replaces_their_words_everywhere_and_keeps_the_counts() {
+    let dir = temp_dir();
+    let db = dir.path().join("butler.db");
+    write_config(dir.path(), GOOD);
+    let url = format!("sqlite://{}", db.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime.block_on(butler::store::Store::open(&url)).unwrap();
+    runtime.block_on(two_owners(&store));
+    let before = runtime.block_on(store.row_counts()).unwrap();
+    for secret in SECRETS {
+        let found = runtime.block_on(store.columns_holding(secret)).unwrap();
+        assert!(!found.is_empty(), "the fixture holds {secret:?}");
+    }
+    runtime.block_on(store.close());
+
+    let o = butler(dir.path(), &["forget-owner", &FORGET.to_string()], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("forgot owner 4242: name, 1 ticket texts, 2 events, 1 rating comments, 1 photos anonymised; 3 outbox messages, 1 files, 3 inbox updates, 1 chat rows deleted"),
+        "{out}"
+    );
+
+    let store = runtime.block_on(butler::store::Store::open(&url)).unwrap();
+    for secret in SECRETS {
+        let found = runtime.block_on(store.columns_holding(secret)).unwrap();
+        assert!(found.is_empty(), "{secret:?} is still in {found:?}");
+    }
+    assert!(
+        runtime
+            .block_on(store.columns_holding(r#""id":4242"#))
+            .unwrap()
+            .is_empty(),
+        "none of their updates is left"
+    );
+    let after = runtime.block_on(store.row_counts()).unwrap();
+    let count =
+        |counts: &[(String, i64)], table: &str| counts.iter().find(|(t, _)| t == table).unwrap().1;
+    for table in [
+        "owners",
+        "tickets",
+        "ticket_events",
+        "ratings",
+        "photos",
+        "owner_groups",
+    ] {
+        assert_eq!(count(&before, table), count(&after, table), "{table}");
+    }
+    assert_eq!(count(&after, "inbox"), 1, "the other owner's update stays");
+    assert_eq!(count(&after, "outbox"), 1, "the other owner's card stays");
+    for kept in KEPT {
+        let found = runtime.block_on(store.columns_holding(kept)).unwrap();
+        assert!(!found.is_empty(), "{kept:?} is kept");
+    }
+    let forgotten = runtime.block_on(store.owner(FORGET)).unwrap().unwrap();
+    assert_eq!(
+        forgotten.name, "（已删除）",
+        "the placeholder in the default language"
+    );
+    assert!(!forgotten.watched);
+    assert_eq!(
+        runtime.block_on(store.owner(KEEP)).unwrap().unwrap().name,
+        KEPT[0]
+    );
+    runtime.block_on(store.close());
+
+    let unknown = butler(dir.path(), &["forget-owner", "999"], None);
+    one_line_failure(&unknown, "no owner 999");
 }

@@ -760,3 +760,22 @@ fn the_sandbox_will_not_replace_butlers_own_database_nor_start_in_an_unknown_lan
     let err = String::from_utf8_lossy(&lang.stderr);
     assert!(err.contains("unknown locale \"fr\""), "{err}");
 }
+
+#[test]
+fn the_sandbox_will_not_delete_a_file_it_did_not_make() {
+    let dir = temp_dir();
+    let config = dir.path().join("butler.toml");
+    std::fs::write(&config, "timezone = \"Asia/Shanghai\"\n").expect("writing butler.toml");
+    let precious = dir.path().join("thesis.db");
+    std::fs::write(&precious, "four years of work").expect("writing a file");
+    let out = butler_with_config(&config, dir.path())
+        .args(["sandbox", "--port", "0", "--db", precious.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running butler");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a sandbox database"), "{err}");
+    let kept = std::fs::read_to_string(&precious).expect("the file is still there");
+    assert_eq!(kept, "four years of work");
+}

@@ -47,7 +47,7 @@ async fn command(
             report(bot, app, msg, text, locale).await
         }
         OwnerCommand::Unit(raw) => set_unit(bot, app, msg, raw, locale).await,
-        OwnerCommand::My => my_tickets(bot, app, msg, locale).await,
+        OwnerCommand::My => my_tickets(bot, app, msg, locale, true).await,
         OwnerCommand::Help => {
             let key = if app
                 .settings
@@ -166,12 +166,28 @@ async fn set_unit(
     })
 }
 
-pub async fn my_tickets(bot: Bot, app: AppRef, msg: Message, locale: Locale) -> HandlerResult {
+/// `/my`: in an owner group, the caller's tickets of that group in short (number,
+/// category, status); in a private chat (`in_group` false), all their tickets with the
+/// details. Neither shows staff-only facts (the watch list, notes).
+pub async fn my_tickets(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    locale: Locale,
+    in_group: bool,
+) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
     };
-    let tickets = app.store.owner_tickets(user.id.0, MY_LIMIT).await?;
-    let text = render::ticket_list(&tickets, locale, "my.heading", "my.empty");
+    let tickets = if in_group {
+        let chat = msg.chat.id.0;
+        app.store
+            .owner_tickets_in_group(user.id.0, chat, MY_LIMIT)
+            .await?
+    } else {
+        app.store.owner_tickets(user.id.0, MY_LIMIT).await?
+    };
+    let text = render::owner_list(&tickets, locale, !in_group);
     app.send(&bot, vec![super::reply_text(&msg, text)]).await
 }
 

@@ -72,6 +72,6 @@ async fn command(
             };
             app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
         }
-        PrivateCommand::My => super::owner::my_tickets(bot, app, msg, locale).await,
+        PrivateCommand::My => super::owner::my_tickets(bot, app, msg, locale, false).await,
     }
 }

@@ -6,6 +6,11 @@
 //! CSV (UTF-8 with a byte-order mark, so that Excel reads Chinese right) writes the same
 //! cells as text: times as `2026-11-24 14:15:00` local time, rates as fractions (0.875).
 //! Headers and sheet names are in the staff language.
+//!
+//! What owners wrote is data, never a formula: a CSV text cell that a spreadsheet would
+//! read as one (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
+//! leading `'` (OWASP's advice against CSV injection); the XLSX writes every text as a
+//! string cell, cut to Excel's 32,767 characters with a closing `…`.
 
 use std::path::{Path, PathBuf};
 
@@ -80,6 +85,8 @@ pub struct ExportRequest {
     pub format: ExportFormat,
     /// The XLSX file, or for CSV the directory for the three files.
     pub out: PathBuf,
+    /// Whether files already there may be overwritten (`--force`).
+    pub force: bool,
 }
 
 impl ExportRequest {
@@ -287,7 +294,7 @@ pub fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
                 match cell {
                     Cell::Empty => {}
                     Cell::Text(s) => {
-                        ws.write_string(r, c, s)?;
+                        ws.write_string(r, c, xlsx_text(s))?;
                     }
                     Cell::Int(n) => {
                         ws.write_number(r, c, *n as f64)?;
@@ -332,11 +339,42 @@ pub fn csv(sheet: &Sheet) -> String {
 fn cell_text(cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
+        Cell::Text(s) => neutralised(s),
         Cell::Int(n) => n.to_string(),
         Cell::Decimal(x) => format!("{x:.1}"),
         Cell::Percent(x) => format!("{x:.4}"),
         Cell::Time(at) => at.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+/// Excel's limit for the text of one cell, in UTF-16 code units.
+pub const XLSX_MAX_TEXT: usize = 32_767;
+
+/// `s` as an XLSX cell holds it: whole when it fits, else cut to [`XLSX_MAX_TEXT`] with
+/// a closing `…` (never inside a character).
+fn xlsx_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.encode_utf16().count() <= XLSX_MAX_TEXT {
+        return s.into();
+    }
+    let mut units = 0;
+    let mut cut = String::new();
+    for ch in s.chars() {
+        units += ch.len_utf16();
+        if units > XLSX_MAX_TEXT - 1 {
+            break;
+        }
+        cut.push(ch);
+    }
+    cut.push('…');
+    cut.into()
+}
+
+/// A CSV text cell that a spreadsheet would take for a formula, with a leading `'`.
+fn neutralised(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
     }
 }
 
@@ -352,6 +390,22 @@ fn csv_field(s: &str) -> String {
 pub fn file_name(period: Period, tz: Tz, extension: &str) -> String {
     let (first, last) = period.local_dates(tz);
     format!("butler-{first}_{last}.{extension}")
+}
+
+/// The files [`write`] would write to `out`.
+pub fn targets(format: ExportFormat, out: &Path) -> Vec<PathBuf> {
+    match format {
+        ExportFormat::Xlsx => vec![out.to_owned()],
+        ExportFormat::Csv => ["tickets", "ratings", "staff"]
+            .iter()
+            .map(|stem| out.join(format!("{stem}.csv")))
+            .collect(),
+    }
+}
+
+/// The first of the files [`write`] would write that is already there.
+pub fn existing_target(format: ExportFormat, out: &Path) -> Option<PathBuf> {
+    targets(format, out).into_iter().find(|p| p.exists())
 }
 
 /// Writes the export of `period` to `out`: an XLSX file, or for CSV a directory (created
@@ -407,6 +461,40 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_gets_a_leading_quote() {
+        for (given, written) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("a=b", "a=b"),
+            ("", ""),
+            ("水龙头漏水", "水龙头漏水"),
+        ] {
+            assert_eq!(cell_text(&Cell::Text(given.into())), written, "{given:?}");
+        }
+        // Numbers are ours, not text: a negative one stays a number.
+        assert_eq!(cell_text(&Cell::Decimal(-1.5)), "-1.5");
+    }
+
+    #[test]
+    fn xlsx_text_past_excels_limit_is_cut_with_a_mark() {
+        let fits = "a".repeat(XLSX_MAX_TEXT);
+        assert_eq!(xlsx_text(&fits), fits.as_str());
+        let long = "a".repeat(40_000);
+        let cut = xlsx_text(&long);
+        assert_eq!(cut.encode_utf16().count(), XLSX_MAX_TEXT);
+        assert!(cut.ends_with("a…"));
+        // A character outside the BMP (two UTF-16 units) is never split.
+        let wide = "😀".repeat(20_000);
+        let cut = xlsx_text(&wide);
+        assert!(cut.encode_utf16().count() <= XLSX_MAX_TEXT);
+        assert!(cut.ends_with("😀…"));
     }
 
     #[test]

@@ -144,6 +144,53 @@ pub fn ticket_list(
     out.join("\n")
 }
 
+/// How much of an owner's text their private `/my` shows per ticket.
+pub const OWNER_DETAIL_CHARS: usize = 200;
+
+/// One line of an owner's own list: number, category and status, never the watch-list
+/// flag. `detailed` (their private chat) adds the group and their text; an owner group
+/// sees no text.
+pub fn owner_ticket_line(ticket: &Ticket, locale: Locale, detailed: bool) -> String {
+    let status = match (&ticket.taken_by, ticket.status) {
+        (Some((_, by)), TicketStatus::Taken) => {
+            format!("{} ({by})", status_name(locale, TicketStatus::Taken))
+        }
+        (_, s) => status_name(locale, s),
+    };
+    let line = format!(
+        "#{} · {} · {}",
+        ticket.id,
+        i18n::category_name(locale, ticket.category),
+        status
+    );
+    if !detailed {
+        return line;
+    }
+    let text = shorten(&ticket.text.replace('\n', " "), OWNER_DETAIL_CHARS);
+    format!("{line} · {}\n{text}", ticket.group_name)
+}
+
+/// An owner's own tickets for `/my`: in an owner group (`detailed` false) short lines and
+/// a pointer to the private chat; in the private chat the details. Staff-only facts (the
+/// watch list, internal notes) are never in it.
+pub fn owner_list(tickets: &[Ticket], locale: Locale, detailed: bool) -> String {
+    if tickets.is_empty() {
+        return t(locale, "my.empty", &[]);
+    }
+    let count = tickets.len().to_string();
+    let mut out = vec![t(locale, "my.heading", &[("count", &count)])];
+    out.extend(
+        tickets
+            .iter()
+            .take(LIST_MAX)
+            .map(|tk| owner_ticket_line(tk, locale, detailed)),
+    );
+    if !detailed {
+        out.push(t(locale, "my.details_in_private", &[]));
+    }
+    out.join("\n")
+}
+
 /// The neutral 1–5 question, with a "not fixed" way out.
 pub fn rating_question(ticket: &Ticket, round: i64, locale: Locale) -> (String, Buttons) {
     let id = ticket.id.to_string();

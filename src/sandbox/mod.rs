@@ -302,6 +302,128 @@ mod tests {
         );
     }
 
+    mod router {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode, header};
+        use tower::ServiceExt;
+
+        use super::super::*;
+
+        const BOUNDARY: &str = "XbutlerX";
+
+        /// A multipart body: text fields, then a `photo` with `bytes` for each upload.
+        fn form(fields: &[(&str, &str)], uploads: &[(&str, &[u8])]) -> Vec<u8> {
+            let mut body = Vec::new();
+            for (name, value) in fields {
+                body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+            }
+            for (kind, bytes) in uploads {
+                body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a\"\r\nContent-Type: {kind}\r\n\r\n").bytes());
+                body.extend(*bytes);
+                body.extend(b"\r\n");
+            }
+            body.extend(format!("--{BOUNDARY}--\r\n").bytes());
+            body
+        }
+
+        fn request(host: Option<&str>, path: &str, body: Option<Vec<u8>>) -> Request<Body> {
+            let mut r = Request::builder().uri(path);
+            if let Some(host) = host {
+                r = r.header(header::HOST, host);
+            }
+            match body {
+                None => r.body(Body::empty()),
+                Some(body) => r
+                    .method("POST")
+                    .header(
+                        header::CONTENT_TYPE,
+                        format!("multipart/form-data; boundary={BOUNDARY}"),
+                    )
+                    .body(Body::from(body)),
+            }
+            .unwrap()
+        }
+
+        async fn status(sandbox: &Arc<Sandbox>, req: Request<Body>) -> StatusCode {
+            let router = page::router(sandbox.clone());
+            router.oneshot(req).await.unwrap().status()
+        }
+
+        #[tokio::test]
+        async fn the_page_answers_local_hosts_only_and_takes_pictures_only() {
+            let dir = tempfile::tempdir().unwrap();
+            let options = Options {
+                port: 0,
+                database: dir.path().join("sandbox.db"),
+                lang: Some(Locale::En),
+            };
+            let bound = Sandbox::bind(Settings::default(), options).await.unwrap();
+            let sandbox = bound.sandbox.clone();
+
+            let local = Some("127.0.0.1:8088");
+            assert_eq!(
+                status(&sandbox, request(local, "/", None)).await,
+                StatusCode::OK
+            );
+            let localhost = Some("localhost:1234");
+            assert_eq!(
+                status(&sandbox, request(localhost, "/", None)).await,
+                StatusCode::OK
+            );
+            let rebound = Some("evil.example:8088");
+            assert_eq!(
+                status(&sandbox, request(rebound, "/", None)).await,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                status(&sandbox, request(None, "/", None)).await,
+                StatusCode::BAD_REQUEST
+            );
+
+            let owner = OWNER_1.to_string();
+            let group = GROUP.to_string();
+            let who = [("chat", group.as_str()), ("user", owner.as_str())];
+            let (_, _, jpeg) = page::SAMPLES[0];
+            let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+            let send =
+                |uploads: &[(&str, &[u8])]| request(local, "/api/send", Some(form(&who, uploads)));
+            assert_eq!(
+                status(&sandbox, send(&[("image/svg+xml", svg)])).await,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            );
+            assert_eq!(
+                status(&sandbox, send(&[("image/jpeg", svg)])).await,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the declared type is not trusted"
+            );
+            let big = [jpeg, &vec![0; 5 * 1024 * 1024][..]].concat();
+            assert_eq!(
+                status(&sandbox, send(&[("image/jpeg", &big)])).await,
+                StatusCode::PAYLOAD_TOO_LARGE
+            );
+            assert_eq!(
+                status(
+                    &sandbox,
+                    send(&[("image/jpeg", jpeg), ("image/jpeg", jpeg)])
+                )
+                .await,
+                StatusCode::BAD_REQUEST,
+                "one photo per message"
+            );
+            assert!(lock_images(&sandbox) == 0, "nothing refused was kept");
+            assert_eq!(
+                status(&sandbox, send(&[("image/jpeg", jpeg)])).await,
+                StatusCode::NO_CONTENT
+            );
+            assert_eq!(lock_images(&sandbox), 1);
+            sandbox.world().stop().await;
+        }
+
+        fn lock_images(sandbox: &Sandbox) -> usize {
+            world::lock(&sandbox.world().images).len()
+        }
+    }
+
     #[test]
     fn a_jump_from_the_exact_time_goes_to_the_next_day() {
         let settings = Settings::default();

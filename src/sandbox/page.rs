@@ -50,8 +50,11 @@ pub const SAMPLES: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
-/// The largest photo people may upload.
-const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+/// The largest photo people may upload (one per message).
+const MAX_UPLOAD: usize = 5 * 1024 * 1024;
+
+/// How many uploaded photos a sandbox keeps until it is reset.
+pub const MAX_KEPT_IMAGES: usize = 100;
 
 type Shared = State<Arc<Sandbox>>;
 
@@ -79,6 +82,7 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/api/lang", post(language))
         .route("/api/reset", post(reset))
         .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn(local_host))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
         .with_state(sandbox)
 }
@@ -109,6 +113,55 @@ async fn same_origin(req: Request, next: Next) -> Response {
         );
     }
     next.run(req).await
+}
+
+/// Only requests addressed to this machine by name or address: a page of another site
+/// whose name was pointed at 127.0.0.1 (DNS rebinding) still sends its own name as `Host`.
+async fn local_host(req: Request, next: Next) -> Response {
+    let host = req.headers().get(header::HOST).map(|v| v.to_str());
+    match host {
+        None => refuse(StatusCode::BAD_REQUEST, "a Host header is needed"),
+        Some(Ok(host)) if is_local_host(host) => next.run(req).await,
+        Some(_) => refuse(
+            StatusCode::FORBIDDEN,
+            "the sandbox answers only to 127.0.0.1, localhost or [::1]",
+        ),
+    }
+}
+
+/// `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
+fn is_local_host(host: &str) -> bool {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((inside, after)) => (format!("[{inside}]"), after),
+            None => return false,
+        },
+        None => {
+            let at = host.find(':').unwrap_or(host.len());
+            (host[..at].to_owned(), &host[at..])
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        Some(digits) => !digits.is_empty() && digits.parse::<u16>().is_ok(),
+        None => port.is_empty(),
+    };
+    port_ok && ["127.0.0.1", "localhost", "[::1]"].contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// The image type of an upload by its first bytes: PNG, JPEG, GIF or WebP. Anything else
+/// (SVG, which may carry scripts, HTML, …) is refused whatever its declared type.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
 }
 
 fn refuse(status: StatusCode, why: &str) -> Response {
@@ -230,6 +283,7 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
     let mut text = String::new();
     let mut reply_to: Option<i32> = None;
     let mut picture: Option<Image> = None;
+    let mut uploads = 0;
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -238,19 +292,14 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
         };
         let name = field.name().unwrap_or("").to_owned();
         if name == "photo" {
-            let content_type = field.content_type().unwrap_or("image/jpeg").to_owned();
-            if !content_type.starts_with("image/") {
-                return refuse(StatusCode::BAD_REQUEST, "only pictures can be attached");
+            if uploads == 1 {
+                return refuse(StatusCode::BAD_REQUEST, "one photo per message");
             }
-            match field.bytes().await {
-                Ok(bytes) if !bytes.is_empty() => {
-                    picture = Some(Image {
-                        content_type,
-                        bytes,
-                    })
-                }
-                Ok(_) => {}
-                Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.body_text()),
+            uploads += 1;
+            match upload(field).await {
+                Ok(Some(image)) => picture = Some(image),
+                Ok(None) => {}
+                Err(refused) => return refused,
             }
             continue;
         }
@@ -279,6 +328,10 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
         return refuse(StatusCode::BAD_REQUEST, "chat and user are needed");
     };
     let world = sandbox.world();
+    if uploads > 0 && lock(&world.images).len() >= MAX_KEPT_IMAGES {
+        let why = format!("the sandbox keeps {MAX_KEPT_IMAGES} photos: reset it to attach more");
+        return refuse(StatusCode::INSUFFICIENT_STORAGE, &why);
+    }
     let sent = match picture {
         Some(picture) => {
             let caption = Some(text.as_str()).filter(|t| !t.trim().is_empty());
@@ -286,8 +339,11 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
                 .emu
                 .user_sends_photo(chat, user, caption, reply_to, None)
                 .map(|m| {
-                    if let Some(p) = m.photo {
-                        lock(&world.images).insert(p.file_unique_id, picture);
+                    let mut images = lock(&world.images);
+                    if let Some(p) = m.photo
+                        && images.len() < MAX_KEPT_IMAGES
+                    {
+                        images.insert(p.file_unique_id, picture);
                     }
                 })
         }
@@ -300,6 +356,30 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
         Ok(()) => done(),
         Err(e) => refuse(StatusCode::BAD_REQUEST, &e.to_string()),
     }
+}
+
+/// An uploaded photo: an image by its bytes (its declared type is not trusted), at most
+/// [`MAX_UPLOAD`] bytes. `None` when empty.
+async fn upload(field: axum::extract::multipart::Field<'_>) -> Result<Option<Image>, Response> {
+    let bytes = field
+        .bytes()
+        .await
+        .map_err(|e| refuse(e.status(), &e.body_text()))?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if bytes.len() > MAX_UPLOAD {
+        let why = format!("a photo may be at most {} MiB", MAX_UPLOAD / (1024 * 1024));
+        return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, &why));
+    }
+    let Some(content_type) = image_type(&bytes) else {
+        let why = "only pictures (PNG, JPEG, GIF, WebP) can be attached";
+        return Err(refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
+    };
+    Ok(Some(Image {
+        content_type: content_type.to_owned(),
+        bytes,
+    }))
 }
 
 /// A JSON body, or why it is not one.
@@ -397,6 +477,55 @@ mod tests {
         let font = ab_glyph::FontRef::try_from_slice(&face).expect("the face parses");
         assert_ne!(font.glyph_id('中').0, 0);
         assert_ne!(font.glyph_id('B').0, 0);
+    }
+
+    #[test]
+    fn only_this_machine_by_name_or_address_is_a_local_host() {
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.1:8088",
+            "localhost",
+            "LocalHost:1",
+            "[::1]",
+            "[::1]:8088",
+        ] {
+            assert!(is_local_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8088",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example:80",
+            "127.0.0.2:8088",
+            "0.0.0.0",
+            "[::2]:8088",
+            "[::1",
+            "127.0.0.1:",
+            "127.0.0.1:99999",
+            "127.0.0.1:80:80",
+            "localhost:http",
+            "",
+        ] {
+            assert!(!is_local_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uploads_are_known_by_their_bytes_and_svg_is_none_of_them() {
+        let (_, _, jpeg) = SAMPLES[0];
+        assert_eq!(image_type(jpeg), Some("image/jpeg"));
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(image_type(b"GIF89a...."), Some("image/gif"));
+        assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        for bad in [
+            &b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"[..],
+            b"<?xml version='1.0'?><svg/>",
+            b"<html><script></script></html>",
+            b"RIFF\0\0\0\0WAVE",
+            b"",
+        ] {
+            assert_eq!(image_type(bad), None);
+        }
     }
 
     #[test]

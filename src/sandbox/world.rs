@@ -175,6 +175,9 @@ impl World {
         remove_database(database)?;
         let mut settings = base.clone();
         settings.database_url = format!("sqlite://{}", database.display());
+        let store = crate::store::Store::open(&settings.database_url).await?;
+        store.mark_as_sandbox().await?;
+        store.close().await;
         settings.staff_chat_id = STAFF_CHAT;
         settings.managers = vec![MANAGER];
         settings.default_locale = lang;
@@ -316,8 +319,59 @@ async fn say(emu: &EmulatorHandle, chat: i64, user: u64, text: &str) -> anyhow::
     .with_context(|| format!("Butler did not answer {text:?} in chat {chat}"))
 }
 
-/// Removes the sandbox database and SQLite's files beside it.
+/// What the first 100 bytes of a file say about it, for `--db`.
+#[derive(Debug, PartialEq, Eq)]
+enum DatabaseFile {
+    /// No file, or an empty one: nothing to lose.
+    Absent,
+    /// A SQLite database the sandbox made (its `application_id`).
+    Sandbox,
+    /// Anything else: Butler's own database, another program's, a document.
+    Other,
+}
+
+fn database_file(path: &Path) -> anyhow::Result<DatabaseFile> {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DatabaseFile::Absent),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut header = Vec::with_capacity(100);
+    file.by_ref()
+        .take(100)
+        .read_to_end(&mut header)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(classify_header(&header))
+}
+
+/// SQLite's header: the magic string, and the `application_id` at offset 68.
+fn classify_header(header: &[u8]) -> DatabaseFile {
+    if header.is_empty() {
+        return DatabaseFile::Absent;
+    }
+    let id = header.get(68..72).map(|b| [b[0], b[1], b[2], b[3]]);
+    match id {
+        Some(id)
+            if header.starts_with(b"SQLite format 3\0")
+                && u32::from_be_bytes(id) == crate::store::SANDBOX_APPLICATION_ID =>
+        {
+            DatabaseFile::Sandbox
+        }
+        _ => DatabaseFile::Other,
+    }
+}
+
+/// Removes the sandbox database and SQLite's files beside it; refuses a file the sandbox
+/// did not make.
 fn remove_database(path: &Path) -> anyhow::Result<()> {
+    if database_file(path)? == DatabaseFile::Other {
+        anyhow::bail!(
+            "{} is not a sandbox database, and the sandbox replaces its database at every \
+             start: choose another file with --db (or remove this one yourself)",
+            path.display()
+        );
+    }
     let with = |suffix: &str| -> PathBuf {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
@@ -409,4 +463,60 @@ fn spawn_relay(
             relay(&world, event);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(id: u32) -> Vec<u8> {
+        let mut h = b"SQLite format 3\0".to_vec();
+        h.resize(100, 0);
+        h[68..72].copy_from_slice(&id.to_be_bytes());
+        h
+    }
+
+    #[test]
+    fn only_a_database_the_sandbox_stamped_counts_as_its_own() {
+        let ours = crate::store::SANDBOX_APPLICATION_ID;
+        assert_eq!(classify_header(&header(ours)), DatabaseFile::Sandbox);
+        assert_eq!(classify_header(&header(0)), DatabaseFile::Other);
+        assert_eq!(classify_header(b""), DatabaseFile::Absent);
+        assert_eq!(
+            classify_header(b"my thesis, final version"),
+            DatabaseFile::Other
+        );
+        let mut not_sqlite = header(ours);
+        not_sqlite[0] = b'X';
+        assert_eq!(classify_header(&not_sqlite), DatabaseFile::Other);
+    }
+
+    #[tokio::test]
+    async fn remove_database_keeps_a_file_that_is_not_the_sandboxs_and_removes_one_that_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious.db");
+        std::fs::write(&precious, "not a sandbox").unwrap();
+        let err = remove_database(&precious).unwrap_err().to_string();
+        assert!(err.contains("is not a sandbox database"), "{err}");
+        assert!(precious.exists());
+
+        let other = dir.path().join("other.db");
+        let url = format!("sqlite://{}", other.display());
+        crate::store::Store::open(&url).await.unwrap().close().await;
+        assert!(
+            remove_database(&other).is_err(),
+            "an unmarked Butler database"
+        );
+        assert!(other.exists());
+
+        let sandbox = dir.path().join("sandbox.db");
+        let url = format!("sqlite://{}", sandbox.display());
+        let store = crate::store::Store::open(&url).await.unwrap();
+        store.mark_as_sandbox().await.unwrap();
+        store.close().await;
+        assert_eq!(database_file(&sandbox).unwrap(), DatabaseFile::Sandbox);
+        remove_database(&sandbox).unwrap();
+        assert!(!sandbox.exists());
+        remove_database(&sandbox).unwrap(); // absent is fine
+    }
 }

@@ -9,7 +9,8 @@
 //! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `daily` and `figures` (the
-//! numbers), `seed` (demo data). Rows are read with `sqlx::FromRow`; a column that holds a
+//! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
+//! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
 //! [`Error::Corrupt`]. The store knows no message format and no Telegram type: the
 //! outbox's payload is stored and handed back as the text it was given.
@@ -19,6 +20,7 @@ mod bot_messages;
 mod daily;
 mod figures;
 mod follow_ups;
+mod forget;
 mod groups;
 mod inbox;
 mod jobs;
@@ -39,6 +41,7 @@ use batch::Batched;
 pub use bot_messages::{BotMessage, BotMessageKind};
 pub use figures::OverviewParts;
 pub use follow_ups::FollowUp;
+pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 pub use outbox::OutboxRow;
@@ -85,6 +88,10 @@ pub struct Store {
     sent: Arc<Batched<outbox::Sent>>,
 }
 
+/// The `application_id` ("BTLS") of a database the sandbox made: its `--db` deletes
+/// only such a file. Set by [`Store::mark_as_sandbox`].
+pub const SANDBOX_APPLICATION_ID: u32 = u32::from_be_bytes(*b"BTLS");
+
 /// How long a write waits for the write connection, as SQLite's busy timeout would.
 const WRITE_WAIT: Duration = Duration::from_secs(5);
 
@@ -120,6 +127,15 @@ impl Store {
         })
     }
 
+    /// Stamps the database as a sandbox's: SQLite's `application_id` in its header (see
+    /// [`SANDBOX_APPLICATION_ID`]), written to the main file when the store is closed.
+    pub async fn mark_as_sandbox(&self) -> Result<()> {
+        sqlx::query("PRAGMA application_id = 1112820819")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
@@ -151,6 +167,23 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// `butler backup`: a consistent copy of the database at `url` written to `to`, also
+/// while the bot runs. The source is opened read-only: never created, never migrated
+/// (a missing file is an error, not a new empty database).
+pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .read_only(true)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(5));
+    let mut conn = sqlx::ConnectOptions::connect(&options).await?;
+    sqlx::query("VACUUM INTO ?")
+        .bind(to.to_string_lossy().into_owned())
+        .execute(&mut conn)
+        .await?;
+    sqlx::Connection::close(conn).await?;
+    Ok(())
 }
 
 /// A change in progress: state, events and outgoing messages, committed together.

@@ -52,6 +52,22 @@ impl Store {
     }
 }
 
+impl Store {
+    /// How many owner groups seed-demo did not make. Its groups are told apart by all of
+    /// what it writes: a chat id from -1_000_001 down, the name `Demo Garden n` matching
+    /// that id, and registered by the first demo staff member (9001).
+    pub async fn groups_not_seeded(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM owner_groups
+             WHERE NOT (chat_id <= -1000001 AND registered_by = ?
+                        AND name = 'Demo Garden ' || (-1000000 - chat_id))",
+        )
+        .bind(DEMO_STAFF.start())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
 /// Owners per demo group.
 const OWNERS_PER_GROUP: i64 = 400;
 

@@ -196,6 +196,24 @@ impl Store {
         self.tickets(ids).await
     }
 
+    /// An owner's latest tickets in owner group `chat_id`, newest first.
+    pub async fn owner_tickets_in_group(
+        &self,
+        owner_id: u64,
+        chat_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE owner_id = ? AND group_chat_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(owner_id as i64)
+        .bind(chat_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        self.tickets(ids).await
+    }
+
     async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
         let mut conn = self.pool.acquire().await?;
         fetch_tickets(&mut conn, ids).await

