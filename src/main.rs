@@ -169,7 +169,8 @@ fn staff_chat_check(settings: &Settings, token: &str) -> String {
         .enable_all()
         .build();
     let answer = runtime.map_err(|e| e.to_string()).and_then(|r| {
-        r.block_on(tokio::time::timeout(Duration::from_secs(10), ask))
+        // The timer is made inside the runtime.
+        r.block_on(async { tokio::time::timeout(Duration::from_secs(10), ask).await })
             .map_err(|_| "no answer in 10 s".to_owned())
     });
     match answer {
