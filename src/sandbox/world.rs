@@ -424,6 +424,8 @@ async fn cast_emulator(lang: Locale) -> anyhow::Result<EmulatorHandle> {
         &t(lang, "sandbox.staff_title", &[]),
         &[STAFF_1, STAFF_2, MANAGER],
     )?;
+    // As an operator is told to: Butler hears who joins and leaves the staff chat.
+    emu.make_bot_admin(STAFF_CHAT)?;
     emu.create_private_chat(MANAGER)?;
     Ok(emu)
 }
