@@ -448,6 +448,11 @@ pub async fn enqueue_monthly_report(
             file_name: "chart.png".into(),
             caption: Some(chart_caption.clone()),
         });
+        // The workbook holds owners' names, units and words: like `/export`, it is the
+        // managers' unless the settings open exports to staff.
+        if chat_id == settings.staff_chat_id && !settings.export.staff_may_export {
+            continue;
+        }
         out.push(Outgoing::Document {
             chat_id,
             file: xlsx_file,

@@ -860,7 +860,8 @@ async fn notice_and_greet_belong_in_the_staff_chat_or_a_private_chat() {
 
 #[tokio::test]
 async fn the_monthly_report_is_scheduled_on_the_first_with_chart_and_workbook() {
-    let mut h = Harness::new().await;
+    // Exports opened to staff, so the workbook goes to the staff chat as well.
+    let mut h = Harness::with(|s| s.export.staff_may_export = true).await;
     h.register(GROUP).await;
     let (id, _) = h.report(OWNER, "the tap leaks").await;
     h.take_and_finish(id).await;

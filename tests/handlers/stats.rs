@@ -135,7 +135,8 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
 
 #[tokio::test]
 async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_and_xlsx() {
-    let mut h = Harness::new().await;
+    // Exports opened to staff: the workbook goes to the staff chat too.
+    let mut h = Harness::with(|s| s.export.staff_may_export = true).await;
     h.register(GROUP).await;
     rated_ticket(&mut h, 5).await;
     // 1 December, 09:00 in Shanghai.
@@ -215,4 +216,39 @@ async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_a
     );
     let (_, failed, pending) = h.app.store.outbox_counts().await.unwrap();
     assert_eq!((failed, pending), (0, 0));
+}
+
+#[tokio::test]
+async fn the_monthly_workbook_is_the_managers_unless_exports_are_opened_to_staff() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    rated_ticket(&mut h, 5).await;
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
+    h.clock.set(now);
+
+    let mut tx = h.app.store.begin().await.unwrap();
+    butler::figures::enqueue_monthly_report(&h.app.store, &h.app.settings, &mut tx, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = h.send(text(staff_chat(), STAFF, "/open")).await;
+    let documents: Vec<i64> = r
+        .sent_messages_document
+        .iter()
+        .map(|d| d.message.chat.id.0)
+        .collect();
+    assert_eq!(
+        documents,
+        vec![MANAGER as i64],
+        "the workbook to managers only"
+    );
+    // The staff chat still reads the report and sees the chart.
+    assert!(r.sent_messages.iter().any(
+        |m| m.chat.id.0 == STAFF_CHAT && m.text().is_some_and(|t| t.contains("Monthly report"))
+    ));
+    assert!(
+        r.sent_messages_photo
+            .iter()
+            .any(|p| p.message.chat.id.0 == STAFF_CHAT)
+    );
 }
