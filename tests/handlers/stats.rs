@@ -133,21 +133,26 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
     );
 }
 
-#[tokio::test]
-async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_and_xlsx() {
-    // Exports opened to staff: the workbook goes to the staff chat too.
-    let mut h = Harness::with(|s| s.export.staff_may_export = true).await;
+/// A registered group with one ticket rated 5, and the monthly report written to the
+/// outbox on 1 December, 09:00 in Shanghai; returns that time.
+async fn monthly_report_of_a_rated_ticket(h: &mut Harness) -> chrono::DateTime<Utc> {
     h.register(GROUP).await;
-    rated_ticket(&mut h, 5).await;
-    // 1 December, 09:00 in Shanghai.
+    rated_ticket(h, 5).await;
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
     h.clock.set(now);
-
     let mut tx = h.app.store.begin().await.unwrap();
     butler::figures::enqueue_monthly_report(&h.app.store, &h.app.settings, &mut tx, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    now
+}
+
+#[tokio::test]
+async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_and_xlsx() {
+    // Exports opened to staff: the workbook goes to the staff chat too.
+    let mut h = Harness::with(|s| s.export.staff_may_export = true).await;
+    let now = monthly_report_of_a_rated_ticket(&mut h).await;
     let queued: Vec<Outgoing> = h
         .app
         .store
@@ -221,16 +226,7 @@ async fn the_monthly_report_goes_to_the_staff_chat_and_each_manager_with_chart_a
 #[tokio::test]
 async fn the_monthly_workbook_is_the_managers_unless_exports_are_opened_to_staff() {
     let mut h = Harness::new().await;
-    h.register(GROUP).await;
-    rated_ticket(&mut h, 5).await;
-    let now = Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
-    h.clock.set(now);
-
-    let mut tx = h.app.store.begin().await.unwrap();
-    butler::figures::enqueue_monthly_report(&h.app.store, &h.app.settings, &mut tx, now)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    monthly_report_of_a_rated_ticket(&mut h).await;
     let r = h.send(text(staff_chat(), STAFF, "/open")).await;
     let documents: Vec<i64> = r
         .sent_messages_document
