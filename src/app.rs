@@ -68,7 +68,10 @@ pub type AppRef = Arc<App>;
 
 impl App {
     pub fn new(store: Store, settings: Settings, clock: Clock) -> AppRef {
-        let outbox = Outbox::new(store.clone());
+        // The staff chat and the managers' private chats are never given up on.
+        let kept = std::iter::once(settings.staff_chat_id)
+            .chain(settings.managers.iter().map(|&m| m as i64));
+        let outbox = Outbox::new(store.clone(), kept);
         Arc::new(Self {
             store,
             settings,

@@ -181,7 +181,7 @@ pub async fn press_notice(
         return toast(bot, q, t(locale, "error.stale_button", &[]), true).await;
     }
     let count = groups.len().to_string();
-    let mut out: Vec<Outgoing> = groups
+    let notices: Vec<Outgoing> = groups
         .iter()
         .map(|g| {
             let header = t(app.group_locale(g, None), "notice.header", &[]);
@@ -203,13 +203,15 @@ pub async fn press_notice(
             t(locale, "notice.toast_cancelled", &[]),
         )
     };
-    out.push(Outgoing::Edit {
+    // The notices are a broadcast; the edit answers the manager who pressed.
+    tx.enqueue_bulk(&notices, now).await?;
+    let edit = Outgoing::Edit {
         chat_id: question.chat.id.0,
         target: Target::Message(question.id.0),
         text: edited,
         buttons: None,
-    });
-    tx.enqueue_all(&out, now).await?;
+    };
+    tx.enqueue(&edit, now).await?;
     app.commit(bot, tx).await?;
     toast(bot, q, answered, false).await
 }

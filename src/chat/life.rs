@@ -3,9 +3,12 @@
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
-use teloxide::types::{ChatMemberUpdated, Message};
+use teloxide::types::{ChatMemberUpdated, Message, User};
 
 use super::{AppRef, BotError, HandlerResult};
+use crate::i18n::t;
+use crate::outbox::Outgoing;
+use crate::store;
 
 /// Service messages and membership changes; tried before everything else.
 pub fn branch() -> UpdateHandler<BotError> {
@@ -68,14 +71,12 @@ async fn membership(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
         app.forget_member(None);
     }
     if update.new_chat_member.is_present() {
-        if app.store.mark_reachable(chat).await? {
-            tracing::info!(chat, "bot is back in the chat");
-            app.outbox.notify();
-        }
+        back(&app, chat, Some(&update.from)).await?;
     } else {
         tracing::warn!(chat, "bot was removed from the chat, or blocked");
+        let wait = app.outbox.keeps(chat);
         app.store
-            .mark_unreachable(chat, "bot removed from the chat", app.now())
+            .mark_unreachable(chat, "bot removed from the chat", wait, app.now())
             .await?;
     }
     Ok(())
@@ -84,8 +85,31 @@ async fn membership(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
 /// Any message means the chat can hear the bot again (a person who unblocked it and
 /// wrote, a group the bot was added back to).
 pub async fn heard_from(app: AppRef, msg: Message) -> bool {
-    if let Err(e) = app.store.mark_reachable(msg.chat.id.0).await {
+    if let Err(e) = back(&app, msg.chat.id.0, msg.from.as_ref()).await {
         tracing::error!(error = %e, "clearing the unreachable mark failed");
     }
     true
+}
+
+/// The chat can hear the bot again: what waited for it goes out, followed by one line
+/// saying how many messages waited (in the staff chat's language there, else in the
+/// language of `user`, who wrote or added the bot).
+async fn back(app: &AppRef, chat: i64, user: Option<&User>) -> Result<(), store::Error> {
+    let Some(waited) = app.store.mark_reachable(chat).await? else {
+        return Ok(());
+    };
+    tracing::info!(chat, waited, "bot is back in the chat");
+    if waited > 0 {
+        let locale = if chat == app.settings.staff_chat_id {
+            app.staff_locale()
+        } else {
+            app.user_locale(user)
+        };
+        let line = t(locale, "delivery.waited", &[("count", &waited.to_string())]);
+        let mut tx = app.store.begin().await?;
+        tx.enqueue(&Outgoing::text(chat, line), app.now()).await?;
+        tx.commit().await?;
+    }
+    app.outbox.notify();
+    Ok(())
 }

@@ -460,6 +460,6 @@ pub async fn enqueue_monthly_report(
             caption: Some(caption.clone()),
         });
     }
-    tx.enqueue_all(&out, now).await?;
+    tx.enqueue_bulk(&out, now).await?;
     Ok(out.len())
 }

@@ -338,7 +338,7 @@ pub async fn run_calendar_job(
         }
         Job::SlaWatch | Job::RatingReminders => Vec::new(),
     };
-    tx.enqueue_all(&msgs, now).await?;
+    tx.enqueue_bulk(&msgs, now).await?;
     tx.commit().await?;
     tracing::info!(%job, scheduled_for = %scheduled_for, messages = msgs.len(), "scheduled job ran");
     Ok(Some(msgs.len()))

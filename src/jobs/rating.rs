@@ -64,7 +64,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
         });
     }
 
-    tx.enqueue_all(&out, now).await?;
+    tx.enqueue_bulk(&out, now).await?;
     tx.commit().await?;
     Ok(written + out.len())
 }

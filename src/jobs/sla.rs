@@ -25,7 +25,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
     not_taken(app, &mut tx, now, &mut out).await?;
     no_update(app, &mut tx, now, &mut out).await?;
     unresolved(app, &mut tx, now, &mut out).await?;
-    tx.enqueue_all(&out, now).await?;
+    tx.enqueue_bulk(&out, now).await?;
     tx.commit().await?;
     Ok(out.len())
 }

@@ -1,11 +1,14 @@
-//! A delivery pass: the due rows by chat, each chat a lane that sends its rows in order,
-//! one at a time, while different chats are sent to at once; what each row came to is
-//! recorded (sent, deferred, failed, the chat unreachable or moved).
+//! One chat's turn: a few of its due rows, in order, one at a time, until the chat's own
+//! pace holds it, a row has to wait, or the turn is used up; and what each row came to,
+//! recorded (sent, deferred, failed, the chat unreachable or moved). A "sent" mark that
+//! cannot be written is kept in memory and retried (see [`Marks`]): the row is never
+//! sent again meanwhile.
 
 use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use teloxide::prelude::*;
 use teloxide::types::MessageId;
 use tokio::task::JoinHandle;
@@ -13,76 +16,52 @@ use tokio::task::JoinHandle;
 use super::Outbox;
 use super::errors::{Outcome, backoff};
 use super::model::Outgoing;
-use crate::store::{self, BotMessage, OutboxRow, Store};
+use crate::store::{self, BotMessage, DueChat, OutboxRow, Store};
 
-/// Rows looked at in one pass of [`Outbox::flush`].
-const BATCH: i64 = 200;
-/// Chats a pass sends to at once.
-const LANES: usize = 16;
+/// Rows a chat sends in one turn at most. With Telegram's limits kept, the chat's own
+/// pace ends a turn sooner (a burst of 3, then one a second).
+const TURN: i64 = 20;
 
-/// What a pass did for one chat.
+/// What one turn did for a chat.
 #[derive(Default)]
-struct Lane {
-    sent: usize,
-    progressed: bool,
+pub(super) struct Lane {
+    pub(super) sent: usize,
+    pub(super) progressed: bool,
     /// The pacer holds the chat's next row back for this long.
-    wait: Option<Duration>,
+    pub(super) wait: Option<Duration>,
+    /// The turn was used up with rows perhaps left: the chat wants another.
+    pub(super) more: bool,
+    /// A "sent" mark could not be written: the chat waits until it is.
+    pub(super) marks_pending: bool,
 }
 
 impl Outbox {
-    /// Passes over the due rows until one makes no progress. In a pass, each chat's rows
-    /// go in order, one at a time, while different chats are sent to at once (up to
-    /// [`LANES`]): a chat waits for its own messages only. Returns how many rows were
-    /// sent and how long until the pacer lets the next waiting row go.
-    pub(super) async fn flush_locked(
-        &self,
-        bot: &Bot,
-        _pass: tokio::sync::MutexGuard<'_, ()>,
-    ) -> Result<(usize, Option<Duration>), store::Error> {
-        use futures::StreamExt;
-        let mut sent = 0;
-        loop {
-            let rows = self.store.outbox_due(Utc::now(), BATCH).await?;
-            if rows.is_empty() {
-                return Ok((sent, None));
-            }
-            let lanes: Vec<Result<Lane, store::Error>> = futures::stream::iter(by_chat(rows))
-                .map(|rows| self.deliver_lane(bot, rows))
-                .buffer_unordered(LANES)
-                .collect()
-                .await;
-            let mut progressed = false;
-            let mut soonest: Option<Duration> = None;
-            for lane in lanes {
-                let lane = lane?;
-                sent += lane.sent;
-                progressed |= lane.progressed;
-                if let Some(wait) = lane.wait {
-                    soonest = Some(soonest.map_or(wait, |s| s.min(wait)));
-                }
-            }
-            if !progressed {
-                return Ok((sent, soonest));
-            }
-        }
-    }
-
-    /// Sends one chat's due rows in order, until one has to wait (the pacer, a 429, a
-    /// passing fault) or the chat is gone or moved.
-    async fn deliver_lane(&self, bot: &Bot, rows: Vec<OutboxRow>) -> Result<Lane, store::Error> {
-        let mut lane = Lane::default();
+    /// Sends up to [`TURN`] of `chat`'s due rows in order, until one has to wait (the
+    /// pacer, a 429, a passing fault) or the chat is gone or moved. An urgent chat (one
+    /// with a message that answers a person) goes before bulk ones at the pacer.
+    pub(super) async fn take_turn(&self, bot: &Bot, chat: DueChat) -> Result<Lane, store::Error> {
+        let rows = self
+            .store
+            .outbox_chat_due(chat.chat_id, Utc::now(), TURN)
+            .await?;
+        let mut lane = Lane {
+            more: rows.len() as i64 == TURN,
+            ..Lane::default()
+        };
         // "Sent" records being written while the next row goes out: the lane does not
         // wait for one before sending on, only before a row that looks one up, and
-        // before it ends (a later pass must not find the rows due again).
+        // before it ends (a later turn must not find the rows due again).
         let mut records = Records::default();
         for row in rows {
-            if let Err(wait) = self.pacing.slot(row.chat_id).await {
+            if let Err(wait) = self.pacing.slot(row.chat_id, chat.urgent).await {
                 lane.wait = Some(wait);
+                lane.more = false;
                 break;
             }
             let msg = Outgoing::from_payload(&row.payload);
-            if msg.as_ref().is_ok_and(Outgoing::refers_to_sent) {
-                records.written().await?;
+            if msg.as_ref().is_ok_and(Outgoing::refers_to_sent) && !records.written().await {
+                lane.marks_pending = true;
+                break;
             }
             let remember = msg.as_ref().ok().and_then(Outgoing::remembered);
             let outcome = match (&row.unreachable, msg) {
@@ -94,10 +73,16 @@ impl Outbox {
                 .settle(row, remember, outcome, &mut records, &mut lane)
                 .await?;
             if next.is_break() {
+                lane.more = false;
                 break;
             }
         }
-        records.written().await?;
+        if !records.written().await {
+            lane.marks_pending = true;
+        }
+        if lane.marks_pending {
+            lane.more = false;
+        }
         Ok(lane)
     }
 
@@ -114,7 +99,7 @@ impl Outbox {
         match outcome {
             Ok(Outcome::Sent(ids)) => {
                 tracing::debug!(outbox_id = row.id, chat_id = row.chat_id, "sent");
-                records.sent(&self.store, row, remember, ids);
+                records.sent(&self.store, &self.marks, row, remember, ids);
                 lane.sent += 1;
                 lane.progressed = true;
                 Ok(ControlFlow::Continue(()))
@@ -129,7 +114,7 @@ impl Outbox {
             }
             Ok(Outcome::Migrated(to)) => {
                 // Records of messages already sent name the old chat: moved with it.
-                records.written().await?;
+                lane.marks_pending |= !records.written().await;
                 tracing::warn!(
                     from = row.chat_id,
                     to,
@@ -141,13 +126,20 @@ impl Outbox {
                 Ok(ControlFlow::Break(()))
             }
             Ok(Outcome::Unreachable(why)) => {
-                records.written().await?;
-                tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; no more messages to it");
+                lane.marks_pending |= !records.written().await;
+                let wait = self.keeps(row.chat_id);
+                if wait {
+                    tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; its messages wait until it is back");
+                } else {
+                    tracing::warn!(chat_id = row.chat_id, %why, "chat unreachable; no more messages to it");
+                }
                 self.store
-                    .mark_unreachable(row.chat_id, &why, Utc::now())
+                    .mark_unreachable(row.chat_id, &why, wait, Utc::now())
                     .await?;
-                self.store.outbox_failed(row.id, &why).await?;
-                // mark_unreachable failed the chat's other rows too.
+                if !wait {
+                    // mark_unreachable failed the chat's other rows; this one too.
+                    self.store.outbox_failed(row.id, &why).await?;
+                }
                 lane.progressed = true;
                 Ok(ControlFlow::Break(()))
             }
@@ -168,49 +160,110 @@ impl Outbox {
     }
 }
 
+/// A "sent" mark (and the message ids) of a row Telegram accepted, not written yet.
+#[derive(Clone)]
+pub(super) struct Mark {
+    row: OutboxRow,
+    remember: Option<BotMessage>,
+    ids: Vec<i32>,
+    at: DateTime<Utc>,
+}
+
+impl Mark {
+    async fn write(&self, store: &Store) -> Result<(), store::Error> {
+        store
+            .outbox_sent(&self.row, self.remember.as_ref(), &self.ids, self.at)
+            .await
+    }
+}
+
+/// "Sent" marks that could not be written (a busy or full disk), kept in memory and
+/// retried by the worker. Their chats take no turn meanwhile: the row is still unsent
+/// on disk, and sending on could send it again, or send a reply to a message whose id
+/// is not on record.
+#[derive(Clone, Default)]
+pub(super) struct Marks(Arc<Mutex<Vec<Mark>>>);
+
+impl Marks {
+    fn list(&self) -> std::sync::MutexGuard<'_, Vec<Mark>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn keep(&self, mark: Mark) {
+        self.list().push(mark);
+    }
+
+    /// The chats with a mark not yet written.
+    pub(super) fn chats(&self) -> std::collections::HashSet<i64> {
+        self.list().iter().map(|m| m.row.chat_id).collect()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.list().is_empty()
+    }
+
+    /// Tries to write every kept mark again; keeps those that fail. True if none is left.
+    pub(super) async fn retry(&self, store: &Store) -> bool {
+        let marks = std::mem::take(&mut *self.list());
+        let mut left = Vec::new();
+        for mark in marks {
+            match mark.write(store).await {
+                Ok(()) => tracing::info!(outbox_id = mark.row.id, "sent mark written at last"),
+                Err(e) => {
+                    tracing::warn!(outbox_id = mark.row.id, error = %e, "sent mark still not written");
+                    left.push(mark);
+                }
+            }
+        }
+        let mut list = self.list();
+        list.extend(left);
+        list.is_empty()
+    }
+}
+
 /// A lane's "sent" records, written in the background while it sends on.
 #[derive(Default)]
-struct Records(Vec<JoinHandle<Result<(), store::Error>>>);
+struct Records(Vec<JoinHandle<bool>>);
 
 impl Records {
     /// Starts recording that `row` was sent as the messages `ids`, remembered as
-    /// `remember` if it is to be.
+    /// `remember` if it is to be; a record that cannot be written goes to `marks`.
     fn sent(
         &mut self,
         store: &Store,
+        marks: &Marks,
         row: OutboxRow,
         remember: Option<BotMessage>,
         ids: Vec<MessageId>,
     ) {
         let store = store.clone();
-        let now = Utc::now();
-        let ids: Vec<i32> = ids.iter().map(|id| id.0).collect();
+        let marks = marks.clone();
+        let mark = Mark {
+            row,
+            remember,
+            ids: ids.iter().map(|id| id.0).collect(),
+            at: Utc::now(),
+        };
         self.0.push(tokio::spawn(async move {
-            store.outbox_sent(&row, remember.as_ref(), &ids, now).await
+            match mark.write(&store).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(outbox_id = mark.row.id, chat_id = mark.row.chat_id, error = %e,
+                        "sent, but the sent mark could not be written; kept to retry, not sent again");
+                    marks.keep(mark);
+                    false
+                }
+            }
         }));
     }
 
-    /// Waits until the "sent" records being written are written.
-    async fn written(&mut self) -> Result<(), store::Error> {
+    /// Waits until the "sent" records being written are written; false if one could
+    /// not be (it is kept in [`Marks`]).
+    async fn written(&mut self) -> bool {
+        let mut all = true;
         for record in self.0.drain(..) {
-            record
-                .await
-                .map_err(|e| store::Error::Batch(format!("recording a sent message: {e}")))??;
+            all &= record.await.unwrap_or(false);
         }
-        Ok(())
+        all
     }
-}
-
-/// Rows by chat, each chat's in the order given; chats in the order of their first row.
-fn by_chat(rows: Vec<OutboxRow>) -> Vec<Vec<OutboxRow>> {
-    let mut lanes: Vec<Vec<OutboxRow>> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for row in rows {
-        let i = *index.entry(row.chat_id).or_insert_with(|| {
-            lanes.push(Vec::new());
-            lanes.len() - 1
-        });
-        lanes[i].push(row);
-    }
-    lanes
 }

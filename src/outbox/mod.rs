@@ -20,9 +20,12 @@ mod errors;
 mod model;
 mod pacer;
 mod send;
+mod turns;
+mod worker;
 
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use teloxide::prelude::*;
 use tokio::sync::{Mutex, Notify};
@@ -30,24 +33,36 @@ use tokio::sync::{Mutex, Notify};
 pub use model::{Buttons, Outgoing, Remember, Target};
 
 use crate::store::Store;
+use delivery::Marks;
 use pacer::Pacing;
 
 pub struct Outbox {
     store: Store,
     wake: Notify,
-    /// One delivery pass at a time, so that no row is sent twice.
+    /// One inline drain at a time, so that no row is sent twice (see [`Self::set_inline`]).
     sending: Mutex<()>,
-    /// Telegram's limits, shared by the chats a pass sends to at once.
+    /// Telegram's limits, shared by the chats served at once.
     pacing: Pacing,
+    /// No worker runs: [`Self::flush`] sends itself (handler tests).
+    inline: AtomicBool,
+    /// The chats Butler never gives up on: while unreachable, their messages wait.
+    kept: HashSet<i64>,
+    /// "Sent" marks not yet written, retried by the worker.
+    marks: Marks,
 }
 
 impl Outbox {
-    pub fn new(store: Store) -> Arc<Self> {
+    /// An outbox on `store`; the chats in `kept` (the staff chat, the managers' private
+    /// chats) are never given up on: while they are unreachable their messages wait.
+    pub fn new(store: Store, kept: impl IntoIterator<Item = i64>) -> Arc<Self> {
         Arc::new(Self {
             store,
             wake: Notify::new(),
             sending: Mutex::new(()),
             pacing: Pacing::telegram(),
+            inline: AtomicBool::new(false),
+            kept: kept.into_iter().collect(),
+            marks: Marks::default(),
         })
     }
 
@@ -56,54 +71,31 @@ impl Outbox {
         self.pacing.set(on);
     }
 
-    /// Sends what is due and what Telegram's rate limits allow now; the rest waits for the
-    /// worker. Returns how many rows were sent. When a pass is already running (another
-    /// handler's, or the worker's), the worker is woken to run one more after it, which
-    /// sends what this caller committed: the caller does not wait for sends it has no
-    /// part in.
-    pub async fn flush(&self, bot: &Bot) -> Result<usize, crate::store::Error> {
-        let Ok(pass) = self.sending.try_lock() else {
-            self.notify();
-            return Ok(0);
-        };
-        Ok(self.flush_locked(bot, pass).await?.0)
+    /// Where no worker runs (tests that call the handlers directly): [`Self::flush`]
+    /// sends what is due before it returns, instead of waking the worker.
+    pub fn set_inline(&self, on: bool) {
+        self.inline.store(on, Ordering::Relaxed);
     }
 
-    /// As [`Self::flush`], waiting for a running pass to end, and how long until the pacer
-    /// lets the next waiting row go.
-    async fn flush_inner(
-        &self,
-        bot: &Bot,
-    ) -> Result<(usize, Option<Duration>), crate::store::Error> {
-        let pass = self.sending.lock().await;
-        self.flush_locked(bot, pass).await
+    /// Whether messages to `chat` wait while it is unreachable, rather than fail.
+    pub fn keeps(&self, chat: i64) -> bool {
+        self.kept.contains(&chat)
+    }
+
+    /// After a commit that enqueued something: wakes the worker, which sends it in its
+    /// turn. The caller does not wait for sends, its own or others' (a handler never
+    /// ends up sending a broadcast). Inline (see [`Self::set_inline`]), sends what is
+    /// due and returns how many rows were sent.
+    pub async fn flush(&self, bot: &Bot) -> Result<usize, crate::store::Error> {
+        if self.inline.load(Ordering::Relaxed) {
+            return self.drain(bot).await;
+        }
+        self.notify();
+        Ok(0)
     }
 
     /// Wake the background worker (after a commit that enqueued something).
     pub fn notify(&self) {
         self.wake.notify_one();
-    }
-
-    /// The background worker: flushes when woken, when the pacer allows more, and every
-    /// second, until `shutdown`.
-    pub async fn run(self: Arc<Self>, bot: Bot, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            let wait = match self.flush_inner(&bot).await {
-                Ok((_, Some(wait))) => wait.min(Duration::from_secs(1)),
-                Ok((_, None)) => Duration::from_secs(1),
-                Err(e) => {
-                    tracing::error!(error = %e, "outbox flush failed");
-                    Duration::from_secs(1)
-                }
-            };
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-        // A last flush, bounded, so that what the last updates caused goes out.
-        let _ = tokio::time::timeout(Duration::from_secs(3), self.flush(&bot)).await;
     }
 }

@@ -192,25 +192,50 @@ pub struct Remember {
     pub ref_id: Option<i64>,
 }
 
-/// Writing messages in a change: each becomes an outbox row holding its payload.
+/// Writing messages in a change: each becomes an outbox row holding its payload, and its
+/// class, decided here by whoever builds the message: [`store::Tx::enqueue`] and
+/// [`store::Tx::enqueue_all`] for messages that answer a person (a confirmation, a card,
+/// a relay, a rating question, a refusal), [`store::Tx::enqueue_bulk`] for broadcasts
+/// and reports nobody is waiting on (the greeting, notices, summaries, the monthly
+/// report, sweep alerts). Within Telegram's overall budget the first go first.
 impl store::Tx<'_> {
-    /// Puts a message in the outbox; it leaves once this transaction commits.
+    /// Puts a message that answers a person in the outbox; it leaves once this
+    /// transaction commits.
     pub async fn enqueue(&mut self, msg: &Outgoing, now: DateTime<Utc>) -> store::Result<()> {
-        self.enqueue_payload(msg.chat_id(), &msg.to_payload()?, now)
+        self.enqueue_payload(msg.chat_id(), &msg.to_payload()?, false, now)
             .await
     }
 
-    /// Puts messages in the outbox, in this order.
+    /// Puts messages that answer a person in the outbox, in this order.
     pub async fn enqueue_all(
         &mut self,
         msgs: &[Outgoing],
+        now: DateTime<Utc>,
+    ) -> store::Result<()> {
+        self.enqueue_class(msgs, false, now).await
+    }
+
+    /// Puts bulk messages in the outbox, in this order: they leave after those that
+    /// answer a person (in their own chats, still in order with them).
+    pub async fn enqueue_bulk(
+        &mut self,
+        msgs: &[Outgoing],
+        now: DateTime<Utc>,
+    ) -> store::Result<()> {
+        self.enqueue_class(msgs, true, now).await
+    }
+
+    async fn enqueue_class(
+        &mut self,
+        msgs: &[Outgoing],
+        bulk: bool,
         now: DateTime<Utc>,
     ) -> store::Result<()> {
         let rows = msgs
             .iter()
             .map(|m| Ok((m.chat_id(), m.to_payload()?)))
             .collect::<store::Result<Vec<_>>>()?;
-        self.enqueue_payloads(&rows, now).await
+        self.enqueue_payloads(&rows, bulk, now).await
     }
 }
 

@@ -2,11 +2,13 @@
 //! 429s: about 30 messages a second overall, one a second per chat, 20 a minute per group.
 //! [`Pacing::slot`] is what a delivery lane asks before each send.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A pacer's wait a lane sits out rather than giving up its turn (see [`Pacing::slot`]).
 const SHORT_WAIT: Duration = Duration::from_millis(50);
+/// How often a bulk lane looks again while urgent lanes are waiting for a slot.
+const YIELD_STEP: Duration = Duration::from_millis(5);
 
 /// The pacer as the outbox holds it: shared by the chats a pass sends to at once, and
 /// a switch to turn it off.
@@ -16,6 +18,18 @@ pub(super) struct Pacing {
     /// Off only where no worker runs to send later what the pacer holds back (handler
     /// tests that call the handlers directly).
     on: AtomicBool,
+    /// Lanes with a message that answers a person, waiting for a slot: while there are
+    /// any, bulk lanes take none (people first, within the same overall budget).
+    urgent: AtomicUsize,
+}
+
+/// Counts an urgent lane as waiting while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Pacing {
@@ -23,6 +37,7 @@ impl Pacing {
         Self {
             pacer: std::sync::Mutex::new(Pacer::telegram()),
             on: AtomicBool::new(true),
+            urgent: AtomicUsize::new(0),
         }
     }
 
@@ -35,8 +50,22 @@ impl Pacing {
     /// returned, and the chat gives up its turn until a later pass. Waiting in the lane
     /// keeps the sends to other chats going: over a network, each send waits a round
     /// trip for its answer, and one at a time would fall far short of 30 a second.
-    pub(super) async fn slot(&self, chat: i64) -> Result<(), Duration> {
+    ///
+    /// An `urgent` lane (a message that answers a person) goes before every bulk lane:
+    /// while one waits, bulk lanes take no slot.
+    pub(super) async fn slot(&self, chat: i64, urgent: bool) -> Result<(), Duration> {
+        let _waiting = urgent.then(|| {
+            self.urgent.fetch_add(1, Ordering::Relaxed);
+            Waiting(&self.urgent)
+        });
         loop {
+            if !urgent
+                && self.on.load(Ordering::Relaxed)
+                && self.urgent.load(Ordering::Relaxed) > 0
+            {
+                tokio::time::sleep(YIELD_STEP).await;
+                continue;
+            }
             let slot = self
                 .pacer
                 .lock()

@@ -44,7 +44,7 @@ pub use follow_ups::FollowUp;
 pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
-pub use outbox::OutboxRow;
+pub use outbox::{DueChat, OutboxRow};
 pub use seed::{DEMO_STAFF, Seeded};
 pub use tickets::{NewTicket, PhotoKind};
 

@@ -38,37 +38,43 @@ pub(super) struct Sent {
 
 impl Tx<'_> {
     /// Puts a message (its payload, for `chat_id`) in the outbox; it leaves once this
-    /// transaction commits.
+    /// transaction commits. `bulk`: a broadcast-like message, which waits for those that
+    /// answer a person (see [`Store::outbox_due_chats`]).
     pub async fn enqueue_payload(
         &mut self,
         chat_id: i64,
         payload: &str,
+        bulk: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO outbox (chat_id, payload, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO outbox (chat_id, payload, bulk, created_at) VALUES (?, ?, ?, ?)")
             .bind(chat_id)
             .bind(payload)
+            .bind(bulk)
             .bind(ts(now))
             .execute(&mut *self.0)
             .await?;
         Ok(())
     }
 
-    /// Puts messages (chat, payload) in the outbox, in this order; one statement for up
-    /// to 100.
+    /// Puts messages (chat, payload) in the outbox, in this order, all of one class
+    /// (`bulk` or not); one statement for up to 100.
     pub async fn enqueue_payloads(
         &mut self,
         rows: &[(i64, String)],
+        bulk: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let created = ts(now);
         for chunk in rows.chunks(100) {
-            let mut insert =
-                sqlx::QueryBuilder::new("INSERT INTO outbox (chat_id, payload, created_at) ");
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO outbox (chat_id, payload, bulk, created_at) ",
+            );
             // Rows of one INSERT take ascending ids in the order of its VALUES.
             insert.push_values(chunk, |mut row, (chat_id, payload)| {
                 row.push_bind(*chat_id)
                     .push_bind(payload.as_str())
+                    .push_bind(bulk)
                     .push_bind(created.as_str());
             });
             insert.build().execute(&mut *self.0).await?;
@@ -97,7 +103,63 @@ impl Tx<'_> {
     }
 }
 
+/// A chat with messages due, as the delivery worker sees it at the start of a turn.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueChat {
+    pub chat_id: i64,
+    /// Its first unsent row: the one that goes next (order within a chat is kept).
+    pub head: i64,
+    /// Whether one of its unsent rows answers a person (not bulk).
+    pub urgent: bool,
+}
+
 impl Store {
+    /// The chats whose next message may go now: the first unsent row of the chat is not
+    /// put off past `now`, and the chat is not waiting to be reachable again. Chats with
+    /// a message that answers a person first, then by their first row.
+    ///
+    /// One entry per chat, read from the index of unsent rows (`outbox_due_chats`).
+    pub async fn outbox_due_chats(&self, now: DateTime<Utc>) -> Result<Vec<DueChat>> {
+        Ok(sqlx::query_as(
+            "SELECT h.chat_id, h.head, h.urgent FROM (
+                 SELECT chat_id, MIN(id) AS head, MIN(bulk) = 0 AS urgent FROM outbox
+                 WHERE sent_at IS NULL AND failed IS NULL GROUP BY chat_id) h
+             JOIN outbox o ON o.id = h.head
+             LEFT JOIN unreachable_chats u ON u.chat_id = h.chat_id
+             WHERE (o.not_before IS NULL OR o.not_before <= ?) AND COALESCE(u.waiting, 0) = 0
+             ORDER BY h.urgent DESC, h.head",
+        )
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Up to `limit` of one chat's unsent rows, in order, up to the first one put off
+    /// past `now` (which holds back the rest).
+    pub async fn outbox_chat_due(
+        &self,
+        chat_id: i64,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>> {
+        let rows: Vec<DueRecord> = sqlx::query_as(
+            "SELECT o.id, o.chat_id, o.payload, o.not_before, o.attempts, u.reason AS unreachable
+             FROM outbox o LEFT JOIN unreachable_chats u ON u.chat_id = o.chat_id
+             WHERE o.chat_id = ? AND o.sent_at IS NULL AND o.failed IS NULL
+             ORDER BY o.id LIMIT ?",
+        )
+        .bind(chat_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let now = ts(now);
+        Ok(rows
+            .into_iter()
+            .take_while(|r| r.not_before.as_ref().is_none_or(|nb| *nb <= now))
+            .map(|r| r.row)
+            .collect())
+    }
+
     /// Rows not yet sent nor failed whose time has come, oldest first, each with the
     /// reason its chat is unreachable, if it is.
     pub async fn outbox_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
@@ -238,21 +300,28 @@ impl Store {
         )
     }
 
-    /// The chat blocked the bot or removed it: no more messages to it, and what waits
-    /// for it is dropped.
+    /// The chat blocked the bot or removed it: no more messages to it until it is heard
+    /// from. With `wait`, what is queued for it (and what is queued meanwhile) waits for
+    /// that; without, it is dropped (failed).
     pub async fn mark_unreachable(
         &self,
         chat_id: i64,
         reason: &str,
+        wait: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?) ON CONFLICT(chat_id) DO NOTHING")
+        sqlx::query("INSERT INTO unreachable_chats (chat_id, reason, since, waiting) VALUES (?, ?, ?, ?) ON CONFLICT(chat_id) DO NOTHING")
             .bind(chat_id)
             .bind(reason)
             .bind(ts(now))
+            .bind(wait)
             .execute(&mut *tx)
             .await?;
+        if wait {
+            tx.commit().await?;
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE outbox SET failed = ? WHERE chat_id = ? AND sent_at IS NULL AND failed IS NULL",
         )
@@ -265,8 +334,8 @@ impl Store {
     }
 
     /// The chat was heard from (a message, the bot re-added): it can be written to again.
-    /// True if it had been unreachable.
-    pub async fn mark_reachable(&self, chat_id: i64) -> Result<bool> {
+    /// `None` if it was not marked unreachable; else how many messages waited for it.
+    pub async fn mark_reachable(&self, chat_id: i64) -> Result<Option<i64>> {
         // Called for every message, and nearly every chat is reachable: look first, and
         // take the write lock only when there is a mark to clear.
         let marked: Option<i64> =
@@ -275,12 +344,20 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         if marked.is_none() {
-            return Ok(false);
+            return Ok(None);
         }
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query("DELETE FROM unreachable_chats WHERE chat_id = ?")
             .bind(chat_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(r.rows_affected() > 0)
+        let waited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND sent_at IS NULL AND failed IS NULL",
+        )
+        .bind(chat_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((r.rows_affected() > 0).then_some(waited))
     }
 }

@@ -145,6 +145,7 @@ impl Harness {
         // No delivery worker runs here to send later what the pacer would hold back;
         // the pacer has its own tests, and the end-to-end suite runs with it.
         app.outbox.set_pacing(false);
+        app.outbox.set_inline(true);
         // MockBot cannot answer getChatMember: the cast's staff are members of the staff
         // chat (the manager is staff by the settings).
         for member in [STAFF, STAFF2] {

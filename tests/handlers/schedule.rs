@@ -901,7 +901,7 @@ async fn a_group_the_bot_was_removed_from_gets_no_greeting() {
     h.register(GROUP).await;
     h.app
         .store
-        .mark_unreachable(GROUP, "bot removed from the chat", h.app.now())
+        .mark_unreachable(GROUP, "bot removed from the chat", false, h.app.now())
         .await
         .unwrap();
     let r = h.tick_at(at("2026-11-25T00:00:00Z")).await;
