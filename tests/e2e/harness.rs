@@ -48,6 +48,37 @@ pub fn spawn_butler(emu: &EmulatorHandle, tweaks: &str) -> Butler {
     }
 }
 
+/// As [`spawn_butler`], on a database that `butler seed-demo` filled first with `groups`
+/// registered owner groups (chat ids -1_000_001 …), which the emulator gets too.
+pub fn spawn_butler_with_demo_groups(emu: &EmulatorHandle, tweaks: &str, groups: usize) -> Butler {
+    for g in 1..=groups as i64 {
+        emu.create_group(-1_000_000 - g, &format!("Demo Garden {g}"), &[])
+            .expect("a demo group");
+    }
+    let dir = crate::common::temp_dir();
+    let config = dir.path().join("butler.toml");
+    let db = dir.path().join("butler.db");
+    std::fs::write(&config, cast_config(&db, tweaks)).expect("writing butler.toml");
+    let seeded = butler_with_config(&config, dir.path())
+        .args(["seed-demo", "--tickets", "1", "--groups", &groups.to_string()])
+        .output()
+        .expect("running seed-demo");
+    assert!(
+        seeded.status.success(),
+        "seed-demo: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let api_url = emu.api_url().to_string();
+    let process = launch(&config, &dir.path().join("stderr.log"), &api_url);
+    Butler {
+        process,
+        config,
+        db,
+        api_url,
+        _dir: dir,
+    }
+}
+
 fn launch(config: &std::path::Path, stderr: &std::path::Path, api_url: &str) -> Process {
     let dir = config.parent().expect("the config has a directory");
     let mut command = butler_with_config(config, dir);
@@ -118,6 +149,39 @@ impl Story {
             })
             .await;
         story
+    }
+
+    /// As [`Story::start`], Butler on a database with `groups` demo owner groups (see
+    /// [`spawn_butler_with_demo_groups`]).
+    pub async fn start_with_demo_groups(tweaks: &str, groups: usize) -> Story {
+        let turn = TURNS
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let emu = emulator_with_cast().await;
+        let butler = spawn_butler_with_demo_groups(&emu, tweaks, groups);
+        let story = Story {
+            emu,
+            butler,
+            _turn: turn,
+        };
+        story
+            .until("butler polls for updates", |s| {
+                (s.polls_started() > 0).then_some(())
+            })
+            .await;
+        story
+    }
+
+    /// Butler's database, opened beside it (to look at what it stored, or to make a
+    /// fault on disk).
+    pub async fn database(&self) -> sqlx::SqlitePool {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.butler.db)
+            .busy_timeout(Duration::from_secs(10));
+        sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("opening Butler's database")
     }
 
     /// Waits for `find` (at most [`STEP`]); on timeout fails with what was awaited, the
