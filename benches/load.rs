@@ -820,7 +820,17 @@ struct BroadcastRun {
     per_sec: f64,
     too_many: u64,
     delivered: usize,
+    /// Reports sent during the greeting: ms from each report to its confirmation, and
+    /// to its staff card (sorted); empty when none were sent.
+    confirmations: Vec<f64>,
+    cards: Vec<f64>,
 }
+
+/// Reports sent during the greeting of the "report during a broadcast" run, each from
+/// another group, starting a second into the greeting, one every [`REPORT_EVERY`]: every
+/// report puts a card in the staff chat, which as a group takes 20 messages a minute.
+const REPORTS_DURING_BROADCAST: usize = 10;
+const REPORT_EVERY: Duration = Duration::from_secs(3);
 
 async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     let groups = if opts.quick { 200 } else { 1_000 };
@@ -831,7 +841,7 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     let template = demo_db(opts, "groups", 1_000, groups).await?;
     let mut runs = Vec::new();
     for i in 0..opts.runs {
-        let r = broadcast_run(&template, groups, Duration::ZERO)
+        let r = broadcast_run(&template, groups, Duration::ZERO, 0)
             .await
             .with_context(|| format!("broadcast, run {}", i + 1))?;
         println!(
@@ -856,9 +866,11 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     // server to api.telegram.org. One run, a third of the groups.
     let rtt = Duration::from_millis(100);
     let far_template = demo_db(opts, "groups", 1_000, groups / 3).await?;
-    let far = broadcast_run(&far_template, groups / 3, rtt)
+    let far = broadcast_run(&far_template, groups / 3, rtt, 0)
         .await
         .context("broadcast over a 100 ms round trip")?;
+    let during = reports_during_broadcast(opts, &template, groups).await?;
+
     println!(
         "with a {} ms round trip: {} of {} delivered, {:.1} msgs/s, {} × 429\n",
         rtt.as_millis(),
@@ -868,6 +880,7 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
         far.too_many
     );
     Ok(vec![
+        during,
         verdict(
             "broadcast msgs/s, 100 ms round trip (1 run)",
             format!("{:.1} ({:.0} %)", far.per_sec, far.per_sec / 30.0 * 100.0),
@@ -891,17 +904,81 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     ])
 }
 
+/// The greeting again, with owners reporting during it: how long until each report's
+/// confirmation and card, and what the reports cost the broadcast.
+async fn reports_during_broadcast(
+    opts: &Opts,
+    template: &Path,
+    groups: usize,
+) -> anyhow::Result<Verdict> {
+    println!(
+        "== report latency during the greeting to {groups} groups: {REPORTS_DURING_BROADCAST} \
+         reports, one every 250 ms, from 1 s into it =="
+    );
+    let mut runs = Vec::new();
+    for i in 0..opts.runs {
+        let r = broadcast_run(template, groups, Duration::ZERO, REPORTS_DURING_BROADCAST)
+            .await
+            .with_context(|| format!("reports during a broadcast, run {}", i + 1))?;
+        let p = |v: &[f64], q: f64| percentile(v, q);
+        println!(
+            "run {}: confirmation p50 {:.0} ms, p99 {:.0} ms; card p50 {:.0} ms, p99 {:.0} ms; \
+             greeting {:.1} msgs/s, {} × 429, {} of {groups} delivered",
+            i + 1,
+            p(&r.confirmations, 50.0),
+            p(&r.confirmations, 99.0),
+            p(&r.cards, 50.0),
+            p(&r.cards, 99.0),
+            r.per_sec,
+            r.too_many,
+            r.delivered
+        );
+        runs.push(r);
+    }
+    let all = |f: fn(&BroadcastRun) -> &Vec<f64>| {
+        sorted(runs.iter().flat_map(|r| f(r).iter().copied()).collect())
+    };
+    let (conf, cards) = (all(|r| &r.confirmations), all(|r| &r.cards));
+    let p99 = percentile(&conf, 99.0).max(percentile(&cards, 99.0));
+    let per_sec = median(&runs.iter().map(|r| r.per_sec).collect::<Vec<_>>());
+    let too_many: u64 = runs.iter().map(|r| r.too_many).sum();
+    let answered = conf.len() == REPORTS_DURING_BROADCAST * runs.len()
+        && cards.len() == conf.len();
+    println!(
+        "all runs: confirmation p50 {:.0} / p99 {:.0} ms, card p50 {:.0} / p99 {:.0} ms; \
+         greeting median {per_sec:.1} msgs/s; 429s: {too_many}\n",
+        percentile(&conf, 50.0),
+        percentile(&conf, 99.0),
+        percentile(&cards, 50.0),
+        percentile(&cards, 99.0),
+    );
+    Ok(verdict(
+        "report → confirmation/card p99, in a broadcast",
+        format!("{p99:.0} ms ({per_sec:.1}/s, {too_many}×429)"),
+        "< 1 s",
+        answered
+            && p99 < 1_000.0
+            && too_many == 0
+            && per_sec >= Targets::BROADCAST_SHARE * Targets::TELEGRAM_PER_SEC,
+    ))
+}
+
+/// The greeting to `groups` demo groups at a round trip of `round_trip`; with `reports`,
+/// that many owners report during it (see [`REPORTS_DURING_BROADCAST`]).
 async fn broadcast_run(
     template: &Path,
     groups: usize,
     round_trip: Duration,
+    reports: usize,
 ) -> anyhow::Result<BroadcastRun> {
     let dir = RunDir::new()?;
     let db = dir.path().join("butler.db");
     copy_db(template, &db)?;
     let emu = start_emulator().await?;
     for g in 1..=groups as i64 {
-        emu.create_group(DEMO_GROUP_BASE - g, &format!("Demo Garden {g}"), &[])?;
+        let owner = OWNER_BASE + g as u64;
+        emu.add_user(User::new(owner, format!("Owner {g}")).language(LANG));
+        emu.create_group(DEMO_GROUP_BASE - g, &format!("Demo Garden {g}"), &[owner])?;
     }
     emu.set_rate_limits(Some(RateLimits::telegram()));
     emu.set_latency(round_trip);
@@ -920,7 +997,10 @@ async fn broadcast_run(
     // The scheduled instant on the emulator's clock.
     let to_fire = (fire - Utc::now()).to_std().unwrap_or_default();
     let fire_at = emu.elapsed() + to_fire;
-    let is_greeting = |c: &&Call| is_send(c) && c.chat_id.is_some_and(|id| id < DEMO_GROUP_BASE);
+    let is_greeting = |c: &&Call| {
+        is_send(c) && reply_to(c).is_none() && c.chat_id.is_some_and(|id| id < DEMO_GROUP_BASE)
+    };
+    let sent = report_during(&emu, fire_at, reports, groups).await?;
     let timeout = Duration::from_secs(30) + Duration::from_secs_f64(groups as f64 / 20.0);
     poll_until(&emu, timeout, |s| {
         s.calls().iter().filter(is_greeting).count() >= groups
@@ -948,13 +1028,81 @@ async fn broadcast_run(
             times.join(" ")
         );
     }
+    if !sent.is_empty() {
+        poll_until(&emu, Duration::from_secs(30), |s| {
+            answers(s, &sent).1.len() >= sent.len()
+        })
+        .await;
+    }
+    let (confirmations, cards) = emu.read(|s| answers(s, &sent));
     butler.stop().await?;
     Ok(BroadcastRun {
         deliver_all: last.saturating_sub(fire_at).as_secs_f64(),
         per_sec: delivered.saturating_sub(1) as f64 / (last - first).as_secs_f64(),
         too_many,
         delivered,
+        confirmations: sorted(confirmations),
+        cards: sorted(cards),
     })
+}
+
+/// Sends `n` reports, one every [`REPORT_EVERY`] from 1 s after `fire_at`, each from the owner of
+/// another demo group; returns (group, report message, when it was sent).
+async fn report_during(
+    emu: &EmulatorHandle,
+    fire_at: Duration,
+    n: usize,
+    groups: usize,
+) -> anyhow::Result<Vec<(i64, i32, Duration)>> {
+    let mut sent = Vec::with_capacity(n);
+    for i in 0..n {
+        let due = fire_at + Duration::from_secs(1) + REPORT_EVERY * i as u32;
+        tokio::time::sleep(due.saturating_sub(emu.elapsed())).await;
+        // Groups spread over the greeting's order: some already greeted, some not.
+        let g = 1 + (i * groups / n.max(1)) as i64;
+        let chat = DEMO_GROUP_BASE - g;
+        let at = emu.elapsed();
+        let m = emu.user_sends_text(
+            chat,
+            OWNER_BASE + g as u64,
+            &format!("/repair during the greeting {i}: the tap leaks"),
+            None,
+        )?;
+        sent.push((chat, m.id, at));
+    }
+    Ok(sent)
+}
+
+/// Ms from each report in `sent` to its confirmation, and to its staff card, for those
+/// answered so far. A card is matched by the ticket number its confirmation gave.
+fn answers(s: &State, sent: &[(i64, i32, Duration)]) -> (Vec<f64>, Vec<f64>) {
+    let calls = s.calls();
+    let mut confirmations = Vec::new();
+    let mut cards = Vec::new();
+    for (chat, id, at) in sent {
+        let Some(confirmation) = calls
+            .iter()
+            .find(|c| is_send(c) && c.chat_id == Some(*chat) && reply_to(c) == Some(*id))
+        else {
+            continue;
+        };
+        confirmations.push(ms(confirmation.at.saturating_sub(*at)));
+        let text = confirmation.params["text"].as_str().unwrap_or("");
+        let ticket: String = text
+            .trim_start_matches("Received: ticket #")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let head = format!("🔧 #{ticket} ");
+        if let Some(card) = calls.iter().find(|c| {
+            is_send(c)
+                && c.chat_id == Some(STAFF_CHAT)
+                && c.params["text"].as_str().is_some_and(|t| t.starts_with(&head))
+        }) {
+            cards.push(ms(card.at.saturating_sub(*at)));
+        }
+    }
+    (confirmations, cards)
 }
 
 /// A database made by `butler seed-demo`, cached in the data directory.

@@ -1,19 +1,37 @@
 //! The one sending path. Every message Butler sends is an [`Outgoing`] row written in the
 //! transaction of the change that causes it (`Tx::enqueue`), so a message leaves if and
-//! only if its change commits. [`Outbox::flush`] sends what is due, in order per chat, and
-//! records the outcome. A handler flushes right after its commit so owners hear back at
-//! once; [`Outbox::run`] is the background worker that retries what failed for a passing
-//! reason (429, 5xx, network) and sends whatever a crash left behind. Delivery is at least
-//! once: a crash between a send and its "sent" record sends the message again.
+//! only if its change commits. Delivery is at least once: a crash between a send and its
+//! "sent" record sends the message again.
+//!
+//! One task sends: the worker, [`Outbox::run`]. Handlers and jobs only wake it
+//! ([`Outbox::flush`] after a commit), so a handler never ends up sending someone
+//! else's broadcast. The worker serves chats, not rows: each chat with due messages
+//! gets a turn in each round, a few of its messages in order, and the chats served
+//! longest ago go first, so a chat with hundreds of queued messages delays nobody else.
+//! Each row has a class, chosen where the message is built: messages that answer a
+//! person (confirmations, cards, relays, rating questions, refusals) go before bulk ones
+//! (the greeting, notices, summaries, monthly reports, sweep alerts), both in the order
+//! of turns and at the pacer, within Telegram's 30 a second overall. A chat held by its
+//! own pace sits out without holding up the others.
+//!
+//! The staff chat and the managers' private chats are never given up on: while they
+//! are unreachable (403, the bot removed) their messages wait, and go out when the chat
+//! is heard from again, followed by a line saying how many waited; an owner group that
+//! removed the bot is dropped. A "sent" mark that cannot be written (a busy or full
+//! disk) is kept in memory and retried; its chat waits meanwhile and nothing is sent
+//! twice.
 //!
 //! The parts:
-//! - `model`: what a message is ([`Outgoing`], [`Target`], [`Remember`], [`Buttons`]) and
-//!   how it is stored (`Outgoing::from_payload`);
-//! - `delivery`: a pass over the due rows, a lane per chat, and what each row came to;
+//! - `model`: what a message is ([`Outgoing`], [`Target`], [`Remember`], [`Buttons`]),
+//!   how it is stored (`Outgoing::from_payload`) and enqueued, with its class;
+//! - `worker`: the worker's loop: which chats are due, whose turn it is, lanes at once;
+//! - `turns`: the order of turns (people first, then the chats served longest ago);
+//! - `delivery`: one chat's turn, what each row came to, and the kept "sent" marks;
 //! - `send`: one row as a Bot API request;
 //! - `errors`: Telegram's answer classified (retry after, back off, failed, unreachable,
 //!   moved);
-//! - `pacer`: Telegram's rate limits (28.8 a second overall, per chat, per group).
+//! - `pacer`: Telegram's rate limits (28.8 a second overall, per chat, per group), people
+//!   first.
 
 mod delivery;
 mod errors;
