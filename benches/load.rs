@@ -942,8 +942,7 @@ async fn reports_during_broadcast(
     let p99 = percentile(&conf, 99.0).max(percentile(&cards, 99.0));
     let per_sec = median(&runs.iter().map(|r| r.per_sec).collect::<Vec<_>>());
     let too_many: u64 = runs.iter().map(|r| r.too_many).sum();
-    let answered = conf.len() == REPORTS_DURING_BROADCAST * runs.len()
-        && cards.len() == conf.len();
+    let answered = conf.len() == REPORTS_DURING_BROADCAST * runs.len() && cards.len() == conf.len();
     println!(
         "all runs: confirmation p50 {:.0} / p99 {:.0} ms, card p50 {:.0} / p99 {:.0} ms; \
          greeting median {per_sec:.1} msgs/s; 429s: {too_many}\n",
@@ -1097,7 +1096,9 @@ fn answers(s: &State, sent: &[(i64, i32, Duration)]) -> (Vec<f64>, Vec<f64>) {
         if let Some(card) = calls.iter().find(|c| {
             is_send(c)
                 && c.chat_id == Some(STAFF_CHAT)
-                && c.params["text"].as_str().is_some_and(|t| t.starts_with(&head))
+                && c.params["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(&head))
         }) {
             cards.push(ms(card.at.saturating_sub(*at)));
         }

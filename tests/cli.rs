@@ -501,7 +501,9 @@ async fn two_owners(store: &butler::store::Store) {
             r#"{{"op":"text","chat_id":{STAFF_CHAT},"text":"{name}: {text}","remember":{{"ticket_id":{},"kind":"card"}}}}"#,
             id.0
         );
-        tx.enqueue_payload(STAFF_CHAT, &card, false, now).await.unwrap();
+        tx.enqueue_payload(STAFF_CHAT, &card, false, now)
+            .await
+            .unwrap();
     }
     tx.remember_private_chat(FORGET, Some("en"), now)
         .await
@@ -515,7 +517,9 @@ async fn two_owners(store: &butler::store::Store) {
         SECRETS[0],
         &SECRETS[1][..12]
     );
-    tx.enqueue_payload(STAFF_CHAT, &summary, true, now).await.unwrap();
+    tx.enqueue_payload(STAFF_CHAT, &summary, true, now)
+        .await
+        .unwrap();
     tx.add_outbox_file(format!("export of {}", SECRETS[0]).as_bytes(), now)
         .await
         .unwrap();

@@ -186,7 +186,9 @@ pub(super) struct Marks(Arc<Mutex<Vec<Mark>>>);
 
 impl Marks {
     fn list(&self) -> std::sync::MutexGuard<'_, Vec<Mark>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn keep(&self, mark: Mark) {

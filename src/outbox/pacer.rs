@@ -59,9 +59,7 @@ impl Pacing {
             Waiting(&self.urgent)
         });
         loop {
-            if !urgent
-                && self.on.load(Ordering::Relaxed)
-                && self.urgent.load(Ordering::Relaxed) > 0
+            if !urgent && self.on.load(Ordering::Relaxed) && self.urgent.load(Ordering::Relaxed) > 0
             {
                 tokio::time::sleep(YIELD_STEP).await;
                 continue;

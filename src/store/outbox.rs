@@ -67,9 +67,8 @@ impl Tx<'_> {
     ) -> Result<()> {
         let created = ts(now);
         for chunk in rows.chunks(100) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO outbox (chat_id, payload, bulk, created_at) ",
-            );
+            let mut insert =
+                sqlx::QueryBuilder::new("INSERT INTO outbox (chat_id, payload, bulk, created_at) ");
             // Rows of one INSERT take ascending ids in the order of its VALUES.
             insert.push_values(chunk, |mut row, (chat_id, payload)| {
                 row.push_bind(*chat_id)

@@ -31,7 +31,9 @@ fn first_send(s: &State, chat: i64, prefix: &str) -> Option<usize> {
 fn greeting_sends(s: &State) -> Vec<usize> {
     s.calls()
         .iter()
-        .filter(|c| c.ok() && c.method == "sendMessage" && c.chat_id.is_some_and(|id| id <= -1_000_001))
+        .filter(|c| {
+            c.ok() && c.method == "sendMessage" && c.chat_id.is_some_and(|id| id <= -1_000_001)
+        })
         .map(|c| c.seq)
         .collect()
 }
@@ -46,11 +48,9 @@ async fn a_report_during_a_large_greeting_is_answered_before_most_of_it() {
     let story = Story::start_with_demo_groups(&tweaks, groups).await;
     story.manager_registers_group().await;
     story
-        .until_within(
-            "the greeting is under way",
-            Duration::from_secs(40),
-            |s| (greeting_sends(s).len() >= 10).then_some(()),
-        )
+        .until_within("the greeting is under way", Duration::from_secs(40), |s| {
+            (greeting_sends(s).len() >= 10).then_some(())
+        })
         .await;
     let report = story.owner_reports("the kitchen tap is leaking").await;
     story.card(report.ticket).await;

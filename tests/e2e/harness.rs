@@ -60,7 +60,13 @@ pub fn spawn_butler_with_demo_groups(emu: &EmulatorHandle, tweaks: &str, groups:
     let db = dir.path().join("butler.db");
     std::fs::write(&config, cast_config(&db, tweaks)).expect("writing butler.toml");
     let seeded = butler_with_config(&config, dir.path())
-        .args(["seed-demo", "--tickets", "1", "--groups", &groups.to_string()])
+        .args([
+            "seed-demo",
+            "--tickets",
+            "1",
+            "--groups",
+            &groups.to_string(),
+        ])
         .output()
         .expect("running seed-demo");
     assert!(

@@ -117,6 +117,72 @@ async fn a_deferred_row_holds_back_later_rows_of_its_chat_but_not_other_chats() 
 }
 
 #[tokio::test]
+async fn due_chats_are_one_entry_each_people_first_and_a_waiting_chat_sits_out() {
+    let (store, _dir, _) = store().await;
+    let now = Utc::now();
+    let mut tx = store.begin().await.unwrap();
+    // Chat 1: many bulk rows, first in the table. Chat 2: bulk, then an answer to a
+    // person. Chat 3: only bulk. Chat 4: a row put off. Chat 5: waits to be reachable.
+    let bulk: Vec<Outgoing> = (0..300)
+        .map(|n| Outgoing::text(1, format!("b{n}")))
+        .collect();
+    tx.enqueue_bulk(&bulk, now).await.unwrap();
+    tx.enqueue_bulk(&[Outgoing::text(2, "greeting")], now)
+        .await
+        .unwrap();
+    tx.enqueue(&Outgoing::text(2, "confirmation"), now)
+        .await
+        .unwrap();
+    tx.enqueue_bulk(&[Outgoing::text(3, "greeting")], now)
+        .await
+        .unwrap();
+    tx.enqueue(&Outgoing::text(4, "later"), now).await.unwrap();
+    tx.enqueue(&Outgoing::text(5, "card"), now).await.unwrap();
+    tx.commit().await.unwrap();
+    let held = store.outbox_chat_due(4, now, 5).await.unwrap()[0].id;
+    store
+        .outbox_defer(held, now + Duration::seconds(30), "429")
+        .await
+        .unwrap();
+    store
+        .mark_unreachable(5, "bot removed from the chat", true, now)
+        .await
+        .unwrap();
+
+    let due: Vec<(i64, bool)> = store
+        .outbox_due_chats(now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.chat_id, c.urgent))
+        .collect();
+    assert_eq!(due, vec![(2, true), (1, false), (3, false)]);
+    // A turn reads a few rows of one chat, in order.
+    let turn: Vec<i64> = store
+        .outbox_chat_due(2, now, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.chat_id)
+        .collect();
+    assert_eq!(turn, vec![2, 2]);
+    assert_eq!(store.outbox_chat_due(1, now, 20).await.unwrap().len(), 20);
+    assert!(store.outbox_chat_due(4, now, 20).await.unwrap().is_empty());
+
+    // The waiting chat's row was kept, not failed; once heard from, it is due again.
+    assert_eq!(store.mark_reachable(5).await.unwrap(), Some(1));
+    assert_eq!(store.mark_reachable(5).await.unwrap(), None);
+    let due: Vec<i64> = store
+        .outbox_due_chats(now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.chat_id)
+        .collect();
+    assert_eq!(due, vec![2, 5, 1, 3]);
+}
+
+#[tokio::test]
 async fn wal_journal_and_foreign_keys_are_on() {
     let (_store, _dir, path) = store().await;
     // Inspect the file itself: WAL mode is persistent in the database header.
