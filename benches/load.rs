@@ -913,7 +913,8 @@ async fn reports_during_broadcast(
 ) -> anyhow::Result<Verdict> {
     println!(
         "== report latency during the greeting to {groups} groups: {REPORTS_DURING_BROADCAST} \
-         reports, one every 250 ms, from 1 s into it =="
+         reports, one every {} s, from 1 s into it ==",
+        REPORT_EVERY.as_secs()
     );
     let mut runs = Vec::new();
     for i in 0..opts.runs {

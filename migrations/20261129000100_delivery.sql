@@ -11,8 +11,8 @@ ALTER TABLE outbox ADD COLUMN bulk INTEGER NOT NULL DEFAULT 0;
 -- 0: its messages are failed, as for an owner group that removed the bot.
 ALTER TABLE unreachable_chats ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
 
--- The delivery worker's question, each round: per chat with unsent rows, the first one
--- and whether any is of class 0. Only unsent rows are in this index, so it stays small
--- however long the outbox grows.
-CREATE INDEX outbox_due_chats ON outbox(chat_id, id, bulk)
+-- The delivery worker's questions: per chat with unsent rows, the next one and whether
+-- any is of class 0; and a chat's next rows, class 0 first, each class in order. Only
+-- unsent rows are in this index, so it stays small however long the outbox grows.
+CREATE INDEX outbox_due_chats ON outbox(chat_id, bulk, id)
     WHERE sent_at IS NULL AND failed IS NULL;

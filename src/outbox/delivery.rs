@@ -19,7 +19,7 @@ use super::model::Outgoing;
 use crate::store::{self, BotMessage, DueChat, OutboxRow, Store};
 
 /// Rows a chat sends in one turn at most. With Telegram's limits kept, the chat's own
-/// pace ends a turn sooner (a burst of 3, then one a second).
+/// pace ends a turn sooner (one a second).
 const TURN: i64 = 20;
 
 /// What one turn did for a chat.

@@ -106,7 +106,8 @@ impl Tx<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DueChat {
     pub chat_id: i64,
-    /// Its first unsent row: the one that goes next (order within a chat is kept).
+    /// The row that goes next: its first unsent one that answers a person, else its
+    /// first unsent one.
     pub head: i64,
     /// Whether one of its unsent rows answers a person (not bulk).
     pub urgent: bool,
@@ -121,8 +122,9 @@ impl Store {
     pub async fn outbox_due_chats(&self, now: DateTime<Utc>) -> Result<Vec<DueChat>> {
         Ok(sqlx::query_as(
             "SELECT h.chat_id, h.head, h.urgent FROM (
-                 SELECT chat_id, MIN(id) AS head, MIN(bulk) = 0 AS urgent FROM outbox
-                 WHERE sent_at IS NULL AND failed IS NULL GROUP BY chat_id) h
+                 SELECT chat_id, COALESCE(MIN(CASE WHEN bulk = 0 THEN id END), MIN(id)) AS head,
+                        MIN(bulk) = 0 AS urgent
+                 FROM outbox WHERE sent_at IS NULL AND failed IS NULL GROUP BY chat_id) h
              JOIN outbox o ON o.id = h.head
              LEFT JOIN unreachable_chats u ON u.chat_id = h.chat_id
              WHERE (o.not_before IS NULL OR o.not_before <= ?) AND COALESCE(u.waiting, 0) = 0
@@ -133,8 +135,10 @@ impl Store {
         .await?)
     }
 
-    /// Up to `limit` of one chat's unsent rows, in order, up to the first one put off
-    /// past `now` (which holds back the rest).
+    /// Up to `limit` of one chat's unsent rows in the order they go: those that answer a
+    /// person first (a confirmation does not wait behind the group's greeting), then the
+    /// bulk ones, each in the order written; up to the first one put off past `now`
+    /// (which holds back the rest).
     pub async fn outbox_chat_due(
         &self,
         chat_id: i64,
@@ -145,7 +149,7 @@ impl Store {
             "SELECT o.id, o.chat_id, o.payload, o.not_before, o.attempts, u.reason AS unreachable
              FROM outbox o LEFT JOIN unreachable_chats u ON u.chat_id = o.chat_id
              WHERE o.chat_id = ? AND o.sent_at IS NULL AND o.failed IS NULL
-             ORDER BY o.id LIMIT ?",
+             ORDER BY o.bulk, o.id LIMIT ?",
         )
         .bind(chat_id)
         .bind(limit)

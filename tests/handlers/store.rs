@@ -159,15 +159,16 @@ async fn due_chats_are_one_entry_each_people_first_and_a_waiting_chat_sits_out()
         .map(|c| (c.chat_id, c.urgent))
         .collect();
     assert_eq!(due, vec![(2, true), (1, false), (3, false)]);
-    // A turn reads a few rows of one chat, in order.
-    let turn: Vec<i64> = store
+    // A turn reads a few rows of one chat: the answer to a person before the greeting
+    // written earlier, each class in order.
+    let turn: Vec<bool> = store
         .outbox_chat_due(2, now, 20)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r.chat_id)
+        .map(|r| r.payload.contains("confirmation"))
         .collect();
-    assert_eq!(turn, vec![2, 2]);
+    assert_eq!(turn, vec![true, false]);
     assert_eq!(store.outbox_chat_due(1, now, 20).await.unwrap().len(), 20);
     assert!(store.outbox_chat_due(4, now, 20).await.unwrap().is_empty());
 
