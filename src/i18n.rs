@@ -247,6 +247,12 @@ mod tests {
             E::RatedReopenManagersOnly,
             E::NotStaff,
             E::BadDays(text()),
+            E::UnknownStaff(text()),
+            E::DispatchersOnly,
+            E::HolderOrManager { by: text() },
+            E::HolderOnly,
+            E::AlreadyHeld { by: text() },
+            E::ReasonNeeded,
         ];
         for e in &refusals {
             match e {
@@ -271,7 +277,13 @@ mod tests {
                 | E::ManagersOnly
                 | E::RatedReopenManagersOnly
                 | E::NotStaff
-                | E::BadDays(_) => {}
+                | E::BadDays(_)
+                | E::UnknownStaff(_)
+                | E::DispatchersOnly
+                | E::HolderOrManager { .. }
+                | E::HolderOnly
+                | E::AlreadyHeld { .. }
+                | E::ReasonNeeded => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod category;
 pub mod daily;
+pub mod dispatch;
 pub mod event;
 pub mod figures;
 pub mod locale;
@@ -68,6 +69,18 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("no staff member known as {0:?}")]
+    UnknownStaff(String),
+    #[error("only managers and dispatchers may assign")]
+    DispatchersOnly,
+    #[error("only the holder ({by}) or a manager may do this")]
+    HolderOrManager { by: String },
+    #[error("only the holder may return a ticket")]
+    HolderOnly,
+    #[error("the ticket is already held by {by}")]
+    AlreadyHeld { by: String },
+    #[error("a reason is needed")]
+    ReasonNeeded,
 }
 
 impl Error {
@@ -96,6 +109,12 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::UnknownStaff(_) => "error.unknown_staff",
+            Error::DispatchersOnly => "error.dispatchers_only",
+            Error::HolderOrManager { .. } => "error.holder_or_manager",
+            Error::HolderOnly => "error.holder_only",
+            Error::AlreadyHeld { .. } => "error.already_held",
+            Error::ReasonNeeded => "error.reason_needed",
         }
     }
 
@@ -105,11 +124,15 @@ impl Error {
             Error::BadTicketId(s)
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
-            | Error::BadDays(s) => {
+            | Error::BadDays(s)
+            | Error::UnknownStaff(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
             Error::UnknownTicket(id) => vec![("id", id.to_string())],
-            Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::AlreadyTaken { by }
+            | Error::NotYourTicket { by }
+            | Error::HolderOrManager { by }
+            | Error::AlreadyHeld { by } => vec![("by", by.clone())],
             _ => vec![],
         }
     }

@@ -85,6 +85,10 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
                 t(locale, "button.done", &[]),
                 CardAction::Done(ticket.id).encode(),
             ),
+            (
+                t(locale, "button.assign", &[]),
+                CardAction::Assign(ticket.id).encode(),
+            ),
         ]])),
         TicketStatus::Taken => Some(Buttons(vec![vec![(
             t(locale, "button.done", &[]),
