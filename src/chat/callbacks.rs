@@ -128,8 +128,7 @@ pub(super) async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Op
     let in_place = !matches!(
         kind,
         BotMessageKind::Card | BotMessageKind::FollowUp | BotMessageKind::AssignMenu
-    )
-        || msg.chat.id.0 == app.settings.staff_chat_id;
+    ) || msg.chat.id.0 == app.settings.staff_chat_id;
     (matches && in_place).then_some(known)
 }
 

@@ -45,8 +45,14 @@ pub async fn seen(app: &App, user: &User, chat_id: i64) {
     let name = display_name(user);
     let result = async {
         let mut tx = app.store.begin().await?;
-        tx.see_staff(user.id.0, &name, user.username.as_deref(), chat_id, app.now())
-            .await?;
+        tx.see_staff(
+            user.id.0,
+            &name,
+            user.username.as_deref(),
+            chat_id,
+            app.now(),
+        )
+        .await?;
         tx.commit().await
     };
     if let Err(e) = result.await {
@@ -218,7 +224,11 @@ async fn trades(
     if !tx.set_trades(who.id, &trades).await? {
         return Err(Error::UnknownStaff(who.name).into());
     }
-    let text = t(locale, "trades.set", &[("who", &who.name), ("trades", &names)]);
+    let text = t(
+        locale,
+        "trades.set",
+        &[("who", &who.name), ("trades", &names)],
+    );
     tx.enqueue(&super::reply_text(msg, text), now).await?;
     Ok(app.commit(bot, tx).await?)
 }
@@ -327,7 +337,9 @@ pub async fn open(
     let query = match open_query(&app, &args).await {
         Ok(q) => q,
         Err(Reply::Refused(e)) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
-        Err(Reply::Usage(key)) => return app.send(&bot, vec![answer(&msg, locale, key, &[])]).await,
+        Err(Reply::Usage(key)) => {
+            return app.send(&bot, vec![answer(&msg, locale, key, &[])]).await;
+        }
         Err(Reply::Failed(e)) => return Err(e),
     };
     let tickets = app.store.open_tickets_where(query, LIST_LIMIT).await?;

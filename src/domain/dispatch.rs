@@ -269,7 +269,10 @@ mod tests {
 
     #[test]
     fn only_managers_and_dispatchers_assign() {
-        assert_eq!(may_assign(&person(1, false), false), Err(Error::DispatchersOnly));
+        assert_eq!(
+            may_assign(&person(1, false), false),
+            Err(Error::DispatchersOnly)
+        );
         assert_eq!(may_assign(&person(1, false), true), Ok(()));
         assert_eq!(may_assign(&person(1, true), false), Ok(()));
     }

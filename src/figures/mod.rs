@@ -8,10 +8,10 @@ pub mod export;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
+use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, Period, Ratio, Scope, StaffFigures,
 };
-use crate::domain::dispatch::StaffDispatch;
 use crate::domain::text::fit_utf16;
 use crate::i18n::{self, Locale, t};
 use crate::outbox::Outgoing;

@@ -233,14 +233,16 @@ impl Tx<'_> {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, own, assigned, transferred, returned)| StaffDispatch {
-                user_id: id as u64,
-                name,
-                self_taken: own,
-                assigned,
-                transferred,
-                returned,
-            })
+            .map(
+                |(id, name, own, assigned, transferred, returned)| StaffDispatch {
+                    user_id: id as u64,
+                    name,
+                    self_taken: own,
+                    assigned,
+                    transferred,
+                    returned,
+                },
+            )
             .collect())
     }
 }

@@ -143,7 +143,10 @@ fn step_args(ticket: &Ticket, by: &Actor, req: &Handover<'_>) -> Vec<(&'static s
         ("id", ticket.id.to_string()),
         ("by", by.name.clone()),
         ("to", req.to.name.clone()),
-        ("reason", req.reason.map(|r| shorten(r, 500)).unwrap_or_default()),
+        (
+            "reason",
+            req.reason.map(|r| shorten(r, 500)).unwrap_or_default(),
+        ),
     ]
 }
 

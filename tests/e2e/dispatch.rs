@@ -53,7 +53,12 @@ async fn a_manager_assigns_by_username_the_owner_hears_who_is_coming_and_the_ass
         .await;
     let to_owner = story
         .until("the owner hears who is coming", |s| {
-            Story::bot_reply(s, GROUP, report.message.id, "Ticket #1: Chen is taking care")
+            Story::bot_reply(
+                s,
+                GROUP,
+                report.message.id,
+                "Ticket #1: Chen is taking care",
+            )
         })
         .await;
     assert_eq!(to_owner.body(), "Ticket #1: Chen is taking care of it.");
@@ -71,5 +76,9 @@ async fn a_manager_assigns_by_username_the_owner_hears_who_is_coming_and_the_ass
     );
     let card = story.card(report.ticket).await;
     assert!(card.body().contains("taken by Chen"), "{}", card.body());
-    assert!(story.bad_requests().is_empty(), "{:?}", story.bad_requests());
+    assert!(
+        story.bad_requests().is_empty(),
+        "{:?}",
+        story.bad_requests()
+    );
 }

@@ -73,12 +73,18 @@ async fn the_roster_lists_who_spoke_in_the_staff_chat_and_managers_set_their_tra
         r[0].contains("Wang (@wang) · Plumbing, Electrical · 0 in hand"),
         "{r:?}"
     );
-    assert!(r[0].contains("Boss (@boss)"), "the manager spoke too: {r:?}");
+    assert!(
+        r[0].contains("Boss (@boss)"),
+        "the manager spoke too: {r:?}"
+    );
 
     let r = say(&mut h, STAFF, "/trades @chen_w lift").await;
     assert_eq!(r, vec!["Only managers can do that.".to_owned()]);
     let r = say(&mut h, MANAGER, "/trades @ghost lift").await;
-    assert!(r[0].starts_with("I don't know “@ghost” on the staff"), "{r:?}");
+    assert!(
+        r[0].starts_with("I don't know “@ghost” on the staff"),
+        "{r:?}"
+    );
     let r = say(&mut h, MANAGER, "/trades @chen_w roofing").await;
     assert!(r[0].starts_with("“roofing” is not a category"), "{r:?}");
     let r = say(&mut h, MANAGER, "/trades").await;
@@ -93,7 +99,11 @@ async fn a_manager_assigns_and_the_card_the_owner_and_the_assignee_are_told() {
     h.send(says(private(STAFF), STAFF, "/start")).await;
 
     let r = h
-        .send(says(staff_chat(), MANAGER, "/assign 1 @wang bring a wrench"))
+        .send(says(
+            staff_chat(),
+            MANAGER,
+            "/assign 1 @wang bring a wrench",
+        ))
         .await;
     assert_eq!(status(&h, id).await, (TicketStatus::Taken, Some(STAFF)));
     let staff = texts_to(&r, STAFF_CHAT);
@@ -206,7 +216,11 @@ async fn the_holder_or_a_manager_transfers_an_open_ticket_and_not_a_finished_one
         vec!["Only Wang, who has this ticket, or a manager can hand it on.".to_owned()]
     );
     let r = h
-        .send(says(staff_chat(), STAFF, "/transfer 1 @chen_w need a ladder"))
+        .send(says(
+            staff_chat(),
+            STAFF,
+            "/transfer 1 @chen_w need a ladder",
+        ))
         .await;
     assert!(
         texts_to(&r, STAFF_CHAT).contains(&"Wang handed #1 on to Chen: need a ladder".to_owned()),
@@ -219,7 +233,10 @@ async fn the_holder_or_a_manager_transfers_an_open_ticket_and_not_a_finished_one
     );
     assert_eq!(status(&h, id).await, (TicketStatus::Taken, Some(STAFF2)));
     let r = say(&mut h, MANAGER, "/transfer 1 @wang").await;
-    assert!(r.contains(&"Ticket #1 handed on to Wang.".to_owned()), "{r:?}");
+    assert!(
+        r.contains(&"Ticket #1 handed on to Wang.".to_owned()),
+        "{r:?}"
+    );
 
     let (done, _) = h.report(OWNER, "sink drain blocked").await;
     h.take_and_finish(done).await;
@@ -283,7 +300,10 @@ async fn the_assign_button_offers_the_trade_first_then_the_least_busy() {
         "staff may not assign: {staff_press:?}"
     );
     let (menu, note) = open_menu(&mut h, plumbing, MANAGER).await;
-    assert_eq!(note, Some(("Pick someone under the card.".to_owned(), false)));
+    assert_eq!(
+        note,
+        Some(("Pick someone under the card.".to_owned(), false))
+    );
     assert_eq!(menu.text(), Some("Assign #1 to (✓ has the trade):"));
     assert_eq!(
         buttons(&menu),
@@ -312,15 +332,22 @@ async fn the_assign_button_offers_the_trade_first_then_the_least_busy() {
     }
     assert_eq!(status(&h, plumbing).await, (TicketStatus::Reported, None));
 
-    let r = h.press(MANAGER, &menu, &format!("assignto:1:{STAFF2}")).await;
-    assert_eq!(toast(&r), Some(("Ticket #1 is Chen's now.".to_owned(), false)));
+    let r = h
+        .press(MANAGER, &menu, &format!("assignto:1:{STAFF2}"))
+        .await;
+    assert_eq!(
+        toast(&r),
+        Some(("Ticket #1 is Chen's now.".to_owned(), false))
+    );
     assert_eq!(
         status(&h, plumbing).await,
         (TicketStatus::Taken, Some(STAFF2))
     );
     assert!(texts_to(&r, GROUP)[0].contains("Chen is taking care"));
     // The menu again, once assigned: refused with who has it.
-    let r = h.press(MANAGER, &menu, &format!("assignto:1:{STAFF}")).await;
+    let r = h
+        .press(MANAGER, &menu, &format!("assignto:1:{STAFF}"))
+        .await;
     assert_eq!(
         toast(&r),
         Some(("This ticket is already taken by Chen.".to_owned(), true))
@@ -335,7 +362,9 @@ async fn a_busy_assignee_is_assigned_with_a_warning_to_the_assigner() {
     say(&mut h, STAFF, "/take 1").await;
     let r = say(&mut h, MANAGER, "/assign 2 @wang").await;
     assert!(
-        r.contains(&"Ticket #2 is Wang's now.\nNote: Wang already had 1 tickets in hand.".to_owned()),
+        r.contains(
+            &"Ticket #2 is Wang's now.\nNote: Wang already had 1 tickets in hand.".to_owned()
+        ),
         "{r:?}"
     );
     assert_eq!(status(&h, second).await, (TicketStatus::Taken, Some(STAFF)));
