@@ -3,6 +3,7 @@
 
 use butler::domain::{EventKind, TicketId, TicketStatus};
 use butler::store::BotMessageKind;
+use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use teloxide::types::{Chat, Message};
 use teloxide_tests::{MockMessageText, MockUser};
 
@@ -404,7 +405,7 @@ async fn open_lists_by_category_holder_or_unassigned() {
 }
 
 #[tokio::test]
-async fn stats_count_assigned_self_taken_transfers_and_returns() {
+async fn stats_and_export_count_assigned_self_taken_transfers_and_returns() {
     let mut h = office().await;
     for what in ["tap leaks", "light out", "door noise"] {
         h.report(OWNER, what).await;
@@ -422,5 +423,28 @@ async fn stats_count_assigned_self_taken_transfers_and_returns() {
              Chen: 0 · 1 · 1 · 1\nWang: 1 · 1 · 0 · 0"
         ),
         "{text}"
+    );
+    let r = h.send(says(staff_chat(), MANAGER, "/export")).await;
+    assert_eq!(r.sent_messages_document.len(), 1, "{:?}", texts(&r));
+    let bytes = h.app.store.outbox_file(1).await.unwrap().expect("kept");
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("Dispatch").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|row| row.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            [
+                "Staff member",
+                "Took themselves",
+                "Assigned to them",
+                "Transferred to them",
+                "Returned"
+            ],
+            ["Chen", "0", "1", "1", "1"],
+            ["Wang", "1", "1", "0", "0"],
+        ]
     );
 }
