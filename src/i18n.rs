@@ -253,6 +253,10 @@ mod tests {
             E::HolderOnly,
             E::AlreadyHeld { by: text() },
             E::ReasonNeeded,
+            E::AlreadyPaused,
+            E::NotPaused,
+            E::NotYourPause,
+            E::OtherStaffChat { chat: text() },
         ];
         for e in &refusals {
             match e {
@@ -283,7 +287,11 @@ mod tests {
                 | E::HolderOrManager { .. }
                 | E::HolderOnly
                 | E::AlreadyHeld { .. }
-                | E::ReasonNeeded => {}
+                | E::ReasonNeeded
+                | E::AlreadyPaused
+                | E::NotPaused
+                | E::NotYourPause
+                | E::OtherStaffChat { .. } => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

@@ -73,7 +73,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
             | CardAction::Assign(_)
             | CardAction::AssignTo { .. }
     );
-    if staff_only && !app.is_staff(&bot, actor.id).await {
+    if staff_only && !app.is_member_of(&bot, msg.chat.id.0, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
         let refusal = crate::domain::Error::NotStaff;
         return toast(
@@ -84,7 +84,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         )
         .await;
     }
-    if staff_only && msg.chat.id.0 == app.settings.staff_chat_id {
+    if staff_only && app.settings.is_staff_chat(msg.chat.id.0) {
         super::dispatch::seen(&app, &q.from, msg.chat.id.0).await;
     }
     if matches!(action, CardAction::Assign(_) | CardAction::AssignTo { .. }) {
@@ -128,7 +128,7 @@ pub(super) async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Op
     let in_place = !matches!(
         kind,
         BotMessageKind::Card | BotMessageKind::FollowUp | BotMessageKind::AssignMenu
-    ) || msg.chat.id.0 == app.settings.staff_chat_id;
+    ) || app.settings.is_staff_chat(msg.chat.id.0);
     (matches && in_place).then_some(known)
 }
 
@@ -146,10 +146,12 @@ async fn act(
     let question = (question.chat.id.0, question.id.0);
     Ok(match action {
         CardAction::Take(id) => {
+            tickets::check_place(tx, settings, actor, id, question.0).await?;
             tickets::take(tx, settings, actor, id, now).await?;
             t(locale, "toast.taken", &[("id", &id.to_string())])
         }
         CardAction::Done(id) => {
+            tickets::check_place(tx, settings, actor, id, question.0).await?;
             let (note, photo) = (None, None);
             let req = tickets::Finish { id, note, photo };
             tickets::finish(tx, settings, actor, req, now).await?;

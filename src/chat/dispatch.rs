@@ -198,6 +198,19 @@ async fn person(app: &App, msg: &Message, args: &str) -> Result<(Actor, String),
     }
 }
 
+/// Whether `user` is a current member of the staff chat of ticket `id` (the main one or
+/// its route's): only they can work it there.
+async fn on_staff_of(
+    bot: &Bot,
+    app: &App,
+    id: TicketId,
+    user: u64,
+) -> Result<bool, crate::store::Error> {
+    let chat = app.store.ticket(id).await?.and_then(|t| t.staff_chat);
+    let chat = chat.unwrap_or(app.settings.staff_chat_id);
+    Ok(app.is_member_of(bot, chat, user).await)
+}
+
 fn member_actor(app: &App, m: &StaffMember) -> Actor {
     Actor {
         id: m.user_id,
@@ -254,7 +267,7 @@ async fn hand(
         may_assign(actor, app.settings.is_dispatcher(actor.id))?;
     }
     let (to, reason) = person(app, msg, rest).await?;
-    if !app.is_staff(bot, to.id).await {
+    if !on_staff_of(bot, app, id, to.id).await? {
         return Err(Error::UnknownStaff(to.name).into());
     }
     let reason = (!reason.is_empty()).then_some(reason.as_str());
@@ -326,7 +339,7 @@ async fn give_back(
     Ok(())
 }
 
-/// `/open [category | @username | unassigned]`.
+/// `/open [category | @username | unassigned | paused]`.
 pub async fn open(
     bot: Bot,
     app: AppRef,
@@ -335,7 +348,12 @@ pub async fn open(
     locale: Locale,
 ) -> HandlerResult {
     let query = match open_query(&app, &args).await {
-        Ok(q) => q,
+        // Each staff chat sees its own tickets: a route's chat those routed to it, the
+        // main chat the rest.
+        Ok(q) => OpenQuery {
+            route: (msg.chat.id.0 != app.settings.staff_chat_id).then_some(msg.chat.id.0),
+            ..q
+        },
         Err(Reply::Refused(e)) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
         Err(Reply::Usage(key)) => {
             return app.send(&bot, vec![answer(&msg, locale, key, &[])]).await;
@@ -356,6 +374,10 @@ async fn open_query(app: &App, args: &str) -> Result<OpenQuery, Reply> {
         },
         OpenFilter::Unassigned => OpenQuery {
             unassigned: true,
+            ..OpenQuery::default()
+        },
+        OpenFilter::Paused => OpenQuery {
+            paused: true,
             ..OpenQuery::default()
         },
         OpenFilter::Holder(m) => {
@@ -471,7 +493,7 @@ async fn assign_pressed(
     let Some(member) = app.store.staff_member(user).await? else {
         return toast(bot, q, t(locale, "error.stale_button", &[]), true).await;
     };
-    if !app.is_staff(bot, user).await {
+    if !on_staff_of(bot, app, id, user).await? {
         let e = Error::UnknownStaff(member.name.clone());
         return toast(bot, q, refusal_text(locale, &e), true).await;
     }

@@ -36,8 +36,8 @@ impl Mention {
     }
 }
 
-/// What `/open` lists: every open ticket, or those of one category, one holder, or
-/// nobody's yet. One more filter is one more variant and one more word in [`parse`].
+/// What `/open` lists: every open ticket, or those of one category, one holder,
+/// nobody's yet, or paused ones. One more filter is one more variant and one more word in [`parse`].
 ///
 /// [`parse`]: OpenFilter::parse
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,7 @@ pub enum OpenFilter {
     Category(Category),
     Holder(Mention),
     Unassigned,
+    Paused,
 }
 
 impl OpenFilter {
@@ -61,6 +62,7 @@ impl OpenFilter {
         }
         match input.to_lowercase().as_str() {
             "unassigned" | "未分配" | "待领" => Ok(OpenFilter::Unassigned),
+            "paused" | "暂停" | "已暂停" => Ok(OpenFilter::Paused),
             _ => category(input)
                 .map(OpenFilter::Category)
                 .ok_or_else(|| Error::UnknownCategory(input.to_owned())),
@@ -200,6 +202,9 @@ mod tests {
             photo_count: 0,
             score: None,
             owner_locale: None,
+            staff_chat: None,
+            paused: None,
+            paused_secs: 0,
         }
     }
 
@@ -238,6 +243,7 @@ mod tests {
             OpenFilter::parse("Unassigned", cat),
             Ok(OpenFilter::Unassigned)
         );
+        assert_eq!(OpenFilter::parse("paused", cat), Ok(OpenFilter::Paused));
         assert_eq!(
             OpenFilter::parse("roof", cat),
             Err(Error::UnknownCategory("roof".into()))

@@ -44,11 +44,15 @@ pub enum EventKind {
     Transferred,
     /// The holder put it back to waiting (detail: why).
     Returned,
+    /// Staff paused it (waiting for a part, the owner away); the detail is why.
+    Paused,
+    /// Staff resumed a paused ticket.
+    Resumed,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -66,6 +70,8 @@ impl EventKind {
         EventKind::Assigned,
         EventKind::Transferred,
         EventKind::Returned,
+        EventKind::Paused,
+        EventKind::Resumed,
     ];
 
     /// The kind as stored.
@@ -88,6 +94,8 @@ impl EventKind {
             EventKind::Assigned => "assigned",
             EventKind::Transferred => "transferred",
             EventKind::Returned => "returned",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod event;
 pub mod figures;
 pub mod locale;
+pub mod pause;
 pub mod rating;
 pub mod text;
 pub mod ticket;
@@ -81,6 +82,14 @@ pub enum Error {
     AlreadyHeld { by: String },
     #[error("a reason is needed")]
     ReasonNeeded,
+    #[error("ticket is already paused")]
+    AlreadyPaused,
+    #[error("ticket is not paused")]
+    NotPaused,
+    #[error("only the one who took the ticket, or a manager, may pause or resume it")]
+    NotYourPause,
+    #[error("the ticket belongs to the staff chat {chat}")]
+    OtherStaffChat { chat: String },
 }
 
 impl Error {
@@ -115,6 +124,10 @@ impl Error {
             Error::HolderOnly => "error.holder_only",
             Error::AlreadyHeld { .. } => "error.already_held",
             Error::ReasonNeeded => "error.reason_needed",
+            Error::AlreadyPaused => "error.already_paused",
+            Error::NotPaused => "error.not_paused",
+            Error::NotYourPause => "error.not_your_pause",
+            Error::OtherStaffChat { .. } => "error.other_staff_chat",
         }
     }
 
@@ -133,6 +146,7 @@ impl Error {
             | Error::NotYourTicket { by }
             | Error::HolderOrManager { by }
             | Error::AlreadyHeld { by } => vec![("by", by.clone())],
+            Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }
     }

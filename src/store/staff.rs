@@ -56,12 +56,16 @@ const MEMBER_SQL: &str = "SELECT s.user_id, s.name, s.username, s.trades,
         EXISTS (SELECT 1 FROM private_chats p WHERE p.user_id = s.user_id) AS reachable
      FROM staff s";
 
-/// Which open tickets `/open` lists (all `None`/false: every open ticket).
+/// Which open tickets `/open` lists (all `None`/false: every open ticket of the main
+/// staff chat).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenQuery {
+    /// The staff chat asking: a route's, or (`None`) the main one; each sees its own.
+    pub route: Option<i64>,
     pub category: Option<Category>,
     pub holder: Option<u64>,
     pub unassigned: bool,
+    pub paused: bool,
 }
 
 impl Store {
@@ -103,15 +107,19 @@ impl Store {
     pub async fn open_tickets_where(&self, q: OpenQuery, limit: i64) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM tickets WHERE status IN ('reported','taken')
+               AND (CASE WHEN ?5 IS NULL THEN staff_chat_id IS NULL ELSE staff_chat_id = ?5 END)
                AND (?1 IS NULL OR category = ?1)
                AND (?2 IS NULL OR (status = 'taken' AND taken_by = ?2))
                AND (?3 = 0 OR status = 'reported')
+               AND (?6 = 0 OR paused_at IS NOT NULL)
              ORDER BY priority DESC, id LIMIT ?4",
         )
         .bind(q.category.map(Category::code))
         .bind(q.holder.map(|h| h as i64))
         .bind(q.unassigned)
         .bind(limit)
+        .bind(q.route)
+        .bind(q.paused)
         .fetch_all(&self.pool)
         .await?;
         self.tickets(ids).await

@@ -89,7 +89,7 @@ pub async fn give_back(
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = [
         messages::card_edit(settings, &fresh),
-        messages::to_card(settings, id, t(staff, "return.note", &args)),
+        messages::to_card(settings, &fresh, t(staff, "return.note", &args)),
     ];
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
@@ -124,7 +124,7 @@ async fn hand_over(
             "owner.taken",
             &[("id", &id.to_string()), ("by", &to.name)],
         ),
-        messages::to_card(settings, id, step_text(settings, &fresh, by, &req, kind)),
+        messages::to_card(settings, &fresh, step_text(settings, &fresh, by, &req, kind)),
     ];
     if tx.has_private_chat(to.id).await? {
         out.push(private_word(settings, &fresh, by, &req, kind));

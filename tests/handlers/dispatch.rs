@@ -398,6 +398,11 @@ async fn open_lists_by_category_holder_or_unassigned() {
             "/open{filter}: {r:?}"
         );
     }
+    let r = say(&mut h, STAFF2, "/open paused").await;
+    assert_eq!(r, vec!["No open tickets.".to_owned()]);
+    say(&mut h, MANAGER, "/pause 1 waiting for a part").await;
+    let r = say(&mut h, STAFF2, "/open paused").await;
+    assert!(line(&r, "#1 ") && !line(&r, "#2 "), "{r:?}");
     let r = say(&mut h, STAFF2, "/open roof").await;
     assert!(r[0].starts_with("“roof” is not a category"), "{r:?}");
     let r = say(&mut h, STAFF2, "/open @ghost").await;
