@@ -124,7 +124,11 @@ async fn hand_over(
             "owner.taken",
             &[("id", &id.to_string()), ("by", &to.name)],
         ),
-        messages::to_card(settings, &fresh, step_text(settings, &fresh, by, &req, kind)),
+        messages::to_card(
+            settings,
+            &fresh,
+            step_text(settings, &fresh, by, &req, kind),
+        ),
     ];
     if tx.has_private_chat(to.id).await? {
         out.push(private_word(settings, &fresh, by, &req, kind));
