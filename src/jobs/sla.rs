@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::app::App;
 use crate::domain::Ticket;
 use crate::domain::text::shorten;
-use crate::i18n::{Locale, t};
+use crate::i18n::{self, Locale, t};
 use crate::messages::{self, render};
 use crate::outbox::Outgoing;
 use crate::store::{self, AlertKind, Tx};
@@ -42,7 +42,7 @@ async fn not_taken(
     let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
-            let waited = (now - ticket.created_at).num_minutes();
+            let waited = now - ticket.created_at;
             out.push(messages::to_card(
                 &app.settings,
                 ticket.id,
@@ -51,8 +51,8 @@ async fn not_taken(
                     "sla.take",
                     &[
                         ("id", &ticket.id.to_string()),
-                        ("minutes", &waited.to_string()),
-                        ("target", &sla.take_minutes.to_string()),
+                        ("minutes", &i18n::duration(staff, waited)),
+                        ("target", &i18n::minutes(staff, sla.take_minutes.into())),
                     ],
                 ),
             ));
@@ -90,8 +90,11 @@ async fn no_update(
                     &[
                         ("id", &ticket.id.to_string()),
                         ("by", by),
-                        ("minutes", &(now - taken_at).num_minutes().to_string()),
-                        ("target", &sla.first_update_minutes.to_string()),
+                        ("minutes", &i18n::duration(staff, now - taken_at)),
+                        (
+                            "target",
+                            &i18n::minutes(staff, sla.first_update_minutes.into()),
+                        ),
                     ],
                 ),
             ));
@@ -110,7 +113,8 @@ async fn unresolved(
 ) -> Result<(), store::Error> {
     let sla = app.settings.sla;
     let staff = app.staff_locale();
-    let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
+    let resolve_target = Duration::hours(sla.resolve_hours.into());
+    let resolve_cutoff = now - resolve_target;
     let unresolved = tx.unresolved_since(resolve_cutoff).await?;
     if !unresolved.is_empty() {
         let managers = &app.settings.managers;
@@ -123,14 +127,14 @@ async fn unresolved(
             {
                 continue;
             }
-            let hours = (now - ticket.created_at).num_hours();
+            let open_for = now - ticket.created_at;
             for manager in managers {
                 if let Some(language) = reachable.get(manager) {
                     let locale = Locale::from_telegram(language.as_deref())
                         .unwrap_or(app.settings.default_locale);
                     out.push(Outgoing::text(
                         *manager as i64,
-                        escalation(app, &ticket, hours, locale),
+                        escalation(app, &ticket, open_for, locale),
                     ));
                 }
             }
@@ -143,8 +147,8 @@ async fn unresolved(
                         "sla.resolve_staff",
                         &[
                             ("id", &ticket.id.to_string()),
-                            ("hours", &hours.to_string()),
-                            ("target", &sla.resolve_hours.to_string()),
+                            ("hours", &i18n::duration(staff, open_for)),
+                            ("target", &i18n::duration(staff, resolve_target)),
                         ],
                     ),
                 ));
@@ -155,7 +159,7 @@ async fn unresolved(
 }
 
 /// The private message to a manager about a ticket open too long.
-fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String {
+fn escalation(app: &App, ticket: &Ticket, open_for: Duration, locale: Locale) -> String {
     let status = match &ticket.taken_by {
         Some((_, by)) => t(locale, "card.status_taken", &[("by", by)]),
         None => render::status_name(locale, ticket.status),
@@ -165,8 +169,11 @@ fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String 
         "sla.resolve",
         &[
             ("id", &ticket.id.to_string()),
-            ("hours", &hours.to_string()),
-            ("target", &app.settings.sla.resolve_hours.to_string()),
+            ("hours", &i18n::duration(locale, open_for)),
+            (
+                "target",
+                &i18n::duration(locale, Duration::hours(app.settings.sla.resolve_hours.into())),
+            ),
             ("group", &ticket.group_name),
             ("unit", ticket.unit.as_deref().unwrap_or("—")),
             ("owner", &ticket.owner_name),
