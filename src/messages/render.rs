@@ -75,17 +75,12 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     }
     lines.push(String::new());
     lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
+    // Only the buttons that can work now: Done waits until someone took it.
     let buttons = match ticket.status {
-        TicketStatus::Reported => Some(Buttons(vec![vec![
-            (
-                t(locale, "button.take", &[]),
-                CardAction::Take(ticket.id).encode(),
-            ),
-            (
-                t(locale, "button.done", &[]),
-                CardAction::Done(ticket.id).encode(),
-            ),
-        ]])),
+        TicketStatus::Reported => Some(Buttons(vec![vec![(
+            t(locale, "button.take", &[]),
+            CardAction::Take(ticket.id).encode(),
+        )]])),
         TicketStatus::Taken => Some(Buttons(vec![vec![(
             t(locale, "button.done", &[]),
             CardAction::Done(ticket.id).encode(),
