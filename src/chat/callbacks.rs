@@ -21,6 +21,7 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
             (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
         CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
         CardAction::Notice { .. } => return None,
     })
 }
@@ -65,7 +66,10 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
     let actor = app.actor(&q.from);
     let staff_only = matches!(
         action,
-        CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. }
+        CardAction::Take(_)
+            | CardAction::Done(_)
+            | CardAction::Rerate { .. }
+            | CardAction::Photos(_)
     );
     if staff_only && !app.is_staff(&bot, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
@@ -83,6 +87,9 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         | CardAction::Done(_)
         | CardAction::Rerate { .. }
         | CardAction::Notice { .. } => app.staff_locale(),
+        // A story may be read privately: in the reader's language there.
+        CardAction::Photos(_) if msg.chat.is_private() => user_locale,
+        CardAction::Photos(_) => app.staff_locale(),
         _ => {
             let ticket = app.store.ticket(known.ticket_id).await?;
             ticket.map_or(user_locale, |tk| messages::owner_locale(&app.settings, &tk))
@@ -162,6 +169,15 @@ async fn act(
         CardAction::Rerate { follow_up } => {
             tickets::rerate(tx, settings, actor, follow_up, now).await?;
             t(locale, "toast.rerate_asked", &[])
+        }
+        CardAction::Photos(id) => {
+            let photos = tx.all_photos(id).await?;
+            let count = photos.len().to_string();
+            let caption = t(locale, "story.photos_caption", &[("id", &id.to_string())]);
+            let reply = Some(crate::outbox::Target::Message(question.1));
+            let albums = crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
+            tx.enqueue_all(&albums, now).await?;
+            t(locale, "story.photos_toast", &[("count", &count)])
         }
         // Handled before: a notice is not a ticket's.
         CardAction::Notice { .. } => String::new(),

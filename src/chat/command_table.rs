@@ -11,6 +11,7 @@ pub enum CommandSet {
     GroupAdmin,
     Staff,
     Manager,
+    Lookup,
     Private,
 }
 
@@ -223,6 +224,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("unwatch", H::StaffOrPrivate, &[S::Manager], &[], None),
     cmd("greet", H::StaffOrPrivate, &[S::Manager], &[], None),
     cmd("notice", H::StaffOrPrivate, &[S::Manager], &[], None),
+    // Staff and managers, in the staff chat or privately.
+    cmd("ticket", H::StaffOrPrivate, &[S::Lookup], &[], None),
+    cmd("find", H::StaffOrPrivate, &[S::Lookup], &[], None),
 ];
 
 /// The chat a Butler command belongs in, if `name` (lowercase) is one.
@@ -267,7 +271,8 @@ mod tests {
     use teloxide::utils::command::BotCommands;
 
     use super::super::commands::{
-        GroupAdminCommand, ManagerCommand, OwnerCommand, PrivateCommand, StaffCommand,
+        GroupAdminCommand, LookupCommand, ManagerCommand, OwnerCommand, PrivateCommand,
+        StaffCommand,
     };
     use super::*;
     use crate::i18n::{Locale, t};
@@ -294,6 +299,7 @@ mod tests {
             (CommandSet::GroupAdmin, enum_names::<GroupAdminCommand>()),
             (CommandSet::Staff, enum_names::<StaffCommand>()),
             (CommandSet::Manager, enum_names::<ManagerCommand>()),
+            (CommandSet::Lookup, enum_names::<LookupCommand>()),
             (CommandSet::Private, enum_names::<PrivateCommand>()),
         ];
         for (set, names) in enums {

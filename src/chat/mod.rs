@@ -11,6 +11,7 @@ pub mod callbacks;
 pub mod command_table;
 pub mod commands;
 pub mod life;
+pub mod lookup;
 pub mod manager;
 pub mod owner;
 pub mod private;

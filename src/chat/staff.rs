@@ -25,6 +25,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<StaffCommand>()
                 .endpoint(command),
         )
+        .branch(super::lookup::branch())
         .branch(
             dptree::entry()
                 .filter_command::<ManagerCommand>()

@@ -27,6 +27,8 @@ pub enum BotMessageKind {
     Relay,
     /// The private alert to managers about a watch-listed owner.
     WatchAlert,
+    /// A ticket's story (`/ticket N`), with its "Show photos" button.
+    Story,
 }
 
 impl BotMessageKind {
@@ -40,6 +42,7 @@ impl BotMessageKind {
             BotMessageKind::FollowUp => "follow_up",
             BotMessageKind::Relay => "relay",
             BotMessageKind::WatchAlert => "watch_alert",
+            BotMessageKind::Story => "story",
         }
     }
 

@@ -9,7 +9,8 @@
 //! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `daily` and `figures` (the
-//! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
+//! numbers), `seed` (demo data), `forget` (an owner forgotten), `story` (one ticket's
+//! story, and search). Rows are read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
 //! [`Error::Corrupt`]. The store knows no message format and no Telegram type: the
@@ -26,6 +27,7 @@ mod inbox;
 mod jobs;
 mod outbox;
 mod seed;
+mod story;
 mod tickets;
 
 use std::str::FromStr;
