@@ -377,8 +377,8 @@ mod tests {
 
     /// English nouns that follow a count, in their plural.
     const PLURALS: [&str; 16] = [
-        "minutes", "hours", "days", "weeks", "groups", "tickets", "ratings", "reports",
-        "repairs", "members", "scores", "photos", "owners", "times", "people", "messages",
+        "minutes", "hours", "days", "weeks", "groups", "tickets", "ratings", "reports", "repairs",
+        "members", "scores", "photos", "owners", "times", "people", "messages",
     ];
 
     #[test]
@@ -397,7 +397,10 @@ mod tests {
             let text = fill(template, &args);
             let words: Vec<String> = text
                 .split_whitespace()
-                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
                 .collect();
             if words
                 .windows(2)

@@ -175,7 +175,8 @@ async fn act(
             let count = photos.len().to_string();
             let caption = t(locale, "story.photos_caption", &[("id", &id.to_string())]);
             let reply = Some(crate::outbox::Target::Message(question.1));
-            let albums = crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
+            let albums =
+                crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
             tx.enqueue_all(&albums, now).await?;
             t(locale, "story.photos_toast", &[("count", &count)])
         }

@@ -36,7 +36,9 @@ async fn command(
     // Owners' words and photos: staff and managers only, wherever asked.
     if !app.is_staff(&bot, user.id.0).await {
         tracing::info!(user = user.id.0, "lookup refused: not on the staff");
-        return app.send(&bot, vec![refusal(&msg, locale, &Error::NotStaff)]).await;
+        return app
+            .send(&bot, vec![refusal(&msg, locale, &Error::NotStaff)])
+            .await;
     }
     match cmd {
         LookupCommand::Ticket(args) => ticket(bot, app, msg, args, locale).await,
@@ -46,9 +48,17 @@ async fn command(
 
 /// `/ticket N`: the story in one message or a few, the last with "Show photos" when there
 /// are photos.
-async fn ticket(bot: Bot, app: AppRef, msg: Message, args: String, locale: Locale) -> HandlerResult {
+async fn ticket(
+    bot: Bot,
+    app: AppRef,
+    msg: Message,
+    args: String,
+    locale: Locale,
+) -> HandlerResult {
     if args.trim().is_empty() {
-        return app.send(&bot, vec![answer(&msg, locale, "usage.ticket", &[])]).await;
+        return app
+            .send(&bot, vec![answer(&msg, locale, "usage.ticket", &[])])
+            .await;
     }
     let id = match args.trim().parse::<TicketId>() {
         Ok(id) => id,
@@ -87,7 +97,9 @@ async fn ticket(bot: Bot, app: AppRef, msg: Message, args: String, locale: Local
 /// `/find <words or a unit>`: the best matches.
 async fn find(bot: Bot, app: AppRef, msg: Message, args: String, locale: Locale) -> HandlerResult {
     let Some(query) = SearchQuery::parse(&args, i18n::parse_category) else {
-        return app.send(&bot, vec![answer(&msg, locale, "usage.find", &[])]).await;
+        return app
+            .send(&bot, vec![answer(&msg, locale, "usage.find", &[])])
+            .await;
     };
     let tickets = app.store.search_tickets(&query, FIND_LIMIT).await?;
     let text = story::found(&tickets, args.trim(), locale);

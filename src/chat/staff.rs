@@ -145,7 +145,9 @@ async fn command(
             if matches!(cmd, StaffCommand::Category(_)) && rest.is_empty() {
                 let categories = i18n::category_list(locale);
                 let args = [("categories", categories.as_str())];
-                return app.send(&bot, vec![answer(&msg, locale, usage, &args)]).await;
+                return app
+                    .send(&bot, vec![answer(&msg, locale, usage, &args)])
+                    .await;
             }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
         }

@@ -113,11 +113,26 @@ mod tests {
 
     #[test]
     fn a_typed_category_is_its_code_or_a_name_in_any_language_ignoring_case() {
-        assert_eq!(Category::parse("door_lock", names), Some(Category::DoorLock));
-        assert_eq!(Category::parse(" Door-Lock ", names), Some(Category::DoorLock));
-        assert_eq!(Category::parse("DOORS AND LOCKS", names), Some(Category::DoorLock));
-        assert_eq!(Category::parse("公共区域", names), Some(Category::PublicArea));
-        assert_eq!(Category::parse("public area", names), Some(Category::PublicArea));
+        assert_eq!(
+            Category::parse("door_lock", names),
+            Some(Category::DoorLock)
+        );
+        assert_eq!(
+            Category::parse(" Door-Lock ", names),
+            Some(Category::DoorLock)
+        );
+        assert_eq!(
+            Category::parse("DOORS AND LOCKS", names),
+            Some(Category::DoorLock)
+        );
+        assert_eq!(
+            Category::parse("公共区域", names),
+            Some(Category::PublicArea)
+        );
+        assert_eq!(
+            Category::parse("public area", names),
+            Some(Category::PublicArea)
+        );
         assert_eq!(Category::parse("Security", names), None);
         assert_eq!(Category::parse("", names), None);
     }

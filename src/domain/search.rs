@@ -55,7 +55,10 @@ mod tests {
     fn a_unit_categories_and_words_are_told_apart() {
         let q = SearchQuery::parse(" 3-1201  Plumbing “leak” 漏水 ", cat).unwrap();
         assert_eq!(q.unit, Some("3-1201".parse().unwrap()));
-        assert_eq!(q.categories, vec![(Category::Plumbing, "Plumbing".to_owned())]);
+        assert_eq!(
+            q.categories,
+            vec![(Category::Plumbing, "Plumbing".to_owned())]
+        );
         assert_eq!(q.words, vec!["leak".to_owned(), "漏水".to_owned()]);
     }
 

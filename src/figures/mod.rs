@@ -137,7 +137,10 @@ pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
         "stats.on_time",
         f.on_time_take,
         locale,
-        &[("minutes", &crate::i18n::minutes(locale, take_minutes.into()))],
+        &[(
+            "minutes",
+            &crate::i18n::minutes(locale, take_minutes.into()),
+        )],
     ));
     lines.push(durations_line(
         "stats.time_to_take",

@@ -53,7 +53,10 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
                 "rating.reminder",
                 &[
                     ("id", &ticket.id.to_string()),
-                    ("hours", &i18n::duration(locale, Duration::hours(hours_left))),
+                    (
+                        "hours",
+                        &i18n::duration(locale, Duration::hours(hours_left)),
+                    ),
                 ],
             ),
             reply_to: Some(Target::Latest {

@@ -172,7 +172,10 @@ fn escalation(app: &App, ticket: &Ticket, open_for: Duration, locale: Locale) ->
             ("hours", &i18n::duration(locale, open_for)),
             (
                 "target",
-                &i18n::duration(locale, Duration::hours(app.settings.sla.resolve_hours.into())),
+                &i18n::duration(
+                    locale,
+                    Duration::hours(app.settings.sla.resolve_hours.into()),
+                ),
             ),
             ("group", &ticket.group_name),
             ("unit", ticket.unit.as_deref().unwrap_or("—")),

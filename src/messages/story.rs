@@ -38,7 +38,8 @@ fn event_text(e: &StoryEvent, locale: Locale) -> String {
         EventKind::Category => (
             "story.category",
             detail.map(|c| {
-                Category::from_code(c).map_or_else(|| c.to_owned(), |c| i18n::category_name(locale, c))
+                Category::from_code(c)
+                    .map_or_else(|| c.to_owned(), |c| i18n::category_name(locale, c))
             }),
         ),
         EventKind::Note => ("story.note", detail.map(str::to_owned)),
@@ -109,7 +110,11 @@ fn foot(ticket: &Ticket, story: &Story, locale: Locale, tz: Tz) -> Vec<String> {
     if let Some(score) = ticket.score {
         let s = score.to_string();
         let stars = stars(score.get());
-        lines.push(t(locale, "story.rating", &[("stars", &stars), ("score", &s)]));
+        lines.push(t(
+            locale,
+            "story.rating",
+            &[("stars", &stars), ("score", &s)],
+        ));
     }
     for fu in &story.follow_ups {
         let key = match (fu.low_score, fu.closed_at) {
@@ -136,11 +141,19 @@ fn foot(ticket: &Ticket, story: &Story, locale: Locale, tz: Tz) -> Vec<String> {
 pub fn story(ticket: &Ticket, story: &Story, locale: Locale, tz: Tz) -> Vec<String> {
     let head = head(ticket, locale);
     let foot = foot(ticket, story, locale, tz);
-    let events: Vec<String> = story.events.iter().map(|e| event_line(e, locale, tz)).collect();
+    let events: Vec<String> = story
+        .events
+        .iter()
+        .map(|e| event_line(e, locale, tz))
+        .collect();
     let budget = STORY_MESSAGE_UNITS * STORY_MAX_MESSAGES;
     let fixed: usize = head.iter().chain(&foot).map(|l| units(l) + 1).sum();
     let mut lines = head;
-    lines.extend(fit_events(events, budget.saturating_sub(fixed + 200), locale));
+    lines.extend(fit_events(
+        events,
+        budget.saturating_sub(fixed + 200),
+        locale,
+    ));
     lines.extend(foot);
     pack(lines, STORY_MESSAGE_UNITS)
 }
@@ -227,7 +240,9 @@ mod tests {
 
     #[test]
     fn packed_lines_stay_within_the_limit_and_keep_their_order() {
-        let lines: Vec<String> = (0..100).map(|i| format!("{i:03} {}", "x".repeat(96))).collect();
+        let lines: Vec<String> = (0..100)
+            .map(|i| format!("{i:03} {}", "x".repeat(96)))
+            .collect();
         let msgs = pack(lines, 1000);
         assert!(msgs.len() >= 10);
         for m in &msgs {
@@ -239,7 +254,9 @@ mod tests {
 
     #[test]
     fn a_story_too_long_keeps_its_first_and_latest_events() {
-        let events: Vec<String> = (0..1000).map(|i| format!("event {i} {}", "y".repeat(50))).collect();
+        let events: Vec<String> = (0..1000)
+            .map(|i| format!("event {i} {}", "y".repeat(50)))
+            .collect();
         let kept = fit_events(events, 5000, Locale::En);
         assert!(kept[0].starts_with("event 0 "));
         assert!(kept.last().unwrap().starts_with("event 999 "));

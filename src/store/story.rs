@@ -183,8 +183,14 @@ mod tests {
                 "%漏水%"
             ]
         );
-        assert!(sql.contains("MATCH ? AND t.unit = ? AND t.text LIKE ?"), "{sql}");
-        assert!(sql.ends_with("ORDER BY tickets_fts.rank, t.id DESC LIMIT ?"), "{sql}");
+        assert!(
+            sql.contains("MATCH ? AND t.unit = ? AND t.text LIKE ?"),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("ORDER BY tickets_fts.rank, t.id DESC LIMIT ?"),
+            "{sql}"
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@ fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Ori
         &[
             ("id", &ticket.id.to_string()),
             ("category", &i18n::category_name(locale, ticket.category)),
-            ("minutes", &i18n::minutes(locale, settings.sla.take_minutes.into())),
+            (
+                "minutes",
+                &i18n::minutes(locale, settings.sla.take_minutes.into()),
+            ),
         ],
     );
     if owner.unit.is_none() {
