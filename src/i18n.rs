@@ -395,17 +395,16 @@ mod tests {
             let names = names(template);
             let args: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
             let text = fill(template, &args);
-            let words: Vec<String> = text
-                .split_whitespace()
-                .map(|w| {
-                    w.trim_matches(|c: char| !c.is_alphanumeric())
-                        .to_lowercase()
-                })
-                .collect();
-            if words
-                .windows(2)
-                .any(|w| w[0] == "1" && PLURALS.contains(&w[1].as_str()))
-            {
+            // "1" as a count: the whole word, or opening a bracket ("(1 of 1 …").
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let noun = |w: &str| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            };
+            if words.windows(2).any(|w| {
+                w[0].trim_start_matches(['(', '（']) == "1"
+                    && PLURALS.contains(&noun(w[1]).as_str())
+            }) {
                 wrong.push(format!("{key}: {text}"));
             }
         }
