@@ -146,7 +146,8 @@ pub fn story(ticket: &Ticket, story: &Story, locale: Locale, tz: Tz) -> Vec<Stri
         .iter()
         .map(|e| event_line(e, locale, tz))
         .collect();
-    let budget = STORY_MESSAGE_UNITS * STORY_MAX_MESSAGES;
+    // Lines are not split, so a message may end up to a line short of its budget.
+    let budget = (STORY_MESSAGE_UNITS - 500) * STORY_MAX_MESSAGES;
     let fixed: usize = head.iter().chain(&foot).map(|l| units(l) + 1).sum();
     let mut lines = head;
     lines.extend(fit_events(
@@ -155,7 +156,9 @@ pub fn story(ticket: &Ticket, story: &Story, locale: Locale, tz: Tz) -> Vec<Stri
         locale,
     ));
     lines.extend(foot);
-    pack(lines, STORY_MESSAGE_UNITS)
+    let mut messages = pack(lines, STORY_MESSAGE_UNITS);
+    messages.truncate(STORY_MAX_MESSAGES);
+    messages
 }
 
 /// The events within `budget` units: all, or the first few, a line saying how many were
