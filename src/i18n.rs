@@ -316,6 +316,10 @@ mod tests {
             E::RatedReopenManagersOnly,
             E::NotStaff,
             E::BadDays(text()),
+            E::AlreadyPaused,
+            E::NotPaused,
+            E::NotYourPause,
+            E::OtherStaffChat { chat: text() },
         ];
         for e in &refusals {
             match e {
@@ -340,7 +344,11 @@ mod tests {
                 | E::ManagersOnly
                 | E::RatedReopenManagersOnly
                 | E::NotStaff
-                | E::BadDays(_) => {}
+                | E::BadDays(_)
+                | E::AlreadyPaused
+                | E::NotPaused
+                | E::NotYourPause
+                | E::OtherStaffChat { .. } => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

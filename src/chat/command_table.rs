@@ -199,6 +199,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         Some("command.note"),
     ),
     cmd(
+        "pause",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 12)],
+        Some("command.pause"),
+    ),
+    cmd(
+        "resume",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 13)],
+        Some("command.resume"),
+    ),
+    cmd(
         "stats",
         H::StaffChat,
         &[S::Staff],
@@ -346,7 +360,7 @@ mod tests {
             names(Menu::StaffChat),
             [
                 "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
-                "export", "help"
+                "export", "help", "pause", "resume"
             ]
         );
         for m in Menu::ALL {

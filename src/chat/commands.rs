@@ -47,6 +47,10 @@ pub enum StaffCommand {
     Reopen(String),
     Category(String),
     Note(String),
+    /// `/pause N <reason>`: the ticket waits, its clocks stand still.
+    Pause(String),
+    /// `/resume N`: a paused ticket runs again.
+    Resume(String),
     /// `/stats [days]` or `/stats chart`.
     Stats(String),
     /// `/export [days]`: an XLSX file.

@@ -36,11 +36,15 @@ pub enum EventKind {
     FollowUpClosed,
     /// A manager asked the owner to rate again.
     RerateAsked,
+    /// Staff paused it (waiting for a part, the owner away); the detail is why.
+    Paused,
+    /// Staff resumed a paused ticket.
+    Resumed,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -55,6 +59,8 @@ impl EventKind {
         EventKind::RatingExpired,
         EventKind::FollowUpClosed,
         EventKind::RerateAsked,
+        EventKind::Paused,
+        EventKind::Resumed,
     ];
 
     /// The kind as stored.
@@ -74,6 +80,8 @@ impl EventKind {
             EventKind::RatingExpired => "rating_expired",
             EventKind::FollowUpClosed => "follow_up_closed",
             EventKind::RerateAsked => "rerate_asked",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod daily;
 pub mod event;
 pub mod figures;
 pub mod locale;
+pub mod pause;
 pub mod rating;
 pub mod search;
 pub mod story;
@@ -72,6 +73,14 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("ticket is already paused")]
+    AlreadyPaused,
+    #[error("ticket is not paused")]
+    NotPaused,
+    #[error("only the one who took the ticket, or a manager, may pause or resume it")]
+    NotYourPause,
+    #[error("the ticket belongs to the staff chat {chat}")]
+    OtherStaffChat { chat: String },
 }
 
 impl Error {
@@ -100,6 +109,10 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::AlreadyPaused => "error.already_paused",
+            Error::NotPaused => "error.not_paused",
+            Error::NotYourPause => "error.not_your_pause",
+            Error::OtherStaffChat { .. } => "error.other_staff_chat",
         }
     }
 
@@ -114,6 +127,7 @@ impl Error {
             }
             Error::UnknownTicket(id) => vec![("id", id.to_string())],
             Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }
     }

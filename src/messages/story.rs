@@ -52,6 +52,8 @@ fn event_text(e: &StoryEvent, locale: Locale) -> String {
         EventKind::RatingExpired => ("story.rating_expired", None),
         EventKind::FollowUpClosed => ("story.follow_up_closed", detail.map(str::to_owned)),
         EventKind::RerateAsked => ("story.rerate_asked", None),
+        EventKind::Paused => ("story.paused", detail.map(str::to_owned)),
+        EventKind::Resumed => ("story.resumed", None),
     };
     let what = t(locale, key, &[]);
     match shown.filter(|s| !s.trim().is_empty()) {

@@ -8,9 +8,10 @@
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
 //! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `daily` and `figures` (the
-//! numbers), `seed` (demo data), `forget` (an owner forgotten), `story` (one ticket's
-//! story, and search). Rows are read with
+//! `jobs` (scheduled jobs' claims, alerts and notices), `routes` (a ticket's staff
+//! chat and its pauses), `daily` and `figures` (the numbers), `seed` (demo data),
+//! `forget` (an owner forgotten), `story` (one ticket's story, and search). Rows are
+//! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
 //! [`Error::Corrupt`]. The store knows no message format and no Telegram type: the
@@ -26,6 +27,7 @@ mod groups;
 mod inbox;
 mod jobs;
 mod outbox;
+mod routes;
 mod seed;
 mod story;
 mod tickets;
@@ -47,6 +49,7 @@ pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 pub use outbox::OutboxRow;
+pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};
 pub use tickets::{NewTicket, PhotoKind};
 

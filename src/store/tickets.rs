@@ -14,6 +14,8 @@ pub struct NewTicket<'a> {
     pub category: Category,
     pub text: &'a str,
     pub priority: bool,
+    /// The route's staff chat the card goes to; `None`: the main staff chat.
+    pub staff_chat: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,10 @@ struct TicketRecord {
     photo_count: i64,
     score: Option<i64>,
     owner_locale: Option<String>,
+    staff_chat_id: Option<i64>,
+    paused_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
+    paused_secs: i64,
 }
 
 /// A stored unit, as the domain type (stored ones were parsed before they were written).
@@ -108,6 +114,12 @@ impl TryFrom<TicketRecord> for Ticket {
             photo_count: r.photo_count,
             score: r.score.map(parse_score).transpose()?,
             owner_locale: crate::i18n::Locale::from_telegram(r.owner_locale.as_deref()),
+            staff_chat: r.staff_chat_id,
+            paused: r.paused_at.map(|since| crate::domain::pause::Pause {
+                since,
+                reason: r.pause_reason.unwrap_or_default(),
+            }),
+            paused_secs: r.paused_secs,
         })
     }
 }
@@ -313,8 +325,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8)
+                                  priority, created_at, updated_at, staff_chat_id)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -325,6 +337,7 @@ impl Tx<'_> {
         .bind(t.text)
         .bind(t.priority as i64)
         .bind(ts(now))
+        .bind(t.staff_chat)
         .execute(&mut *self.0)
         .await?;
         if r.rows_affected() == 0 {
@@ -544,6 +557,7 @@ mod tests {
                     category: Category::Other,
                     text: "t",
                     priority: false,
+                    staff_chat: None,
                 },
                 now,
             )
