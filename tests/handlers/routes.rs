@@ -44,10 +44,7 @@ async fn a_routed_ticket_card_goes_only_to_its_route_chat() {
     let cards = sent_to(&r, ENGINEERING);
     assert_eq!(cards.len(), 1, "{:?}", texts(&r));
     assert!(cards[0].text().unwrap().contains("Plumbing"));
-    assert_eq!(
-        buttons(&cards[0]),
-        vec![vec![format!("take:{id}"), format!("done:{id}")]]
-    );
+    assert_eq!(buttons(&cards[0]), vec![vec![format!("take:{id}")]]);
     assert!(
         sent_to(&r, STAFF_CHAT).is_empty(),
         "the main chat sees nothing"
