@@ -53,6 +53,10 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// Who may use `/export` in the staff chat.
     pub export: ExportSettings,
+    /// How often Butler answers the same thing to the same person.
+    pub limits: LimitSettings,
+    /// How long handled updates and sent messages are kept.
+    pub retention: RetentionSettings,
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
@@ -128,6 +132,46 @@ impl Default for DeliverySettings {
 pub struct ExportSettings {
     /// Whether staff members who are not managers may use `/export`; managers always may.
     pub staff_may_export: bool,
+}
+
+/// How often Butler answers the same thing to the same person (see `crate::limiter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Minutes between two hints to one person in one chat (what to write instead: the
+    /// private-chat hint, a command that belongs elsewhere, an unknown command).
+    pub hint_minutes: u32,
+    /// Minutes within which the same refusal or usage line to the same person in the
+    /// same chat is said once.
+    pub repeat_minutes: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            hint_minutes: 5,
+            repeat_minutes: 5,
+        }
+    }
+}
+
+/// How long what Telegram sent and what Butler sent are kept (tickets are kept for good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days a handled update (as Telegram sent it, group chatter included) is kept.
+    pub inbox_days: u32,
+    /// Days a sent or failed outgoing message is kept.
+    pub outbox_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            inbox_days: 7,
+            outbox_days: 14,
+        }
+    }
 }
 
 /// When the scheduled messages are sent (in [`Settings::timezone`]).
@@ -353,6 +397,10 @@ impl Settings {
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
             ("rating.reminder_hours", self.rating.reminder_hours),
+            ("limits.hint_minutes", self.limits.hint_minutes),
+            ("limits.repeat_minutes", self.limits.repeat_minutes),
+            ("retention.inbox_days", self.retention.inbox_days),
+            ("retention.outbox_days", self.retention.outbox_days),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -558,6 +606,8 @@ struct RawSettings {
     schedule: RawSchedule,
     delivery: DeliverySettings,
     export: ExportSettings,
+    limits: LimitSettings,
+    retention: RetentionSettings,
     holidays: BTreeMap<String, String>,
 }
 
@@ -584,6 +634,8 @@ impl Default for RawSettings {
             schedule: RawSchedule::default(),
             delivery: DeliverySettings::default(),
             export: ExportSettings::default(),
+            limits: LimitSettings::default(),
+            retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
         }
     }
@@ -672,6 +724,8 @@ impl TryFrom<RawSettings> for Settings {
             schedule,
             delivery: raw.delivery,
             export: raw.export,
+            limits: raw.limits,
+            retention: raw.retention,
             holidays: raw.holidays,
         })
     }
@@ -705,6 +759,8 @@ impl From<&Settings> for RawSettings {
             },
             delivery: s.delivery,
             export: s.export,
+            limits: s.limits,
+            retention: s.retention,
             holidays: s.holidays.clone(),
         }
     }

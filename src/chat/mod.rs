@@ -23,6 +23,7 @@ use teloxide::types::Message;
 
 pub use crate::app::{App, AppRef, BotError, HandlerResult, display_name};
 use crate::i18n::{self, Locale};
+use crate::limiter::Gate;
 use crate::outbox::Outgoing;
 use crate::store::{self, Group};
 use crate::tickets;
@@ -58,6 +59,61 @@ pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgo
     let args = e.args();
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     answer(msg, locale, e.locale_key(), &args)
+}
+
+/// `text` under `msg`, unless its sender was told the same in this chat within
+/// `limits.repeat_minutes` (then nothing): for a refusal, a usage line, help, a list
+/// asked for again. See [`crate::limiter`].
+pub async fn say_once(app: &App, bot: &Bot, msg: &Message, text: String) -> HandlerResult {
+    let user = msg.from.as_ref().map_or(0, |u| u.id.0);
+    if !app.may_answer(Gate::repeat(msg.chat.id.0, user, &text)) {
+        tracing::debug!(chat = msg.chat.id.0, user, "said the same lately: not again");
+        return Ok(());
+    }
+    app.send(bot, vec![reply_text(msg, text)]).await
+}
+
+/// The localized answer `key` under `msg`, through [`say_once`].
+pub async fn answer_once(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    key: &str,
+    args: &[(&str, &str)],
+) -> HandlerResult {
+    say_once(app, bot, msg, i18n::t(locale, key, args)).await
+}
+
+/// The answer to a refused request, through [`say_once`].
+pub async fn refuse(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    e: &crate::domain::Error,
+) -> HandlerResult {
+    let args = e.args();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    answer_once(app, bot, msg, locale, e.locale_key(), &args).await
+}
+
+/// A hint under `msg` (what to write instead), at most once per `limits.hint_minutes`
+/// to one person in one chat, whatever the hint.
+pub async fn hint(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    key: &str,
+    args: &[(&str, &str)],
+) -> HandlerResult {
+    let (chat, user) = (msg.chat.id.0, msg.from.as_ref().map_or(0, |u| u.id.0));
+    if !app.may_answer(Gate::Hint { chat, user }) {
+        tracing::debug!(chat, user, "hinted lately: not again");
+        return Ok(());
+    }
+    app.send(bot, vec![answer(msg, locale, key, args)]).await
 }
 
 fn in_staff_chat(app: AppRef, msg: Message) -> bool {
@@ -131,7 +187,7 @@ pub async fn conclude(
         Ok(()) => app.commit(bot, tx).await,
         Err(tickets::Error::Refused(e)) => {
             drop(tx);
-            app.send(bot, vec![refusal(msg, locale, &e)]).await
+            refuse(app, bot, msg, locale, &e).await
         }
         Err(tickets::Error::Store(e)) => Err(e.into()),
     }

@@ -7,7 +7,7 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
-use super::{App, AppRef, BotError, HandlerResult, answer, change, origin, photo_of, text_of};
+use super::{App, AppRef, BotError, HandlerResult, change, origin, photo_of, text_of};
 use crate::domain::{Actor, Error, TicketId};
 use crate::i18n::{self, Locale};
 use crate::messages::render;
@@ -58,8 +58,7 @@ async fn refuse_outsider(bot: Bot, app: AppRef, msg: Message, locale: Locale) ->
         user = msg.from.as_ref().map(|u| u.id.0),
         "refused: not on the staff"
     );
-    let refusal = super::refusal(&msg, locale, &Error::NotStaff);
-    app.send(&bot, vec![refusal]).await
+    super::refuse(&app, &bot, &msg, locale, &Error::NotStaff).await
 }
 
 /// `N rest…` → (ticket, rest); without a number, the ticket of the card replied to.
@@ -109,7 +108,7 @@ async fn command(
             } else {
                 "help.staff"
             };
-            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+            super::answer_once(&app, &bot, &msg, locale, key, &[]).await
         }
         StaffCommand::Stats(args) => super::stats::stats(bot, app, msg, args, locale).await,
         StaffCommand::Export(args) => super::stats::export(bot, app, msg, args, locale).await,
@@ -188,12 +187,11 @@ async fn parse_args(
     match ticket_and_rest(app, msg, args).await {
         Ok(x) => Ok(Some(x)),
         Err(Error::BadTicketId(s)) if s.is_empty() => {
-            app.send(bot, vec![answer(msg, locale, usage_key, &[])])
-                .await?;
+            super::answer_once(app, bot, msg, locale, usage_key, &[]).await?;
             Ok(None)
         }
         Err(e) => {
-            app.send(bot, vec![super::refusal(msg, locale, &e)]).await?;
+            super::refuse(app, bot, msg, locale, &e).await?;
             Ok(None)
         }
     }

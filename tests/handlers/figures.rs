@@ -134,6 +134,7 @@ impl Fixture {
                     category,
                     text: "水龙头漏水, \"急\"",
                     priority: false,
+                    reported_at: at(when),
                 },
                 at(when),
             )
@@ -851,6 +852,7 @@ async fn hostile_reports() -> Fixture {
                     category: Category::Plumbing,
                     text,
                     priority: false,
+                    reported_at: when,
                 },
                 when,
             )
