@@ -119,6 +119,11 @@ impl App {
         self.limiter.allow(gate, self.now())
     }
 
+    /// Whether an answer may pass all of `gates` now; shuts them all if it may.
+    pub fn may_answer_all(&self, gates: &[Gate]) -> bool {
+        self.limiter.allow_all(gates, self.now())
+    }
+
     /// Which ticket a message of Butler's belongs to. A message is recorded just after
     /// Telegram accepted it, so a reply or press can beat the record by a few
     /// milliseconds: for a message from a bot, look once more a moment later.

@@ -98,19 +98,27 @@ impl Limiter {
 
     /// Whether an answer may pass `gate` at `now`; if it may, the gate shuts for its window.
     pub fn allow(&self, gate: Gate, now: DateTime<Utc>) -> bool {
+        self.allow_all(&[gate], now)
+    }
+
+    /// Whether an answer may pass every one of `gates` at `now`; if it may, they all shut
+    /// for their windows. If one is shut, none is touched.
+    pub fn allow_all(&self, gates: &[Gate], now: DateTime<Utc>) -> bool {
         let mut passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
-        let window = self.windows.of(&gate);
-        // A clock set back opens the gate rather than shutting it for longer.
-        if let Some(at) = passed.get(&gate)
-            && *at <= now
-            && now - *at < window
+        // A clock set back opens a gate rather than shutting it for longer.
+        let shut = |gate: &Gate, at: &DateTime<Utc>| *at <= now && now - *at < self.windows.of(gate);
+        if gates
+            .iter()
+            .any(|gate| passed.get(gate).is_some_and(|at| shut(gate, at)))
         {
             return false;
         }
-        if passed.len() >= self.capacity && !passed.contains_key(&gate) {
-            self.make_room(&mut passed, now);
+        for gate in gates {
+            if passed.len() >= self.capacity && !passed.contains_key(gate) {
+                self.make_room(&mut passed, now);
+            }
+            passed.insert(*gate, now);
         }
-        passed.insert(gate, now);
         true
     }
 
@@ -183,6 +191,21 @@ mod tests {
         assert!(l.allow(Gate::repeat(-1, 5, "No ticket #4"), t0()));
         assert!(l.allow(Gate::repeat(-1, 6, "Only managers"), t0()));
         assert!(l.allow(Gate::repeat(-2, 5, "Only managers"), t0()));
+    }
+
+    #[test]
+    fn gates_asked_together_pass_together_or_not_at_all() {
+        let l = Limiter::new(windows());
+        let group = Gate::StrangeGroup { chat: -1 };
+        let (a, b) = (
+            Gate::Stranger { chat: -1, user: 1 },
+            Gate::Stranger { chat: -1, user: 2 },
+        );
+        assert!(l.allow_all(&[a, group], t0()));
+        // The group was answered: b is not, and b's own gate stays open.
+        assert!(!l.allow_all(&[b, group], t0() + Duration::minutes(1)));
+        assert!(l.allow_all(&[b, group], t0() + Duration::minutes(4)));
+        assert!(!l.allow_all(&[a, group], t0() + Duration::minutes(8)));
     }
 
     #[test]

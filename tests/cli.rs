@@ -462,6 +462,7 @@ async fn two_owners(store: &butler::store::Store) {
             category: Category::Plumbing,
             text,
             priority: false,
+            reported_at: now,
         };
         let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();
         let owner = Actor {

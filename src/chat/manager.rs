@@ -70,8 +70,7 @@ async fn group_command(
 /// a day per person (then silence: Butler stays, so that a manager's `/register` still
 /// works), and once per `limits.repeat_minutes` per group, whoever asks.
 fn stranger_may_hear(app: &App, chat: i64, user: u64) -> bool {
-    let heard = app.may_answer(Gate::Stranger { chat, user })
-        && app.may_answer(Gate::StrangeGroup { chat });
+    let heard = app.may_answer_all(&[Gate::Stranger { chat, user }, Gate::StrangeGroup { chat }]);
     if !heard {
         tracing::debug!(chat, user, "not a manager, not an owner group: answered before");
     }

@@ -5,6 +5,7 @@
 mod common;
 mod harness;
 
+mod bounds;
 mod figures;
 mod groups;
 mod life;
@@ -14,6 +15,7 @@ mod rating;
 mod refusals;
 mod reporting;
 mod roles;
+mod retention;
 mod schedule;
 mod staff;
 mod stats;
