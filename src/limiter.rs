@@ -106,7 +106,8 @@ impl Limiter {
     pub fn allow_all(&self, gates: &[Gate], now: DateTime<Utc>) -> bool {
         let mut passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
         // A clock set back opens a gate rather than shutting it for longer.
-        let shut = |gate: &Gate, at: &DateTime<Utc>| *at <= now && now - *at < self.windows.of(gate);
+        let shut =
+            |gate: &Gate, at: &DateTime<Utc>| *at <= now && now - *at < self.windows.of(gate);
         if gates
             .iter()
             .any(|gate| passed.get(gate).is_some_and(|at| shut(gate, at)))
@@ -226,7 +227,13 @@ mod tests {
         }
         // The latest gates are still remembered.
         let last = t0() + Duration::milliseconds(9_999);
-        assert!(!l.allow(Gate::Hint { chat: 1, user: 9_999 }, last));
+        assert!(!l.allow(
+            Gate::Hint {
+                chat: 1,
+                user: 9_999
+            },
+            last
+        ));
     }
 
     #[test]

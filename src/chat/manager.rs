@@ -72,7 +72,11 @@ async fn group_command(
 fn stranger_may_hear(app: &App, chat: i64, user: u64) -> bool {
     let heard = app.may_answer_all(&[Gate::Stranger { chat, user }, Gate::StrangeGroup { chat }]);
     if !heard {
-        tracing::debug!(chat, user, "not a manager, not an owner group: answered before");
+        tracing::debug!(
+            chat,
+            user,
+            "not a manager, not an owner group: answered before"
+        );
     }
     heard
 }

@@ -67,7 +67,11 @@ pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgo
 pub async fn say_once(app: &App, bot: &Bot, msg: &Message, text: String) -> HandlerResult {
     let user = msg.from.as_ref().map_or(0, |u| u.id.0);
     if !app.may_answer(Gate::repeat(msg.chat.id.0, user, &text)) {
-        tracing::debug!(chat = msg.chat.id.0, user, "said the same lately: not again");
+        tracing::debug!(
+            chat = msg.chat.id.0,
+            user,
+            "said the same lately: not again"
+        );
         return Ok(());
     }
     app.send(bot, vec![reply_text(msg, text)]).await

@@ -57,10 +57,10 @@ impl Store {
 
     /// (inbox rows, outbox rows) kept now: for tests and health checks.
     pub async fn kept_rows(&self) -> Result<(i64, i64)> {
-        Ok(sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM inbox), (SELECT COUNT(*) FROM outbox)",
+        Ok(
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM inbox), (SELECT COUNT(*) FROM outbox)")
+                .fetch_one(&self.pool)
+                .await?,
         )
-        .fetch_one(&self.pool)
-        .await?)
     }
 }

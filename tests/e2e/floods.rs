@@ -59,7 +59,10 @@ async fn a_private_flood_gets_one_hint_and_a_report_after_it_is_still_confirmed(
         to_stranger.len(),
         1,
         "one hint for 300 messages: {:?}",
-        to_stranger.iter().map(|m| m.body().to_owned()).collect::<Vec<_>>()
+        to_stranger
+            .iter()
+            .map(|m| m.body().to_owned())
+            .collect::<Vec<_>>()
     );
     assert!(to_stranger[0].body().contains("owner group"));
 }

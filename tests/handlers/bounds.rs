@@ -43,7 +43,11 @@ async fn a_flood_of_private_messages_gets_a_handful_of_answers() {
     }
     // One hint (chatter and misused commands share it), help once, the list once, the
     // managers-only refusal once.
-    assert!(answers.len() <= 5, "{} answers: {answers:#?}", answers.len());
+    assert!(
+        answers.len() <= 5,
+        "{} answers: {answers:#?}",
+        answers.len()
+    );
     assert_eq!(
         answers
             .iter()
@@ -94,9 +98,7 @@ async fn a_stranger_in_an_unregistered_group_is_answered_once_and_a_manager_alwa
     let mut answers = 0;
     for i in 0..60 {
         let attempt = ["/register", "/register Mine", "/lang en", "/unregister"][i % 4];
-        let r = h
-            .send(text(group(STRANGE_GROUP), STRANGER, attempt))
-            .await;
+        let r = h.send(text(group(STRANGE_GROUP), STRANGER, attempt)).await;
         answers += r.sent_messages.len();
     }
     assert_eq!(answers, 1, "one polite word, then silence");
@@ -173,7 +175,10 @@ async fn reports_replayed_after_downtime_are_not_taken_for_a_flood() {
             texts(&r)
         );
     }
-    assert_eq!(h.app.store.owner_tickets(OWNER, 100).await.unwrap().len(), 8);
+    assert_eq!(
+        h.app.store.owner_tickets(OWNER, 100).await.unwrap().len(),
+        8
+    );
 }
 
 #[tokio::test]
@@ -190,6 +195,9 @@ async fn a_real_flood_replayed_later_is_still_refused() {
             .filter(|t| t.contains("several reports in a short time"))
             .count();
     }
-    assert_eq!(h.app.store.owner_tickets(OWNER, 100).await.unwrap().len(), 5);
+    assert_eq!(
+        h.app.store.owner_tickets(OWNER, 100).await.unwrap().len(),
+        5
+    );
     assert_eq!(told, 1);
 }

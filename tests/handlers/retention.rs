@@ -20,7 +20,9 @@ async fn store() -> (Store, tempfile::TempDir, String) {
 
 /// Updates `ids` received at `at`, handled at `handled` (or not handled).
 async fn updates(store: &Store, ids: std::ops::Range<i32>, at: DateTime<Utc>, handled: bool) {
-    let batch: Vec<(i32, String)> = ids.map(|id| (id, format!("{{\"update_id\":{id}}}"))).collect();
+    let batch: Vec<(i32, String)> = ids
+        .map(|id| (id, format!("{{\"update_id\":{id}}}")))
+        .collect();
     store.inbox_receive(&batch, at).await.unwrap();
     if handled {
         for (id, _) in &batch {
@@ -123,8 +125,18 @@ async fn the_retention_sweep_keeps_the_configured_days() {
     updates(&store, 1111..1112, now - Duration::days(5), true).await;
     updates(&store, 1112..1113, now, true).await;
     h.tick().await;
-    assert!(h.last_tick().await.ran.iter().any(|(j, _)| *j == Job::Retention));
-    assert_eq!(store.kept_rows().await.unwrap().0, 11, "1111 went, 1112 stayed");
+    assert!(
+        h.last_tick()
+            .await
+            .ran
+            .iter()
+            .any(|(j, _)| *j == Job::Retention)
+    );
+    assert_eq!(
+        store.kept_rows().await.unwrap().0,
+        11,
+        "1111 went, 1112 stayed"
+    );
 }
 
 #[tokio::test]
@@ -137,5 +149,8 @@ async fn retention_settings_are_read_and_checked() {
     let mut bad = settings(std::path::Path::new("/tmp/never.db"));
     bad.retention.inbox_days = 0;
     let e = bad.validate_for_run().unwrap_err().to_string();
-    assert!(e.contains("retention.inbox_days = 0 must be at least 1"), "{e}");
+    assert!(
+        e.contains("retention.inbox_days = 0 must be at least 1"),
+        "{e}"
+    );
 }
