@@ -21,7 +21,12 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Category;
 use crate::i18n::Locale;
+
+mod routes;
+pub use routes::Route;
+use routes::{RawRoute, parse_routes};
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +46,12 @@ pub struct Settings {
     pub staff_chat_id: i64,
     /// Telegram user ids of the managers, who may use the manager commands.
     pub managers: Vec<u64>,
+    /// Telegram user ids of the dispatchers (the front desk), who may assign tickets to
+    /// staff members as managers can.
+    pub dispatchers: Vec<u64>,
+    /// Open tickets per staff member above which whoever assigns or transfers a ticket
+    /// to them is warned (the ticket is still given); `0`: no warning.
+    pub max_open_per_staff: u32,
     /// Format of the log lines on stderr: `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Service-level deadlines for the staff.
@@ -60,6 +71,9 @@ pub struct Settings {
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
+    /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
+    /// every ticket no route claims.
+    pub routes: Vec<Route>,
 }
 
 /// Service-level deadlines; a ticket that misses one is escalated to the managers.
@@ -330,6 +344,9 @@ pub enum ConfigError {
         "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
     )]
     StaffChatUnset,
+    /// A `[[routes]]` entry (numbered from 1) that cannot be used.
+    #[error("config: routes #{index} {problem}")]
+    Route { index: usize, problem: String },
     /// A number outside its allowed range; `rule` says what is allowed.
     #[error("config: {key} = {value} {rule}")]
     OutOfRange {
@@ -441,9 +458,42 @@ impl Settings {
         }
     }
 
+    /// The staff chat that gets tickets of `category`: its route's, else the main one.
+    pub fn staff_chat_for(&self, category: Category) -> i64 {
+        self.routes
+            .iter()
+            .find(|r| r.categories.contains(&category))
+            .map_or(self.staff_chat_id, |r| r.staff_chat_id)
+    }
+
+    /// Whether `chat` is a staff chat: the main one or a route's.
+    pub fn is_staff_chat(&self, chat: i64) -> bool {
+        chat == self.staff_chat_id || self.routes.iter().any(|r| r.staff_chat_id == chat)
+    }
+
+    /// Every staff chat, the main one first.
+    pub fn staff_chats(&self) -> Vec<i64> {
+        std::iter::once(self.staff_chat_id)
+            .chain(self.routes.iter().map(|r| r.staff_chat_id))
+            .collect()
+    }
+
+    /// The name of a route's chat; `None` for the main staff chat (or no staff chat).
+    pub fn staff_chat_name(&self, chat: i64) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|r| r.staff_chat_id == chat)
+            .map(|r| r.name.as_str())
+    }
+
     /// Whether this Telegram user is one of the managers.
     pub fn is_manager(&self, user_id: u64) -> bool {
         self.managers.contains(&user_id)
+    }
+
+    /// Whether this Telegram user is one of the dispatchers (who may assign tickets).
+    pub fn is_dispatcher(&self, user_id: u64) -> bool {
+        self.dispatchers.contains(&user_id)
     }
 
     /// The effective configuration as TOML text (for `butler check-config`). The first
@@ -600,6 +650,8 @@ struct RawSettings {
     default_locale: String,
     staff_chat_id: i64,
     managers: Vec<u64>,
+    dispatchers: Vec<u64>,
+    max_open_per_staff: u32,
     log_format: String,
     sla: SlaSettings,
     rating: RatingSettings,
@@ -609,6 +661,8 @@ struct RawSettings {
     limits: LimitSettings,
     retention: RetentionSettings,
     holidays: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    routes: Vec<RawRoute>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -628,6 +682,8 @@ impl Default for RawSettings {
             default_locale: Locale::ZhCn.code().into(),
             staff_chat_id: 0,
             managers: Vec::new(),
+            dispatchers: Vec::new(),
+            max_open_per_staff: 0,
             log_format: LogFormat::Text.as_str().into(),
             sla: SlaSettings::default(),
             rating: RatingSettings::default(),
@@ -637,6 +693,7 @@ impl Default for RawSettings {
             limits: LimitSettings::default(),
             retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
+            routes: Vec::new(),
         }
     }
 }
@@ -712,12 +769,15 @@ impl TryFrom<RawSettings> for Settings {
             )?,
             catch_up_minutes: raw.schedule.catch_up_minutes,
         };
+        let routes = parse_routes(&raw.routes, raw.staff_chat_id)?;
         Ok(Settings {
             database_url,
             timezone,
             default_locale,
             staff_chat_id: raw.staff_chat_id,
             managers: raw.managers,
+            dispatchers: raw.dispatchers,
+            max_open_per_staff: raw.max_open_per_staff,
             log_format,
             sla: raw.sla,
             rating: raw.rating,
@@ -727,6 +787,7 @@ impl TryFrom<RawSettings> for Settings {
             limits: raw.limits,
             retention: raw.retention,
             holidays: raw.holidays,
+            routes,
         })
     }
 }
@@ -748,6 +809,8 @@ impl From<&Settings> for RawSettings {
             default_locale: s.default_locale.code().to_owned(),
             staff_chat_id: s.staff_chat_id,
             managers: s.managers.clone(),
+            dispatchers: s.dispatchers.clone(),
+            max_open_per_staff: s.max_open_per_staff,
             log_format: s.log_format.as_str().to_owned(),
             sla: s.sla,
             rating: s.rating,
@@ -762,6 +825,7 @@ impl From<&Settings> for RawSettings {
             limits: s.limits,
             retention: s.retention,
             holidays: s.holidays.clone(),
+            routes: s.routes.iter().map(RawRoute::from).collect(),
         }
     }
 }

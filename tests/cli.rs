@@ -472,6 +472,7 @@ async fn two_owners(store: &butler::store::Store) {
             text,
             priority: false,
             reported_at: now,
+            staff_chat: None,
         };
         let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();
         let owner = Actor {

@@ -21,6 +21,8 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
             (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
         CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
         CardAction::Notice { .. } => return None,
     })
 }
@@ -65,9 +67,13 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
     let actor = app.actor(&q.from);
     let staff_only = matches!(
         action,
-        CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. }
+        CardAction::Take(_)
+            | CardAction::Done(_)
+            | CardAction::Rerate { .. }
+            | CardAction::Assign(_)
+            | CardAction::AssignTo { .. }
     );
-    if staff_only && !app.is_staff(&bot, actor.id).await {
+    if staff_only && !app.is_member_of(&bot, msg.chat.id.0, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
         let refusal = crate::domain::Error::NotStaff;
         return toast(
@@ -77,6 +83,12 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
             true,
         )
         .await;
+    }
+    if staff_only && app.settings.is_staff_chat(msg.chat.id.0) {
+        super::dispatch::seen(&app, &q.from, msg.chat.id.0).await;
+    }
+    if matches!(action, CardAction::Assign(_) | CardAction::AssignTo { .. }) {
+        return super::dispatch::press(&bot, &app, &q, &msg, action).await;
     }
     let locale = match action {
         CardAction::Take(_)
@@ -106,15 +118,17 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
 
 /// The record of the message a ticket button sits under, if it is the message Butler put
 /// this button on (a card's or a follow-up's only in the staff chat).
-async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
+pub(super) async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
     let (kind, ticket, reference) = expected(action)?;
     let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
     let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await?;
     let matches = known.kind == kind
         && ticket.is_none_or(|t| t == known.ticket_id.0)
         && reference.is_none_or(|r| Some(r) == known.ref_id);
-    let in_place = kind != BotMessageKind::Card && kind != BotMessageKind::FollowUp
-        || msg.chat.id.0 == app.settings.staff_chat_id;
+    let in_place = !matches!(
+        kind,
+        BotMessageKind::Card | BotMessageKind::FollowUp | BotMessageKind::AssignMenu
+    ) || app.settings.is_staff_chat(msg.chat.id.0);
     (matches && in_place).then_some(known)
 }
 
@@ -132,10 +146,12 @@ async fn act(
     let question = (question.chat.id.0, question.id.0);
     Ok(match action {
         CardAction::Take(id) => {
+            tickets::check_place(tx, settings, actor, id, question.0).await?;
             tickets::take(tx, settings, actor, id, now).await?;
             t(locale, "toast.taken", &[("id", &id.to_string())])
         }
         CardAction::Done(id) => {
+            tickets::check_place(tx, settings, actor, id, question.0).await?;
             let (note, photo) = (None, None);
             let req = tickets::Finish { id, note, photo };
             tickets::finish(tx, settings, actor, req, now).await?;
@@ -163,7 +179,9 @@ async fn act(
             tickets::rerate(tx, settings, actor, follow_up, now).await?;
             t(locale, "toast.rerate_asked", &[])
         }
-        // Handled before: a notice is not a ticket's.
-        CardAction::Notice { .. } => String::new(),
+        // Handled before: a notice is not a ticket's, assigning is `dispatch`'s.
+        CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {
+            String::new()
+        }
     })
 }

@@ -10,6 +10,7 @@ pub mod announce;
 pub mod callbacks;
 pub mod command_table;
 pub mod commands;
+pub mod dispatch;
 pub mod life;
 pub mod manager;
 pub mod owner;
@@ -120,8 +121,9 @@ pub async fn hint(
     app.send(bot, vec![answer(msg, locale, key, args)]).await
 }
 
+/// The main staff chat or a route's.
 fn in_staff_chat(app: AppRef, msg: Message) -> bool {
-    msg.chat.id.0 == app.settings.staff_chat_id
+    app.settings.is_staff_chat(msg.chat.id.0)
 }
 
 fn is_group(msg: Message) -> bool {

@@ -20,6 +20,7 @@ pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
         .map(|app: AppRef| app.staff_locale())
         .branch(dptree::filter_async(outsider).endpoint(refuse_outsider))
+        .inspect_async(super::dispatch::seen_in_staff_chat)
         .branch(
             dptree::entry()
                 .filter_command::<StaffCommand>()
@@ -30,6 +31,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        .branch(super::dispatch::branch())
         .branch(dptree::filter_map_async(super::replied_bot_message).endpoint(reply_to_card))
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
@@ -38,11 +40,11 @@ pub fn branch() -> UpdateHandler<BotError> {
         )
 }
 
-/// Whether the sender is not on the staff now (not a current member of the staff chat,
-/// nor a manager): whatever they send is not acted on.
+/// Whether the sender is not on the staff of this staff chat now (not a current member
+/// of it, nor a manager): whatever they send is not acted on.
 async fn outsider(bot: Bot, app: AppRef, msg: Message) -> bool {
     match &msg.from {
-        Some(user) => !app.is_staff(&bot, user.id.0).await,
+        Some(user) => !app.is_member_of(&bot, msg.chat.id.0, user.id.0).await,
         None => true,
     }
 }
@@ -92,11 +94,7 @@ async fn command(
     };
     let actor = app.actor(&user);
     match cmd {
-        StaffCommand::Open => {
-            let tickets = app.store.open_tickets(LIST_LIMIT).await?;
-            let text = render::ticket_list(&tickets, locale, "open.heading", "open.empty");
-            app.send(&bot, vec![super::reply_text(&msg, text)]).await
-        }
+        StaffCommand::Open(args) => super::dispatch::open(bot, app, msg, args, locale).await,
         StaffCommand::Mine => {
             let tickets = app.store.tickets_taken_by(actor.id, LIST_LIMIT).await?;
             let text = render::ticket_list(&tickets, locale, "mine.heading", "mine.empty");
@@ -116,17 +114,24 @@ async fn command(
         | StaffCommand::Done(ref args)
         | StaffCommand::Reopen(ref args)
         | StaffCommand::Category(ref args)
+        | StaffCommand::Pause(ref args)
+        | StaffCommand::Resume(ref args)
         | StaffCommand::Note(ref args) => {
             let usage = match &cmd {
                 StaffCommand::Take(_) => "usage.take",
                 StaffCommand::Done(_) => "usage.done",
                 StaffCommand::Reopen(_) => "usage.reopen",
                 StaffCommand::Category(_) => "usage.category",
+                StaffCommand::Pause(_) => "usage.pause",
+                StaffCommand::Resume(_) => "usage.resume",
                 _ => "usage.note",
             };
             let Some((id, rest)) = parse_args(&bot, &app, &msg, args, usage, locale).await? else {
                 return Ok(());
             };
+            if matches!(cmd, StaffCommand::Pause(_)) && rest.is_empty() {
+                return super::answer_once(&app, &bot, &msg, locale, usage, &[]).await;
+            }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
         }
     }
@@ -149,7 +154,14 @@ async fn ticket_command(
     let note = (!rest.is_empty()).then_some(rest.as_str());
     let origin = origin(msg, locale);
     change!(app, bot, msg, locale, |tx| {
+        tickets::check_place(tx, settings, actor, id, msg.chat.id.0).await?;
         match cmd {
+            StaffCommand::Pause(_) => {
+                tickets::pause(tx, settings, actor, id, &rest, origin, now).await?;
+            }
+            StaffCommand::Resume(_) => {
+                tickets::resume(tx, settings, actor, id, origin, now).await?;
+            }
             StaffCommand::Take(_) => {
                 tickets::take(tx, settings, actor, id, now).await?;
             }
@@ -237,7 +249,9 @@ async fn progress(
         text: text_of(&msg),
         photo: photo_of(&msg),
     };
+    let chat = msg.chat.id.0;
     change!(app, &bot, &msg, locale, |tx| {
+        tickets::check_place(tx, &app.settings, &actor, id, chat).await?;
         tickets::progress(tx, &app.settings, &actor, req, now).await?;
         Ok(())
     })

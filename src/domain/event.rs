@@ -36,11 +36,23 @@ pub enum EventKind {
     FollowUpClosed,
     /// A manager asked the owner to rate again.
     RerateAsked,
+    /// A manager or dispatcher gave it to a staff member (detail: their name); a `taken`
+    /// event of that person, detail `assigned`, follows.
+    Assigned,
+    /// The holder or a manager handed it on (detail: the new holder's name, and why); a
+    /// `taken` event of the new holder, detail `transferred`, follows.
+    Transferred,
+    /// The holder put it back to waiting (detail: why).
+    Returned,
+    /// Staff paused it (waiting for a part, the owner away); the detail is why.
+    Paused,
+    /// Staff resumed a paused ticket.
+    Resumed,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -55,6 +67,11 @@ impl EventKind {
         EventKind::RatingExpired,
         EventKind::FollowUpClosed,
         EventKind::RerateAsked,
+        EventKind::Assigned,
+        EventKind::Transferred,
+        EventKind::Returned,
+        EventKind::Paused,
+        EventKind::Resumed,
     ];
 
     /// The kind as stored.
@@ -74,6 +91,11 @@ impl EventKind {
             EventKind::RatingExpired => "rating_expired",
             EventKind::FollowUpClosed => "follow_up_closed",
             EventKind::RerateAsked => "rerate_asked",
+            EventKind::Assigned => "assigned",
+            EventKind::Transferred => "transferred",
+            EventKind::Returned => "returned",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
         }
     }
 }

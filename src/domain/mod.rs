@@ -4,9 +4,11 @@
 pub mod callback;
 pub mod category;
 pub mod daily;
+pub mod dispatch;
 pub mod event;
 pub mod figures;
 pub mod locale;
+pub mod pause;
 pub mod rating;
 pub mod text;
 pub mod ticket;
@@ -68,6 +70,26 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("no staff member known as {0:?}")]
+    UnknownStaff(String),
+    #[error("only managers and dispatchers may assign")]
+    DispatchersOnly,
+    #[error("only the holder ({by}) or a manager may do this")]
+    HolderOrManager { by: String },
+    #[error("only the holder may return a ticket")]
+    HolderOnly,
+    #[error("the ticket is already held by {by}")]
+    AlreadyHeld { by: String },
+    #[error("a reason is needed")]
+    ReasonNeeded,
+    #[error("ticket is already paused")]
+    AlreadyPaused,
+    #[error("ticket is not paused")]
+    NotPaused,
+    #[error("only the one who took the ticket, or a manager, may pause or resume it")]
+    NotYourPause,
+    #[error("the ticket belongs to the staff chat {chat}")]
+    OtherStaffChat { chat: String },
 }
 
 impl Error {
@@ -96,6 +118,16 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::UnknownStaff(_) => "error.unknown_staff",
+            Error::DispatchersOnly => "error.dispatchers_only",
+            Error::HolderOrManager { .. } => "error.holder_or_manager",
+            Error::HolderOnly => "error.holder_only",
+            Error::AlreadyHeld { .. } => "error.already_held",
+            Error::ReasonNeeded => "error.reason_needed",
+            Error::AlreadyPaused => "error.already_paused",
+            Error::NotPaused => "error.not_paused",
+            Error::NotYourPause => "error.not_your_pause",
+            Error::OtherStaffChat { .. } => "error.other_staff_chat",
         }
     }
 
@@ -105,11 +137,16 @@ impl Error {
             Error::BadTicketId(s)
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
-            | Error::BadDays(s) => {
+            | Error::BadDays(s)
+            | Error::UnknownStaff(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
             Error::UnknownTicket(id) => vec![("id", id.to_string())],
-            Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::AlreadyTaken { by }
+            | Error::NotYourTicket { by }
+            | Error::HolderOrManager { by }
+            | Error::AlreadyHeld { by } => vec![("by", by.clone())],
+            Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }
     }

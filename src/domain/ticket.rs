@@ -149,6 +149,12 @@ pub struct Ticket {
     pub score: Option<Score>,
     /// The language the owner reads: the group's choice, else the owner's own.
     pub owner_locale: Option<super::Locale>,
+    /// The staff chat of a route the card lives in; `None`: the main staff chat.
+    pub staff_chat: Option<i64>,
+    /// Set while the ticket is paused: since when, and why.
+    pub paused: Option<super::pause::Pause>,
+    /// The paused time of the pauses that have ended, in seconds.
+    pub paused_secs: i64,
 }
 
 impl Ticket {
@@ -257,6 +263,9 @@ mod tests {
             photo_count: 0,
             score: None,
             owner_locale: None,
+            staff_chat: None,
+            paused: None,
+            paused_secs: 0,
         }
     }
 

@@ -6,9 +6,10 @@
 //!
 //! One file per group of tables, each adding its methods to [`Store`] and [`Tx`]:
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
-//! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
+//! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `daily` and `figures` (the
+//! `jobs` (scheduled jobs' claims, alerts and notices), `routes` (a ticket's staff
+//! chat and its pauses), `daily` and `figures` (the
 //! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -26,7 +27,9 @@ mod inbox;
 mod jobs;
 mod outbox;
 mod retention;
+mod routes;
 mod seed;
+mod staff;
 mod tickets;
 
 use std::str::FromStr;
@@ -46,7 +49,9 @@ pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 pub use outbox::OutboxRow;
+pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};
+pub use staff::{OpenQuery, StaffMember};
 pub use tickets::{NewTicket, PhotoKind};
 
 /// A store failure: logged with its cause chain, never shown to a user.

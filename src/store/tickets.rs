@@ -16,6 +16,8 @@ pub struct NewTicket<'a> {
     pub priority: bool,
     /// When the owner sent the report, as Telegram dated it.
     pub reported_at: DateTime<Utc>,
+    /// The route's staff chat the card goes to; `None`: the main staff chat.
+    pub staff_chat: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,10 @@ struct TicketRecord {
     photo_count: i64,
     score: Option<i64>,
     owner_locale: Option<String>,
+    staff_chat_id: Option<i64>,
+    paused_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
+    paused_secs: i64,
 }
 
 /// A stored unit, as the domain type (stored ones were parsed before they were written).
@@ -110,6 +116,12 @@ impl TryFrom<TicketRecord> for Ticket {
             photo_count: r.photo_count,
             score: r.score.map(parse_score).transpose()?,
             owner_locale: crate::i18n::Locale::from_telegram(r.owner_locale.as_deref()),
+            staff_chat: r.staff_chat_id,
+            paused: r.paused_at.map(|since| crate::domain::pause::Pause {
+                since,
+                reason: r.pause_reason.unwrap_or_default(),
+            }),
+            paused_secs: r.paused_secs,
         })
     }
 }
@@ -216,7 +228,7 @@ impl Store {
         self.tickets(ids).await
     }
 
-    async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
+    pub(super) async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
         let mut conn = self.pool.acquire().await?;
         fetch_tickets(&mut conn, ids).await
     }
@@ -321,8 +333,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at, reported_at)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9)
+                                  priority, created_at, updated_at, staff_chat_id, reported_at)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -333,6 +345,7 @@ impl Tx<'_> {
         .bind(t.text)
         .bind(t.priority as i64)
         .bind(ts(now))
+        .bind(t.staff_chat)
         .bind(ts(t.reported_at))
         .execute(&mut *self.0)
         .await?;
@@ -554,6 +567,7 @@ mod tests {
                     text: "t",
                     priority: false,
                     reported_at: now,
+                    staff_chat: None,
                 },
                 now,
             )

@@ -13,15 +13,21 @@
 //! `App`: requests carry chat and message ids, texts and photo file ids.
 
 mod details;
+mod dispatch;
 mod follow_up;
+mod pause;
 mod rating;
 mod report;
+mod routing;
 mod work;
 
 pub use details::{Detail, add_detail, comment_low_score};
+pub use dispatch::{Handed, Handover, assign, give_back, transfer};
 pub use follow_up::{close_follow_up, rerate};
+pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};
+pub use routing::{check_place, route_of};
 pub use work::{Finish, Progress, add_note, finish, progress, reopen, set_category, take};
 
 use chrono::{DateTime, Utc};

@@ -6,6 +6,7 @@ mod common;
 mod harness;
 
 mod bounds;
+mod dispatch;
 mod figures;
 mod groups;
 mod life;
@@ -16,6 +17,7 @@ mod refusals;
 mod reporting;
 mod retention;
 mod roles;
+mod routes;
 mod schedule;
 mod staff;
 mod stats;

@@ -401,6 +401,7 @@ async fn a_summary_too_long_for_one_message_is_split_cleanly() {
                     text: "x",
                     priority: false,
                     reported_at: now,
+                    staff_chat: None,
                 },
                 now,
             )

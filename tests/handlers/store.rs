@@ -43,6 +43,7 @@ async fn one_ticket_per_report_message_and_times_stored_in_utc() {
         text: "t",
         priority: false,
         reported_at: now,
+        staff_chat: None,
     };
     assert!(tx.insert_ticket(&new, now).await.unwrap().is_some());
     assert!(tx.insert_ticket(&new, now).await.unwrap().is_none());
@@ -70,6 +71,7 @@ async fn a_ticket_for_an_unknown_group_is_refused_by_the_foreign_key() {
         text: "t",
         priority: false,
         reported_at: now,
+        staff_chat: None,
     };
     assert!(tx.insert_ticket(&new, now).await.is_err());
 }
