@@ -24,6 +24,7 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
         CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
         CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
         CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
+        CardAction::Cancel(t) => (BotMessageKind::Confirmation, Some(t.0), None),
         CardAction::Notice { .. } => return None,
     })
 }
@@ -183,6 +184,10 @@ async fn act(
         CardAction::Rerate { follow_up } => {
             tickets::rerate(tx, settings, actor, follow_up, now).await?;
             t(locale, "toast.rerate_asked", &[])
+        }
+        CardAction::Cancel(id) => {
+            tickets::cancel(tx, settings, actor, id, None, now).await?;
+            t(locale, "toast.cancelled", &[("id", &id.to_string())])
         }
         // Handled before: a notice is not a ticket's, assigning is `dispatch`'s.
         CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {

@@ -146,6 +146,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[(M::Groups, 2)],
         Some("command.unit"),
     ),
+    cmd("cancel", H::OwnerGroup, &[S::Owner], &[], None),
     cmd("register", H::OwnerGroup, &[S::GroupAdmin], &[], None),
     cmd("unregister", H::OwnerGroup, &[S::GroupAdmin], &[], None),
     cmd("lang", H::OwnerGroup, &[S::GroupAdmin], &[], None),
@@ -384,7 +385,7 @@ mod tests {
     #[test]
     fn the_wrong_chat_answer_is_the_one_of_before_the_table() {
         let cases = [
-            (["repair", "report", "unit"].as_slice(), Home::OwnerGroup),
+            (["repair", "report", "unit", "cancel"].as_slice(), Home::OwnerGroup),
             (&["register", "unregister", "lang"], Home::OwnerGroup),
             (
                 &[

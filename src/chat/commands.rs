@@ -24,6 +24,8 @@ pub enum OwnerCommand {
     Unit(String),
     /// Your tickets.
     My,
+    /// Withdraw your report: /cancel 12
+    Cancel(String),
     Help,
 }
 

@@ -1,4 +1,5 @@
-//! Owner groups: reports, details added by replying, units, "my tickets".
+//! Owner groups: reports, details added by replying, units, "my tickets", withdrawing a
+//! report.
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -9,7 +10,7 @@ use super::{
     App, AppRef, BotError, HandlerResult, answer, answer_once, change, display_name, origin,
     photo_of, refuse, say_once, text_of,
 };
-use crate::domain::{ReportText, TicketStatus, Unit};
+use crate::domain::{ReportText, TicketId, TicketStatus, Unit};
 use crate::i18n::{Locale, t};
 use crate::messages::render;
 use crate::store::{BotMessage, BotMessageKind, Group};
@@ -48,6 +49,7 @@ async fn command(
         }
         OwnerCommand::Unit(raw) => set_unit(bot, app, msg, raw, locale).await,
         OwnerCommand::My => my_tickets(bot, app, msg, locale, true).await,
+        OwnerCommand::Cancel(raw) => cancel(bot, app, msg, raw, locale).await,
         OwnerCommand::Help => {
             let key = if app
                 .settings
@@ -133,6 +135,27 @@ async fn flooded(
             .await?;
     }
     Ok(true)
+}
+
+/// `/cancel N`: the owner withdraws their open report (see [`tickets::cancel`]).
+async fn cancel(bot: Bot, app: AppRef, msg: Message, raw: String, locale: Locale) -> HandlerResult {
+    let Some(user) = msg.from.clone() else {
+        return Ok(());
+    };
+    if raw.trim().is_empty() {
+        return answer_once(&app, &bot, &msg, locale, "cancel.usage", &[]).await;
+    }
+    let id: TicketId = match raw.parse() {
+        Ok(id) => id,
+        Err(e) => return refuse(&app, &bot, &msg, locale, &e).await,
+    };
+    let now = app.now();
+    let owner = app.actor(&user);
+    let answer = Some(origin(&msg, locale));
+    change!(app, &bot, &msg, locale, |tx| {
+        tickets::cancel(tx, &app.settings, &owner, id, answer, now).await?;
+        Ok(())
+    })
 }
 
 async fn set_unit(

@@ -48,11 +48,13 @@ pub enum EventKind {
     Paused,
     /// Staff resumed a paused ticket.
     Resumed,
+    /// The owner withdrew the report.
+    Cancelled,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -72,6 +74,7 @@ impl EventKind {
         EventKind::Returned,
         EventKind::Paused,
         EventKind::Resumed,
+        EventKind::Cancelled,
     ];
 
     /// The kind as stored.
@@ -96,6 +99,7 @@ impl EventKind {
             EventKind::Returned => "returned",
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
+            EventKind::Cancelled => "cancelled",
         }
     }
 }
@@ -137,7 +141,7 @@ mod tests {
             assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
             assert_eq!(kind.to_string(), kind.as_str());
         }
-        assert!("cancelled".parse::<EventKind>().is_err());
+        assert!("withdrawn".parse::<EventKind>().is_err());
     }
 
     #[test]

@@ -76,6 +76,12 @@ pub enum Error {
     BadDays(String),
     #[error("no staff member known as {0:?}")]
     UnknownStaff(String),
+    #[error("only the owner who reported may withdraw the report")]
+    NotYourReport,
+    #[error("the ticket is finished and can no longer be withdrawn")]
+    FinishedCannotCancel,
+    #[error("the report was already withdrawn")]
+    AlreadyCancelled,
     #[error("only managers and dispatchers may assign")]
     DispatchersOnly,
     #[error("only the holder ({by}) or a manager may do this")]
@@ -123,6 +129,9 @@ impl Error {
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
             Error::UnknownStaff(_) => "error.unknown_staff",
+            Error::NotYourReport => "error.not_your_report",
+            Error::FinishedCannotCancel => "error.cancel_finished",
+            Error::AlreadyCancelled => "error.already_cancelled",
             Error::DispatchersOnly => "error.dispatchers_only",
             Error::HolderOrManager { .. } => "error.holder_or_manager",
             Error::HolderOnly => "error.holder_only",

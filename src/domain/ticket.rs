@@ -223,6 +223,19 @@ impl Ticket {
         }
     }
 
+    /// The owner `owner_id` withdraws the report: only their own, and only while it is
+    /// still work for staff (waiting or taken, paused or not).
+    pub fn cancel(&self, owner_id: u64) -> Result<(), Error> {
+        if owner_id != self.owner_id {
+            return Err(Error::NotYourReport);
+        }
+        match self.status {
+            TicketStatus::Reported | TicketStatus::Taken => Ok(()),
+            TicketStatus::Done | TicketStatus::Rated => Err(Error::FinishedCannotCancel),
+            TicketStatus::Cancelled => Err(Error::AlreadyCancelled),
+        }
+    }
+
     /// The owner `owner_id` rates in round `round` (the question they pressed under).
     pub fn rate(&self, owner_id: u64, round: i64) -> Result<(), Error> {
         if owner_id != self.owner_id {
@@ -353,5 +366,31 @@ mod tests {
         assert_eq!(t.rate(8, 1), Err(Error::NotTheReporter));
         assert_eq!(t.rate(7, 2), Err(Error::RatingNotOpen));
         assert_eq!(t.rate(7, 1), Ok(()));
+    }
+
+    #[test]
+    fn only_the_reporter_cancels_and_only_an_open_ticket() {
+        let waiting = ticket(TicketStatus::Reported, None);
+        assert_eq!(waiting.cancel(8), Err(Error::NotYourReport));
+        assert_eq!(waiting.cancel(7), Ok(()));
+        assert_eq!(
+            ticket(TicketStatus::Taken, Some((1, "Wang"))).cancel(7),
+            Ok(())
+        );
+        for finished in [TicketStatus::Done, TicketStatus::Rated] {
+            assert_eq!(
+                ticket(finished, Some((1, "Wang"))).cancel(7),
+                Err(Error::FinishedCannotCancel)
+            );
+        }
+        assert_eq!(
+            ticket(TicketStatus::Cancelled, None).cancel(7),
+            Err(Error::AlreadyCancelled)
+        );
+        assert_eq!(
+            ticket(TicketStatus::Cancelled, None).cancel(8),
+            Err(Error::NotYourReport),
+            "a stranger learns nothing about someone else's ticket"
+        );
     }
 }

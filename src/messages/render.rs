@@ -63,6 +63,8 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
             ),
             None => status_name(locale, TicketStatus::Rated),
         },
+        // Only the owner withdraws a report.
+        (_, TicketStatus::Cancelled) => t(locale, "card.status_cancelled", &[]),
         (_, s) => status_name(locale, s),
     };
     lines.push(t(locale, "card.status", &[("status", &status)]));

@@ -57,6 +57,7 @@ fn event_text(e: &StoryEvent, locale: Locale) -> String {
         EventKind::Returned => ("story.returned", detail.map(str::to_owned)),
         EventKind::Paused => ("story.paused", detail.map(str::to_owned)),
         EventKind::Resumed => ("story.resumed", None),
+        EventKind::Cancelled => ("story.cancelled", None),
     };
     let what = t(locale, key, &[]);
     match shown.filter(|s| !s.trim().is_empty()) {

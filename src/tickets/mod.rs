@@ -12,6 +12,7 @@
 //! Nothing here knows teloxide's updates (`Message`, `CallbackQuery`, `User`) or the
 //! `App`: requests carry chat and message ids, texts and photo file ids.
 
+mod cancel;
 mod details;
 mod dispatch;
 mod follow_up;
@@ -21,6 +22,7 @@ mod report;
 mod routing;
 mod work;
 
+pub use cancel::cancel;
 pub use details::{Detail, add_detail, comment_low_score};
 pub use dispatch::{Handed, Handover, assign, give_back, transfer};
 pub use follow_up::{close_follow_up, rerate};

@@ -96,9 +96,18 @@ fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Ori
         chat_id: origin.chat_id,
         text,
         reply_to: Some(crate::outbox::Target::Message(origin.message_id)),
-        buttons: None,
+        buttons: Some(cancel_button(ticket.id, locale)),
         remember: remember(ticket.id, BotMessageKind::Confirmation, None),
     }
+}
+
+/// The owner's Cancel under the confirmation. It stays after the ticket is finished (an
+/// edit would need the confirmation's text again); a late press is refused with a toast.
+fn cancel_button(id: TicketId, locale: crate::i18n::Locale) -> crate::outbox::Buttons {
+    crate::outbox::Buttons(vec![vec![(
+        t(locale, "button.cancel", &[]),
+        crate::domain::CardAction::Cancel(id).encode(),
+    )]])
 }
 
 /// The report's photo under the new card.

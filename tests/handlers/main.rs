@@ -6,6 +6,7 @@ mod common;
 mod harness;
 
 mod bounds;
+mod cancel;
 mod dispatch;
 mod figures;
 mod groups;
