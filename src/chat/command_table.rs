@@ -385,7 +385,10 @@ mod tests {
     #[test]
     fn the_wrong_chat_answer_is_the_one_of_before_the_table() {
         let cases = [
-            (["repair", "report", "unit", "cancel"].as_slice(), Home::OwnerGroup),
+            (
+                ["repair", "report", "unit", "cancel"].as_slice(),
+                Home::OwnerGroup,
+            ),
             (&["register", "unregister", "lang"], Home::OwnerGroup),
             (
                 &[

@@ -39,7 +39,9 @@ async fn cancel_closes_a_waiting_ticket_and_tells_staff_and_owner() {
     assert_eq!(status(&h, id).await, TicketStatus::Cancelled);
     let edit = card_edit(&r, &card);
     assert!(
-        edit.text().unwrap().contains("Status: withdrawn by the owner"),
+        edit.text()
+            .unwrap()
+            .contains("Status: withdrawn by the owner"),
         "{:?}",
         edit.text()
     );
@@ -52,10 +54,16 @@ async fn cancel_closes_a_waiting_ticket_and_tells_staff_and_owner() {
     assert_eq!(to_owner.len(), 1);
     assert_eq!(
         to_owner[0].text(),
-        Some("Ticket #1 is withdrawn. If the problem comes back, just report it again with /repair.")
+        Some(
+            "Ticket #1 is withdrawn. If the problem comes back, just report it again with /repair."
+        )
     );
     let command = to_owner[0].reply_to_message().unwrap();
-    assert_eq!(command.text(), Some("/cancel 1"), "answered under the command");
+    assert_eq!(
+        command.text(),
+        Some("/cancel 1"),
+        "answered under the command"
+    );
 
     let events = h.app.store.story(id).await.unwrap().events;
     let last = events.last().unwrap();
@@ -81,7 +89,10 @@ async fn cancelling_a_taken_ticket_tells_the_holder() {
     let r = h.press(OWNER, &confirmation, "cancel:1").await;
     assert_eq!(toast(&r), Some(("#1 withdrawn.".to_owned(), false)));
     assert_eq!(status(&h, id).await, TicketStatus::Cancelled);
-    assert!(buttons(&card_edit(&r, &card)).is_empty(), "no Done any more");
+    assert!(
+        buttons(&card_edit(&r, &card)).is_empty(),
+        "no Done any more"
+    );
     assert_eq!(
         texts_to(&r, STAFF_CHAT),
         vec!["#1 was withdrawn by its reporter, Li. Wang, no need to go.".to_owned()]
@@ -190,6 +201,15 @@ async fn a_cancelled_ticket_is_not_counted_as_done() {
     let answer = last_text(&r);
     let lines: Vec<&str> = answer.lines().collect();
     assert_eq!(lines[1], "Reported 1 · taken 0 · done 0", "{answer}");
+
+    let r = h.send(text(staff_chat(), MANAGER, "/summary")).await;
+    let summary = texts_to(&r, STAFF_CHAT).join("\n");
+    assert!(summary.contains("\nNew today: 1\n"), "{summary}");
+    assert!(summary.contains("\nDone today: 0\n"), "{summary}");
+    assert!(
+        summary.contains("\nStill open: 0 (0 waiting to be taken, 0 in progress)"),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
