@@ -326,6 +326,9 @@ mod tests {
             E::NotPaused,
             E::NotYourPause,
             E::OtherStaffChat { chat: text() },
+            E::NotYourReport,
+            E::FinishedCannotCancel,
+            E::AlreadyCancelled,
         ];
         for e in &refusals {
             match e {
@@ -360,7 +363,10 @@ mod tests {
                 | E::AlreadyPaused
                 | E::NotPaused
                 | E::NotYourPause
-                | E::OtherStaffChat { .. } => {}
+                | E::OtherStaffChat { .. }
+                | E::NotYourReport
+                | E::FinishedCannotCancel
+                | E::AlreadyCancelled => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));
