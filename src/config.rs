@@ -41,6 +41,10 @@ pub struct Settings {
     pub staff_chat_id: i64,
     /// Telegram user ids of the managers, who may use the manager commands.
     pub managers: Vec<u64>,
+    /// Telegram chat id of a group where complaints and suggestions go instead of each
+    /// manager's private chat (`0`: none, the default). Never the staff chat: a complaint
+    /// may be about staff.
+    pub complaints_chat_id: i64,
     /// Format of the log lines on stderr: `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Service-level deadlines for the staff.
@@ -68,6 +72,8 @@ pub struct SlaSettings {
     pub first_update_minutes: u32,
     /// Hours after a ticket was opened within which it must be resolved.
     pub resolve_hours: u32,
+    /// Minutes between the repeated take alerts of an urgency A ticket not taken yet.
+    pub urgent_repeat_minutes: u32,
 }
 
 impl Default for SlaSettings {
@@ -76,6 +82,7 @@ impl Default for SlaSettings {
             take_minutes: 10,
             first_update_minutes: 30,
             resolve_hours: 24,
+            urgent_repeat_minutes: 5,
         }
     }
 }
@@ -286,6 +293,10 @@ pub enum ConfigError {
         "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
     )]
     StaffChatUnset,
+    #[error(
+        "config: complaints_chat_id must not be the staff chat (complaints may be about staff); use 0 to send them to each manager privately"
+    )]
+    ComplaintsInStaffChat,
     /// A number outside its allowed range; `rule` says what is allowed.
     #[error("config: {key} = {value} {rule}")]
     OutOfRange {
@@ -348,10 +359,14 @@ impl Settings {
         if self.staff_chat_id == 0 {
             return Err(ConfigError::StaffChatUnset);
         }
+        if self.complaints_chat_id == self.staff_chat_id {
+            return Err(ConfigError::ComplaintsInStaffChat);
+        }
         let positive = [
             ("sla.take_minutes", self.sla.take_minutes),
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
+            ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
             ("rating.reminder_hours", self.rating.reminder_hours),
         ];
         for (key, value) in positive {
@@ -552,6 +567,7 @@ struct RawSettings {
     default_locale: String,
     staff_chat_id: i64,
     managers: Vec<u64>,
+    complaints_chat_id: i64,
     log_format: String,
     sla: SlaSettings,
     rating: RatingSettings,
@@ -578,6 +594,7 @@ impl Default for RawSettings {
             default_locale: Locale::ZhCn.code().into(),
             staff_chat_id: 0,
             managers: Vec::new(),
+            complaints_chat_id: 0,
             log_format: LogFormat::Text.as_str().into(),
             sla: SlaSettings::default(),
             rating: RatingSettings::default(),
@@ -666,6 +683,7 @@ impl TryFrom<RawSettings> for Settings {
             default_locale,
             staff_chat_id: raw.staff_chat_id,
             managers: raw.managers,
+            complaints_chat_id: raw.complaints_chat_id,
             log_format,
             sla: raw.sla,
             rating: raw.rating,
@@ -694,6 +712,7 @@ impl From<&Settings> for RawSettings {
             default_locale: s.default_locale.code().to_owned(),
             staff_chat_id: s.staff_chat_id,
             managers: s.managers.clone(),
+            complaints_chat_id: s.complaints_chat_id,
             log_format: s.log_format.as_str().to_owned(),
             sla: s.sla,
             rating: s.rating,

@@ -18,6 +18,14 @@ pub use crate::domain::Locale;
 struct LocaleFile {
     messages: HashMap<String, String>,
     categories: HashMap<String, CategoryText>,
+    /// `[urgency.A]`, `[urgency.C]`: words that make a report that urgent (B is the rest).
+    urgency: HashMap<String, UrgencyText>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrgencyText {
+    keywords: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -82,6 +90,15 @@ pub fn category_keywords(category: crate::domain::Category) -> Vec<&'static str>
         .iter()
         .filter_map(|&l| file(l).categories.get(category.code()))
         .flat_map(|c| c.keywords.iter().map(String::as_str))
+        .collect()
+}
+
+/// An urgency level's keywords in every language, for guessing it from a report.
+pub fn urgency_keywords(level: crate::domain::Urgency) -> Vec<&'static str> {
+    Locale::ALL
+        .iter()
+        .filter_map(|&l| file(l).urgency.get(level.code()))
+        .flat_map(|u| u.keywords.iter().map(String::as_str))
         .collect()
 }
 
@@ -167,6 +184,23 @@ mod tests {
         assert_eq!(parse_category("electrical"), Some(Category::Electrical));
     }
 
+    #[test]
+    fn keywords_guess_urgency_in_both_languages() {
+        use crate::domain::Urgency;
+        for l in Locale::ALL {
+            for level in [Urgency::A, Urgency::C] {
+                let words = file(l).urgency.get(level.code());
+                assert!(words.is_some_and(|w| !w.keywords.is_empty()), "{l} {level}");
+            }
+        }
+        let guess = |text| Urgency::guess(text, urgency_keywords);
+        assert_eq!(guess("煤气味很重"), Urgency::A);
+        assert_eq!(guess("Someone is STUCK IN THE LIFT"), Urgency::A);
+        assert_eq!(guess("整栋楼停电了"), Urgency::A);
+        assert_eq!(guess("the wall paint is peeling"), Urgency::C);
+        assert_eq!(guess("卧室门把手松了"), Urgency::B);
+    }
+
     /// The keys of `[messages]` in both locales; the message of a failure lists the rest.
     fn missing_keys(keys: impl IntoIterator<Item = String>) -> Vec<String> {
         keys.into_iter()
@@ -215,6 +249,11 @@ mod tests {
             .map(|s| format!("status.{}", s.code()))
             .collect();
         keys.extend((1..=12).map(|m| format!("month.{m}")));
+        keys.extend(
+            crate::domain::Kind::ALL
+                .iter()
+                .map(|k| format!("kind.{}", k.code())),
+        );
         keys.extend((1..=7).map(|d| format!("weekday.{d}")));
         // Every command shown in a menu has its description.
         use crate::chat::command_table::{Menu, menu};
@@ -247,6 +286,9 @@ mod tests {
             E::RatedReopenManagersOnly,
             E::NotStaff,
             E::BadDays(text()),
+            E::BadUrgency(text()),
+            E::ForManagers(1),
+            E::NotARequest(1),
         ];
         for e in &refusals {
             match e {
@@ -271,7 +313,10 @@ mod tests {
                 | E::ManagersOnly
                 | E::RatedReopenManagersOnly
                 | E::NotStaff
-                | E::BadDays(_) => {}
+                | E::BadDays(_)
+                | E::BadUrgency(_)
+                | E::ForManagers(_)
+                | E::NotARequest(_) => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

@@ -462,6 +462,9 @@ async fn two_owners(store: &butler::store::Store) {
             category: Category::Plumbing,
             text,
             priority: false,
+            kind: butler::domain::Kind::Repair,
+            urgency: butler::domain::Urgency::B,
+            repeat_of: None,
         };
         let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();
         let owner = Actor {

@@ -138,6 +138,20 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
     cmd("report", H::OwnerGroup, &[S::Owner], &[], None),
     cmd(
+        "complain",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 5)],
+        Some("command.complain"),
+    ),
+    cmd(
+        "suggest",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 6)],
+        Some("command.suggest"),
+    ),
+    cmd(
         "unit",
         H::OwnerGroup,
         &[S::Owner],
@@ -196,6 +210,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[S::Staff],
         &[(M::StaffChat, 7)],
         Some("command.note"),
+    ),
+    cmd(
+        "urgency",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 12)],
+        Some("command.urgency"),
     ),
     cmd(
         "stats",
@@ -335,12 +356,15 @@ mod tests {
     fn the_published_menus_are_those_of_before_the_table() {
         let names = |m| menu(m).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(names(Menu::Private), ["start", "help", "my"]);
-        assert_eq!(names(Menu::Groups), ["repair", "unit", "my", "help"]);
+        assert_eq!(
+            names(Menu::Groups),
+            ["repair", "unit", "my", "help", "complain", "suggest"]
+        );
         assert_eq!(
             names(Menu::StaffChat),
             [
                 "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
-                "export", "help"
+                "export", "help", "urgency"
             ]
         );
         for m in Menu::ALL {
@@ -356,11 +380,15 @@ mod tests {
     #[test]
     fn the_wrong_chat_answer_is_the_one_of_before_the_table() {
         let cases = [
-            (["repair", "report", "unit"].as_slice(), Home::OwnerGroup),
+            (
+                ["repair", "report", "unit", "complain", "suggest"].as_slice(),
+                Home::OwnerGroup,
+            ),
             (&["register", "unregister", "lang"], Home::OwnerGroup),
             (
                 &[
                     "open", "mine", "take", "done", "reopen", "category", "note", "stats", "export",
+                    "urgency",
                 ],
                 Home::StaffChat,
             ),

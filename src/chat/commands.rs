@@ -20,6 +20,10 @@ pub enum OwnerCommand {
     Repair(String),
     /// Same as /repair.
     Report(String),
+    /// A complaint, for the managers only: /complain <what happened>
+    Complain(String),
+    /// A suggestion for the managers: /suggest <idea>
+    Suggest(String),
     /// Set your unit: /unit 3-1201
     Unit(String),
     /// Your tickets.
@@ -47,6 +51,8 @@ pub enum StaffCommand {
     Reopen(String),
     Category(String),
     Note(String),
+    /// `/urgency N A|B|C`.
+    Urgency(String),
     /// `/stats [days]` or `/stats chart`.
     Stats(String),
     /// `/export [days]`: an XLSX file.

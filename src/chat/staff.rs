@@ -117,17 +117,22 @@ async fn command(
         | StaffCommand::Done(ref args)
         | StaffCommand::Reopen(ref args)
         | StaffCommand::Category(ref args)
-        | StaffCommand::Note(ref args) => {
+        | StaffCommand::Note(ref args)
+        | StaffCommand::Urgency(ref args) => {
             let usage = match &cmd {
                 StaffCommand::Take(_) => "usage.take",
                 StaffCommand::Done(_) => "usage.done",
                 StaffCommand::Reopen(_) => "usage.reopen",
                 StaffCommand::Category(_) => "usage.category",
+                StaffCommand::Urgency(_) => "usage.urgency",
                 _ => "usage.note",
             };
             let Some((id, rest)) = parse_args(&bot, &app, &msg, args, usage, locale).await? else {
                 return Ok(());
             };
+            if matches!(cmd, StaffCommand::Urgency(_)) && rest.is_empty() {
+                return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
+            }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
         }
     }
@@ -167,6 +172,10 @@ async fn ticket_command(
                 let category = i18n::parse_category(&rest)
                     .ok_or_else(|| Error::UnknownCategory(rest.clone()))?;
                 tickets::set_category(tx, settings, actor, id, category, origin, now).await?;
+            }
+            StaffCommand::Urgency(_) => {
+                let level = rest.parse()?;
+                tickets::set_urgency(tx, settings, actor, id, level, origin, now).await?;
             }
             _ => {
                 tickets::add_note(tx, actor, id, &rest, origin, now).await?;

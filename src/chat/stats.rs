@@ -30,6 +30,8 @@ pub async fn stats(
             let period = Period::last_days(now, days.get());
             let overview = figures::overview(&app.store, period, &app.settings).await?;
             let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
+            let repeats = figures::kinds::repeats_line(&app.store, period, locale).await?;
+            let text = figures::kinds::with_line(text, repeats);
             app.send(&bot, vec![reply_text(&msg, text)]).await
         }
         StatsRequest::Chart => {

@@ -1,6 +1,6 @@
 //! What a button under one of Butler's messages asks for, and its callback data on the
 //! wire: `take:42`, `done:42`, `rate:42:1:5`, `nf:42:1`, `rerate:7`, `notice:7:send`,
-//! `notice:7:cancel`. [`CardAction::encode`] is the only writer of that data and
+//! `notice:7:cancel`, `close:42`. [`CardAction::encode`] is the only writer of that data and
 //! [`CardAction::parse`] its only reader, so the two cannot drift apart. Messages already
 //! sent carry these strings, so the format stays as it is.
 
@@ -35,6 +35,8 @@ pub enum CardAction {
         id: i64,
         send: bool,
     },
+    /// A manager closes a complaint or suggestion.
+    Close(TicketId),
 }
 
 impl CardAction {
@@ -51,6 +53,7 @@ impl CardAction {
         match parts.as_slice() {
             ["take", n] => Some(CardAction::Take(TicketId(id(n)?))),
             ["done", n] => Some(CardAction::Done(TicketId(id(n)?))),
+            ["close", n] => Some(CardAction::Close(TicketId(id(n)?))),
             ["rate", n, r, s] => Some(CardAction::Rate {
                 ticket: TicketId(id(n)?),
                 round: id(r)?,
@@ -88,6 +91,7 @@ impl fmt::Display for CardAction {
             CardAction::Rerate { follow_up } => write!(f, "rerate:{follow_up}"),
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
+            CardAction::Close(t) => write!(f, "close:{}", t.0),
         }
     }
 }
@@ -129,6 +133,7 @@ mod tests {
                 id: MAX,
                 send: false,
             },
+            CardAction::Close(TicketId(MAX)),
         ]
     }
 
@@ -143,6 +148,7 @@ mod tests {
             CardAction::Rerate { .. } => 4,
             CardAction::Notice { send: true, .. } => 5,
             CardAction::Notice { send: false, .. } => 6,
+            CardAction::Close(_) => 7,
         }
     }
 
@@ -152,7 +158,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..7).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..8).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -189,6 +195,7 @@ mod tests {
             (CardAction::Rerate { follow_up: 7 }, "rerate:7"),
             (CardAction::Notice { id: 3, send: true }, "notice:3:send"),
             (CardAction::Notice { id: 3, send: false }, "notice:3:cancel"),
+            (CardAction::Close(t), "close:42"),
         ];
         for (action, data) in cases {
             assert_eq!(action.encode(), data);
@@ -223,6 +230,8 @@ mod tests {
             "notice:1:maybe",
             "notice:0:send",
             "delete:1",
+            "close:0",
+            "close:1:2",
         ] {
             assert_eq!(CardAction::parse(data), None, "{data:?}");
             assert!(data.parse::<CardAction>().is_err(), "{data:?}");

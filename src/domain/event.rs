@@ -36,11 +36,17 @@ pub enum EventKind {
     FollowUpClosed,
     /// A manager asked the owner to rate again.
     RerateAsked,
+    /// A manager answered a complaint or suggestion (relayed to the owner).
+    Answered,
+    /// A manager closed a complaint or suggestion.
+    Closed,
+    /// Staff changed the urgency (the detail: the new level).
+    Urgency,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -55,6 +61,9 @@ impl EventKind {
         EventKind::RatingExpired,
         EventKind::FollowUpClosed,
         EventKind::RerateAsked,
+        EventKind::Answered,
+        EventKind::Closed,
+        EventKind::Urgency,
     ];
 
     /// The kind as stored.
@@ -74,6 +83,9 @@ impl EventKind {
             EventKind::RatingExpired => "rating_expired",
             EventKind::FollowUpClosed => "follow_up_closed",
             EventKind::RerateAsked => "rerate_asked",
+            EventKind::Answered => "answered",
+            EventKind::Closed => "closed",
+            EventKind::Urgency => "urgency",
         }
     }
 }

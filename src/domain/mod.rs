@@ -6,6 +6,7 @@ pub mod category;
 pub mod daily;
 pub mod event;
 pub mod figures;
+pub mod kind;
 pub mod locale;
 pub mod rating;
 pub mod text;
@@ -15,6 +16,7 @@ pub mod unit;
 pub use callback::CardAction;
 pub use category::Category;
 pub use event::EventKind;
+pub use kind::{Kind, Urgency};
 pub use locale::Locale;
 pub use rating::Score;
 pub use text::ReportText;
@@ -68,6 +70,12 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("not an urgency level: {0:?}")]
+    BadUrgency(String),
+    #[error("ticket #{0} is a complaint or suggestion, for the managers")]
+    ForManagers(i64),
+    #[error("ticket #{0} is a repair, handled by the staff")]
+    NotARequest(i64),
 }
 
 impl Error {
@@ -96,6 +104,9 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::BadUrgency(_) => "error.bad_urgency",
+            Error::ForManagers(_) => "error.for_managers",
+            Error::NotARequest(_) => "error.not_a_request",
         }
     }
 
@@ -105,10 +116,13 @@ impl Error {
             Error::BadTicketId(s)
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
-            | Error::BadDays(s) => {
+            | Error::BadDays(s)
+            | Error::BadUrgency(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
-            Error::UnknownTicket(id) => vec![("id", id.to_string())],
+            Error::UnknownTicket(id) | Error::ForManagers(id) | Error::NotARequest(id) => {
+                vec![("id", id.to_string())]
+            }
             Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
             _ => vec![],
         }

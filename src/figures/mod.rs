@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod export;
+pub mod kinds;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -436,12 +437,17 @@ pub async fn enqueue_monthly_report(
         "chart.caption",
         &[("weeks", &CHART_WEEKS.to_string())],
     );
+    let suggestions = kinds::suggestions_text(store, settings, now, locale).await?;
     let mut recipients = vec![settings.staff_chat_id];
     recipients.extend(settings.managers.iter().map(|m| *m as i64));
     recipients.dedup();
     let mut out = Vec::new();
     for chat_id in recipients {
         out.push(Outgoing::text(chat_id, text.clone()));
+        // Suggestions are the managers' (see `tickets::requests`), never the staff chat's.
+        if let Some(list) = suggestions.as_ref().filter(|_| chat_id != settings.staff_chat_id) {
+            out.push(Outgoing::text(chat_id, list.clone()));
+        }
         out.push(Outgoing::PhotoFile {
             chat_id,
             file: chart_file,

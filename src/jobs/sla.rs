@@ -1,6 +1,8 @@
 //! SLA watch, every minute. Each alert once per ticket and deadline:
 //!
-//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card;
+//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card; an
+//!   urgency A ticket's alert then repeats every `sla.urgent_repeat_minutes` until it is
+//!   taken (the n-th repetition is recorded as the take alert's round n);
 //! - taken but no progress within `sla.first_update_minutes` → a reminder to the taker,
 //!   by name, in the staff chat under the card;
 //! - still open after `sla.resolve_hours` → each manager privately. A manager who has
@@ -10,7 +12,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::App;
-use crate::domain::Ticket;
+use crate::domain::{Ticket, Urgency};
 use crate::domain::text::shorten;
 use crate::i18n::{Locale, t};
 use crate::messages::{self, render};
@@ -23,6 +25,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
     let mut tx = app.store.begin().await?;
     let mut out = Vec::new();
     not_taken(app, &mut tx, now, &mut out).await?;
+    urgent_repeats(app, &mut tx, now, &mut out).await?;
     no_update(app, &mut tx, now, &mut out).await?;
     unresolved(app, &mut tx, now, &mut out).await?;
     tx.enqueue_all(&out, now).await?;
@@ -43,12 +46,16 @@ async fn not_taken(
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
             let waited = (now - ticket.created_at).num_minutes();
+            let key = match ticket.urgency {
+                Urgency::A => "sla.take_urgent",
+                _ => "sla.take",
+            };
             out.push(messages::to_card(
                 &app.settings,
                 ticket.id,
                 t(
                     staff,
-                    "sla.take",
+                    key,
                     &[
                         ("id", &ticket.id.to_string()),
                         ("minutes", &waited.to_string()),
@@ -57,6 +64,36 @@ async fn not_taken(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// An urgency A ticket still not taken: the take alert again every
+/// `sla.urgent_repeat_minutes` after the first, until someone takes it. Each repetition is
+/// the take alert's round n (n = whole intervals since the first), sent once; after a
+/// pause (Butler down) only the current one goes out, not every one missed.
+async fn urgent_repeats(
+    app: &App,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), store::Error> {
+    let sla = app.settings.sla;
+    let first = Duration::minutes(sla.take_minutes.into());
+    let every = i64::from(sla.urgent_repeat_minutes.max(1));
+    let cutoff = now - first - Duration::minutes(every);
+    for ticket in tx.urgent_untaken_since(cutoff).await? {
+        let round = (now - ticket.created_at - first).num_minutes() / every;
+        if round < 1 || !tx.record_alert(ticket.id, AlertKind::Take, round, now).await? {
+            continue;
+        }
+        let waited = (now - ticket.created_at).num_minutes().to_string();
+        let text = t(
+            app.staff_locale(),
+            "sla.take_urgent",
+            &[("id", &ticket.id.to_string()), ("minutes", &waited)],
+        );
+        out.push(messages::to_card(&app.settings, ticket.id, text));
     }
     Ok(())
 }

@@ -27,6 +27,9 @@ pub enum BotMessageKind {
     Relay,
     /// The private alert to managers about a watch-listed owner.
     WatchAlert,
+    /// A complaint's or suggestion's card for the managers (privately, or in the
+    /// complaints chat): a reply answers the owner, its button closes it.
+    RequestCard,
 }
 
 impl BotMessageKind {
@@ -40,6 +43,7 @@ impl BotMessageKind {
             BotMessageKind::FollowUp => "follow_up",
             BotMessageKind::Relay => "relay",
             BotMessageKind::WatchAlert => "watch_alert",
+            BotMessageKind::RequestCard => "request_card",
         }
     }
 

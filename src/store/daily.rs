@@ -90,7 +90,7 @@ impl Tx<'_> {
                  SELECT t.id, t.status, t.created_at,
                         (SELECT MAX(e.at) FROM ticket_events e
                          WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
-                 FROM tickets t WHERE t.status IN ('reported','taken'))
+                 FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair')
              SELECT
                  (SELECT COUNT(*) FROM ticket_events
                   WHERE kind = ?8 AND at >= ?1 AND at < ?2) AS created,

@@ -212,7 +212,7 @@ impl Tx<'_> {
     pub async fn untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM tickets t
-             WHERE t.status = 'reported' AND t.created_at <= ?
+             WHERE t.status = 'reported' AND t.kind = 'repair' AND t.created_at <= ?
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
                                WHERE a.ticket_id = t.id AND a.kind = ?)
              ORDER BY t.id LIMIT ?",
@@ -235,7 +235,7 @@ impl Tx<'_> {
             "WITH taken AS (
                  SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
                                WHERE e.ticket_id = t.id AND e.kind = ?2) AS taken_at
-                 FROM tickets t WHERE t.status = 'taken')
+                 FROM tickets t WHERE t.status = 'taken' AND t.kind = 'repair')
              SELECT id, taken_at AS at FROM taken
              WHERE taken_at IS NOT NULL AND taken_at <= ?1
                AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = taken.id
@@ -264,7 +264,7 @@ impl Tx<'_> {
     pub async fn unresolved_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM tickets t
-             WHERE t.status IN ('reported','taken') AND t.created_at <= ?
+             WHERE t.status IN ('reported','taken') AND t.kind = 'repair' AND t.created_at <= ?
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
                                WHERE a.ticket_id = t.id AND a.kind = ?)
              ORDER BY t.id LIMIT ?",

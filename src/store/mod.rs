@@ -8,7 +8,8 @@
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
 //! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `daily` and `figures` (the
+//! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
+//! urgency, complaints and suggestions), `daily` and `figures` (the
 //! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -24,6 +25,7 @@ mod forget;
 mod groups;
 mod inbox;
 mod jobs;
+mod kinds;
 mod outbox;
 mod seed;
 mod tickets;

@@ -232,7 +232,7 @@ pub async fn set_category(
     origin: Origin,
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
-    fetch(tx, id).await?;
+    fetch(tx, id).await?.staff_work()?;
     tx.set_category(id, category, now).await?;
     tx.add_event(id, EventKind::Category, actor, Some(category.code()), now)
         .await?;
@@ -262,7 +262,7 @@ pub async fn add_note(
     if note.is_empty() {
         return Err(Error::EmptyNote.into());
     }
-    fetch(tx, id).await?;
+    fetch(tx, id).await?.staff_work()?;
     let source = origin.source();
     if !tx
         .add_event_from(id, EventKind::Note, actor, Some(note), source, now)

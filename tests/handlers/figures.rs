@@ -134,6 +134,9 @@ impl Fixture {
                     category,
                     text: "水龙头漏水, \"急\"",
                     priority: false,
+                    kind: butler::domain::Kind::Repair,
+                    urgency: butler::domain::Urgency::B,
+                    repeat_of: None,
                 },
                 at(when),
             )
@@ -851,6 +854,9 @@ async fn hostile_reports() -> Fixture {
                     category: Category::Plumbing,
                     text,
                     priority: false,
+                    kind: butler::domain::Kind::Repair,
+                    urgency: butler::domain::Urgency::B,
+                    repeat_of: None,
                 },
                 when,
             )

@@ -400,6 +400,9 @@ async fn a_summary_too_long_for_one_message_is_split_cleanly() {
                     category: Category::Other,
                     text: "x",
                     priority: false,
+                    kind: butler::domain::Kind::Repair,
+                    urgency: butler::domain::Urgency::B,
+                    repeat_of: None,
                 },
                 now,
             )
