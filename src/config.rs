@@ -769,13 +769,15 @@ mod tests {
         assert_eq!(s.default_locale, Locale::ZhCn);
         assert_eq!(s.staff_chat_id, 0);
         assert!(s.managers.is_empty());
+        assert_eq!(s.complaints_chat_id, 0);
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(
             s.sla,
             SlaSettings {
                 take_minutes: 10,
                 first_update_minutes: 30,
-                resolve_hours: 24
+                resolve_hours: 24,
+                urgent_repeat_minutes: 5,
             }
         );
         assert_eq!(
@@ -953,6 +955,22 @@ mod tests {
             err.to_string(),
             "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
         );
+    }
+
+    #[test]
+    fn complaints_never_go_to_the_staff_chat_and_urgent_alerts_need_an_interval() {
+        let s = Settings {
+            complaints_chat_id: -1001234567890,
+            ..runnable()
+        };
+        let err = s.validate_for_run().expect_err("complaints in the staff chat");
+        assert!(matches!(err, ConfigError::ComplaintsInStaffChat), "{err:?}");
+        let mut s = runnable();
+        s.sla.urgent_repeat_minutes = 0;
+        let err = s.validate_for_run().expect_err("no interval");
+        assert!(err.to_string().contains("sla.urgent_repeat_minutes"), "{err}");
+        let s = parse("complaints_chat_id = -100777\n[sla]\nurgent_repeat_minutes = 3\n");
+        assert_eq!((s.complaints_chat_id, s.sla.urgent_repeat_minutes), (-100777, 3));
     }
 
     #[test]
