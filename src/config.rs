@@ -963,14 +963,22 @@ mod tests {
             complaints_chat_id: -1001234567890,
             ..runnable()
         };
-        let err = s.validate_for_run().expect_err("complaints in the staff chat");
+        let err = s
+            .validate_for_run()
+            .expect_err("complaints in the staff chat");
         assert!(matches!(err, ConfigError::ComplaintsInStaffChat), "{err:?}");
         let mut s = runnable();
         s.sla.urgent_repeat_minutes = 0;
         let err = s.validate_for_run().expect_err("no interval");
-        assert!(err.to_string().contains("sla.urgent_repeat_minutes"), "{err}");
+        assert!(
+            err.to_string().contains("sla.urgent_repeat_minutes"),
+            "{err}"
+        );
         let s = parse("complaints_chat_id = -100777\n[sla]\nurgent_repeat_minutes = 3\n");
-        assert_eq!((s.complaints_chat_id, s.sla.urgent_repeat_minutes), (-100777, 3));
+        assert_eq!(
+            (s.complaints_chat_id, s.sla.urgent_repeat_minutes),
+            (-100777, 3)
+        );
     }
 
     #[test]

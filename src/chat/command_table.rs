@@ -387,8 +387,8 @@ mod tests {
             (&["register", "unregister", "lang"], Home::OwnerGroup),
             (
                 &[
-                    "open", "mine", "take", "done", "reopen", "category", "note", "stats", "export",
-                    "urgency",
+                    "open", "mine", "take", "done", "reopen", "category", "note", "stats",
+                    "export", "urgency",
                 ],
                 Home::StaffChat,
             ),

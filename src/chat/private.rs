@@ -23,7 +23,10 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .endpoint(super::manager::command),
         )
         // A manager answers a complaint or suggestion by replying to its card.
-        .branch(dptree::filter_map_async(super::requests::request_replied).endpoint(super::requests::reply))
+        .branch(
+            dptree::filter_map_async(super::requests::request_replied)
+                .endpoint(super::requests::reply),
+        )
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
                 if msg.text().is_some_and(|t| t.starts_with('/')) {

@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn safety_words_in_either_language_make_a_report_urgent() {
-        assert_eq!(Urgency::guess("I smell GAS in the kitchen", words), Urgency::A);
+        assert_eq!(
+            Urgency::guess("I smell GAS in the kitchen", words),
+            Urgency::A
+        );
         assert_eq!(Urgency::guess("3号楼停水了", words), Urgency::A);
         assert_eq!(Urgency::guess("有人困电梯里", words), Urgency::A);
         assert_eq!(Urgency::guess("No Water since noon", words), Urgency::A);

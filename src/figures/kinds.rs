@@ -49,7 +49,11 @@ pub async fn suggestions_text(
     if total == 0 {
         return Ok(None);
     }
-    let month = last.local_dates(settings.timezone).0.format("%Y-%m").to_string();
+    let month = last
+        .local_dates(settings.timezone)
+        .0
+        .format("%Y-%m")
+        .to_string();
     let mut lines = vec![t(
         locale,
         "report.suggestions_heading",

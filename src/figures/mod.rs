@@ -445,7 +445,10 @@ pub async fn enqueue_monthly_report(
     for chat_id in recipients {
         out.push(Outgoing::text(chat_id, text.clone()));
         // Suggestions are the managers' (see `tickets::requests`), never the staff chat's.
-        if let Some(list) = suggestions.as_ref().filter(|_| chat_id != settings.staff_chat_id) {
+        if let Some(list) = suggestions
+            .as_ref()
+            .filter(|_| chat_id != settings.staff_chat_id)
+        {
             out.push(Outgoing::text(chat_id, list.clone()));
         }
         out.push(Outgoing::PhotoFile {

@@ -12,8 +12,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::App;
-use crate::domain::{Ticket, Urgency};
 use crate::domain::text::shorten;
+use crate::domain::{Ticket, Urgency};
 use crate::i18n::{Locale, t};
 use crate::messages::{self, render};
 use crate::outbox::Outgoing;
@@ -84,7 +84,11 @@ async fn urgent_repeats(
     let cutoff = now - first - Duration::minutes(every);
     for ticket in tx.urgent_untaken_since(cutoff).await? {
         let round = (now - ticket.created_at - first).num_minutes() / every;
-        if round < 1 || !tx.record_alert(ticket.id, AlertKind::Take, round, now).await? {
+        if round < 1
+            || !tx
+                .record_alert(ticket.id, AlertKind::Take, round, now)
+                .await?
+        {
             continue;
         }
         let waited = (now - ticket.created_at).num_minutes().to_string();

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Origin, Photo, Result, fetch, record_photo};
 use crate::config::Settings;
-use crate::domain::text::shorten;
 use crate::domain::kind::REPEAT_WINDOW_DAYS;
+use crate::domain::text::shorten;
 use crate::domain::{Actor, Category, EventKind, Kind, ReportText, Ticket, TicketId, Urgency};
 use crate::i18n::{self, t};
 use crate::messages::{self, card_of, remember};

@@ -77,8 +77,17 @@ pub(super) async fn reported(
     for (chat_id, locale) in chats {
         out.push(messages::request_card(settings, ticket, chat_id, locale));
         if let Some(photo) = &photo {
-            let caption = t(locale, "request.photo_caption", &[("id", &ticket.id.to_string())]);
-            out.extend(request_photo(ticket.id, chat_id, photo.file_id.clone(), caption));
+            let caption = t(
+                locale,
+                "request.photo_caption",
+                &[("id", &ticket.id.to_string())],
+            );
+            out.extend(request_photo(
+                ticket.id,
+                chat_id,
+                photo.file_id.clone(),
+                caption,
+            ));
         }
     }
     Ok(out)
@@ -131,7 +140,11 @@ pub(super) async fn add_request_detail(
         }
         let quoted = shorten(text, 3500);
         for (chat_id, locale) in chats {
-            let text = t(locale, "detail.staff_text", &[("id", &id_s), ("text", &quoted)]);
+            let text = t(
+                locale,
+                "detail.staff_text",
+                &[("id", &id_s), ("text", &quoted)],
+            );
             out.push(Outgoing::Text {
                 chat_id,
                 text,
@@ -169,13 +182,28 @@ pub async fn answer_request(
 ) -> Result<bool> {
     let ticket = fetch(tx, req.id).await?;
     ticket.answerable(manager)?;
-    let Some(text) = req.text.clone().or(req.photo.as_ref().map(|_| String::new())) else {
+    let Some(text) = req
+        .text
+        .clone()
+        .or(req.photo.as_ref().map(|_| String::new()))
+    else {
         return Err(crate::domain::Error::EmptyNote.into());
     };
     let source = req.origin.source();
-    let detail = if text.is_empty() { "photo" } else { text.as_str() };
+    let detail = if text.is_empty() {
+        "photo"
+    } else {
+        text.as_str()
+    };
     if !tx
-        .add_event_from(ticket.id, EventKind::Answered, manager, Some(detail), source, now)
+        .add_event_from(
+            ticket.id,
+            EventKind::Answered,
+            manager,
+            Some(detail),
+            source,
+            now,
+        )
         .await?
     {
         return Ok(false);
@@ -185,12 +213,20 @@ pub async fn answer_request(
     let mut out = Vec::new();
     match req.photo {
         Some(photo) => {
-            let caption = t(owner, "request.answer_photo", &[("id", &id_s), ("text", &text)]);
+            let caption = t(
+                owner,
+                "request.answer_photo",
+                &[("id", &id_s), ("text", &text)],
+            );
             out.extend(messages::relay_photo(&ticket, photo.file_id, caption));
         }
         None => {
             let quoted = shorten(&text, 3500);
-            let body = t(owner, "request.answer_owner", &[("id", &id_s), ("text", &quoted)]);
+            let body = t(
+                owner,
+                "request.answer_owner",
+                &[("id", &id_s), ("text", &quoted)],
+            );
             out.push(messages::relay(&ticket, body));
         }
     }
@@ -260,4 +296,3 @@ pub(super) async fn urgent_alerts(
         })
         .collect())
 }
-

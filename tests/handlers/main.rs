@@ -7,6 +7,7 @@ mod harness;
 
 mod figures;
 mod groups;
+mod kinds;
 mod life;
 mod membership;
 mod owners_read;
