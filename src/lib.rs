@@ -84,6 +84,28 @@ pub async fn staff_chat_admin(
     Ok(member.kind.is_privileged())
 }
 
+/// Says at start-up when complaints and suggestions have nowhere to go: no
+/// `complaints_chat_id`, and no manager has started a private chat with the bot (Telegram
+/// lets a bot write only to people who did). They are kept and acknowledged, and reach a
+/// manager only from the next one on after a manager starts the bot.
+async fn warn_if_complaints_have_nowhere(app: &App) {
+    if app.settings.complaints_chat_id != 0 {
+        return;
+    }
+    let reachable = async {
+        let mut tx = app.store.begin().await?;
+        tx.private_chats(&app.settings.managers).await
+    };
+    match reachable.await {
+        Ok(found) if found.is_empty() => tracing::warn!(
+            "complaints and suggestions have nowhere to go: set complaints_chat_id, or have a \
+             manager send /start to the bot privately (they never go to the staff chat)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot check where complaints go"),
+    }
+}
+
 /// Says at start-up when the bot is not an administrator of the staff chat.
 async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::types::UserId) {
     match staff_chat_admin(bot, settings, me).await {
@@ -124,6 +146,7 @@ pub async fn run_with(
         .context("getMe failed: is TELOXIDE_TOKEN right and the Bot API reachable?")?;
     tracing::info!(bot = %me.username(), "connected to the Bot API");
     warn_unless_staff_admin(&bot, &app.settings, me.id).await;
+    warn_if_complaints_have_nowhere(&app).await;
     if let Err(e) = publish_commands(&bot, &app).await {
         tracing::warn!(error = %e, "setMyCommands failed; command menus may be stale");
     }
