@@ -334,3 +334,50 @@ async fn a_repair_more_than_30_days_after_the_earlier_one_is_no_repeat() {
         None
     );
 }
+
+#[tokio::test]
+async fn last_months_suggestions_are_listed_for_the_managers_in_the_monthly_report() {
+    use butler::outbox::Outgoing;
+    use chrono::TimeZone;
+    let mut h = with_manager_in_private().await;
+    h.send(text(
+        group(GROUP),
+        OWNER,
+        "/suggest a bicycle shed by gate 2",
+    ))
+    .await;
+    h.send(text(group(GROUP), OWNER, "/complain the guard was rude"))
+        .await;
+    let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap();
+    h.clock.set(now);
+    let mut tx = h.app.store.begin().await.unwrap();
+    butler::figures::enqueue_monthly_report(&h.app.store, &h.app.settings, &mut tx, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let texts: Vec<(i64, String)> = h
+        .app
+        .store
+        .outbox_due(now, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|row| match serde_json::from_str(&row.payload).unwrap() {
+            Outgoing::Text { chat_id, text, .. } => Some((chat_id, text)),
+            _ => None,
+        })
+        .collect();
+    let lists: Vec<&(i64, String)> = texts
+        .iter()
+        .filter(|(_, t)| t.starts_with("💡 Suggestions"))
+        .collect();
+    assert_eq!(lists.len(), 1, "{texts:?}");
+    assert_eq!(
+        lists[0].0, MANAGER as i64,
+        "the managers', not the staff chat's"
+    );
+    assert_eq!(
+        lists[0].1,
+        "💡 Suggestions 2026-11: 1\n#1 · Sunrise Garden · Li: a bicycle shed by gate 2"
+    );
+}
