@@ -28,14 +28,6 @@ pub async fn repeats_line(
     Ok(Some(super::ratio_line("stats.repeats", ratio, locale, &[])))
 }
 
-/// `text` with `line` added below, within Telegram's limit.
-pub fn with_line(text: String, line: Option<String>) -> String {
-    match line {
-        Some(line) => fit_utf16(&format!("{text}\n{line}"), super::TEXT_LIMIT),
-        None => text,
-    }
-}
-
 /// Last month's suggestions (before `now`), one line each, for the managers' copy of the
 /// monthly report; `None` when there were none.
 pub async fn suggestions_text(

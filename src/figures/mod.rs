@@ -246,8 +246,15 @@ fn date_range(period: Period, settings: &Settings) -> (String, String) {
     (first.to_string(), last.to_string())
 }
 
-/// The `/stats` answer for the `days` days up to the overview's end.
-pub fn stats_text(o: &Overview, days: u32, locale: Locale, settings: &Settings) -> String {
+/// The `/stats` answer for the `days` days up to the overview's end; `extra` lines (the
+/// repeat-repair rate, see [`kinds`]) go after the headline figures.
+pub fn stats_text(
+    o: &Overview,
+    days: u32,
+    locale: Locale,
+    settings: &Settings,
+    extra: &[String],
+) -> String {
     let (from, to) = date_range(o.period, settings);
     let mut lines = vec![t(
         locale,
@@ -258,6 +265,7 @@ pub fn stats_text(o: &Overview, days: u32, locale: Locale, settings: &Settings) 
         lines.push(t(locale, "stats.nothing", &[]));
     } else {
         lines.extend(headline(&o.figures, locale, settings.sla.take_minutes));
+        lines.extend(extra.iter().cloned());
         lines.extend(breakdown(o, locale));
     }
     fit_utf16(&lines.join("\n"), TEXT_LIMIT)

@@ -486,7 +486,7 @@ async fn an_empty_period_has_zero_counts_and_no_rates() {
     let settings = Settings::default();
     let overview = figures::overview(&f.store, quiet, &settings).await.unwrap();
     assert!(overview.staff.is_empty() && overview.categories.is_empty());
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
     assert!(
         text.contains("Nothing in this period: no tickets, no ratings."),
         "{text}"
@@ -515,7 +515,7 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
     let overview = figures::overview(&f.store, november(), &settings)
         .await
         .unwrap();
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
     assert_eq!(
         text,
         "📊 Figures 2026-11-01 – 2026-11-30 (last 30 days)\n\
