@@ -1049,7 +1049,8 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
             let now = Utc::now();
             let started = Instant::now();
             let mut read = app.store.begin_read().await?;
-            butler::jobs::summary::texts(&app, &mut read, now.date_naive(), now).await?;
+            let chat = app.settings.staff_chat_id;
+            butler::jobs::summary::texts(&app, &mut read, now.date_naive(), now, chat).await?;
             drop(read);
             anyhow::Ok(ms(started.elapsed()))
         }

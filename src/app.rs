@@ -43,8 +43,9 @@ pub struct App {
     pub scheduler_wake: tokio::sync::Notify,
     /// When each owner was last told to slow down, so the warning itself is not a flood.
     flood_warned: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
-    /// Who is a current member of the staff chat, as Telegram last said.
-    roster: std::sync::Mutex<std::collections::HashMap<u64, Membership>>,
+    /// Who is a current member of which staff chat (the main one, a route's), as
+    /// Telegram last said: keyed by (chat, user).
+    roster: std::sync::Mutex<std::collections::HashMap<(i64, u64), Membership>>,
 }
 
 /// How long Telegram's answer on a staff member's membership is trusted, in seconds. A
@@ -160,25 +161,32 @@ impl App {
         Ok(())
     }
 
-    /// Whether `user` is on the staff now: a manager, or a current member of the staff
-    /// chat (its owner, an administrator or a member; not restricted, left or kicked).
-    /// Telegram is asked at most once per [`MEMBERSHIP_TTL_SECS`]; when it cannot answer,
-    /// the last answer stands, and without one the user is refused.
+    /// Whether `user` is on the staff of the main staff chat now: a manager, or a current
+    /// member of it. See [`App::is_member_of`].
     pub async fn is_staff(&self, bot: &Bot, user: u64) -> bool {
+        self.is_member_of(bot, self.settings.staff_chat_id, user)
+            .await
+    }
+
+    /// Whether `user` is on the staff of staff chat `chat` (the main one or a route's)
+    /// now: a manager, or a current member of it (its owner, an administrator or a
+    /// member; not restricted, left or kicked). Telegram is asked at most once per
+    /// [`MEMBERSHIP_TTL_SECS`]; when it cannot answer, the last answer stands, and without
+    /// one the user is refused.
+    pub async fn is_member_of(&self, bot: &Bot, chat: i64, user: u64) -> bool {
         if self.settings.is_manager(user) {
             return true;
         }
         let now = self.now();
         let ttl = chrono::Duration::seconds(MEMBERSHIP_TTL_SECS);
-        let known = self.roster_lock().get(&user).copied();
+        let known = self.roster_lock().get(&(chat, user)).copied();
         if let Some(m) = known
             && (m.fixed || now - m.at < ttl)
         {
             return m.staff;
         }
-        let chat = teloxide::types::ChatId(self.settings.staff_chat_id);
         match bot
-            .get_chat_member(chat, teloxide::types::UserId(user))
+            .get_chat_member(teloxide::types::ChatId(chat), teloxide::types::UserId(user))
             .await
         {
             Ok(member) => {
@@ -189,38 +197,41 @@ impl App {
                     at: now,
                     fixed: false,
                 };
-                self.roster_lock().insert(user, fresh);
+                self.roster_lock().insert((chat, user), fresh);
                 staff
             }
             Err(e) => {
-                tracing::warn!(user, error = %e, "cannot ask Telegram who is in the staff chat");
+                tracing::warn!(user, chat, error = %e, "cannot ask Telegram who is in a staff chat");
                 known.is_some_and(|m| m.staff)
             }
         }
     }
 
-    /// Forgets what Telegram said about `user` (`None`: about everyone), after a member
-    /// change in the staff chat: the next request asks again.
-    pub fn forget_member(&self, user: Option<u64>) {
-        let mut roster = self.roster_lock();
-        match user {
-            Some(user) => {
-                roster.remove(&user);
-            }
-            None => roster.clear(),
-        }
+    /// Forgets what Telegram said about `user` (`None`: about everyone) in staff chat
+    /// `chat`, after a member change there: the next request asks again.
+    pub fn forget_member(&self, chat: i64, user: Option<u64>) {
+        self.roster_lock()
+            .retain(|(c, u), _| *c != chat || user.is_some_and(|user| *u != user));
     }
 
-    /// Takes `user`'s membership as known until forgotten, without asking Telegram: for a
-    /// stand-in of Telegram that cannot answer `getChatMember` (the handler tests).
+    /// Takes `user`'s membership of the main staff chat as known until forgotten, without
+    /// asking Telegram: for a stand-in of Telegram that cannot answer `getChatMember`
+    /// (the handler tests).
     pub fn assume_member(&self, user: u64, staff: bool) {
+        self.assume_member_of(self.settings.staff_chat_id, user, staff);
+    }
+
+    /// [`App::assume_member`] for staff chat `chat`.
+    pub fn assume_member_of(&self, chat: i64, user: u64, staff: bool) {
         let at = self.now();
         let fixed = true;
         self.roster_lock()
-            .insert(user, Membership { staff, at, fixed });
+            .insert((chat, user), Membership { staff, at, fixed });
     }
 
-    fn roster_lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Membership>> {
+    fn roster_lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(i64, u64), Membership>> {
         self.roster.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -21,7 +21,12 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Category;
 use crate::i18n::Locale;
+
+mod routes;
+pub use routes::Route;
+use routes::{RawRoute, parse_routes};
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +65,9 @@ pub struct Settings {
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
+    /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
+    /// every ticket no route claims.
+    pub routes: Vec<Route>,
 }
 
 /// Service-level deadlines; a ticket that misses one is escalated to the managers.
@@ -297,6 +305,9 @@ pub enum ConfigError {
         "config: complaints_chat_id must not be the staff chat (complaints may be about staff); use 0 to send them to each manager privately"
     )]
     ComplaintsInStaffChat,
+    /// A `[[routes]]` entry (numbered from 1) that cannot be used.
+    #[error("config: routes #{index} {problem}")]
+    Route { index: usize, problem: String },
     /// A number outside its allowed range; `rule` says what is allowed.
     #[error("config: {key} = {value} {rule}")]
     OutOfRange {
@@ -406,6 +417,34 @@ impl Settings {
             SqliteTarget::File(path) => Some(path),
             SqliteTarget::Memory => None,
         }
+    }
+
+    /// The staff chat that gets tickets of `category`: its route's, else the main one.
+    pub fn staff_chat_for(&self, category: Category) -> i64 {
+        self.routes
+            .iter()
+            .find(|r| r.categories.contains(&category))
+            .map_or(self.staff_chat_id, |r| r.staff_chat_id)
+    }
+
+    /// Whether `chat` is a staff chat: the main one or a route's.
+    pub fn is_staff_chat(&self, chat: i64) -> bool {
+        chat == self.staff_chat_id || self.routes.iter().any(|r| r.staff_chat_id == chat)
+    }
+
+    /// Every staff chat, the main one first.
+    pub fn staff_chats(&self) -> Vec<i64> {
+        std::iter::once(self.staff_chat_id)
+            .chain(self.routes.iter().map(|r| r.staff_chat_id))
+            .collect()
+    }
+
+    /// The name of a route's chat; `None` for the main staff chat (or no staff chat).
+    pub fn staff_chat_name(&self, chat: i64) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|r| r.staff_chat_id == chat)
+            .map(|r| r.name.as_str())
     }
 
     /// Whether this Telegram user is one of the managers.
@@ -575,6 +614,8 @@ struct RawSettings {
     delivery: DeliverySettings,
     export: ExportSettings,
     holidays: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    routes: Vec<RawRoute>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -602,6 +643,7 @@ impl Default for RawSettings {
             delivery: DeliverySettings::default(),
             export: ExportSettings::default(),
             holidays: BTreeMap::new(),
+            routes: Vec::new(),
         }
     }
 }
@@ -677,6 +719,7 @@ impl TryFrom<RawSettings> for Settings {
             )?,
             catch_up_minutes: raw.schedule.catch_up_minutes,
         };
+        let routes = parse_routes(&raw.routes, raw.staff_chat_id)?;
         Ok(Settings {
             database_url,
             timezone,
@@ -691,6 +734,7 @@ impl TryFrom<RawSettings> for Settings {
             delivery: raw.delivery,
             export: raw.export,
             holidays: raw.holidays,
+            routes,
         })
     }
 }
@@ -725,6 +769,7 @@ impl From<&Settings> for RawSettings {
             delivery: s.delivery,
             export: s.export,
             holidays: s.holidays.clone(),
+            routes: s.routes.iter().map(RawRoute::from).collect(),
         }
     }
 }

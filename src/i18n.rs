@@ -289,6 +289,10 @@ mod tests {
             E::BadUrgency(text()),
             E::ForManagers(1),
             E::NotARequest(1),
+            E::AlreadyPaused,
+            E::NotPaused,
+            E::NotYourPause,
+            E::OtherStaffChat { chat: text() },
         ];
         for e in &refusals {
             match e {
@@ -316,7 +320,11 @@ mod tests {
                 | E::BadDays(_)
                 | E::BadUrgency(_)
                 | E::ForManagers(_)
-                | E::NotARequest(_) => {}
+                | E::NotARequest(_)
+                | E::AlreadyPaused
+                | E::NotPaused
+                | E::NotYourPause
+                | E::OtherStaffChat { .. } => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

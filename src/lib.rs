@@ -281,17 +281,18 @@ pub async fn forget_owner(settings: &Settings, user_id: u64) -> anyhow::Result<s
     Ok(forgotten?)
 }
 
-/// Publishes the command menus per chat kind (and for the staff chat), in both languages.
+/// Publishes the command menus per chat kind (and for each staff chat: the main one and
+/// every route's), in both languages.
 pub async fn publish_commands(bot: &Bot, app: &App) -> Result<(), teloxide::RequestError> {
-    let staff_chat = Recipient::Id(ChatId(app.settings.staff_chat_id));
-    for menu in Menu::ALL {
-        let scope = match menu {
-            Menu::Private => BotCommandScope::AllPrivateChats,
-            Menu::Groups => BotCommandScope::AllGroupChats,
-            Menu::StaffChat => BotCommandScope::Chat {
-                chat_id: staff_chat.clone(),
-            },
-        };
+    let mut scopes = vec![
+        (Menu::Private, BotCommandScope::AllPrivateChats),
+        (Menu::Groups, BotCommandScope::AllGroupChats),
+    ];
+    for chat in app.settings.staff_chats() {
+        let chat_id = Recipient::Id(ChatId(chat));
+        scopes.push((Menu::StaffChat, BotCommandScope::Chat { chat_id }));
+    }
+    for (menu, scope) in scopes {
         let entries = command_table::menu(menu);
         for locale in Locale::ALL {
             let commands: Vec<BotCommand> = entries

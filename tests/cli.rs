@@ -465,6 +465,7 @@ async fn two_owners(store: &butler::store::Store) {
             kind: butler::domain::Kind::Repair,
             urgency: butler::domain::Urgency::B,
             repeat_of: None,
+            staff_chat: None,
         };
         let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();
         let owner = Actor {

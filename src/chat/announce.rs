@@ -64,7 +64,14 @@ pub async fn command(bot: Bot, app: AppRef, msg: Message, cmd: ManagerCommand) -
         }
         ManagerCommand::Summary => {
             let mut tx = app.store.begin().await?;
-            let texts = summary::texts(&app, &mut tx, today, now).await?;
+            // In a route's staff chat, that chat's summary; elsewhere the main one's.
+            let chat = msg.chat.id.0;
+            let chat = if app.settings.is_staff_chat(chat) {
+                chat
+            } else {
+                app.settings.staff_chat_id
+            };
+            let texts = summary::texts(&app, &mut tx, today, now, chat).await?;
             let out: Vec<Outgoing> = texts.into_iter().map(|t| reply_text(&msg, t)).collect();
             tx.enqueue_all(&out, now).await?;
             app.commit(&bot, tx).await

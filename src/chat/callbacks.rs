@@ -68,7 +68,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         action,
         CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. }
     );
-    if staff_only && !app.is_staff(&bot, actor.id).await {
+    if staff_only && !app.is_member_of(&bot, msg.chat.id.0, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
         let refusal = crate::domain::Error::NotStaff;
         return toast(
@@ -118,7 +118,7 @@ async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMes
         && ticket.is_none_or(|t| t == known.ticket_id.0)
         && reference.is_none_or(|r| Some(r) == known.ref_id);
     let in_place = kind != BotMessageKind::Card && kind != BotMessageKind::FollowUp
-        || msg.chat.id.0 == app.settings.staff_chat_id;
+        || app.settings.is_staff_chat(msg.chat.id.0);
     (matches && in_place).then_some(known)
 }
 
@@ -136,10 +136,12 @@ async fn act(
     let question = (question.chat.id.0, question.id.0);
     Ok(match action {
         CardAction::Take(id) => {
+            tickets::check_place(tx, settings, actor, id, question.0).await?;
             tickets::take(tx, settings, actor, id, now).await?;
             t(locale, "toast.taken", &[("id", &id.to_string())])
         }
         CardAction::Done(id) => {
+            tickets::check_place(tx, settings, actor, id, question.0).await?;
             let (note, photo) = (None, None);
             let req = tickets::Finish { id, note, photo };
             tickets::finish(tx, settings, actor, req, now).await?;

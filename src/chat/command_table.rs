@@ -212,10 +212,24 @@ pub static COMMANDS: &[CommandSpec] = &[
         Some("command.note"),
     ),
     cmd(
-        "urgency",
+        "pause",
         H::StaffChat,
         &[S::Staff],
         &[(M::StaffChat, 12)],
+        Some("command.pause"),
+    ),
+    cmd(
+        "resume",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 13)],
+        Some("command.resume"),
+    ),
+    cmd(
+        "urgency",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 14)],
         Some("command.urgency"),
     ),
     cmd(
@@ -364,7 +378,7 @@ mod tests {
             names(Menu::StaffChat),
             [
                 "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
-                "export", "help", "urgency"
+                "export", "help", "pause", "resume", "urgency"
             ]
         );
         for m in Menu::ALL {

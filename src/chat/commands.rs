@@ -53,6 +53,10 @@ pub enum StaffCommand {
     Note(String),
     /// `/urgency N A|B|C`.
     Urgency(String),
+    /// `/pause N <reason>`: the ticket waits, its clocks stand still.
+    Pause(String),
+    /// `/resume N`: a paused ticket runs again.
+    Resume(String),
     /// `/stats [days]` or `/stats chart`.
     Stats(String),
     /// `/export [days]`: an XLSX file.

@@ -31,11 +31,11 @@ fn migration(msg: &Message) -> Option<(i64, i64)> {
 async fn migrated(app: AppRef, ids: (i64, i64)) -> HandlerResult {
     let (from, to) = ids;
     tracing::warn!(from, to, "group became a supergroup; its tickets follow");
-    if from == app.settings.staff_chat_id {
+    if app.settings.is_staff_chat(from) {
         tracing::error!(
             from,
             to,
-            "the staff chat became a supergroup: set staff_chat_id = {to} in the configuration"
+            "a staff chat became a supergroup: set its staff_chat_id = {to} in the configuration"
         );
     }
     app.store.move_chat(from, to).await?;
@@ -47,17 +47,18 @@ async fn migrated(app: AppRef, ids: (i64, i64)) -> HandlerResult {
 /// what Butler remembered of them is dropped (Telegram sends these only to an
 /// administrator).
 async fn member_changed(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
-    if update.chat.id.0 == app.settings.staff_chat_id {
+    let chat = update.chat.id.0;
+    if app.settings.is_staff_chat(chat) {
         let user = update.new_chat_member.user.id.0;
-        tracing::info!(user, "staff chat membership changed");
-        app.forget_member(Some(user));
+        tracing::info!(user, chat, "staff chat membership changed");
+        app.forget_member(chat, Some(user));
     }
     Ok(())
 }
 
 async fn membership(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
     let chat = update.chat.id.0;
-    if chat == app.settings.staff_chat_id {
+    if app.settings.is_staff_chat(chat) {
         if !update.new_chat_member.kind.is_privileged() {
             tracing::warn!(
                 chat,
@@ -65,7 +66,7 @@ async fn membership(app: AppRef, update: ChatMemberUpdated) -> HandlerResult {
                  so a departed member counts as staff for up to a minute"
             );
         }
-        app.forget_member(None);
+        app.forget_member(chat, None);
     }
     if update.new_chat_member.is_present() {
         if app.store.mark_reachable(chat).await? {

@@ -61,8 +61,9 @@ pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgo
     answer(msg, locale, e.locale_key(), &args)
 }
 
+/// The main staff chat or a route's.
 fn in_staff_chat(app: AppRef, msg: Message) -> bool {
-    msg.chat.id.0 == app.settings.staff_chat_id
+    app.settings.is_staff_chat(msg.chat.id.0)
 }
 
 fn is_group(msg: Message) -> bool {

@@ -38,11 +38,11 @@ pub fn branch() -> UpdateHandler<BotError> {
         )
 }
 
-/// Whether the sender is not on the staff now (not a current member of the staff chat,
-/// nor a manager): whatever they send is not acted on.
+/// Whether the sender is not on the staff of this staff chat now (not a current member
+/// of it, nor a manager): whatever they send is not acted on.
 async fn outsider(bot: Bot, app: AppRef, msg: Message) -> bool {
     match &msg.from {
-        Some(user) => !app.is_staff(&bot, user.id.0).await,
+        Some(user) => !app.is_member_of(&bot, msg.chat.id.0, user.id.0).await,
         None => true,
     }
 }
@@ -94,7 +94,11 @@ async fn command(
     let actor = app.actor(&user);
     match cmd {
         StaffCommand::Open => {
-            let tickets = app.store.open_tickets(LIST_LIMIT).await?;
+            // Each staff chat sees its own tickets: a route's chat those routed to it,
+            // the main chat the rest.
+            let chat = msg.chat.id.0;
+            let route = (chat != app.settings.staff_chat_id).then_some(chat);
+            let tickets = app.store.open_tickets_in(route, LIST_LIMIT).await?;
             let text = render::ticket_list(&tickets, locale, "open.heading", "open.empty");
             app.send(&bot, vec![super::reply_text(&msg, text)]).await
         }
@@ -117,20 +121,25 @@ async fn command(
         | StaffCommand::Done(ref args)
         | StaffCommand::Reopen(ref args)
         | StaffCommand::Category(ref args)
-        | StaffCommand::Note(ref args)
-        | StaffCommand::Urgency(ref args) => {
+        | StaffCommand::Pause(ref args)
+        | StaffCommand::Resume(ref args)
+        | StaffCommand::Urgency(ref args)
+        | StaffCommand::Note(ref args) => {
             let usage = match &cmd {
                 StaffCommand::Take(_) => "usage.take",
                 StaffCommand::Done(_) => "usage.done",
                 StaffCommand::Reopen(_) => "usage.reopen",
                 StaffCommand::Category(_) => "usage.category",
                 StaffCommand::Urgency(_) => "usage.urgency",
+                StaffCommand::Pause(_) => "usage.pause",
+                StaffCommand::Resume(_) => "usage.resume",
                 _ => "usage.note",
             };
             let Some((id, rest)) = parse_args(&bot, &app, &msg, args, usage, locale).await? else {
                 return Ok(());
             };
-            if matches!(cmd, StaffCommand::Urgency(_)) && rest.is_empty() {
+            let needs_rest = matches!(cmd, StaffCommand::Pause(_) | StaffCommand::Urgency(_));
+            if needs_rest && rest.is_empty() {
                 return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
             }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
@@ -155,7 +164,14 @@ async fn ticket_command(
     let note = (!rest.is_empty()).then_some(rest.as_str());
     let origin = origin(msg, locale);
     change!(app, bot, msg, locale, |tx| {
+        tickets::check_place(tx, settings, actor, id, msg.chat.id.0).await?;
         match cmd {
+            StaffCommand::Pause(_) => {
+                tickets::pause(tx, settings, actor, id, &rest, origin, now).await?;
+            }
+            StaffCommand::Resume(_) => {
+                tickets::resume(tx, settings, actor, id, origin, now).await?;
+            }
             StaffCommand::Take(_) => {
                 tickets::take(tx, settings, actor, id, now).await?;
             }
@@ -248,7 +264,9 @@ async fn progress(
         text: text_of(&msg),
         photo: photo_of(&msg),
     };
+    let chat = msg.chat.id.0;
     change!(app, &bot, &msg, locale, |tx| {
+        tickets::check_place(tx, &app.settings, &actor, id, chat).await?;
         tickets::progress(tx, &app.settings, &actor, req, now).await?;
         Ok(())
     })

@@ -42,11 +42,15 @@ pub enum EventKind {
     Closed,
     /// Staff changed the urgency (the detail: the new level).
     Urgency,
+    /// Staff paused it (waiting for a part, the owner away); the detail is why.
+    Paused,
+    /// Staff resumed a paused ticket.
+    Resumed,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -64,6 +68,8 @@ impl EventKind {
         EventKind::Answered,
         EventKind::Closed,
         EventKind::Urgency,
+        EventKind::Paused,
+        EventKind::Resumed,
     ];
 
     /// The kind as stored.
@@ -86,6 +92,8 @@ impl EventKind {
             EventKind::Answered => "answered",
             EventKind::Closed => "closed",
             EventKind::Urgency => "urgency",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod figures;
 pub mod kind;
 pub mod locale;
+pub mod pause;
 pub mod rating;
 pub mod text;
 pub mod ticket;
@@ -76,6 +77,14 @@ pub enum Error {
     ForManagers(i64),
     #[error("ticket #{0} is a repair, handled by the staff")]
     NotARequest(i64),
+    #[error("ticket is already paused")]
+    AlreadyPaused,
+    #[error("ticket is not paused")]
+    NotPaused,
+    #[error("only the one who took the ticket, or a manager, may pause or resume it")]
+    NotYourPause,
+    #[error("the ticket belongs to the staff chat {chat}")]
+    OtherStaffChat { chat: String },
 }
 
 impl Error {
@@ -107,6 +116,10 @@ impl Error {
             Error::BadUrgency(_) => "error.bad_urgency",
             Error::ForManagers(_) => "error.for_managers",
             Error::NotARequest(_) => "error.not_a_request",
+            Error::AlreadyPaused => "error.already_paused",
+            Error::NotPaused => "error.not_paused",
+            Error::NotYourPause => "error.not_your_pause",
+            Error::OtherStaffChat { .. } => "error.other_staff_chat",
         }
     }
 
@@ -124,6 +137,7 @@ impl Error {
                 vec![("id", id.to_string())]
             }
             Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }
     }

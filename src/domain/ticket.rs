@@ -155,6 +155,12 @@ pub struct Ticket {
     /// The earlier finished repair this one repeats (same unit and category within 30
     /// days), if any.
     pub repeat_of: Option<TicketId>,
+    /// The staff chat of a route the card lives in; `None`: the main staff chat.
+    pub staff_chat: Option<i64>,
+    /// Set while the ticket is paused: since when, and why.
+    pub paused: Option<super::pause::Pause>,
+    /// The paused time of the pauses that have ended, in seconds.
+    pub paused_secs: i64,
 }
 
 impl Ticket {
@@ -292,6 +298,9 @@ mod tests {
             kind: Kind::Repair,
             urgency: Urgency::B,
             repeat_of: None,
+            staff_chat: None,
+            paused: None,
+            paused_secs: 0,
         }
     }
 

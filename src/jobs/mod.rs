@@ -322,11 +322,15 @@ pub async fn run_calendar_job(
     let date = local_date(scheduled_for, app.settings.timezone);
     let msgs: Vec<Outgoing> = match job {
         Job::MorningGreeting => greeting::messages(app, &mut tx, date).await?,
-        Job::DailySummary => summary::texts(app, &mut tx, date, now)
-            .await?
-            .into_iter()
-            .map(|text| Outgoing::text(app.settings.staff_chat_id, text))
-            .collect(),
+        Job::DailySummary => {
+            // Each staff chat (the main one, each route's) gets its own tickets' summary.
+            let mut msgs = Vec::new();
+            for chat in app.settings.staff_chats() {
+                let texts = summary::texts(app, &mut tx, date, now, chat).await?;
+                msgs.extend(texts.into_iter().map(|text| Outgoing::text(chat, text)));
+            }
+            msgs
+        }
         Job::MonthlyReport => {
             // Text, chart and workbook, written straight into this transaction.
             let written =

@@ -8,10 +8,15 @@
 //! - still open after `sla.resolve_hours` → each manager privately. A manager who has
 //!   never written to Butler privately cannot be written to (Telegram's rule), so then
 //!   the escalation goes to the staff chat, under the card, as well.
+//!
+//! Alerts go to the ticket's own staff chat (a route's, or the main one). A paused
+//! ticket's clocks stand still: no deadline passes while it is paused, and each is pushed
+//! back by the time it spent paused.
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::App;
+use crate::domain::pause::paused_after;
 use crate::domain::text::shorten;
 use crate::domain::{Ticket, Urgency};
 use crate::i18n::{Locale, t};
@@ -45,14 +50,14 @@ async fn not_taken(
     let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
-            let waited = (now - ticket.created_at).num_minutes();
+            let waited = running(&ticket, now).num_minutes();
             let key = match ticket.urgency {
                 Urgency::A => "sla.take_urgent",
                 _ => "sla.take",
             };
             out.push(messages::to_card(
                 &app.settings,
-                ticket.id,
+                &ticket,
                 t(
                     staff,
                     key,
@@ -83,21 +88,24 @@ async fn urgent_repeats(
     let every = i64::from(sla.urgent_repeat_minutes.max(1));
     let cutoff = now - first - Duration::minutes(every);
     for ticket in tx.urgent_untaken_since(cutoff).await? {
-        let round = (now - ticket.created_at - first).num_minutes() / every;
-        if round < 1
+        // A paused ticket's clock stands still: no repetition while paused.
+        let waited = running(&ticket, now);
+        let round = (waited - first).num_minutes() / every;
+        if ticket.paused.is_some()
+            || round < 1
             || !tx
                 .record_alert(ticket.id, AlertKind::Take, round, now)
                 .await?
         {
             continue;
         }
-        let waited = (now - ticket.created_at).num_minutes().to_string();
+        let waited = waited.num_minutes().to_string();
         let text = t(
             app.staff_locale(),
             "sla.take_urgent",
             &[("id", &ticket.id.to_string()), ("minutes", &waited)],
         );
-        out.push(messages::to_card(&app.settings, ticket.id, text));
+        out.push(messages::to_card(&app.settings, &ticket, text));
     }
     Ok(())
 }
@@ -114,6 +122,15 @@ async fn no_update(
     let staff = app.staff_locale();
     let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
     for (ticket, taken_at) in tx.silent_since_taken(update_cutoff).await? {
+        let paused = if ticket.paused_secs > 0 {
+            paused_after(&tx.pause_spans(ticket.id).await?, taken_at, now)
+        } else {
+            Duration::zero()
+        };
+        let silent = Ticket::running_time(taken_at, now, paused);
+        if silent < Duration::minutes(sla.first_update_minutes.into()) {
+            continue; // its clock stood still while paused
+        }
         if tx
             .record_alert(ticket.id, AlertKind::FirstUpdate, 0, now)
             .await?
@@ -124,14 +141,14 @@ async fn no_update(
                 .map_or("—", |(_, name)| name.as_str());
             out.push(messages::to_card(
                 &app.settings,
-                ticket.id,
+                &ticket,
                 t(
                     staff,
                     "sla.first_update",
                     &[
                         ("id", &ticket.id.to_string()),
                         ("by", by),
-                        ("minutes", &(now - taken_at).num_minutes().to_string()),
+                        ("minutes", &silent.num_minutes().to_string()),
                         ("target", &sla.first_update_minutes.to_string()),
                     ],
                 ),
@@ -164,7 +181,7 @@ async fn unresolved(
             {
                 continue;
             }
-            let hours = (now - ticket.created_at).num_hours();
+            let hours = running(&ticket, now).num_hours();
             for manager in managers {
                 if let Some(language) = reachable.get(manager) {
                     let locale = Locale::from_telegram(language.as_deref())
@@ -178,7 +195,7 @@ async fn unresolved(
             if someone_unreachable {
                 out.push(messages::to_card(
                     &app.settings,
-                    ticket.id,
+                    &ticket,
                     t(
                         staff,
                         "sla.resolve_staff",
@@ -193,6 +210,11 @@ async fn unresolved(
         }
     }
     Ok(())
+}
+
+/// How long `ticket`'s clock has run since the report, paused time left out.
+fn running(ticket: &Ticket, now: DateTime<Utc>) -> Duration {
+    Ticket::running_time(ticket.created_at, now, ticket.paused_time(now))
 }
 
 /// The private message to a manager about a ticket open too long.

@@ -10,7 +10,7 @@ use crate::domain::daily::{DaySummary, day_bounds, satisfaction_percent};
 use crate::domain::text::{shorten, split_lines_utf16};
 use crate::i18n::{Locale, t};
 use crate::messages::render;
-use crate::store::{self, Tx};
+use crate::store::{self, TicketScope, Tx};
 
 /// Telegram's limit for a message, in UTF-16 code units.
 pub const MESSAGE_LIMIT: usize = 4096;
@@ -19,15 +19,24 @@ const STAFF_LINES: usize = 300;
 /// A staff member's name is shown at most this long.
 const NAME_CHARS: usize = 64;
 
-/// The summary of local day `date` as of `now`, as one or more message texts.
+/// The summary of local day `date` as of `now` for staff chat `chat`, as one or more
+/// message texts. With routes, each staff chat's summary counts its own tickets (the
+/// main chat those no route claims); without, the one staff chat's counts all.
 pub async fn texts(
     app: &App,
     tx: &mut Tx<'_>,
     date: NaiveDate,
     now: DateTime<Utc>,
+    chat: i64,
 ) -> Result<Vec<String>, store::Error> {
     let (from, to) = day_bounds(date, app.settings.timezone);
-    let summary = tx.day_summary(from, to, now, &app.settings.sla).await?;
+    let settings = &app.settings;
+    let scope = if settings.routes.is_empty() {
+        TicketScope::All
+    } else {
+        TicketScope::StaffChat((chat != settings.staff_chat_id).then_some(chat))
+    };
+    let summary = tx.day_summary(from, to, now, &settings.sla, scope).await?;
     Ok(render_summary(app.staff_locale(), date, &summary))
 }
 

@@ -25,6 +25,11 @@ pub fn owner_locale(settings: &Settings, ticket: &Ticket) -> Locale {
     ticket.owner_locale.unwrap_or(settings.default_locale)
 }
 
+/// The staff chat `ticket`'s card lives in: its route's, else the main one.
+pub fn staff_chat(settings: &Settings, ticket: &Ticket) -> i64 {
+    ticket.staff_chat_or(settings.staff_chat_id)
+}
+
 /// `text` in `chat_id`, as a reply to message `message_id` there.
 pub fn reply(chat_id: i64, message_id: i32, text: String) -> Outgoing {
     Outgoing::Text {
@@ -63,7 +68,7 @@ pub fn card_of(ticket: TicketId) -> Target {
 pub fn new_card(settings: &Settings, ticket: &Ticket) -> Outgoing {
     let (text, buttons) = render::card(ticket, staff_locale(settings), settings.timezone);
     Outgoing::Text {
-        chat_id: settings.staff_chat_id,
+        chat_id: staff_chat(settings, ticket),
         text,
         reply_to: None,
         buttons,
@@ -75,7 +80,7 @@ pub fn new_card(settings: &Settings, ticket: &Ticket) -> Outgoing {
 pub fn card_edit(settings: &Settings, ticket: &Ticket) -> Outgoing {
     let (text, buttons) = render::card(ticket, staff_locale(settings), settings.timezone);
     Outgoing::Edit {
-        chat_id: settings.staff_chat_id,
+        chat_id: staff_chat(settings, ticket),
         target: card_of(ticket.id),
         text,
         buttons,
@@ -121,14 +126,41 @@ pub fn relay_photo(ticket: &Ticket, file_id: String, caption: String) -> Vec<Out
     )
 }
 
-/// A message to the staff chat, under the ticket's card.
-pub fn to_card(settings: &Settings, ticket_id: TicketId, text: String) -> Outgoing {
+/// A message to the ticket's staff chat, under its card.
+pub fn to_card(settings: &Settings, ticket: &Ticket, text: String) -> Outgoing {
     Outgoing::Text {
-        chat_id: settings.staff_chat_id,
+        chat_id: staff_chat(settings, ticket),
         text,
-        reply_to: Some(card_of(ticket_id)),
+        reply_to: Some(card_of(ticket.id)),
         buttons: None,
         remember: None,
+    }
+}
+
+/// The edit of a card in `old_chat` whose ticket moved to another staff chat, named
+/// `to`: it says where the ticket went, and loses its buttons.
+pub fn card_moved(settings: &Settings, ticket: &Ticket, old_chat: i64, to: &str) -> Outgoing {
+    let locale = staff_locale(settings);
+    let (text, _) = render::card(ticket, locale, settings.timezone);
+    let moved = i18n::t(
+        locale,
+        "route.card_moved",
+        &[("id", &ticket.id.to_string()), ("chat", to)],
+    );
+    Outgoing::Edit {
+        chat_id: old_chat,
+        target: card_of(ticket.id),
+        text: crate::domain::text::shorten(&format!("{moved}\n\n{text}"), 4000),
+        buttons: None,
+    }
+}
+
+/// The name of staff chat `chat` as people read it: the route's name, or the main
+/// staff chat's localized name.
+pub fn staff_chat_name(settings: &Settings, chat: i64) -> String {
+    match settings.staff_chat_name(chat) {
+        Some(name) => name.to_owned(),
+        None => i18n::t(staff_locale(settings), "route.main_chat", &[]),
     }
 }
 
@@ -148,7 +180,7 @@ pub fn rating_question(settings: &Settings, ticket: &Ticket, round: i64) -> Outg
 /// that a manager's reply to it closes the follow-up.
 pub fn follow_up_card(settings: &Settings, ticket: &Ticket, follow_up: i64) -> Outgoing {
     Outgoing::Text {
-        chat_id: settings.staff_chat_id,
+        chat_id: staff_chat(settings, ticket),
         text: render::follow_up_text(ticket, follow_up, staff_locale(settings), None),
         reply_to: Some(card_of(ticket.id)),
         buttons: None,

@@ -70,6 +70,16 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
         (_, s) => status_name(locale, s),
     };
     lines.push(t(locale, "card.status", &[("status", &status)]));
+    if let Some(pause) = &ticket.paused {
+        lines.push(t(
+            locale,
+            "card.paused",
+            &[
+                ("time", &local_time(pause.since, tz)),
+                ("reason", &shorten(&pause.reason, 200)),
+            ],
+        ));
+    }
     if ticket.photo_count > 0 {
         lines.push(t(
             locale,

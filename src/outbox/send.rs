@@ -34,7 +34,7 @@ impl Outbox {
                 buttons,
                 ..
             } => {
-                let reply = self.reply_parameters(reply_to).await?;
+                let reply = self.reply_parameters(chat_id, reply_to).await?;
                 send_text(bot, chat, text, reply, buttons.as_ref()).await
             }
             Outgoing::Photo {
@@ -43,7 +43,7 @@ impl Outbox {
                 reply_to,
                 ..
             } => {
-                let reply = self.reply_parameters(reply_to).await?;
+                let reply = self.reply_parameters(chat_id, reply_to).await?;
                 let photo = InputFile::file_id(file_id.clone().into());
                 send_photo(bot, chat, photo, caption.as_deref(), reply).await
             }
@@ -53,7 +53,7 @@ impl Outbox {
                 reply_to,
                 ..
             } => {
-                let reply = self.reply_parameters(reply_to).await?;
+                let reply = self.reply_parameters(chat_id, reply_to).await?;
                 send_album(bot, chat, file_ids, caption.as_deref(), reply).await
             }
             Outgoing::Edit {
@@ -62,7 +62,7 @@ impl Outbox {
                 buttons,
                 ..
             } => {
-                let Some(message_id) = self.resolve(target).await? else {
+                let Some(message_id) = self.resolve(chat_id, target).await? else {
                     return Ok(Outcome::Failed(format!("edit target {target:?} not found")));
                 };
                 edit_text(bot, chat, message_id, text, buttons.as_ref()).await
@@ -105,23 +105,27 @@ impl Outbox {
 
     async fn reply_parameters(
         &self,
+        chat_id: i64,
         target: &Option<Target>,
     ) -> Result<Option<ReplyParameters>, String> {
         let Some(target) = target else {
             return Ok(None);
         };
         // The chat of a reply is the chat of the message itself.
-        let id = self.resolve(target).await?;
+        let id = self.resolve(chat_id, target).await?;
         // Sent plainly when the message to reply to is gone.
         Ok(id.map(|id| ReplyParameters::new(id).allow_sending_without_reply()))
     }
 
-    /// The id of the message `target` names, if it is on record.
-    async fn resolve(&self, target: &Target) -> Result<Option<MessageId>, String> {
+    /// The id of the message `target` names in `chat_id`, if it is on record. A ticket
+    /// whose card moved to another staff chat has a card in each: the one in this chat.
+    async fn resolve(&self, chat_id: i64, target: &Target) -> Result<Option<MessageId>, String> {
         let found = match target {
             Target::Message(id) => return Ok(Some(MessageId(*id))),
             Target::Latest { ticket_id, kind } => {
-                self.store.latest_bot_message(*ticket_id, *kind).await
+                self.store
+                    .latest_bot_message(chat_id, *ticket_id, *kind)
+                    .await
             }
             Target::FollowUp { id } => self.store.follow_up_message(*id).await,
         };

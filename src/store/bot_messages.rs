@@ -93,16 +93,21 @@ impl Store {
         row.map(BotMessage::try_from).transpose()
     }
 
+    /// The latest message of `kind` about a ticket in `chat_id` (a card moved to another
+    /// staff chat leaves one in each).
     pub async fn latest_bot_message(
         &self,
+        chat_id: i64,
         ticket_id: i64,
         kind: BotMessageKind,
     ) -> Result<Option<i32>> {
         Ok(sqlx::query_scalar(
-            "SELECT message_id FROM bot_messages WHERE ticket_id = ? AND kind = ? ORDER BY at DESC, message_id DESC LIMIT 1",
+            "SELECT message_id FROM bot_messages WHERE ticket_id = ? AND kind = ? AND chat_id = ?
+             ORDER BY at DESC, message_id DESC LIMIT 1",
         )
         .bind(ticket_id)
         .bind(kind.code())
+        .bind(chat_id)
         .fetch_optional(&self.pool)
         .await?)
     }

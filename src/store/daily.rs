@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Result, Tx, ts};
+use super::{Result, TicketScope, Tx, ts};
 use crate::config::SlaSettings;
 use crate::domain::EventKind;
 use crate::domain::daily::{DaySummary, GroupDay, SATISFIED_SCORE, StaffDay};
@@ -81,34 +81,44 @@ impl Tx<'_> {
         to: DateTime<Utc>,
         now: DateTime<Utc>,
         sla: &SlaSettings,
+        scope: TicketScope,
     ) -> Result<DaySummary> {
+        let (scoped, chat) = scope.binds();
         let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
         let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
         let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
         let r: DayCounts = sqlx::query_as(
-            "WITH open AS (
-                 SELECT t.id, t.status, t.created_at,
+            "WITH scope AS (SELECT t.id FROM tickets t WHERE
+                 CASE WHEN ?12 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?12 END),
+             open AS (
+                 SELECT t.id, t.status, t.created_at, t.paused_at,
                         (SELECT MAX(e.at) FROM ticket_events e
                          WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
-                 FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair')
+                 FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair'
+                   AND (?11 = 0 OR t.id IN scope))
              SELECT
                  (SELECT COUNT(*) FROM ticket_events
-                  WHERE kind = ?8 AND at >= ?1 AND at < ?2) AS created,
+                  WHERE kind = ?8 AND at >= ?1 AND at < ?2
+                    AND (?11 = 0 OR ticket_id IN scope)) AS created,
                  (SELECT COUNT(DISTINCT ticket_id) FROM ticket_events
-                  WHERE kind = ?9 AND at >= ?1 AND at < ?2) AS done,
+                  WHERE kind = ?9 AND at >= ?1 AND at < ?2
+                    AND (?11 = 0 OR ticket_id IN scope)) AS done,
                  (SELECT COUNT(*) FROM open WHERE status = 'reported') AS waiting,
                  (SELECT COUNT(*) FROM open WHERE status = 'taken') AS in_progress,
-                 (SELECT COUNT(*) FROM open o WHERE
+                 (SELECT COUNT(*) FROM open o WHERE o.paused_at IS NULL AND (
                       (o.status = 'reported' AND o.created_at <= ?3)
                    OR o.created_at <= ?5
                    OR (o.status = 'taken' AND o.taken_at <= ?4
                        AND NOT EXISTS (SELECT 1 FROM ticket_events e
                                        WHERE e.ticket_id = o.id AND e.kind = ?10
-                                         AND e.at >= o.taken_at))) AS overdue,
-                 (SELECT COUNT(*) FROM ratings WHERE at >= ?1 AND at < ?2) AS ratings,
+                                         AND e.at >= o.taken_at)))) AS overdue,
+                 (SELECT COUNT(*) FROM ratings WHERE at >= ?1 AND at < ?2
+                    AND (?11 = 0 OR ticket_id IN scope)) AS ratings,
                  (SELECT COUNT(*) FROM ratings
-                  WHERE at >= ?1 AND at < ?2 AND score >= ?6) AS satisfied,
-                 (SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL) AS follow_ups_open",
+                  WHERE at >= ?1 AND at < ?2 AND score >= ?6
+                    AND (?11 = 0 OR ticket_id IN scope)) AS satisfied,
+                 (SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL
+                    AND (?11 = 0 OR ticket_id IN scope)) AS follow_ups_open",
         )
         .bind(ts(from))
         .bind(ts(to))
@@ -120,9 +130,11 @@ impl Tx<'_> {
         .bind(EventKind::Reported.as_str())
         .bind(EventKind::Done.as_str())
         .bind(EventKind::Progress.as_str())
+        .bind(scoped)
+        .bind(chat)
         .fetch_one(&mut *self.0)
         .await?;
-        let staff = self.staff_days(from, to).await?;
+        let staff = self.staff_days(from, to, scope).await?;
         Ok(DaySummary {
             created: r.created,
             done: r.done,
@@ -142,22 +154,28 @@ impl Tx<'_> {
         &mut self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        scope: TicketScope,
     ) -> Result<Vec<StaffDay>> {
+        let (scoped, chat) = scope.binds();
         let rows: Vec<StaffRecord> = sqlx::query_as(
             "WITH
+             scope AS (SELECT t.id FROM tickets t WHERE
+                 CASE WHEN ?6 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?6 END),
              taken AS (SELECT actor_id AS user_id, MAX(actor_name) AS name, COUNT(*) AS n
                        FROM ticket_events WHERE kind = ?3 AND at >= ?1 AND at < ?2
+                         AND (?5 = 0 OR ticket_id IN scope)
                        GROUP BY actor_id),
              done AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
                              COUNT(DISTINCT e.ticket_id) AS n
                       FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
                       WHERE e.kind = ?4 AND e.at >= ?1 AND e.at < ?2
-                        AND t.taken_by IS NOT NULL
+                        AND t.taken_by IS NOT NULL AND (?5 = 0 OR t.id IN scope)
                       GROUP BY t.taken_by),
              rated AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
                               COUNT(*) AS n, SUM(r.score) AS total
                        FROM ratings r JOIN tickets t ON t.id = r.ticket_id
                        WHERE r.at >= ?1 AND r.at < ?2 AND t.taken_by IS NOT NULL
+                         AND (?5 = 0 OR t.id IN scope)
                        GROUP BY t.taken_by),
              people AS (SELECT user_id FROM taken UNION SELECT user_id FROM done
                         UNION SELECT user_id FROM rated)
@@ -174,6 +192,8 @@ impl Tx<'_> {
         .bind(ts(to))
         .bind(EventKind::Taken.as_str())
         .bind(EventKind::Done.as_str())
+        .bind(scoped)
+        .bind(chat)
         .fetch_all(&mut *self.0)
         .await?;
         Ok(rows

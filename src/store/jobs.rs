@@ -208,14 +208,17 @@ impl Tx<'_> {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Tickets waiting to be taken since `cutoff` or longer, not alerted yet.
+    /// Tickets waiting to be taken since `cutoff` or longer (paused time left out: a
+    /// paused ticket's clock stands still), not alerted yet.
     pub async fn untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM tickets t
-             WHERE t.status = 'reported' AND t.kind = 'repair' AND t.created_at <= ?
+             WHERE t.status = 'reported' AND t.created_at <= ?1 AND t.kind = 'repair'
+               AND t.paused_at IS NULL
+               AND (julianday(?1) - julianday(t.created_at)) * 86400.0 >= t.paused_secs
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = t.id AND a.kind = ?)
-             ORDER BY t.id LIMIT ?",
+                               WHERE a.ticket_id = t.id AND a.kind = ?2)
+             ORDER BY t.id LIMIT ?3",
         )
         .bind(ts(cutoff))
         .bind(AlertKind::Take.code())
@@ -225,8 +228,9 @@ impl Tx<'_> {
         self.tickets_by_id(ids).await
     }
 
-    /// Taken tickets with no progress since they were taken at `cutoff` or earlier, not
-    /// reminded yet; with the time they were taken.
+    /// Taken tickets, not paused now, with no progress since they were taken at `cutoff`
+    /// or earlier, not reminded yet; with the time they were taken. Paused time since
+    /// then is the caller's to leave out.
     pub async fn silent_since_taken(
         &mut self,
         cutoff: DateTime<Utc>,
@@ -235,7 +239,7 @@ impl Tx<'_> {
             "WITH taken AS (
                  SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
                                WHERE e.ticket_id = t.id AND e.kind = ?2) AS taken_at
-                 FROM tickets t WHERE t.status = 'taken' AND t.kind = 'repair')
+                 FROM tickets t WHERE t.status = 'taken' AND t.kind = 'repair' AND t.paused_at IS NULL)
              SELECT id, taken_at AS at FROM taken
              WHERE taken_at IS NOT NULL AND taken_at <= ?1
                AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = taken.id
@@ -260,14 +264,17 @@ impl Tx<'_> {
         Ok(out)
     }
 
-    /// Open tickets reported at `cutoff` or earlier, not escalated yet.
+    /// Open tickets reported at `cutoff` or earlier (paused time left out), not paused
+    /// now, not escalated yet.
     pub async fn unresolved_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM tickets t
-             WHERE t.status IN ('reported','taken') AND t.kind = 'repair' AND t.created_at <= ?
+             WHERE t.status IN ('reported','taken') AND t.created_at <= ?1 AND t.kind = 'repair'
+               AND t.paused_at IS NULL
+               AND (julianday(?1) - julianday(t.created_at)) * 86400.0 >= t.paused_secs
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = t.id AND a.kind = ?)
-             ORDER BY t.id LIMIT ?",
+                               WHERE a.ticket_id = t.id AND a.kind = ?2)
+             ORDER BY t.id LIMIT ?3",
         )
         .bind(ts(cutoff))
         .bind(AlertKind::Resolve.code())

@@ -9,7 +9,8 @@
 //! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
-//! urgency, complaints and suggestions), `daily` and `figures` (the
+//! urgency, complaints and suggestions), `routes` (a ticket's staff
+//! chat and its pauses), `daily` and `figures` (the
 //! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -27,6 +28,7 @@ mod inbox;
 mod jobs;
 mod kinds;
 mod outbox;
+mod routes;
 mod seed;
 mod tickets;
 
@@ -47,6 +49,7 @@ pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 pub use outbox::OutboxRow;
+pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};
 pub use tickets::{NewTicket, PhotoKind};
 

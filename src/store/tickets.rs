@@ -20,6 +20,8 @@ pub struct NewTicket<'a> {
     pub urgency: Urgency,
     /// The earlier finished repair this one repeats, if any.
     pub repeat_of: Option<TicketId>,
+    /// The route's staff chat the card goes to; `None`: the main staff chat.
+    pub staff_chat: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,10 @@ struct TicketRecord {
     kind: String,
     urgency: String,
     repeat_of: Option<i64>,
+    staff_chat_id: Option<i64>,
+    paused_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
+    paused_secs: i64,
 }
 
 /// A stored unit, as the domain type (stored ones were parsed before they were written).
@@ -120,6 +126,12 @@ impl TryFrom<TicketRecord> for Ticket {
             kind: decode("kind", &r.kind, Kind::from_code)?,
             urgency: decode("urgency", &r.urgency, Urgency::from_code)?,
             repeat_of: r.repeat_of.map(TicketId),
+            staff_chat: r.staff_chat_id,
+            paused: r.paused_at.map(|since| crate::domain::pause::Pause {
+                since,
+                reason: r.pause_reason.unwrap_or_default(),
+            }),
+            paused_secs: r.paused_secs,
         })
     }
 }
@@ -325,8 +337,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at, kind, urgency, repeat_of)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11)
+                                  priority, created_at, updated_at, staff_chat_id, kind, urgency, repeat_of)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -337,6 +349,7 @@ impl Tx<'_> {
         .bind(t.text)
         .bind(t.priority as i64)
         .bind(ts(now))
+        .bind(t.staff_chat)
         .bind(t.kind.code())
         .bind(t.urgency.code())
         .bind(t.repeat_of.map(|r| r.0))
@@ -562,6 +575,7 @@ mod tests {
                     kind: Kind::Repair,
                     urgency: Urgency::B,
                     repeat_of: None,
+                    staff_chat: None,
                 },
                 now,
             )

@@ -77,7 +77,7 @@ pub async fn add_detail(
             &[("id", &id_s), ("text", text.unwrap_or(""))],
         );
         out.extend(Outgoing::photos(
-            settings.staff_chat_id,
+            messages::staff_chat(settings, &ticket),
             &[photo.file_id],
             Some(caption),
             Some(card_of(id)),
@@ -98,7 +98,7 @@ pub async fn add_detail(
             "detail.staff_text",
             &[("id", &id_s), ("text", &quoted)],
         );
-        out.push(messages::to_card(settings, id, text));
+        out.push(messages::to_card(settings, &ticket, text));
     } else {
         return Err(Error::EmptyNote.into());
     }
@@ -145,7 +145,7 @@ pub async fn comment_low_score(
             ],
         );
         out.push(Outgoing::Text {
-            chat_id: settings.staff_chat_id,
+            chat_id: messages::staff_chat(settings, &ticket),
             text,
             reply_to: Some(Target::FollowUp { id: fu }),
             buttons: None,

@@ -57,7 +57,7 @@ pub async fn close_follow_up(
     });
     let out = [
         Outgoing::Edit {
-            chat_id: settings.staff_chat_id,
+            chat_id: messages::staff_chat(settings, &ticket),
             target: Target::FollowUp { id: fu.id },
             text: render::follow_up_text(&ticket, fu.id, staff, closed),
             buttons,
@@ -94,7 +94,7 @@ pub async fn rerate(
     let out = [
         messages::rating_question(settings, &fresh, round),
         Outgoing::Edit {
-            chat_id: settings.staff_chat_id,
+            chat_id: messages::staff_chat(settings, &ticket),
             target: Target::FollowUp { id: fu.id },
             text: format!("{heading}\n{asked}"),
             buttons: None,

@@ -14,17 +14,21 @@
 
 mod details;
 mod follow_up;
+mod pause;
 mod rating;
 mod report;
 mod requests;
+mod routing;
 mod urgency;
 mod work;
 
 pub use details::{Detail, add_detail, comment_low_score};
 pub use follow_up::{close_follow_up, rerate};
+pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};
 pub use requests::{Answer, answer_request, close_request, request_chats};
+pub use routing::{check_place, route_of};
 pub use urgency::set_urgency;
 pub use work::{Finish, Progress, add_note, finish, progress, reopen, set_category, take};
 

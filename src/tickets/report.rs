@@ -62,6 +62,7 @@ pub async fn report(
         kind: req.kind,
         urgency,
         repeat_of,
+        staff_chat: super::routing::route_of(settings, category),
     };
     // The same report delivered twice makes one ticket.
     let Some(id) = tx.insert_ticket(&new, now).await? else {
@@ -95,7 +96,7 @@ async fn repair_messages(
     let mut out = vec![confirmation(settings, ticket, known, origin)];
     out.push(messages::new_card(settings, ticket));
     if let Some(photo) = photo {
-        out.extend(card_photo(settings, ticket.id, photo.file_id));
+        out.extend(card_photo(settings, ticket, photo.file_id));
     }
     if ticket.priority {
         out.extend(watch_alerts(settings, ticket));
@@ -138,10 +139,11 @@ fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Ori
 }
 
 /// The report's photo under the new card.
-fn card_photo(settings: &Settings, id: TicketId, file_id: String) -> Vec<Outgoing> {
+fn card_photo(settings: &Settings, ticket: &Ticket, file_id: String) -> Vec<Outgoing> {
     let staff = messages::staff_locale(settings);
+    let id = ticket.id;
     Outgoing::photos(
-        settings.staff_chat_id,
+        messages::staff_chat(settings, ticket),
         &[file_id],
         Some(t(staff, "card.photo_caption", &[("id", &id.to_string())])),
         Some(card_of(id)),
@@ -194,7 +196,7 @@ pub async fn edit_report(
         messages::card_edit(settings, &fresh),
         messages::to_card(
             settings,
-            id,
+            &fresh,
             t(
                 staff,
                 "detail.staff_edited",

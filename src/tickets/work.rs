@@ -77,6 +77,8 @@ pub async fn finish(
     let ticket = fetch(tx, id).await?;
     let photos = tx.photos_since_taken(id).await?;
     ticket.finish(actor, photos, settings.rating.require_completion_photo)?;
+    // Finished while paused: the pause ends here.
+    super::pause::end_pause(tx, &ticket, actor, now).await?;
     tx.set_status(id, TicketStatus::Done, now).await?;
     tx.add_event(id, EventKind::Done, actor, req.note, now)
         .await?;
@@ -142,7 +144,7 @@ pub(super) async fn reopen_for(
     let mut out = vec![messages::card_edit(settings, &fresh)];
     if by_owner {
         let text = t(staff, "reopen.by_owner", &[("id", &id_s)]);
-        out.push(messages::to_card(settings, id, text));
+        out.push(messages::to_card(settings, &fresh, text));
     } else {
         let args = [("id", id_s.as_str())];
         out.push(messages::to_owner(
@@ -153,7 +155,7 @@ pub(super) async fn reopen_for(
         ));
         let args = [("id", id_s.as_str()), ("by", actor.name.as_str())];
         let text = t(staff, "reopen.by_staff", &args);
-        out.push(messages::to_card(settings, id, text));
+        out.push(messages::to_card(settings, &fresh, text));
     }
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
@@ -222,7 +224,8 @@ pub async fn progress(
     Ok(true)
 }
 
-/// `/category N <category>`: the card shows the new category.
+/// `/category N <category>`: the card shows the new category; an open ticket whose new
+/// category is routed to another staff chat moves there (see [`super::routing`]).
 pub async fn set_category(
     tx: &mut Tx<'_>,
     settings: &Settings,
@@ -232,19 +235,31 @@ pub async fn set_category(
     origin: Origin,
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
-    fetch(tx, id).await?.staff_work()?;
+    let before = fetch(tx, id).await?;
+    before.staff_work()?;
     tx.set_category(id, category, now).await?;
     tx.add_event(id, EventKind::Category, actor, Some(category.code()), now)
         .await?;
-    let fresh = fetch(tx, id).await?;
     let name = i18n::category_name(origin.locale, category);
-    let out = [
-        messages::card_edit(settings, &fresh),
-        origin.answer(
-            "category.set",
-            &[("id", &id.to_string()), ("category", &name)],
-        ),
-    ];
+    let args = [("id", id.to_string()), ("category", name)];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (fresh, out) = match super::routing::move_card(tx, settings, &before, category).await? {
+        Some((fresh, moved)) => {
+            let chat = messages::staff_chat_name(settings, messages::staff_chat(settings, &fresh));
+            let mut with_chat = args.clone();
+            with_chat.push(("chat", &chat));
+            let answer = origin.answer("category.set_moved", &with_chat);
+            (fresh, [moved, vec![answer]].concat())
+        }
+        None => {
+            let fresh = fetch(tx, id).await?;
+            let out = vec![
+                messages::card_edit(settings, &fresh),
+                origin.answer("category.set", &args),
+            ];
+            (fresh, out)
+        }
+    };
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
 }

@@ -37,7 +37,7 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
     let groups = ["repair", "unit", "my", "help", "complain", "suggest"];
     let staff = [
         "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats", "export",
-        "help", "urgency",
+        "help", "pause", "resume", "urgency",
     ];
     let expected: Vec<(String, Option<String>, Vec<String>)> = [
         ("all_private_chats", &private[..]),

@@ -137,6 +137,7 @@ impl Fixture {
                     kind: butler::domain::Kind::Repair,
                     urgency: butler::domain::Urgency::B,
                     repeat_of: None,
+                    staff_chat: None,
                 },
                 at(when),
             )
@@ -857,6 +858,7 @@ async fn hostile_reports() -> Fixture {
                     kind: butler::domain::Kind::Repair,
                     urgency: butler::domain::Urgency::B,
                     repeat_of: None,
+                    staff_chat: None,
                 },
                 when,
             )

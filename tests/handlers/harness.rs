@@ -228,10 +228,23 @@ impl Harness {
 
     /// The message Butler sent as `kind` for a ticket, as the chat shows it.
     pub async fn bot_message(&self, ticket: TicketId, kind: BotMessageKind) -> Message {
+        let t = self
+            .app
+            .store
+            .ticket(ticket)
+            .await
+            .unwrap()
+            .expect("the ticket");
+        let chat = match kind {
+            BotMessageKind::Card | BotMessageKind::CardPhotos | BotMessageKind::FollowUp => {
+                t.staff_chat_or(self.app.settings.staff_chat_id)
+            }
+            _ => t.group_chat_id,
+        };
         let id = self
             .app
             .store
-            .latest_bot_message(ticket.0, kind)
+            .latest_bot_message(chat, ticket.0, kind)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no {kind:?} message for #{ticket}"));

@@ -15,6 +15,7 @@ mod rating;
 mod refusals;
 mod reporting;
 mod roles;
+mod routes;
 mod schedule;
 mod staff;
 mod stats;
