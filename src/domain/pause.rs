@@ -146,6 +146,9 @@ mod tests {
             staff_chat: None,
             paused: None,
             paused_secs: 0,
+            kind: crate::domain::Kind::Repair,
+            urgency: crate::domain::Urgency::B,
+            repeat_of: None,
         }
     }
 

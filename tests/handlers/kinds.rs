@@ -12,6 +12,23 @@ use crate::harness::*;
 /// A managers' group for complaints (`complaints_chat_id`).
 const COMPLAINTS: i64 = -100_555;
 
+/// The latest card of complaint or suggestion `id` in `chat`, as the chat shows it.
+async fn request_card(h: &Harness, chat: i64, id: i64) -> teloxide::types::Message {
+    let message = h
+        .app
+        .store
+        .latest_bot_message(chat, id, BotMessageKind::RequestCard)
+        .await
+        .unwrap()
+        .expect("a request card");
+    h.sent
+        .iter()
+        .rev()
+        .find(|m| m.id.0 == message)
+        .cloned()
+        .expect("the card was seen")
+}
+
 async fn with_manager_in_private() -> Harness {
     let mut h = Harness::new().await;
     h.register(GROUP).await;
@@ -66,7 +83,7 @@ async fn a_managers_reply_is_relayed_to_the_owner_and_closing_tells_the_owner() 
         "/complain the lobby lights are off at night",
     ))
     .await;
-    let card = h.bot_message(1.into(), BotMessageKind::RequestCard).await;
+    let card = request_card(&h, MANAGER as i64, 1).await;
     let r = h
         .reply_text(
             private(MANAGER),
@@ -130,7 +147,7 @@ async fn complaints_go_to_the_complaints_chat_when_one_is_set_and_only_managers_
     assert_eq!(cards.len(), 1);
     assert!(cards[0].starts_with("📣 Complaint #1"));
 
-    let card = h.bot_message(1.into(), BotMessageKind::RequestCard).await;
+    let card = request_card(&h, COMPLAINTS, 1).await;
     let chat = group(COMPLAINTS);
     let r = h.reply_text(chat.clone(), STAFF, &card, "ignore it").await;
     assert_eq!(last_text(&r), "Only managers can do that.");
