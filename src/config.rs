@@ -50,6 +50,12 @@ pub struct Settings {
     /// manager's private chat (`0`: none, the default). Never the staff chat: a complaint
     /// may be about staff.
     pub complaints_chat_id: i64,
+    /// Telegram user ids of the dispatchers (the front desk), who may assign tickets to
+    /// staff members as managers can.
+    pub dispatchers: Vec<u64>,
+    /// Open tickets per staff member above which whoever assigns or transfers a ticket
+    /// to them is warned (the ticket is still given); `0`: no warning.
+    pub max_open_per_staff: u32,
     /// Format of the log lines on stderr: `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Service-level deadlines for the staff.
@@ -452,6 +458,11 @@ impl Settings {
         self.managers.contains(&user_id)
     }
 
+    /// Whether this Telegram user is one of the dispatchers (who may assign tickets).
+    pub fn is_dispatcher(&self, user_id: u64) -> bool {
+        self.dispatchers.contains(&user_id)
+    }
+
     /// The effective configuration as TOML text (for `butler check-config`). The first
     /// line tells whether the bot token is set, showing only the bot id before the `:`.
     pub fn render_effective(&self, token: Option<&str>) -> String {
@@ -607,6 +618,8 @@ struct RawSettings {
     staff_chat_id: i64,
     managers: Vec<u64>,
     complaints_chat_id: i64,
+    dispatchers: Vec<u64>,
+    max_open_per_staff: u32,
     log_format: String,
     sla: SlaSettings,
     rating: RatingSettings,
@@ -636,6 +649,8 @@ impl Default for RawSettings {
             staff_chat_id: 0,
             managers: Vec::new(),
             complaints_chat_id: 0,
+            dispatchers: Vec::new(),
+            max_open_per_staff: 0,
             log_format: LogFormat::Text.as_str().into(),
             sla: SlaSettings::default(),
             rating: RatingSettings::default(),
@@ -727,6 +742,8 @@ impl TryFrom<RawSettings> for Settings {
             staff_chat_id: raw.staff_chat_id,
             managers: raw.managers,
             complaints_chat_id: raw.complaints_chat_id,
+            dispatchers: raw.dispatchers,
+            max_open_per_staff: raw.max_open_per_staff,
             log_format,
             sla: raw.sla,
             rating: raw.rating,
@@ -757,6 +774,8 @@ impl From<&Settings> for RawSettings {
             staff_chat_id: s.staff_chat_id,
             managers: s.managers.clone(),
             complaints_chat_id: s.complaints_chat_id,
+            dispatchers: s.dispatchers.clone(),
+            max_open_per_staff: s.max_open_per_staff,
             log_format: s.log_format.as_str().to_owned(),
             sla: s.sla,
             rating: s.rating,

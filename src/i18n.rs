@@ -289,6 +289,12 @@ mod tests {
             E::BadUrgency(text()),
             E::ForManagers(1),
             E::NotARequest(1),
+            E::UnknownStaff(text()),
+            E::DispatchersOnly,
+            E::HolderOrManager { by: text() },
+            E::HolderOnly,
+            E::AlreadyHeld { by: text() },
+            E::ReasonNeeded,
             E::AlreadyPaused,
             E::NotPaused,
             E::NotYourPause,
@@ -321,6 +327,12 @@ mod tests {
                 | E::BadUrgency(_)
                 | E::ForManagers(_)
                 | E::NotARequest(_)
+                | E::UnknownStaff(_)
+                | E::DispatchersOnly
+                | E::HolderOrManager { .. }
+                | E::HolderOnly
+                | E::AlreadyHeld { .. }
+                | E::ReasonNeeded
                 | E::AlreadyPaused
                 | E::NotPaused
                 | E::NotYourPause

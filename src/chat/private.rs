@@ -27,6 +27,7 @@ pub fn branch() -> UpdateHandler<BotError> {
             dptree::filter_map_async(super::requests::request_replied)
                 .endpoint(super::requests::reply),
         )
+        .branch(super::dispatch::branch())
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
                 if msg.text().is_some_and(|t| t.starts_with('/')) {

@@ -20,6 +20,7 @@ pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
         .map(|app: AppRef| app.staff_locale())
         .branch(dptree::filter_async(outsider).endpoint(refuse_outsider))
+        .inspect_async(super::dispatch::seen_in_staff_chat)
         .branch(
             dptree::entry()
                 .filter_command::<StaffCommand>()
@@ -30,6 +31,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        .branch(super::dispatch::branch())
         .branch(dptree::filter_map_async(super::replied_bot_message).endpoint(reply_to_card))
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
@@ -93,15 +95,7 @@ async fn command(
     };
     let actor = app.actor(&user);
     match cmd {
-        StaffCommand::Open => {
-            // Each staff chat sees its own tickets: a route's chat those routed to it,
-            // the main chat the rest.
-            let chat = msg.chat.id.0;
-            let route = (chat != app.settings.staff_chat_id).then_some(chat);
-            let tickets = app.store.open_tickets_in(route, LIST_LIMIT).await?;
-            let text = render::ticket_list(&tickets, locale, "open.heading", "open.empty");
-            app.send(&bot, vec![super::reply_text(&msg, text)]).await
-        }
+        StaffCommand::Open(args) => super::dispatch::open(bot, app, msg, args, locale).await,
         StaffCommand::Mine => {
             let tickets = app.store.tickets_taken_by(actor.id, LIST_LIMIT).await?;
             let text = render::ticket_list(&tickets, locale, "mine.heading", "mine.empty");

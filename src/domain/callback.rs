@@ -37,6 +37,13 @@ pub enum CardAction {
     },
     /// A manager closes a complaint or suggestion.
     Close(TicketId),
+    /// The card's Assign button: show the roster for this ticket.
+    Assign(TicketId),
+    /// A roster button: give the ticket to this staff member (a Telegram user id).
+    AssignTo {
+        ticket: TicketId,
+        user: u64,
+    },
 }
 
 impl CardAction {
@@ -72,6 +79,11 @@ impl CardAction {
                 id: id(n)?,
                 send: false,
             }),
+            ["assign", n] => Some(CardAction::Assign(TicketId(id(n)?))),
+            ["assignto", n, u] => Some(CardAction::AssignTo {
+                ticket: TicketId(id(n)?),
+                user: u.parse().ok().filter(|u| *u > 0)?,
+            }),
             _ => None,
         }
     }
@@ -92,6 +104,8 @@ impl fmt::Display for CardAction {
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
             CardAction::Close(t) => write!(f, "close:{}", t.0),
+            CardAction::Assign(t) => write!(f, "assign:{}", t.0),
+            CardAction::AssignTo { ticket, user } => write!(f, "assignto:{}:{user}", ticket.0),
         }
     }
 }
@@ -134,6 +148,11 @@ mod tests {
                 send: false,
             },
             CardAction::Close(TicketId(MAX)),
+            CardAction::Assign(TicketId(MAX)),
+            CardAction::AssignTo {
+                ticket: TicketId(MAX),
+                user: u64::MAX,
+            },
         ]
     }
 
@@ -148,7 +167,9 @@ mod tests {
             CardAction::Rerate { .. } => 4,
             CardAction::Notice { send: true, .. } => 5,
             CardAction::Notice { send: false, .. } => 6,
-            CardAction::Close(_) => 7,
+            CardAction::Assign(_) => 7,
+            CardAction::AssignTo { .. } => 8,
+            CardAction::Close(_) => 9,
         }
     }
 
@@ -158,7 +179,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..8).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..10).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -196,6 +217,14 @@ mod tests {
             (CardAction::Notice { id: 3, send: true }, "notice:3:send"),
             (CardAction::Notice { id: 3, send: false }, "notice:3:cancel"),
             (CardAction::Close(t), "close:42"),
+            (CardAction::Assign(t), "assign:42"),
+            (
+                CardAction::AssignTo {
+                    ticket: t,
+                    user: 200,
+                },
+                "assignto:42:200",
+            ),
         ];
         for (action, data) in cases {
             assert_eq!(action.encode(), data);
@@ -232,6 +261,11 @@ mod tests {
             "delete:1",
             "close:0",
             "close:1:2",
+            "assign:0",
+            "assignto:1",
+            "assignto:1:0",
+            "assignto:1:-5",
+            "assignto:1:x",
         ] {
             assert_eq!(CardAction::parse(data), None, "{data:?}");
             assert!(data.parse::<CardAction>().is_err(), "{data:?}");

@@ -42,6 +42,14 @@ pub enum EventKind {
     Closed,
     /// Staff changed the urgency (the detail: the new level).
     Urgency,
+    /// A manager or dispatcher gave it to a staff member (detail: their name); a `taken`
+    /// event of that person, detail `assigned`, follows.
+    Assigned,
+    /// The holder or a manager handed it on (detail: the new holder's name, and why); a
+    /// `taken` event of the new holder, detail `transferred`, follows.
+    Transferred,
+    /// The holder put it back to waiting (detail: why).
+    Returned,
     /// Staff paused it (waiting for a part, the owner away); the detail is why.
     Paused,
     /// Staff resumed a paused ticket.
@@ -50,7 +58,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -68,6 +76,9 @@ impl EventKind {
         EventKind::Answered,
         EventKind::Closed,
         EventKind::Urgency,
+        EventKind::Assigned,
+        EventKind::Transferred,
+        EventKind::Returned,
         EventKind::Paused,
         EventKind::Resumed,
     ];
@@ -92,6 +103,9 @@ impl EventKind {
             EventKind::Answered => "answered",
             EventKind::Closed => "closed",
             EventKind::Urgency => "urgency",
+            EventKind::Assigned => "assigned",
+            EventKind::Transferred => "transferred",
+            EventKind::Returned => "returned",
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
         }

@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod category;
 pub mod daily;
+pub mod dispatch;
 pub mod event;
 pub mod figures;
 pub mod kind;
@@ -77,6 +78,18 @@ pub enum Error {
     ForManagers(i64),
     #[error("ticket #{0} is a repair, handled by the staff")]
     NotARequest(i64),
+    #[error("no staff member known as {0:?}")]
+    UnknownStaff(String),
+    #[error("only managers and dispatchers may assign")]
+    DispatchersOnly,
+    #[error("only the holder ({by}) or a manager may do this")]
+    HolderOrManager { by: String },
+    #[error("only the holder may return a ticket")]
+    HolderOnly,
+    #[error("the ticket is already held by {by}")]
+    AlreadyHeld { by: String },
+    #[error("a reason is needed")]
+    ReasonNeeded,
     #[error("ticket is already paused")]
     AlreadyPaused,
     #[error("ticket is not paused")]
@@ -116,6 +129,12 @@ impl Error {
             Error::BadUrgency(_) => "error.bad_urgency",
             Error::ForManagers(_) => "error.for_managers",
             Error::NotARequest(_) => "error.not_a_request",
+            Error::UnknownStaff(_) => "error.unknown_staff",
+            Error::DispatchersOnly => "error.dispatchers_only",
+            Error::HolderOrManager { .. } => "error.holder_or_manager",
+            Error::HolderOnly => "error.holder_only",
+            Error::AlreadyHeld { .. } => "error.already_held",
+            Error::ReasonNeeded => "error.reason_needed",
             Error::AlreadyPaused => "error.already_paused",
             Error::NotPaused => "error.not_paused",
             Error::NotYourPause => "error.not_your_pause",
@@ -130,13 +149,17 @@ impl Error {
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
             | Error::BadDays(s)
-            | Error::BadUrgency(s) => {
+            | Error::BadUrgency(s)
+            | Error::UnknownStaff(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
             Error::UnknownTicket(id) | Error::ForManagers(id) | Error::NotARequest(id) => {
                 vec![("id", id.to_string())]
             }
-            Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::AlreadyTaken { by }
+            | Error::NotYourTicket { by }
+            | Error::HolderOrManager { by }
+            | Error::AlreadyHeld { by } => vec![("by", by.clone())],
             Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }

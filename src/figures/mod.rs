@@ -9,6 +9,7 @@ pub mod kinds;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
+use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, Period, Ratio, Scope, StaffFigures,
 };
@@ -45,6 +46,8 @@ pub struct Overview {
     pub figures: Figures,
     pub categories: Vec<CategoryCount>,
     pub staff: Vec<StaffFigures>,
+    /// Each staff member's takes by themselves, assignments, transfers and returns.
+    pub dispatch: Vec<StaffDispatch>,
 }
 
 /// Reads the overview of `period` (for `/stats` and the monthly report), outside any
@@ -62,7 +65,9 @@ pub async fn overview(
             TOP_CATEGORIES,
         )
         .await?;
-    Ok(Overview::of(period, read))
+    let mut overview = Overview::of(period, read);
+    overview.dispatch = store.dispatch_figures(period).await?;
+    Ok(overview)
 }
 
 impl Overview {
@@ -72,6 +77,7 @@ impl Overview {
             figures,
             categories,
             staff,
+            dispatch: Vec::new(),
         }
     }
 }
@@ -241,6 +247,31 @@ fn breakdown(o: &Overview, locale: Locale) -> Vec<String> {
     lines
 }
 
+/// The dispatch table, when anyone was assigned, transferred or returned a ticket.
+fn dispatch_lines(rows: &[StaffDispatch], locale: Locale) -> Vec<String> {
+    if rows
+        .iter()
+        .all(|r| r.assigned + r.transferred + r.returned == 0)
+    {
+        return Vec::new();
+    }
+    let mut lines = vec![String::new(), t(locale, "stats.dispatch_heading", &[])];
+    for r in rows.iter().take(STAFF_LINES) {
+        lines.push(t(
+            locale,
+            "stats.dispatch_line",
+            &[
+                ("name", &r.name),
+                ("own", &r.self_taken.to_string()),
+                ("assigned", &r.assigned.to_string()),
+                ("transferred", &r.transferred.to_string()),
+                ("returned", &r.returned.to_string()),
+            ],
+        ));
+    }
+    lines
+}
+
 fn date_range(period: Period, settings: &Settings) -> (String, String) {
     let (first, last) = period.local_dates(settings.timezone);
     (first.to_string(), last.to_string())
@@ -267,6 +298,7 @@ pub fn stats_text(
         lines.extend(headline(&o.figures, locale, settings.sla.take_minutes));
         lines.extend(extra.iter().cloned());
         lines.extend(breakdown(o, locale));
+        lines.extend(dispatch_lines(&o.dispatch, locale));
     }
     fit_utf16(&lines.join("\n"), TEXT_LIMIT)
 }

@@ -89,7 +89,12 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     }
     lines.push(String::new());
     lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
-    let buttons = match ticket.status {
+    (lines.join("\n"), card_buttons(ticket, locale))
+}
+
+/// A card's buttons while there is work to do.
+fn card_buttons(ticket: &Ticket, locale: Locale) -> Option<Buttons> {
+    match ticket.status {
         TicketStatus::Reported => Some(Buttons(vec![vec![
             (
                 t(locale, "button.take", &[]),
@@ -99,14 +104,17 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
                 t(locale, "button.done", &[]),
                 CardAction::Done(ticket.id).encode(),
             ),
+            (
+                t(locale, "button.assign", &[]),
+                CardAction::Assign(ticket.id).encode(),
+            ),
         ]])),
         TicketStatus::Taken => Some(Buttons(vec![vec![(
             t(locale, "button.done", &[]),
             CardAction::Done(ticket.id).encode(),
         )]])),
         _ => None,
-    };
-    (lines.join("\n"), buttons)
+    }
 }
 
 /// The card's urgency line: A stands out (🔴), B and C are plain.

@@ -30,6 +30,8 @@ pub enum BotMessageKind {
     /// A complaint's or suggestion's card for the managers (privately, or in the
     /// complaints chat): a reply answers the owner, its button closes it.
     RequestCard,
+    /// The roster offered under a card by its Assign button.
+    AssignMenu,
 }
 
 impl BotMessageKind {
@@ -44,6 +46,7 @@ impl BotMessageKind {
             BotMessageKind::Relay => "relay",
             BotMessageKind::WatchAlert => "watch_alert",
             BotMessageKind::RequestCard => "request_card",
+            BotMessageKind::AssignMenu => "assign_menu",
         }
     }
 
