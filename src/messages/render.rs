@@ -35,13 +35,7 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
             ("category", &i18n::category_name(locale, ticket.category)),
         ],
     )];
-    if ticket.priority {
-        lines.push(t(locale, "card.priority", &[]));
-    }
-    lines.push(urgency_line(ticket.urgency, locale));
-    if let Some(of) = ticket.repeat_of {
-        lines.push(t(locale, "card.repeat", &[("of", &of.to_string())]));
-    }
+    lines.extend(card_flags(ticket, locale));
     lines.push(t(
         locale,
         "card.where",
@@ -115,6 +109,19 @@ fn card_buttons(ticket: &Ticket, locale: Locale) -> Option<Buttons> {
         )]])),
         _ => None,
     }
+}
+
+/// The lines under a card's title: the watch list, the urgency, a repeat repair.
+fn card_flags(ticket: &Ticket, locale: Locale) -> Vec<String> {
+    let mut lines = Vec::new();
+    if ticket.priority {
+        lines.push(t(locale, "card.priority", &[]));
+    }
+    lines.push(urgency_line(ticket.urgency, locale));
+    if let Some(of) = ticket.repeat_of {
+        lines.push(t(locale, "card.repeat", &[("of", &of.to_string())]));
+    }
+    lines
 }
 
 /// The card's urgency line: A stands out (🔴), B and C are plain.
