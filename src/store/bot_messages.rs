@@ -32,6 +32,8 @@ pub enum BotMessageKind {
     RequestCard,
     /// The roster offered under a card by its Assign button.
     AssignMenu,
+    /// A ticket's story (`/ticket N`), with its "Show photos" button.
+    Story,
 }
 
 impl BotMessageKind {
@@ -47,6 +49,7 @@ impl BotMessageKind {
             BotMessageKind::WatchAlert => "watch_alert",
             BotMessageKind::RequestCard => "request_card",
             BotMessageKind::AssignMenu => "assign_menu",
+            BotMessageKind::Story => "story",
         }
     }
 

@@ -398,3 +398,27 @@ async fn last_months_suggestions_are_listed_for_the_managers_in_the_monthly_repo
         "💡 Suggestions 2026-11: 1\n#1 · Sunrise Garden · Li: a bicycle shed by gate 2"
     );
 }
+
+#[tokio::test]
+async fn staff_cannot_read_a_complaint_by_ticket_or_find_but_managers_can() {
+    let mut h = with_manager_in_private().await;
+    h.send(text(
+        group(GROUP),
+        OWNER,
+        "/complain the guard Wang was rude",
+    ))
+    .await;
+    let r = h.send(text(staff_chat(), STAFF, "/ticket 1")).await;
+    assert_eq!(
+        last_text(&r),
+        "#1 is a complaint or a suggestion: the managers handle it, not the staff group."
+    );
+    let r = h.send(text(staff_chat(), STAFF, "/find guard")).await;
+    assert!(!last_text(&r).contains("#1"), "{}", last_text(&r));
+    let r = h.send(text(private(MANAGER), MANAGER, "/ticket 1")).await;
+    assert!(
+        last_text(&r).contains("the guard Wang was rude"),
+        "{:?}",
+        texts(&r)
+    );
+}
