@@ -20,6 +20,8 @@ pub struct NewTicket<'a> {
     pub urgency: Urgency,
     /// The earlier finished repair this one repeats, if any.
     pub repeat_of: Option<TicketId>,
+    /// When the owner sent the report, as Telegram dated it.
+    pub reported_at: DateTime<Utc>,
     /// The route's staff chat the card goes to; `None`: the main staff chat.
     pub staff_chat: Option<i64>,
 }
@@ -263,13 +265,19 @@ impl Store {
         .transpose()
     }
 
-    /// How many tickets an owner opened since `since`.
-    pub async fn reports_since(&self, owner_id: u64, since: DateTime<Utc>) -> Result<i64> {
+    /// How many tickets an owner reported in messages dated after `after`, up to `until`.
+    pub async fn reports_dated(
+        &self,
+        owner_id: u64,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND created_at >= ?",
+            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND reported_at > ? AND reported_at <= ?",
         )
         .bind(owner_id as i64)
-        .bind(ts(since))
+        .bind(ts(after))
+        .bind(ts(until))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -337,8 +345,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at, staff_chat_id, kind, urgency, repeat_of)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11, ?12)
+                                  priority, created_at, updated_at, staff_chat_id, reported_at, kind, urgency, repeat_of)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -350,6 +358,7 @@ impl Tx<'_> {
         .bind(t.priority as i64)
         .bind(ts(now))
         .bind(t.staff_chat)
+        .bind(ts(t.reported_at))
         .bind(t.kind.code())
         .bind(t.urgency.code())
         .bind(t.repeat_of.map(|r| r.0))
@@ -575,6 +584,7 @@ mod tests {
                     kind: Kind::Repair,
                     urgency: Urgency::B,
                     repeat_of: None,
+                    reported_at: now,
                     staff_chat: None,
                 },
                 now,

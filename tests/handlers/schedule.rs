@@ -403,6 +403,7 @@ async fn a_summary_too_long_for_one_message_is_split_cleanly() {
                     kind: butler::domain::Kind::Repair,
                     urgency: butler::domain::Urgency::B,
                     repeat_of: None,
+                    reported_at: now,
                     staff_chat: None,
                 },
                 now,

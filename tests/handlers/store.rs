@@ -45,6 +45,7 @@ async fn one_ticket_per_report_message_and_times_stored_in_utc() {
         kind: butler::domain::Kind::Repair,
         urgency: butler::domain::Urgency::B,
         repeat_of: None,
+        reported_at: now,
         staff_chat: None,
     };
     assert!(tx.insert_ticket(&new, now).await.unwrap().is_some());
@@ -75,6 +76,7 @@ async fn a_ticket_for_an_unknown_group_is_refused_by_the_foreign_key() {
         kind: butler::domain::Kind::Repair,
         urgency: butler::domain::Urgency::B,
         repeat_of: None,
+        reported_at: now,
         staff_chat: None,
     };
     assert!(tx.insert_ticket(&new, now).await.is_err());
