@@ -29,7 +29,9 @@ pub use bounds::{LimitSettings, RetentionSettings};
 
 mod routes;
 pub use routes::Route;
+mod sla;
 use routes::{RawRoute, parse_routes};
+pub use sla::SlaSettings;
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,31 +83,6 @@ pub struct Settings {
     /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
     /// every ticket no route claims.
     pub routes: Vec<Route>,
-}
-
-/// Service-level deadlines; a ticket that misses one is escalated to the managers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlaSettings {
-    /// Minutes within which someone on the staff must take a new ticket.
-    pub take_minutes: u32,
-    /// Minutes after taking a ticket within which the first progress update is due.
-    pub first_update_minutes: u32,
-    /// Hours after a ticket was opened within which it must be resolved.
-    pub resolve_hours: u32,
-    /// Minutes between the repeated take alerts of an urgency A ticket not taken yet.
-    pub urgent_repeat_minutes: u32,
-}
-
-impl Default for SlaSettings {
-    fn default() -> Self {
-        Self {
-            take_minutes: 10,
-            first_update_minutes: 30,
-            resolve_hours: 24,
-            urgent_repeat_minutes: 5,
-        }
-    }
 }
 
 /// How residents are asked to rate a finished repair.
