@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
 use crate::domain::figures::{
-    CategoryCount, Durations, Figures, Period, Ratio, Scope, StaffFigures,
+    CategoryCount, Durations, Figures, PausedTime, Period, Ratio, Scope, StaffFigures,
 };
 use crate::domain::text::fit_utf16;
 use crate::i18n::{self, Locale, t};
@@ -138,6 +138,28 @@ fn durations_line(key: &str, d: &Durations, locale: Locale) -> String {
     )
 }
 
+/// The paused time, when any ticket done was paused (most offices rarely pause).
+fn paused_line(p: &PausedTime, locale: Locale) -> Option<String> {
+    (p.tickets() > 0).then(|| {
+        t(
+            locale,
+            "stats.paused",
+            &[
+                ("total", &duration_text(Some(p.total), locale)),
+                ("median", &duration_text(p.per_ticket.median, locale)),
+                ("p90", &duration_text(p.per_ticket.p90, locale)),
+                ("count", &p.tickets().to_string()),
+            ],
+        )
+    })
+}
+
+/// A total paused time, or "—" for none.
+fn paused_total(p: &PausedTime, locale: Locale) -> String {
+    let none = p.tickets() == 0;
+    duration_text((!none).then_some(p.total), locale)
+}
+
 /// The headline figures, one per line.
 pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
     let mut lines = vec![t(
@@ -176,6 +198,7 @@ pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
         &f.time_to_done,
         locale,
     ));
+    lines.extend(paused_line(&f.paused, locale));
     lines.push(ratio_line(
         "stats.first_time_fix",
         f.first_time_fix,
@@ -226,6 +249,7 @@ fn breakdown(o: &Overview, locale: Locale) -> Vec<String> {
                     ("done", &f.done().to_string()),
                     ("average", &average(f, locale)),
                     ("praise", &f.praise.to_string()),
+                    ("paused", &paused_total(&f.paused, locale)),
                 ],
             ));
         }
@@ -298,7 +322,7 @@ pub async fn xlsx_export(
 /// One month's figures against the month before: each headline figure with the previous
 /// value beside it.
 fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
-    let rows: [(&str, String, String); 12] = [
+    let rows: [(&str, String, String); 13] = [
         (
             "figure.reported",
             now.reported.to_string(),
@@ -343,6 +367,11 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
             "figure.p90_done",
             duration_text(now.time_to_done.p90, locale),
             duration_text(before.time_to_done.p90, locale),
+        ),
+        (
+            "figure.paused",
+            paused_total(&now.paused, locale),
+            paused_total(&before.paused, locale),
         ),
         (
             "figure.first_time_fix",
