@@ -14,4 +14,5 @@ mod groups;
 mod harness;
 mod membership;
 mod outages;
+mod routes;
 mod ticket_loop;
