@@ -40,7 +40,8 @@ pub enum GroupAdminCommand {
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]
 pub enum StaffCommand {
-    Open,
+    /// `/open [paused]`: the chat's open tickets, or only the paused ones.
+    Open(String),
     Mine,
     Take(String),
     Done(String),

@@ -77,6 +77,8 @@ pub enum Error {
     NotYourPause,
     #[error("the ticket belongs to the staff chat {chat}")]
     OtherStaffChat { chat: String },
+    #[error("not a filter of /open: {0:?}")]
+    BadOpenFilter(String),
 }
 
 impl Error {
@@ -109,6 +111,7 @@ impl Error {
             Error::NotPaused => "error.not_paused",
             Error::NotYourPause => "error.not_your_pause",
             Error::OtherStaffChat { .. } => "error.other_staff_chat",
+            Error::BadOpenFilter(_) => "error.bad_open_filter",
         }
     }
 
@@ -118,7 +121,8 @@ impl Error {
             Error::BadTicketId(s)
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
-            | Error::BadDays(s) => {
+            | Error::BadDays(s)
+            | Error::BadOpenFilter(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
             Error::UnknownTicket(id) => vec![("id", id.to_string())],

@@ -329,3 +329,41 @@ async fn pause_refusals_are_answered() {
         .await;
     assert_eq!(last_text(&r), "This ticket is already done.");
 }
+
+#[tokio::test]
+async fn open_paused_lists_only_the_paused_tickets_of_the_chat() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    let (waiting, _) = h.report(OWNER, "the tap leaks").await;
+    let (paused, _) = h.report(NEIGHBOUR, "the sink drips").await;
+    h.send(text(staff_chat(), STAFF, &format!("/take {paused}")))
+        .await;
+    h.send(text(
+        staff_chat(),
+        STAFF,
+        &format!("/pause {paused} waiting for a part"),
+    ))
+    .await;
+
+    let r = h.send(text(staff_chat(), STAFF, "/open paused")).await;
+    let list = last_text(&r);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines[0], "Paused tickets (1):", "{list}");
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines[1].starts_with(&format!("⏸ #{paused} ·")), "{list}");
+
+    let r = h.send(text(staff_chat(), STAFF, "/open")).await;
+    let list = last_text(&r);
+    assert!(list.starts_with("Open tickets (2):"), "{list}");
+    assert!(list.contains(&format!("\n#{waiting} ·")), "{list}");
+
+    let r = h.send(text(staff_chat(), STAFF, "/open plumbing")).await;
+    assert_eq!(
+        last_text(&r),
+        "“plumbing” is not something /open can filter by. Use /open for all open tickets, or /open paused for the paused ones."
+    );
+    h.send(text(staff_chat(), STAFF, &format!("/resume {paused}")))
+        .await;
+    let r = h.send(text(staff_chat(), STAFF, "/open paused")).await;
+    assert_eq!(last_text(&r), "No paused tickets.");
+}
