@@ -251,6 +251,7 @@ mod tests {
             E::NotPaused,
             E::NotYourPause,
             E::OtherStaffChat { chat: text() },
+            E::BadOpenFilter(text()),
         ];
         for e in &refusals {
             match e {
@@ -279,7 +280,8 @@ mod tests {
                 | E::AlreadyPaused
                 | E::NotPaused
                 | E::NotYourPause
-                | E::OtherStaffChat { .. } => {}
+                | E::OtherStaffChat { .. }
+                | E::BadOpenFilter(_) => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));
