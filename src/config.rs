@@ -46,6 +46,12 @@ pub struct Settings {
     pub staff_chat_id: i64,
     /// Telegram user ids of the managers, who may use the manager commands.
     pub managers: Vec<u64>,
+    /// Telegram user ids of the dispatchers (the front desk), who may assign tickets to
+    /// staff members as managers can.
+    pub dispatchers: Vec<u64>,
+    /// Open tickets per staff member above which whoever assigns or transfers a ticket
+    /// to them is warned (the ticket is still given); `0`: no warning.
+    pub max_open_per_staff: u32,
     /// Format of the log lines on stderr: `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Service-level deadlines for the staff.
@@ -437,6 +443,11 @@ impl Settings {
         self.managers.contains(&user_id)
     }
 
+    /// Whether this Telegram user is one of the dispatchers (who may assign tickets).
+    pub fn is_dispatcher(&self, user_id: u64) -> bool {
+        self.dispatchers.contains(&user_id)
+    }
+
     /// The effective configuration as TOML text (for `butler check-config`). The first
     /// line tells whether the bot token is set, showing only the bot id before the `:`.
     pub fn render_effective(&self, token: Option<&str>) -> String {
@@ -591,6 +602,8 @@ struct RawSettings {
     default_locale: String,
     staff_chat_id: i64,
     managers: Vec<u64>,
+    dispatchers: Vec<u64>,
+    max_open_per_staff: u32,
     log_format: String,
     sla: SlaSettings,
     rating: RatingSettings,
@@ -619,6 +632,8 @@ impl Default for RawSettings {
             default_locale: Locale::ZhCn.code().into(),
             staff_chat_id: 0,
             managers: Vec::new(),
+            dispatchers: Vec::new(),
+            max_open_per_staff: 0,
             log_format: LogFormat::Text.as_str().into(),
             sla: SlaSettings::default(),
             rating: RatingSettings::default(),
@@ -709,6 +724,8 @@ impl TryFrom<RawSettings> for Settings {
             default_locale,
             staff_chat_id: raw.staff_chat_id,
             managers: raw.managers,
+            dispatchers: raw.dispatchers,
+            max_open_per_staff: raw.max_open_per_staff,
             log_format,
             sla: raw.sla,
             rating: raw.rating,
@@ -738,6 +755,8 @@ impl From<&Settings> for RawSettings {
             default_locale: s.default_locale.code().to_owned(),
             staff_chat_id: s.staff_chat_id,
             managers: s.managers.clone(),
+            dispatchers: s.dispatchers.clone(),
+            max_open_per_staff: s.max_open_per_staff,
             log_format: s.log_format.as_str().to_owned(),
             sla: s.sla,
             rating: s.rating,

@@ -247,11 +247,16 @@ mod tests {
             E::RatedReopenManagersOnly,
             E::NotStaff,
             E::BadDays(text()),
+            E::UnknownStaff(text()),
+            E::DispatchersOnly,
+            E::HolderOrManager { by: text() },
+            E::HolderOnly,
+            E::AlreadyHeld { by: text() },
+            E::ReasonNeeded,
             E::AlreadyPaused,
             E::NotPaused,
             E::NotYourPause,
             E::OtherStaffChat { chat: text() },
-            E::BadOpenFilter(text()),
         ];
         for e in &refusals {
             match e {
@@ -277,11 +282,16 @@ mod tests {
                 | E::RatedReopenManagersOnly
                 | E::NotStaff
                 | E::BadDays(_)
+                | E::UnknownStaff(_)
+                | E::DispatchersOnly
+                | E::HolderOrManager { .. }
+                | E::HolderOnly
+                | E::AlreadyHeld { .. }
+                | E::ReasonNeeded
                 | E::AlreadyPaused
                 | E::NotPaused
                 | E::NotYourPause
-                | E::OtherStaffChat { .. }
-                | E::BadOpenFilter(_) => {}
+                | E::OtherStaffChat { .. } => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

@@ -430,7 +430,7 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
             json!([ENGINEERING])
         )
         .await,
-        json!(["Take", "Done"])
+        json!(["Take", "Done", "Assign"])
     );
     let relayed = b
         .until(

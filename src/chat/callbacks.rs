@@ -21,6 +21,8 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
             (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
         CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
         CardAction::Notice { .. } => return None,
     })
 }
@@ -65,7 +67,11 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
     let actor = app.actor(&q.from);
     let staff_only = matches!(
         action,
-        CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. }
+        CardAction::Take(_)
+            | CardAction::Done(_)
+            | CardAction::Rerate { .. }
+            | CardAction::Assign(_)
+            | CardAction::AssignTo { .. }
     );
     if staff_only && !app.is_member_of(&bot, msg.chat.id.0, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
@@ -77,6 +83,12 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
             true,
         )
         .await;
+    }
+    if staff_only && app.settings.is_staff_chat(msg.chat.id.0) {
+        super::dispatch::seen(&app, &q.from, msg.chat.id.0).await;
+    }
+    if matches!(action, CardAction::Assign(_) | CardAction::AssignTo { .. }) {
+        return super::dispatch::press(&bot, &app, &q, &msg, action).await;
     }
     let locale = match action {
         CardAction::Take(_)
@@ -106,15 +118,17 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
 
 /// The record of the message a ticket button sits under, if it is the message Butler put
 /// this button on (a card's or a follow-up's only in the staff chat).
-async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
+pub(super) async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
     let (kind, ticket, reference) = expected(action)?;
     let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
     let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await?;
     let matches = known.kind == kind
         && ticket.is_none_or(|t| t == known.ticket_id.0)
         && reference.is_none_or(|r| Some(r) == known.ref_id);
-    let in_place = kind != BotMessageKind::Card && kind != BotMessageKind::FollowUp
-        || app.settings.is_staff_chat(msg.chat.id.0);
+    let in_place = !matches!(
+        kind,
+        BotMessageKind::Card | BotMessageKind::FollowUp | BotMessageKind::AssignMenu
+    ) || app.settings.is_staff_chat(msg.chat.id.0);
     (matches && in_place).then_some(known)
 }
 
@@ -165,7 +179,9 @@ async fn act(
             tickets::rerate(tx, settings, actor, follow_up, now).await?;
             t(locale, "toast.rerate_asked", &[])
         }
-        // Handled before: a notice is not a ticket's.
-        CardAction::Notice { .. } => String::new(),
+        // Handled before: a notice is not a ticket's, assigning is `dispatch`'s.
+        CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {
+            String::new()
+        }
     })
 }

@@ -12,6 +12,7 @@ pub enum CommandSet {
     Staff,
     Manager,
     Private,
+    Dispatch,
 }
 
 /// The chat a command belongs in.
@@ -237,6 +238,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("unwatch", H::StaffOrPrivate, &[S::Manager], &[], None),
     cmd("greet", H::StaffOrPrivate, &[S::Manager], &[], None),
     cmd("notice", H::StaffOrPrivate, &[S::Manager], &[], None),
+    // Dispatch, in the staff chat or privately.
+    cmd("staff", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("trades", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("assign", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("transfer", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("return", H::StaffOrPrivate, &[S::Dispatch], &[], None),
 ];
 
 /// The chat a Butler command belongs in, if `name` (lowercase) is one.
@@ -281,7 +288,8 @@ mod tests {
     use teloxide::utils::command::BotCommands;
 
     use super::super::commands::{
-        GroupAdminCommand, ManagerCommand, OwnerCommand, PrivateCommand, StaffCommand,
+        DispatchCommand, GroupAdminCommand, ManagerCommand, OwnerCommand, PrivateCommand,
+        StaffCommand,
     };
     use super::*;
     use crate::i18n::{Locale, t};
@@ -309,6 +317,7 @@ mod tests {
             (CommandSet::Staff, enum_names::<StaffCommand>()),
             (CommandSet::Manager, enum_names::<ManagerCommand>()),
             (CommandSet::Private, enum_names::<PrivateCommand>()),
+            (CommandSet::Dispatch, enum_names::<DispatchCommand>()),
         ];
         for (set, names) in enums {
             assert!(!names.is_empty(), "{set:?}");

@@ -40,7 +40,7 @@ pub enum GroupAdminCommand {
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]
 pub enum StaffCommand {
-    /// `/open [paused]`: the chat's open tickets, or only the paused ones.
+    /// `/open [category | @username | unassigned]`.
     Open(String),
     Mine,
     Take(String),
@@ -71,6 +71,23 @@ pub enum ManagerCommand {
     Summary,
     /// Broadcast a notice to every owner group, after a confirmation: /notice <text>
     Notice(String),
+}
+
+/// Dispatch: the roster and who holds which ticket, in the staff chat or privately (the
+/// handler checks who may: staff, managers, dispatchers).
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum DispatchCommand {
+    /// The roster: people, their trades and open tickets.
+    Staff,
+    /// `/trades @username <categories>` (managers).
+    Trades(String),
+    /// `/assign N @username [note]` (managers, dispatchers).
+    Assign(String),
+    /// `/transfer N @username [reason]` (the holder, managers).
+    Transfer(String),
+    /// `/return N <reason>` (the holder).
+    Return(String),
 }
 
 /// Private chat commands.

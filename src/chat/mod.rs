@@ -10,6 +10,7 @@ pub mod announce;
 pub mod callbacks;
 pub mod command_table;
 pub mod commands;
+pub mod dispatch;
 pub mod life;
 pub mod manager;
 pub mod owner;

@@ -22,6 +22,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        .branch(super::dispatch::branch())
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
                 if msg.text().is_some_and(|t| t.starts_with('/')) {

@@ -8,7 +8,6 @@ use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
 use super::{App, AppRef, BotError, HandlerResult, answer, change, origin, photo_of, text_of};
-use crate::domain::pause::OpenFilter;
 use crate::domain::{Actor, Error, TicketId};
 use crate::i18n::{self, Locale};
 use crate::messages::render;
@@ -21,6 +20,7 @@ pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
         .map(|app: AppRef| app.staff_locale())
         .branch(dptree::filter_async(outsider).endpoint(refuse_outsider))
+        .inspect_async(super::dispatch::seen_in_staff_chat)
         .branch(
             dptree::entry()
                 .filter_command::<StaffCommand>()
@@ -31,6 +31,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        .branch(super::dispatch::branch())
         .branch(dptree::filter_map_async(super::replied_bot_message).endpoint(reply_to_card))
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
@@ -82,29 +83,6 @@ async fn ticket_and_rest(
     Ok((first.parse()?, rest.trim().to_owned()))
 }
 
-/// `/open [paused]`. Each staff chat sees its own tickets: a route's chat those routed
-/// to it, the main chat the rest.
-async fn open(bot: Bot, app: AppRef, msg: Message, filter: &str, locale: Locale) -> HandlerResult {
-    let filter = match filter.parse::<OpenFilter>() {
-        Ok(filter) => filter,
-        Err(e) => {
-            let refusal = super::refusal(&msg, locale, &e);
-            return app.send(&bot, vec![refusal]).await;
-        }
-    };
-    let chat = msg.chat.id.0;
-    let route = (chat != app.settings.staff_chat_id).then_some(chat);
-    let paused = filter == OpenFilter::Paused;
-    let tickets = app.store.open_tickets_in(route, paused, LIST_LIMIT).await?;
-    let (heading, empty) = if paused {
-        ("open.paused_heading", "open.paused_empty")
-    } else {
-        ("open.heading", "open.empty")
-    };
-    let text = render::ticket_list(&tickets, locale, heading, empty);
-    app.send(&bot, vec![super::reply_text(&msg, text)]).await
-}
-
 async fn command(
     bot: Bot,
     app: AppRef,
@@ -117,7 +95,7 @@ async fn command(
     };
     let actor = app.actor(&user);
     match cmd {
-        StaffCommand::Open(filter) => open(bot, app, msg, &filter, locale).await,
+        StaffCommand::Open(args) => super::dispatch::open(bot, app, msg, args, locale).await,
         StaffCommand::Mine => {
             let tickets = app.store.tickets_taken_by(actor.id, LIST_LIMIT).await?;
             let text = render::ticket_list(&tickets, locale, "mine.heading", "mine.empty");

@@ -35,6 +35,13 @@ pub enum CardAction {
         id: i64,
         send: bool,
     },
+    /// The card's Assign button: show the roster for this ticket.
+    Assign(TicketId),
+    /// A roster button: give the ticket to this staff member (a Telegram user id).
+    AssignTo {
+        ticket: TicketId,
+        user: u64,
+    },
 }
 
 impl CardAction {
@@ -69,6 +76,11 @@ impl CardAction {
                 id: id(n)?,
                 send: false,
             }),
+            ["assign", n] => Some(CardAction::Assign(TicketId(id(n)?))),
+            ["assignto", n, u] => Some(CardAction::AssignTo {
+                ticket: TicketId(id(n)?),
+                user: u.parse().ok().filter(|u| *u > 0)?,
+            }),
             _ => None,
         }
     }
@@ -88,6 +100,8 @@ impl fmt::Display for CardAction {
             CardAction::Rerate { follow_up } => write!(f, "rerate:{follow_up}"),
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
+            CardAction::Assign(t) => write!(f, "assign:{}", t.0),
+            CardAction::AssignTo { ticket, user } => write!(f, "assignto:{}:{user}", ticket.0),
         }
     }
 }
@@ -129,6 +143,11 @@ mod tests {
                 id: MAX,
                 send: false,
             },
+            CardAction::Assign(TicketId(MAX)),
+            CardAction::AssignTo {
+                ticket: TicketId(MAX),
+                user: u64::MAX,
+            },
         ]
     }
 
@@ -143,6 +162,8 @@ mod tests {
             CardAction::Rerate { .. } => 4,
             CardAction::Notice { send: true, .. } => 5,
             CardAction::Notice { send: false, .. } => 6,
+            CardAction::Assign(_) => 7,
+            CardAction::AssignTo { .. } => 8,
         }
     }
 
@@ -152,7 +173,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..7).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..9).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -189,6 +210,14 @@ mod tests {
             (CardAction::Rerate { follow_up: 7 }, "rerate:7"),
             (CardAction::Notice { id: 3, send: true }, "notice:3:send"),
             (CardAction::Notice { id: 3, send: false }, "notice:3:cancel"),
+            (CardAction::Assign(t), "assign:42"),
+            (
+                CardAction::AssignTo {
+                    ticket: t,
+                    user: 200,
+                },
+                "assignto:42:200",
+            ),
         ];
         for (action, data) in cases {
             assert_eq!(action.encode(), data);
@@ -223,6 +252,11 @@ mod tests {
             "notice:1:maybe",
             "notice:0:send",
             "delete:1",
+            "assign:0",
+            "assignto:1",
+            "assignto:1:0",
+            "assignto:1:-5",
+            "assignto:1:x",
         ] {
             assert_eq!(CardAction::parse(data), None, "{data:?}");
             assert!(data.parse::<CardAction>().is_err(), "{data:?}");

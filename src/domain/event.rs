@@ -36,6 +36,14 @@ pub enum EventKind {
     FollowUpClosed,
     /// A manager asked the owner to rate again.
     RerateAsked,
+    /// A manager or dispatcher gave it to a staff member (detail: their name); a `taken`
+    /// event of that person, detail `assigned`, follows.
+    Assigned,
+    /// The holder or a manager handed it on (detail: the new holder's name, and why); a
+    /// `taken` event of the new holder, detail `transferred`, follows.
+    Transferred,
+    /// The holder put it back to waiting (detail: why).
+    Returned,
     /// Staff paused it (waiting for a part, the owner away); the detail is why.
     Paused,
     /// Staff resumed a paused ticket.
@@ -44,7 +52,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -59,6 +67,9 @@ impl EventKind {
         EventKind::RatingExpired,
         EventKind::FollowUpClosed,
         EventKind::RerateAsked,
+        EventKind::Assigned,
+        EventKind::Transferred,
+        EventKind::Returned,
         EventKind::Paused,
         EventKind::Resumed,
     ];
@@ -80,6 +91,9 @@ impl EventKind {
             EventKind::RatingExpired => "rating_expired",
             EventKind::FollowUpClosed => "follow_up_closed",
             EventKind::RerateAsked => "rerate_asked",
+            EventKind::Assigned => "assigned",
+            EventKind::Transferred => "transferred",
+            EventKind::Returned => "returned",
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
         }

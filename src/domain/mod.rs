@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod category;
 pub mod daily;
+pub mod dispatch;
 pub mod event;
 pub mod figures;
 pub mod locale;
@@ -69,6 +70,18 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("no staff member known as {0:?}")]
+    UnknownStaff(String),
+    #[error("only managers and dispatchers may assign")]
+    DispatchersOnly,
+    #[error("only the holder ({by}) or a manager may do this")]
+    HolderOrManager { by: String },
+    #[error("only the holder may return a ticket")]
+    HolderOnly,
+    #[error("the ticket is already held by {by}")]
+    AlreadyHeld { by: String },
+    #[error("a reason is needed")]
+    ReasonNeeded,
     #[error("ticket is already paused")]
     AlreadyPaused,
     #[error("ticket is not paused")]
@@ -77,8 +90,6 @@ pub enum Error {
     NotYourPause,
     #[error("the ticket belongs to the staff chat {chat}")]
     OtherStaffChat { chat: String },
-    #[error("not a filter of /open: {0:?}")]
-    BadOpenFilter(String),
 }
 
 impl Error {
@@ -107,11 +118,16 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::UnknownStaff(_) => "error.unknown_staff",
+            Error::DispatchersOnly => "error.dispatchers_only",
+            Error::HolderOrManager { .. } => "error.holder_or_manager",
+            Error::HolderOnly => "error.holder_only",
+            Error::AlreadyHeld { .. } => "error.already_held",
+            Error::ReasonNeeded => "error.reason_needed",
             Error::AlreadyPaused => "error.already_paused",
             Error::NotPaused => "error.not_paused",
             Error::NotYourPause => "error.not_your_pause",
             Error::OtherStaffChat { .. } => "error.other_staff_chat",
-            Error::BadOpenFilter(_) => "error.bad_open_filter",
         }
     }
 
@@ -122,11 +138,14 @@ impl Error {
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
             | Error::BadDays(s)
-            | Error::BadOpenFilter(s) => {
+            | Error::UnknownStaff(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
             Error::UnknownTicket(id) => vec![("id", id.to_string())],
-            Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::AlreadyTaken { by }
+            | Error::NotYourTicket { by }
+            | Error::HolderOrManager { by }
+            | Error::AlreadyHeld { by } => vec![("by", by.clone())],
             Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }

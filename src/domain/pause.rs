@@ -96,24 +96,6 @@ impl Ticket {
     }
 }
 
-/// What `/open` lists: every open ticket of the chat, or only the paused ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenFilter {
-    All,
-    Paused,
-}
-
-impl std::str::FromStr for OpenFilter {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_lowercase().as_str() {
-            "" => Ok(Self::All),
-            "paused" | "暂停" | "已暂停" => Ok(Self::Paused),
-            _ => Err(Error::BadOpenFilter(s.trim().to_owned())),
-        }
-    }
-}
-
 /// The paused time after `from`, given the (paused, resumed) spans of a ticket (an open
 /// span, `None`, runs until `now`).
 pub fn paused_after(
@@ -247,17 +229,6 @@ mod tests {
         ];
         assert_eq!(paused_after(&spans, at(5), at(60)), Duration::minutes(25));
         assert_eq!(paused_after(&spans, at(40), at(55)), Duration::minutes(5));
-    }
-
-    #[test]
-    fn open_takes_no_filter_or_paused() {
-        assert_eq!("".parse(), Ok(OpenFilter::All));
-        assert_eq!(" Paused ".parse(), Ok(OpenFilter::Paused));
-        assert_eq!("暂停".parse(), Ok(OpenFilter::Paused));
-        assert_eq!(
-            "plumbing".parse::<OpenFilter>(),
-            Err(Error::BadOpenFilter("plumbing".into()))
-        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow};
 use crate::i18n::{self, Locale, t};
 use crate::store::{self, Tx};
@@ -108,11 +109,37 @@ pub async fn sheets(
     let tickets = tx.ticket_rows(period, scope).await?;
     let ratings = tx.rating_rows(period, scope).await?;
     let staff = tx.staff_figures(period, scope, take_minutes).await?;
+    let dispatch = tx.dispatch_figures(period).await?;
     Ok(vec![
         ticket_sheet(&tickets, locale, tz),
         rating_sheet(&ratings, locale, tz),
         staff_sheet(&staff, locale),
+        dispatch_sheet(&dispatch, locale),
     ])
+}
+
+/// How each staff member's tickets came to them, and how many they returned.
+fn dispatch_sheet(rows: &[StaffDispatch], locale: Locale) -> Sheet {
+    Sheet {
+        stem: "dispatch",
+        name: t(locale, "export.sheet.dispatch", &[]),
+        header: header(
+            locale,
+            &["staff", "self_taken", "assigned", "transferred", "returned"],
+        ),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    text(&r.name),
+                    Cell::Int(r.self_taken),
+                    Cell::Int(r.assigned),
+                    Cell::Int(r.transferred),
+                    Cell::Int(r.returned),
+                ]
+            })
+            .collect(),
+    }
 }
 
 fn header(locale: Locale, keys: &[&str]) -> Vec<String> {

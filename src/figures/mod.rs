@@ -8,6 +8,7 @@ pub mod export;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
+use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, PausedTime, Period, Ratio, Scope, StaffFigures,
 };
@@ -44,6 +45,8 @@ pub struct Overview {
     pub figures: Figures,
     pub categories: Vec<CategoryCount>,
     pub staff: Vec<StaffFigures>,
+    /// Each staff member's takes by themselves, assignments, transfers and returns.
+    pub dispatch: Vec<StaffDispatch>,
 }
 
 /// Reads the overview of `period` (for `/stats` and the monthly report), outside any
@@ -61,7 +64,9 @@ pub async fn overview(
             TOP_CATEGORIES,
         )
         .await?;
-    Ok(Overview::of(period, read))
+    let mut overview = Overview::of(period, read);
+    overview.dispatch = store.dispatch_figures(period).await?;
+    Ok(overview)
 }
 
 impl Overview {
@@ -71,6 +76,7 @@ impl Overview {
             figures,
             categories,
             staff,
+            dispatch: Vec::new(),
         }
     }
 }
@@ -264,6 +270,31 @@ fn breakdown(o: &Overview, locale: Locale) -> Vec<String> {
     lines
 }
 
+/// The dispatch table, when anyone was assigned, transferred or returned a ticket.
+fn dispatch_lines(rows: &[StaffDispatch], locale: Locale) -> Vec<String> {
+    if rows
+        .iter()
+        .all(|r| r.assigned + r.transferred + r.returned == 0)
+    {
+        return Vec::new();
+    }
+    let mut lines = vec![String::new(), t(locale, "stats.dispatch_heading", &[])];
+    for r in rows.iter().take(STAFF_LINES) {
+        lines.push(t(
+            locale,
+            "stats.dispatch_line",
+            &[
+                ("name", &r.name),
+                ("own", &r.self_taken.to_string()),
+                ("assigned", &r.assigned.to_string()),
+                ("transferred", &r.transferred.to_string()),
+                ("returned", &r.returned.to_string()),
+            ],
+        ));
+    }
+    lines
+}
+
 fn date_range(period: Period, settings: &Settings) -> (String, String) {
     let (first, last) = period.local_dates(settings.timezone);
     (first.to_string(), last.to_string())
@@ -282,6 +313,7 @@ pub fn stats_text(o: &Overview, days: u32, locale: Locale, settings: &Settings) 
     } else {
         lines.extend(headline(&o.figures, locale, settings.sla.take_minutes));
         lines.extend(breakdown(o, locale));
+        lines.extend(dispatch_lines(&o.dispatch, locale));
     }
     fit_utf16(&lines.join("\n"), TEXT_LIMIT)
 }

@@ -85,7 +85,12 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     }
     lines.push(String::new());
     lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
-    let buttons = match ticket.status {
+    (lines.join("\n"), card_buttons(ticket, locale))
+}
+
+/// A card's buttons while there is work to do.
+fn card_buttons(ticket: &Ticket, locale: Locale) -> Option<Buttons> {
+    match ticket.status {
         TicketStatus::Reported => Some(Buttons(vec![vec![
             (
                 t(locale, "button.take", &[]),
@@ -95,14 +100,17 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
                 t(locale, "button.done", &[]),
                 CardAction::Done(ticket.id).encode(),
             ),
+            (
+                t(locale, "button.assign", &[]),
+                CardAction::Assign(ticket.id).encode(),
+            ),
         ]])),
         TicketStatus::Taken => Some(Buttons(vec![vec![(
             t(locale, "button.done", &[]),
             CardAction::Done(ticket.id).encode(),
         )]])),
         _ => None,
-    };
-    (lines.join("\n"), buttons)
+    }
 }
 
 /// One line of a ticket list: `#42 · Plumbing · taken (Wang) · leak under…`.

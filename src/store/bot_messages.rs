@@ -27,6 +27,8 @@ pub enum BotMessageKind {
     Relay,
     /// The private alert to managers about a watch-listed owner.
     WatchAlert,
+    /// The roster offered under a card by its Assign button.
+    AssignMenu,
 }
 
 impl BotMessageKind {
@@ -40,6 +42,7 @@ impl BotMessageKind {
             BotMessageKind::FollowUp => "follow_up",
             BotMessageKind::Relay => "relay",
             BotMessageKind::WatchAlert => "watch_alert",
+            BotMessageKind::AssignMenu => "assign_menu",
         }
     }
 

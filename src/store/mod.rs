@@ -6,7 +6,7 @@
 //!
 //! One file per group of tables, each adding its methods to [`Store`] and [`Tx`]:
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
-//! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
+//! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `routes` (a ticket's staff
 //! chat and its pauses), `daily` and `figures` (the
@@ -28,6 +28,7 @@ mod jobs;
 mod outbox;
 mod routes;
 mod seed;
+mod staff;
 mod tickets;
 
 use std::str::FromStr;
@@ -49,6 +50,7 @@ pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 pub use outbox::OutboxRow;
 pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};
+pub use staff::{OpenQuery, StaffMember};
 pub use tickets::{NewTicket, PhotoKind};
 
 /// A store failure: logged with its cause chain, never shown to a user.

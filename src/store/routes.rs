@@ -33,23 +33,20 @@ fn chat_clause() -> &'static str {
 
 impl Store {
     /// Open tickets of one staff chat (`None`: the main one), oldest first, priority
-    /// ones ahead, at most `limit`; only the paused ones when `paused`.
+    /// ones ahead, at most `limit`.
     pub async fn open_tickets_in(
         &self,
         chat: Option<i64>,
-        paused: bool,
         limit: i64,
     ) -> Result<Vec<crate::domain::Ticket>> {
         let sql = format!(
             "SELECT t.id FROM tickets t WHERE t.status IN ('reported','taken') AND {}
-               AND (?3 = 0 OR t.paused_at IS NOT NULL)
              ORDER BY t.priority DESC, t.id LIMIT ?2",
             chat_clause()
         );
         let ids: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(chat)
             .bind(limit)
-            .bind(paused)
             .fetch_all(&self.pool)
             .await?;
         let mut conn = self.pool.acquire().await?;

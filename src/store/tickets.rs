@@ -226,7 +226,7 @@ impl Store {
         self.tickets(ids).await
     }
 
-    async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
+    pub(super) async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
         let mut conn = self.pool.acquire().await?;
         fetch_tickets(&mut conn, ids).await
     }

@@ -13,6 +13,7 @@
 //! `App`: requests carry chat and message ids, texts and photo file ids.
 
 mod details;
+mod dispatch;
 mod follow_up;
 mod pause;
 mod rating;
@@ -21,6 +22,7 @@ mod routing;
 mod work;
 
 pub use details::{Detail, add_detail, comment_low_score};
+pub use dispatch::{Handed, Handover, assign, give_back, transfer};
 pub use follow_up::{close_follow_up, rerate};
 pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};

@@ -10,6 +10,7 @@ mod common;
 
 mod bad_input;
 mod crashes;
+mod dispatch;
 mod groups;
 mod harness;
 mod membership;

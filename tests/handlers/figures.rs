@@ -593,7 +593,7 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
     let bytes = export::xlsx(&sheets).unwrap();
 
     let book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
-    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据"]);
+    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据", "派单"]);
 
     let tickets = sheet(&bytes, "工单");
     assert_eq!(tickets.height(), 7, "a header and six tickets");
@@ -695,7 +695,10 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["tickets.csv", "ratings.csv", "staff.csv"]);
+    assert_eq!(
+        names,
+        ["tickets.csv", "ratings.csv", "staff.csv", "dispatch.csv"]
+    );
     let tickets = std::fs::read_to_string(&files[0]).unwrap();
     let mut lines = tickets.lines();
     assert_eq!(

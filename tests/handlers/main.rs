@@ -5,6 +5,7 @@
 mod common;
 mod harness;
 
+mod dispatch;
 mod figures;
 mod groups;
 mod life;

@@ -121,7 +121,7 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(
         book.sheet_names(),
-        vec!["Tickets", "Ratings", "Staff figures"]
+        vec!["Tickets", "Ratings", "Staff figures", "Dispatch"]
     );
     let ratings = book.worksheet_range("Ratings").unwrap();
     assert_eq!(ratings.height(), 2);
