@@ -353,10 +353,14 @@ async fn open_paused_lists_only_the_paused_tickets_marked_as_paused() {
     let list = last_text(&r);
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
-    assert!(lines[1].starts_with(&format!("⏸ #{paused} ·")), "{list}");
+    assert!(
+        lines[1].starts_with(&format!("#{paused} · Plumbing · taken (Wang) ⏸ · ")),
+        "{list}"
+    );
 
     let r = h.send(text(staff_chat(), STAFF, "/open")).await;
     let list = last_text(&r);
     assert!(list.contains(&format!("\n#{waiting} ·")), "{list}");
-    assert!(list.contains(&format!("\n⏸ #{paused} ·")), "{list}");
+    assert!(list.contains(&format!("\n#{paused} · ")), "{list}");
+    assert_eq!(list.matches('⏸').count(), 1, "{list}");
 }
