@@ -351,10 +351,13 @@ pub async fn xlsx_export(
     ))
 }
 
-/// One month's figures against the month before: each headline figure with the previous
-/// value beside it.
-fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
-    let rows: [(&str, String, String); 13] = [
+/// Each headline figure of a month and of the month before: (locale key, now, before).
+fn comparison_rows(
+    now: &Figures,
+    before: &Figures,
+    locale: Locale,
+) -> [(&'static str, String, String); 13] {
+    [
         (
             "figure.reported",
             now.reported.to_string(),
@@ -420,8 +423,14 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
             now.low_scores_raised.to_string(),
             before.low_scores_raised.to_string(),
         ),
-    ];
-    rows.iter()
+    ]
+}
+
+/// One month's figures against the month before: each headline figure with the previous
+/// value beside it.
+fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
+    comparison_rows(now, before, locale)
+        .iter()
         .map(|(key, value, previous)| {
             t(
                 locale,
