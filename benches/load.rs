@@ -1079,6 +1079,7 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
         median(&summ),
         o.figures.ratings()
     );
+    find_timings(&app, opts.runs).await?;
     app.store.close().await;
     let (sql30, sql_summary) = (median(&s30), median(&summ));
 
@@ -1163,6 +1164,30 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
             peak_rss * 1024.0 * 1024.0 < Targets::RSS_MB * 1e6,
         ),
     ])
+}
+
+/// `/find` on the demo tickets ("Demo report <id>", categories, no units), in process:
+/// a word in every ticket (the index finds them all and ranks them), a number in a few,
+/// a category, and a two-character word the index cannot use and no ticket holds (the
+/// LIKE scan reads every ticket).
+async fn find_timings(app: &butler::app::AppRef, runs: usize) -> anyhow::Result<()> {
+    for query in ["report", "123456", "plumbing", "漏水"] {
+        let q = butler::domain::SearchQuery::parse(query, butler::i18n::parse_category)
+            .context("a query")?;
+        let mut times = Vec::new();
+        let mut found = 0;
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            found = app.store.search_tickets(&q, 10).await?.len();
+            times.push(ms(started.elapsed()));
+        }
+        println!(
+            "/find {query:?} in process (median of {}): {:.1} ms, {found} shown",
+            times.len(),
+            median(&times)
+        );
+    }
+    Ok(())
 }
 
 async fn figures_run(

@@ -388,8 +388,8 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     );
 
     // Li Na reports with a photo: her message, Butler's confirmation under it, and in the
-    // engineering chat (plumbing goes there) the card with Take and Done and her photo
-    // under it.
+    // engineering chat (plumbing goes there) the card with Take (Done comes once someone
+    // took it) and her photo under it.
     attach_sample(&b, GROUP, "tap-leak.jpg").await;
     type_and_send(&b, GROUP, "/repair the kitchen tap is leaking").await;
     let report_photo = b
@@ -430,7 +430,7 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
             json!([ENGINEERING])
         )
         .await,
-        json!(["Take", "Done", "Assign"])
+        json!(["Take", "Assign"])
     );
     let relayed = b
         .until(

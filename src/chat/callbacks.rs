@@ -23,6 +23,7 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
         CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
         CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
         CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
+        CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
         CardAction::Notice { .. } => return None,
     })
 }
@@ -72,6 +73,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
             | CardAction::Rerate { .. }
             | CardAction::Assign(_)
             | CardAction::AssignTo { .. }
+            | CardAction::Photos(_)
     );
     if staff_only && !app.is_member_of(&bot, msg.chat.id.0, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
@@ -95,6 +97,9 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         | CardAction::Done(_)
         | CardAction::Rerate { .. }
         | CardAction::Notice { .. } => app.staff_locale(),
+        // A story may be read privately: in the reader's language there.
+        CardAction::Photos(_) if msg.chat.is_private() => user_locale,
+        CardAction::Photos(_) => app.staff_locale(),
         _ => {
             let ticket = app.store.ticket(known.ticket_id).await?;
             ticket.map_or(user_locale, |tk| messages::owner_locale(&app.settings, &tk))
@@ -182,6 +187,16 @@ async fn act(
         // Handled before: a notice is not a ticket's, assigning is `dispatch`'s.
         CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {
             String::new()
+        }
+        CardAction::Photos(id) => {
+            let photos = tx.all_photos(id).await?;
+            let count = photos.len().to_string();
+            let caption = t(locale, "story.photos_caption", &[("id", &id.to_string())]);
+            let reply = Some(crate::outbox::Target::Message(question.1));
+            let albums =
+                crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
+            tx.enqueue_all(&albums, now).await?;
+            t(locale, "story.photos_toast", &[("count", &count)])
         }
     })
 }

@@ -11,6 +11,7 @@ pub enum CommandSet {
     GroupAdmin,
     Staff,
     Manager,
+    Lookup,
     Private,
     Dispatch,
 }
@@ -244,6 +245,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("assign", H::StaffOrPrivate, &[S::Dispatch], &[], None),
     cmd("transfer", H::StaffOrPrivate, &[S::Dispatch], &[], None),
     cmd("return", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    // Staff and managers, in the staff chat or privately.
+    cmd("ticket", H::StaffOrPrivate, &[S::Lookup], &[], None),
+    cmd("find", H::StaffOrPrivate, &[S::Lookup], &[], None),
 ];
 
 /// The chat a Butler command belongs in, if `name` (lowercase) is one.
@@ -288,8 +292,8 @@ mod tests {
     use teloxide::utils::command::BotCommands;
 
     use super::super::commands::{
-        DispatchCommand, GroupAdminCommand, ManagerCommand, OwnerCommand, PrivateCommand,
-        StaffCommand,
+        DispatchCommand, GroupAdminCommand, LookupCommand, ManagerCommand, OwnerCommand,
+        PrivateCommand, StaffCommand,
     };
     use super::*;
     use crate::i18n::{Locale, t};
@@ -316,6 +320,7 @@ mod tests {
             (CommandSet::GroupAdmin, enum_names::<GroupAdminCommand>()),
             (CommandSet::Staff, enum_names::<StaffCommand>()),
             (CommandSet::Manager, enum_names::<ManagerCommand>()),
+            (CommandSet::Lookup, enum_names::<LookupCommand>()),
             (CommandSet::Private, enum_names::<PrivateCommand>()),
             (CommandSet::Dispatch, enum_names::<DispatchCommand>()),
         ];

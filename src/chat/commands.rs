@@ -90,6 +90,16 @@ pub enum DispatchCommand {
     Return(String),
 }
 
+/// Looking tickets up (staff and managers, in the staff chat or privately).
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum LookupCommand {
+    /// One ticket's story: /ticket N
+    Ticket(String),
+    /// Search tickets: /find <words or a unit>
+    Find(String),
+}
+
 /// Private chat commands.
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]

@@ -12,6 +12,7 @@ pub mod command_table;
 pub mod commands;
 pub mod dispatch;
 pub mod life;
+pub mod lookup;
 pub mod manager;
 pub mod owner;
 pub mod private;
@@ -56,7 +57,11 @@ pub fn reply_text(msg: &Message, text: String) -> Outgoing {
 
 /// The localized answer to a refused request.
 pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgoing {
-    let args = e.args();
+    let mut args = e.args();
+    if matches!(e, crate::domain::Error::UnknownCategory(_)) {
+        // The names to choose from, in the reader's language (the domain knows only codes).
+        args.push(("categories", i18n::category_list(locale)));
+    }
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     answer(msg, locale, e.locale_key(), &args)
 }

@@ -124,7 +124,7 @@ async fn flooded(
     };
     tracing::warn!(owner, "report refused: too many in a short time");
     if warn {
-        let minutes = (crate::app::FLOOD_WINDOW_SECS / 60).to_string();
+        let minutes = crate::i18n::minutes(locale, crate::app::FLOOD_WINDOW_SECS / 60);
         let args = [("minutes", minutes.as_str())];
         app.send(bot, vec![answer(msg, locale, "report.too_many", &args)])
             .await?;

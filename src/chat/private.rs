@@ -17,6 +17,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<PrivateCommand>()
                 .endpoint(command),
         )
+        .branch(super::lookup::branch())
         .branch(
             dptree::entry()
                 .filter_command::<ManagerCommand>()

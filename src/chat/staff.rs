@@ -26,6 +26,7 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<StaffCommand>()
                 .endpoint(command),
         )
+        .branch(super::lookup::branch())
         .branch(
             dptree::entry()
                 .filter_command::<ManagerCommand>()
@@ -64,7 +65,9 @@ async fn refuse_outsider(bot: Bot, app: AppRef, msg: Message, locale: Locale) ->
     app.send(&bot, vec![refusal]).await
 }
 
-/// `N rest…` → (ticket, rest); without a number, the ticket of the card replied to.
+/// `N rest…` → (ticket, rest). In a reply to a ticket's message without a number first,
+/// the ticket is the one replied to and all the words are the rest: a photo captioned
+/// `/done replaced the cartridge` under the card closes that card's ticket with that note.
 async fn ticket_and_rest(
     app: &App,
     msg: &Message,
@@ -72,15 +75,26 @@ async fn ticket_and_rest(
 ) -> Result<(TicketId, String), Error> {
     let args = args.trim();
     let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
-    if first.is_empty() {
-        if let Some(replied) = msg.reply_to_message()
-            && let Ok(Some(bm)) = app.store.bot_message(msg.chat.id.0, replied.id.0).await
-        {
-            return Ok((bm.ticket_id, String::new()));
-        }
-        return Err(Error::BadTicketId(String::new()));
+    match first.parse::<TicketId>() {
+        Ok(id) => Ok((id, rest.trim().to_owned())),
+        Err(e) => match replied_ticket(app, msg).await {
+            Some(id) => Ok((id, args.to_owned())),
+            None if first.is_empty() => Err(Error::BadTicketId(String::new())),
+            None => Err(e),
+        },
     }
-    Ok((first.parse()?, rest.trim().to_owned()))
+}
+
+/// The ticket of the message of Butler's that `msg` replies to, if any.
+async fn replied_ticket(app: &App, msg: &Message) -> Option<TicketId> {
+    let replied = msg.reply_to_message()?;
+    match app.store.bot_message(msg.chat.id.0, replied.id.0).await {
+        Ok(found) => found.map(|bm| bm.ticket_id),
+        Err(e) => {
+            tracing::error!(error = %e, "looking up the replied message failed");
+            None
+        }
+    }
 }
 
 async fn command(
@@ -130,6 +144,13 @@ async fn command(
             let Some((id, rest)) = parse_args(&bot, &app, &msg, args, usage, locale).await? else {
                 return Ok(());
             };
+            if matches!(cmd, StaffCommand::Category(_)) && rest.is_empty() {
+                let categories = i18n::category_list(locale);
+                let args = [("categories", categories.as_str())];
+                return app
+                    .send(&bot, vec![answer(&msg, locale, usage, &args)])
+                    .await;
+            }
             if matches!(cmd, StaffCommand::Pause(_)) && rest.is_empty() {
                 return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
             }
@@ -138,7 +159,8 @@ async fn command(
     }
 }
 
-/// The staff commands that act on one ticket.
+/// The staff commands that act on one ticket; each is answered under the command (the
+/// card it changes may be far up the chat).
 #[allow(clippy::too_many_arguments)]
 async fn ticket_command(
     bot: &Bot,
@@ -165,15 +187,21 @@ async fn ticket_command(
             }
             StaffCommand::Take(_) => {
                 tickets::take(tx, settings, actor, id, now).await?;
+                let answer = origin.answer("toast.taken", &[("id", &id.to_string())]);
+                tx.enqueue(&answer, now).await?;
             }
             StaffCommand::Done(_) => {
                 // `/done N` as a photo's caption: that photo is the completion photo.
                 let photo = photo_of(msg);
                 let req = tickets::Finish { id, note, photo };
                 tickets::finish(tx, settings, actor, req, now).await?;
+                let answer = origin.answer("toast.done", &[("id", &id.to_string())]);
+                tx.enqueue(&answer, now).await?;
             }
             StaffCommand::Reopen(_) => {
                 tickets::reopen(tx, settings, actor, id, note, now).await?;
+                let answer = origin.answer("answer.reopened", &[("id", &id.to_string())]);
+                tx.enqueue(&answer, now).await?;
             }
             StaffCommand::Category(_) => {
                 let category = i18n::parse_category(&rest)
@@ -200,7 +228,9 @@ async fn parse_args(
     match ticket_and_rest(app, msg, args).await {
         Ok(x) => Ok(Some(x)),
         Err(Error::BadTicketId(s)) if s.is_empty() => {
-            app.send(bot, vec![answer(msg, locale, usage_key, &[])])
+            let categories = i18n::category_list(locale);
+            let args = [("categories", categories.as_str())];
+            app.send(bot, vec![answer(msg, locale, usage_key, &args)])
                 .await?;
             Ok(None)
         }

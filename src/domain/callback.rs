@@ -1,6 +1,6 @@
 //! What a button under one of Butler's messages asks for, and its callback data on the
 //! wire: `take:42`, `done:42`, `rate:42:1:5`, `nf:42:1`, `rerate:7`, `notice:7:send`,
-//! `notice:7:cancel`. [`CardAction::encode`] is the only writer of that data and
+//! `notice:7:cancel`, `photos:42`. [`CardAction::encode`] is the only writer of that data and
 //! [`CardAction::parse`] its only reader, so the two cannot drift apart. Messages already
 //! sent carry these strings, so the format stays as it is.
 
@@ -42,6 +42,8 @@ pub enum CardAction {
         ticket: TicketId,
         user: u64,
     },
+    /// Send a ticket's photos, as albums, where its story was told.
+    Photos(TicketId),
 }
 
 impl CardAction {
@@ -81,6 +83,7 @@ impl CardAction {
                 ticket: TicketId(id(n)?),
                 user: u.parse().ok().filter(|u| *u > 0)?,
             }),
+            ["photos", n] => Some(CardAction::Photos(TicketId(id(n)?))),
             _ => None,
         }
     }
@@ -102,6 +105,7 @@ impl fmt::Display for CardAction {
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
             CardAction::Assign(t) => write!(f, "assign:{}", t.0),
             CardAction::AssignTo { ticket, user } => write!(f, "assignto:{}:{user}", ticket.0),
+            CardAction::Photos(t) => write!(f, "photos:{}", t.0),
         }
     }
 }
@@ -148,6 +152,7 @@ mod tests {
                 ticket: TicketId(MAX),
                 user: u64::MAX,
             },
+            CardAction::Photos(TicketId(MAX)),
         ]
     }
 
@@ -164,6 +169,7 @@ mod tests {
             CardAction::Notice { send: false, .. } => 6,
             CardAction::Assign(_) => 7,
             CardAction::AssignTo { .. } => 8,
+            CardAction::Photos(_) => 9,
         }
     }
 
@@ -173,7 +179,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..9).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..10).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -218,6 +224,7 @@ mod tests {
                 },
                 "assignto:42:200",
             ),
+            (CardAction::Photos(t), "photos:42"),
         ];
         for (action, data) in cases {
             assert_eq!(action.encode(), data);
@@ -257,6 +264,8 @@ mod tests {
             "assignto:1:0",
             "assignto:1:-5",
             "assignto:1:x",
+            "photos:0",
+            "photos:1:2",
         ] {
             assert_eq!(CardAction::parse(data), None, "{data:?}");
             assert!(data.parse::<CardAction>().is_err(), "{data:?}");

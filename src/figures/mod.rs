@@ -81,38 +81,11 @@ impl Overview {
     }
 }
 
-/// A duration as people read it: minutes under an hour, hours under two days, else days.
+/// A duration as people read it ([`crate::i18n::duration`]), or a dash when there is none.
 pub fn duration_text(d: Option<Duration>, locale: Locale) -> String {
-    let Some(d) = d else {
-        return t(locale, "stats.none", &[]);
-    };
-    let secs = d.num_seconds().max(0) as f64;
-    let one_decimal = |x: f64| {
-        let r = (x * 10.0).round() / 10.0;
-        if r.fract() == 0.0 {
-            format!("{r:.0}")
-        } else {
-            format!("{r:.1}")
-        }
-    };
-    if secs < 3600.0 {
-        t(
-            locale,
-            "duration.minutes",
-            &[("n", &format!("{:.0}", (secs / 60.0).round()))],
-        )
-    } else if secs < 48.0 * 3600.0 {
-        t(
-            locale,
-            "duration.hours",
-            &[("n", &one_decimal(secs / 3600.0))],
-        )
-    } else {
-        t(
-            locale,
-            "duration.days",
-            &[("n", &one_decimal(secs / 86400.0))],
-        )
+    match d {
+        Some(d) => crate::i18n::duration(locale, d),
+        None => t(locale, "stats.none", &[]),
     }
 }
 
@@ -192,7 +165,10 @@ pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
         "stats.on_time",
         f.on_time_take,
         locale,
-        &[("minutes", &take_minutes.to_string())],
+        &[(
+            "minutes",
+            &crate::i18n::minutes(locale, take_minutes.into()),
+        )],
     ));
     lines.push(durations_line(
         "stats.time_to_take",

@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::domain::Ticket;
 use crate::domain::pause::paused_after;
 use crate::domain::text::shorten;
-use crate::i18n::{Locale, t};
+use crate::i18n::{self, Locale, t};
 use crate::messages::{self, render};
 use crate::outbox::Outgoing;
 use crate::store::{self, AlertKind, Tx};
@@ -47,7 +47,7 @@ async fn not_taken(
     let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
-            let waited = running(&ticket, now).num_minutes();
+            let waited = running(&ticket, now);
             out.push(messages::to_card(
                 &app.settings,
                 &ticket,
@@ -56,8 +56,8 @@ async fn not_taken(
                     "sla.take",
                     &[
                         ("id", &ticket.id.to_string()),
-                        ("minutes", &waited.to_string()),
-                        ("target", &sla.take_minutes.to_string()),
+                        ("minutes", &i18n::duration(staff, waited)),
+                        ("target", &i18n::minutes(staff, sla.take_minutes.into())),
                     ],
                 ),
             ));
@@ -104,8 +104,11 @@ async fn no_update(
                     &[
                         ("id", &ticket.id.to_string()),
                         ("by", by),
-                        ("minutes", &silent.num_minutes().to_string()),
-                        ("target", &sla.first_update_minutes.to_string()),
+                        ("minutes", &i18n::duration(staff, silent)),
+                        (
+                            "target",
+                            &i18n::minutes(staff, sla.first_update_minutes.into()),
+                        ),
                     ],
                 ),
             ));
@@ -124,7 +127,8 @@ async fn unresolved(
 ) -> Result<(), store::Error> {
     let sla = app.settings.sla;
     let staff = app.staff_locale();
-    let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
+    let resolve_target = Duration::hours(sla.resolve_hours.into());
+    let resolve_cutoff = now - resolve_target;
     let unresolved = tx.unresolved_since(resolve_cutoff).await?;
     if !unresolved.is_empty() {
         let managers = &app.settings.managers;
@@ -137,14 +141,14 @@ async fn unresolved(
             {
                 continue;
             }
-            let hours = running(&ticket, now).num_hours();
+            let open_for = running(&ticket, now);
             for manager in managers {
                 if let Some(language) = reachable.get(manager) {
                     let locale = Locale::from_telegram(language.as_deref())
                         .unwrap_or(app.settings.default_locale);
                     out.push(Outgoing::text(
                         *manager as i64,
-                        escalation(app, &ticket, hours, locale),
+                        escalation(app, &ticket, open_for, locale),
                     ));
                 }
             }
@@ -157,8 +161,8 @@ async fn unresolved(
                         "sla.resolve_staff",
                         &[
                             ("id", &ticket.id.to_string()),
-                            ("hours", &hours.to_string()),
-                            ("target", &sla.resolve_hours.to_string()),
+                            ("hours", &i18n::duration(staff, open_for)),
+                            ("target", &i18n::duration(staff, resolve_target)),
                         ],
                     ),
                 ));
@@ -174,7 +178,7 @@ fn running(ticket: &Ticket, now: DateTime<Utc>) -> Duration {
 }
 
 /// The private message to a manager about a ticket open too long.
-fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String {
+fn escalation(app: &App, ticket: &Ticket, open_for: Duration, locale: Locale) -> String {
     let status = match &ticket.taken_by {
         Some((_, by)) => t(locale, "card.status_taken", &[("by", by)]),
         None => render::status_name(locale, ticket.status),
@@ -184,8 +188,14 @@ fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String 
         "sla.resolve",
         &[
             ("id", &ticket.id.to_string()),
-            ("hours", &hours.to_string()),
-            ("target", &app.settings.sla.resolve_hours.to_string()),
+            ("hours", &i18n::duration(locale, open_for)),
+            (
+                "target",
+                &i18n::duration(
+                    locale,
+                    Duration::hours(app.settings.sla.resolve_hours.into()),
+                ),
+            ),
             ("group", &ticket.group_name),
             ("unit", ticket.unit.as_deref().unwrap_or("—")),
             ("owner", &ticket.owner_name),

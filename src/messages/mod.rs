@@ -8,6 +8,7 @@
 //! the use cases (`tickets`), the jobs and the chat handlers all call these.
 
 pub mod render;
+pub mod story;
 
 use crate::config::Settings;
 use crate::domain::{Ticket, TicketId};

@@ -88,17 +88,14 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     (lines.join("\n"), card_buttons(ticket, locale))
 }
 
-/// A card's buttons while there is work to do.
+/// A card's buttons while there is work to do: only those that can work now (Done waits
+/// until someone took it).
 fn card_buttons(ticket: &Ticket, locale: Locale) -> Option<Buttons> {
     match ticket.status {
         TicketStatus::Reported => Some(Buttons(vec![vec![
             (
                 t(locale, "button.take", &[]),
                 CardAction::Take(ticket.id).encode(),
-            ),
-            (
-                t(locale, "button.done", &[]),
-                CardAction::Done(ticket.id).encode(),
             ),
             (
                 t(locale, "button.assign", &[]),

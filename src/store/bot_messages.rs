@@ -29,6 +29,8 @@ pub enum BotMessageKind {
     WatchAlert,
     /// The roster offered under a card by its Assign button.
     AssignMenu,
+    /// A ticket's story (`/ticket N`), with its "Show photos" button.
+    Story,
 }
 
 impl BotMessageKind {
@@ -43,6 +45,7 @@ impl BotMessageKind {
             BotMessageKind::Relay => "relay",
             BotMessageKind::WatchAlert => "watch_alert",
             BotMessageKind::AssignMenu => "assign_menu",
+            BotMessageKind::Story => "story",
         }
     }
 

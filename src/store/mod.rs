@@ -9,8 +9,9 @@
 //! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `routes` (a ticket's staff
-//! chat and its pauses), `daily` and `figures` (the
-//! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
+//! chat and its pauses), `daily` and `figures` (the numbers), `seed` (demo data),
+//! `forget` (an owner forgotten), `story` (one ticket's story, and search). Rows are
+//! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
 //! [`Error::Corrupt`]. The store knows no message format and no Telegram type: the
@@ -29,6 +30,7 @@ mod outbox;
 mod routes;
 mod seed;
 mod staff;
+mod story;
 mod tickets;
 
 use std::str::FromStr;

@@ -78,7 +78,10 @@ fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Ori
         &[
             ("id", &ticket.id.to_string()),
             ("category", &i18n::category_name(locale, ticket.category)),
-            ("minutes", &settings.sla.take_minutes.to_string()),
+            (
+                "minutes",
+                &i18n::minutes(locale, settings.sla.take_minutes.into()),
+            ),
         ],
     );
     if owner.unit.is_none() {

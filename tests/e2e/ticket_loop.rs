@@ -81,7 +81,7 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
     let card = story.card(1).await;
     assert!(card.body().contains("Sunrise Garden"), "{}", card.body());
     assert!(card.body().contains("the kitchen tap is leaking"));
-    assert_eq!(card.button_labels(), vec!["Take", "Done", "Assign"]);
+    assert_eq!(card.button_labels(), vec!["Take", "Assign"]);
     let report_photo = report.message.photo.clone().unwrap();
     let photo_on_card = story
         .until("the report's photo under the card", |s| {

@@ -525,11 +525,11 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
          Reported 6 · taken 4 · done 4\n\
          Satisfaction 60% (3 of 5 ratings were 4–5) · average score 3.6\n\
          Rating coverage 75% (3 of 4 done tickets rated)\n\
-         Taken on time 50% (2 of 4 within 10 min)\n\
-         Time to take: median 10 min, 90% within 30 min\n\
-         Time to done (paused time left out): median 2 h, 90% within 24 h\n\
+         Taken on time 50% (2 of 4 within 10 minutes)\n\
+         Time to take: median 10 minutes, 90% within 30 minutes\n\
+         Time to done (paused time left out): median 2 hours, 90% within 24 hours\n\
          First-time fix 75% (3 of 4 never reopened)\n\
-         Follow-ups: 2 opened, 1 closed; 1 low scores raised to 4–5 by a re-rating\n\
+         Follow-ups: 2 opened, 1 closed; 1 low score raised to 4–5 by a re-rating\n\
          Top categories: Plumbing 3, Electrical 2, Other 1\n\
          \n\
          Staff — taken · done · average score · praise (5 points) · paused:\n\
@@ -1136,10 +1136,10 @@ async fn stats_and_the_export_show_the_paused_time() {
         .unwrap();
     let text = figures::stats_text(&overview, 30, Locale::En, &settings);
     for line in [
-        "Time to done (paused time left out): median 1 h, 90% within 3 h",
-        "Paused time: 12 h in all · median 4 h, 90% within 6 h per paused ticket (3 done after a pause)",
-        "Chen: 1 · 1 · — · 0 · 6 h",
-        "Wang: 3 · 3 · — · 0 · 6 h",
+        "Time to done (paused time left out): median 1 hour, 90% within 3 hours",
+        "Paused time: 12 hours in all · median 4 hours, 90% within 6 hours per paused ticket (3 done after a pause)",
+        "Chen: 1 · 1 · — · 0 · 6 hours",
+        "Wang: 3 · 3 · — · 0 · 6 hours",
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
     }

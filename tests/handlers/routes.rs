@@ -46,11 +46,7 @@ async fn a_routed_ticket_card_goes_only_to_its_route_chat() {
     assert!(cards[0].text().unwrap().contains("Plumbing"));
     assert_eq!(
         buttons(&cards[0]),
-        vec![vec![
-            format!("take:{id}"),
-            format!("done:{id}"),
-            format!("assign:{id}")
-        ]]
+        vec![vec![format!("take:{id}"), format!("assign:{id}")]]
     );
     assert!(
         sent_to(&r, STAFF_CHAT).is_empty(),

@@ -592,7 +592,7 @@ async fn an_unrated_ticket_is_reminded_once_then_closes_as_unrated_with_a_follow
         reminders[0].text(),
         Some(
             "A gentle reminder: how satisfied are you with the repair of #1? Please tap a \
-             score under the question. It stays open for 47 more hours."
+             score under the question. It stays open for another 47 hours."
         )
     );
     assert_eq!(

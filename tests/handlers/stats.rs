@@ -49,11 +49,11 @@ async fn stats_shows_the_headline_figures_and_the_staff_table() {
     assert_eq!(lines[1], "Reported 2 · taken 1 · done 1");
     assert_eq!(
         lines[2],
-        "Satisfaction 100% (1 of 1 ratings were 4–5) · average score 5.0"
+        "Satisfaction 100% (1 of 1 rating was 4–5) · average score 5.0"
     );
-    assert_eq!(lines[3], "Rating coverage 100% (1 of 1 done tickets rated)");
+    assert_eq!(lines[3], "Rating coverage 100% (1 of 1 done ticket rated)");
     // The harness moves the clock a second per update: taken seconds after the report.
-    assert_eq!(lines[4], "Taken on time 100% (1 of 1 within 10 min)");
+    assert_eq!(lines[4], "Taken on time 100% (1 of 1 within 10 minutes)");
     assert_eq!(lines[7], "First-time fix 100% (1 of 1 never reopened)");
     assert!(
         lines.contains(&"Top categories: Lift 1, Plumbing 1"),
