@@ -58,7 +58,7 @@ async fn a_plumbing_card_goes_to_engineering_where_its_member_takes_and_finishes
     let id = report.ticket;
     let card = story.card_in(ENGINEERING, id).await;
     assert!(card.body().contains("Plumbing"), "{}", card.body());
-    assert_eq!(card.button_labels(), vec!["Take", "Done", "Assign"]);
+    assert_eq!(card.button_labels(), vec!["Take", "Assign"]);
 
     // Someone of the main staff chat only: refused, pointed to Engineering.
     let asked = story
