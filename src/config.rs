@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Category;
 use crate::i18n::Locale;
 
+mod bounds;
+pub use bounds::{LimitSettings, RetentionSettings};
+
 mod routes;
 pub use routes::Route;
 use routes::{RawRoute, parse_routes};
@@ -64,6 +67,10 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// Who may use `/export` in the staff chat.
     pub export: ExportSettings,
+    /// How often Butler answers the same thing to the same person.
+    pub limits: LimitSettings,
+    /// How long handled updates and sent messages are kept.
+    pub retention: RetentionSettings,
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
@@ -370,6 +377,10 @@ impl Settings {
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
             ("rating.reminder_hours", self.rating.reminder_hours),
+            ("limits.hint_minutes", self.limits.hint_minutes),
+            ("limits.repeat_minutes", self.limits.repeat_minutes),
+            ("retention.inbox_days", self.retention.inbox_days),
+            ("retention.outbox_days", self.retention.outbox_days),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -610,6 +621,8 @@ struct RawSettings {
     schedule: RawSchedule,
     delivery: DeliverySettings,
     export: ExportSettings,
+    limits: LimitSettings,
+    retention: RetentionSettings,
     holidays: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
@@ -640,6 +653,8 @@ impl Default for RawSettings {
             schedule: RawSchedule::default(),
             delivery: DeliverySettings::default(),
             export: ExportSettings::default(),
+            limits: LimitSettings::default(),
+            retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
             routes: Vec::new(),
         }
@@ -732,6 +747,8 @@ impl TryFrom<RawSettings> for Settings {
             schedule,
             delivery: raw.delivery,
             export: raw.export,
+            limits: raw.limits,
+            retention: raw.retention,
             holidays: raw.holidays,
             routes,
         })
@@ -768,6 +785,8 @@ impl From<&Settings> for RawSettings {
             },
             delivery: s.delivery,
             export: s.export,
+            limits: s.limits,
+            retention: s.retention,
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
         }

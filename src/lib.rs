@@ -7,7 +7,8 @@
 //!
 //! - [`clock`]: time as an argument. [`domain`]: tickets, scores, units, locales, event
 //!   kinds, callback data and their rules; no Telegram, no SQL. [`i18n`]: every
-//!   user-facing string, from `locales/`.
+//!   user-facing string, from `locales/`. [`limiter`]: how often the same answer may go
+//!   to the same person (in memory, bounded).
 //! - [`config`]: the TOML settings, parsed into typed values at start.
 //! - [`store`]: all SQL (SQLite, migrated on start), one file per table group.
 //! - [`outbox`]: the one sending path: the message model, delivery per chat, Telegram's
@@ -41,6 +42,7 @@ pub mod figures;
 pub mod i18n;
 pub mod inbox;
 pub mod jobs;
+pub mod limiter;
 pub mod messages;
 pub mod outbox;
 pub mod sandbox;

@@ -9,7 +9,7 @@ use teloxide::types::Message;
 
 pub use super::command_table::Place;
 use super::command_table::misused_key;
-use super::{AppRef, HandlerResult, answer};
+use super::{AppRef, HandlerResult, answer_once, hint};
 use crate::i18n::Locale;
 
 /// Owner group commands (owners).
@@ -131,7 +131,10 @@ fn command_word(msg: &Message, me: &teloxide::types::Me) -> Option<(String, bool
 }
 
 /// The last branch of each audience: a command that is Butler's but not for this chat,
-/// or that did not parse, gets an answer; anything else is left alone.
+/// or that did not parse, gets an answer; anything else is left alone. In a private chat
+/// the answer is a hint (one per `limits.hint_minutes`, shared with the chatter hint);
+/// in a group, the same answer to the same person is not repeated within
+/// `limits.repeat_minutes`.
 pub async fn fallback(
     bot: Bot,
     app: AppRef,
@@ -146,6 +149,10 @@ pub async fn fallback(
     let Some(key) = misused_key(&name, place, addressed) else {
         return Ok(());
     };
-    app.send(&bot, vec![answer(&msg, locale, key, &[("command", &name)])])
-        .await
+    let args = [("command", name.as_str())];
+    if place == Place::Private {
+        hint(&app, &bot, &msg, locale, key, &args).await
+    } else {
+        answer_once(&app, &bot, &msg, locale, key, &args).await
+    }
 }

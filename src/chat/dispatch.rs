@@ -9,7 +9,7 @@ use teloxide::types::{CallbackQuery, Message, User};
 
 use super::callbacks::{genuine, toast};
 use super::commands::DispatchCommand;
-use super::{App, AppRef, BotError, HandlerResult, answer, change, display_name, refusal};
+use super::{App, AppRef, BotError, HandlerResult, answer, change, display_name};
 use crate::domain::dispatch::{Mention, OpenFilter, may_assign, parse_trades, roster_order};
 use crate::domain::{Actor, CardAction, Error, TicketId};
 use crate::i18n::{self, Locale, t};
@@ -72,9 +72,7 @@ async fn command(
     };
     // In the staff chat the branch before this one refused outsiders; privately, ask.
     if msg.chat.is_private() && !app.is_staff(&bot, user.id.0).await {
-        return app
-            .send(&bot, vec![refusal(&msg, locale, &Error::NotStaff)])
-            .await;
+        return super::refuse(&app, &bot, &msg, locale, &Error::NotStaff).await;
     }
     let actor = app.actor(&user);
     let result = match cmd {
@@ -91,8 +89,8 @@ async fn command(
         DispatchCommand::Return(args) => give_back(&bot, &app, &msg, &actor, &args, locale).await,
     };
     match result {
-        Err(Reply::Refused(e)) => app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
-        Err(Reply::Usage(key)) => app.send(&bot, vec![answer(&msg, locale, key, &[])]).await,
+        Err(Reply::Refused(e)) => super::refuse(&app, &bot, &msg, locale, &e).await,
+        Err(Reply::Usage(key)) => super::answer_once(&app, &bot, &msg, locale, key, &[]).await,
         Err(Reply::Failed(e)) => Err(e),
         Ok(()) => Ok(()),
     }
@@ -354,9 +352,9 @@ pub async fn open(
             route: (msg.chat.id.0 != app.settings.staff_chat_id).then_some(msg.chat.id.0),
             ..q
         },
-        Err(Reply::Refused(e)) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(Reply::Refused(e)) => return super::refuse(&app, &bot, &msg, locale, &e).await,
         Err(Reply::Usage(key)) => {
-            return app.send(&bot, vec![answer(&msg, locale, key, &[])]).await;
+            return super::answer_once(&app, &bot, &msg, locale, key, &[]).await;
         }
         Err(Reply::Failed(e)) => return Err(e),
     };

@@ -6,7 +6,7 @@ use teloxide::prelude::*;
 use teloxide::types::Message;
 
 use super::commands::LookupCommand;
-use super::{AppRef, BotError, HandlerResult, answer, refusal, reply_text};
+use super::{AppRef, BotError, HandlerResult, answer, reply_text};
 use crate::domain::{CardAction, Error, SearchQuery, TicketId};
 use crate::i18n::{self, Locale, t};
 use crate::messages::{self, story};
@@ -36,9 +36,7 @@ async fn command(
     // Owners' words and photos: staff and managers only, wherever asked.
     if !app.is_staff(&bot, user.id.0).await {
         tracing::info!(user = user.id.0, "lookup refused: not on the staff");
-        return app
-            .send(&bot, vec![refusal(&msg, locale, &Error::NotStaff)])
-            .await;
+        return super::refuse(&app, &bot, &msg, locale, &Error::NotStaff).await;
     }
     match cmd {
         LookupCommand::Ticket(args) => ticket(bot, app, msg, args, locale).await,
@@ -62,11 +60,11 @@ async fn ticket(
     }
     let id = match args.trim().parse::<TicketId>() {
         Ok(id) => id,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return super::refuse(&app, &bot, &msg, locale, &e).await,
     };
     let Some(found) = app.store.ticket(id).await? else {
         let e = Error::UnknownTicket(id.0);
-        return app.send(&bot, vec![refusal(&msg, locale, &e)]).await;
+        return super::refuse(&app, &bot, &msg, locale, &e).await;
     };
     let told = app.store.story(id).await?;
     let texts = story::story(&found, &told, locale, app.settings.timezone);

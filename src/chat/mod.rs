@@ -25,6 +25,7 @@ use teloxide::types::Message;
 
 pub use crate::app::{App, AppRef, BotError, HandlerResult, display_name};
 use crate::i18n::{self, Locale};
+use crate::limiter::Gate;
 use crate::outbox::Outgoing;
 use crate::store::{self, Group};
 use crate::tickets;
@@ -57,13 +58,75 @@ pub fn reply_text(msg: &Message, text: String) -> Outgoing {
 
 /// The localized answer to a refused request.
 pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgoing {
+    reply_text(msg, refusal_text(locale, e))
+}
+
+/// What a refusal says, in `locale`.
+fn refusal_text(locale: Locale, e: &crate::domain::Error) -> String {
     let mut args = e.args();
     if matches!(e, crate::domain::Error::UnknownCategory(_)) {
         // The names to choose from, in the reader's language (the domain knows only codes).
         args.push(("categories", i18n::category_list(locale)));
     }
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    answer(msg, locale, e.locale_key(), &args)
+    i18n::t(locale, e.locale_key(), &args)
+}
+
+/// `text` under `msg`, unless its sender was told the same in this chat within
+/// `limits.repeat_minutes` (then nothing): for a refusal, a usage line, help, a list
+/// asked for again. See [`crate::limiter`].
+pub async fn say_once(app: &App, bot: &Bot, msg: &Message, text: String) -> HandlerResult {
+    let user = msg.from.as_ref().map_or(0, |u| u.id.0);
+    if !app.may_answer(Gate::repeat(msg.chat.id.0, user, &text)) {
+        tracing::debug!(
+            chat = msg.chat.id.0,
+            user,
+            "said the same lately: not again"
+        );
+        return Ok(());
+    }
+    app.send(bot, vec![reply_text(msg, text)]).await
+}
+
+/// The localized answer `key` under `msg`, through [`say_once`].
+pub async fn answer_once(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    key: &str,
+    args: &[(&str, &str)],
+) -> HandlerResult {
+    say_once(app, bot, msg, i18n::t(locale, key, args)).await
+}
+
+/// The answer to a refused request, through [`say_once`].
+pub async fn refuse(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    e: &crate::domain::Error,
+) -> HandlerResult {
+    say_once(app, bot, msg, refusal_text(locale, e)).await
+}
+
+/// A hint under `msg` (what to write instead), at most once per `limits.hint_minutes`
+/// to one person in one chat, whatever the hint.
+pub async fn hint(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    key: &str,
+    args: &[(&str, &str)],
+) -> HandlerResult {
+    let (chat, user) = (msg.chat.id.0, msg.from.as_ref().map_or(0, |u| u.id.0));
+    if !app.may_answer(Gate::Hint { chat, user }) {
+        tracing::debug!(chat, user, "hinted lately: not again");
+        return Ok(());
+    }
+    app.send(bot, vec![answer(msg, locale, key, args)]).await
 }
 
 /// The main staff chat or a route's.
@@ -138,7 +201,7 @@ pub async fn conclude(
         Ok(()) => app.commit(bot, tx).await,
         Err(tickets::Error::Refused(e)) => {
             drop(tx);
-            app.send(bot, vec![refusal(msg, locale, &e)]).await
+            refuse(app, bot, msg, locale, &e).await
         }
         Err(tickets::Error::Store(e)) => Err(e.into()),
     }

@@ -6,8 +6,8 @@ use teloxide::types::{Me, Message};
 
 use super::commands::{OwnerCommand, Place, fallback};
 use super::{
-    App, AppRef, BotError, HandlerResult, answer, change, display_name, origin, photo_of, refusal,
-    text_of,
+    App, AppRef, BotError, HandlerResult, answer, answer_once, change, display_name, origin,
+    photo_of, refuse, say_once, text_of,
 };
 use crate::domain::{ReportText, TicketStatus, Unit};
 use crate::i18n::{Locale, t};
@@ -57,7 +57,7 @@ async fn command(
             } else {
                 "help.owner_group"
             };
-            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+            answer_once(&app, &bot, &msg, locale, key, &[]).await
         }
     }
 }
@@ -83,7 +83,7 @@ async fn report(
     };
     let text = match ReportText::parse(&raw) {
         Ok(text) => text,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return refuse(&app, &bot, &msg, locale, &e).await,
     };
     if flooded(&bot, &app, &msg, user.id.0, locale).await? {
         return Ok(());
@@ -95,6 +95,7 @@ async fn report(
         language: user.language_code.as_deref(),
         text: &text,
         photo,
+        sent_at: msg.date,
     };
     change!(app, &bot, &msg, locale, |tx| {
         tickets::report(tx, &app.settings, &owner, req, now).await?;
@@ -103,7 +104,9 @@ async fn report(
 }
 
 /// Whether `owner` reports too often to take this report; warns them once a window. A
-/// redelivered report is not a new one: only new reports count against the limit.
+/// redelivered report is not a new one: only new reports count against the limit, and
+/// they count by the date Telegram gave the message, so a backlog handled at once after
+/// downtime is not a flood.
 async fn flooded(
     bot: &Bot,
     app: &App,
@@ -119,7 +122,7 @@ async fn flooded(
     {
         return Ok(false);
     }
-    let Some(warn) = app.flood_check(owner).await? else {
+    let Some(warn) = app.flood_check(owner, msg.date).await? else {
         return Ok(false);
     };
     tracing::warn!(owner, "report refused: too many in a short time");
@@ -143,13 +146,11 @@ async fn set_unit(
         return Ok(());
     };
     if raw.trim().is_empty() {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "unit.usage", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "unit.usage", &[]).await;
     }
     let unit: Unit = match raw.parse() {
         Ok(u) => u,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return refuse(&app, &bot, &msg, locale, &e).await,
     };
     let now = app.now();
     let name = display_name(&user);
@@ -188,7 +189,7 @@ pub async fn my_tickets(
         app.store.owner_tickets(user.id.0, MY_LIMIT).await?
     };
     let text = render::owner_list(&tickets, locale, !in_group);
-    app.send(&bot, vec![super::reply_text(&msg, text)]).await
+    say_once(&app, &bot, &msg, text).await
 }
 
 /// The owner adds a detail (text or photo) to their ticket, or answers "what went wrong".

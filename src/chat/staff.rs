@@ -7,7 +7,7 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
-use super::{App, AppRef, BotError, HandlerResult, answer, change, origin, photo_of, text_of};
+use super::{App, AppRef, BotError, HandlerResult, change, origin, photo_of, text_of};
 use crate::domain::{Actor, Error, TicketId};
 use crate::i18n::{self, Locale};
 use crate::messages::render;
@@ -61,8 +61,7 @@ async fn refuse_outsider(bot: Bot, app: AppRef, msg: Message, locale: Locale) ->
         user = msg.from.as_ref().map(|u| u.id.0),
         "refused: not on the staff"
     );
-    let refusal = super::refusal(&msg, locale, &Error::NotStaff);
-    app.send(&bot, vec![refusal]).await
+    super::refuse(&app, &bot, &msg, locale, &Error::NotStaff).await
 }
 
 /// `N rest…` → (ticket, rest). In a reply to a ticket's message without a number first,
@@ -121,7 +120,7 @@ async fn command(
             } else {
                 "help.staff"
             };
-            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+            super::answer_once(&app, &bot, &msg, locale, key, &[]).await
         }
         StaffCommand::Stats(args) => super::stats::stats(bot, app, msg, args, locale).await,
         StaffCommand::Export(args) => super::stats::export(bot, app, msg, args, locale).await,
@@ -147,12 +146,10 @@ async fn command(
             if matches!(cmd, StaffCommand::Category(_)) && rest.is_empty() {
                 let categories = i18n::category_list(locale);
                 let args = [("categories", categories.as_str())];
-                return app
-                    .send(&bot, vec![answer(&msg, locale, usage, &args)])
-                    .await;
+                return super::answer_once(&app, &bot, &msg, locale, usage, &args).await;
             }
             if matches!(cmd, StaffCommand::Pause(_)) && rest.is_empty() {
-                return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
+                return super::answer_once(&app, &bot, &msg, locale, usage, &[]).await;
             }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
         }
@@ -230,12 +227,11 @@ async fn parse_args(
         Err(Error::BadTicketId(s)) if s.is_empty() => {
             let categories = i18n::category_list(locale);
             let args = [("categories", categories.as_str())];
-            app.send(bot, vec![answer(msg, locale, usage_key, &args)])
-                .await?;
+            super::answer_once(app, bot, msg, locale, usage_key, &args).await?;
             Ok(None)
         }
         Err(e) => {
-            app.send(bot, vec![super::refusal(msg, locale, &e)]).await?;
+            super::refuse(app, bot, msg, locale, &e).await?;
             Ok(None)
         }
     }

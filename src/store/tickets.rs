@@ -14,6 +14,8 @@ pub struct NewTicket<'a> {
     pub category: Category,
     pub text: &'a str,
     pub priority: bool,
+    /// When the owner sent the report, as Telegram dated it.
+    pub reported_at: DateTime<Utc>,
     /// The route's staff chat the card goes to; `None`: the main staff chat.
     pub staff_chat: Option<i64>,
 }
@@ -251,13 +253,19 @@ impl Store {
         .transpose()
     }
 
-    /// How many tickets an owner opened since `since`.
-    pub async fn reports_since(&self, owner_id: u64, since: DateTime<Utc>) -> Result<i64> {
+    /// How many tickets an owner reported in messages dated after `after`, up to `until`.
+    pub async fn reports_dated(
+        &self,
+        owner_id: u64,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND created_at >= ?",
+            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND reported_at > ? AND reported_at <= ?",
         )
         .bind(owner_id as i64)
-        .bind(ts(since))
+        .bind(ts(after))
+        .bind(ts(until))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -325,8 +333,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at, staff_chat_id)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9)
+                                  priority, created_at, updated_at, staff_chat_id, reported_at)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -338,6 +346,7 @@ impl Tx<'_> {
         .bind(t.priority as i64)
         .bind(ts(now))
         .bind(t.staff_chat)
+        .bind(ts(t.reported_at))
         .execute(&mut *self.0)
         .await?;
         if r.rows_affected() == 0 {
@@ -557,6 +566,7 @@ mod tests {
                     category: Category::Other,
                     text: "t",
                     priority: false,
+                    reported_at: now,
                     staff_chat: None,
                 },
                 now,

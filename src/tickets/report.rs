@@ -19,6 +19,9 @@ pub struct Report<'a> {
     pub language: Option<&'a str>,
     pub text: &'a ReportText,
     pub photo: Option<Photo>,
+    /// When the owner sent it, as Telegram dated the message (the flood limit counts
+    /// reports by this date).
+    pub sent_at: DateTime<Utc>,
 }
 
 /// A new ticket: its confirmation under the report, its card (and photo) in the staff
@@ -43,6 +46,7 @@ pub async fn report(
         category,
         text: req.text.as_ref(),
         priority: known.watched,
+        reported_at: req.sent_at,
         staff_chat: super::routing::route_of(settings, category),
     };
     // The same report delivered twice makes one ticket.

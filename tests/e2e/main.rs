@@ -11,6 +11,7 @@ mod common;
 mod bad_input;
 mod crashes;
 mod dispatch;
+mod floods;
 mod groups;
 mod harness;
 mod membership;

@@ -364,7 +364,7 @@ async fn a_busy_assignee_is_assigned_with_a_warning_to_the_assigner() {
     let r = say(&mut h, MANAGER, "/assign 2 @wang").await;
     assert!(
         r.contains(
-            &"Ticket #2 is Wang's now.\nNote: Wang already had 1 tickets in hand.".to_owned()
+            &"Ticket #2 is Wang's now.\nNote: Wang already had 1 ticket in hand.".to_owned()
         ),
         "{r:?}"
     );

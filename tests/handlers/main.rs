@@ -5,6 +5,7 @@
 mod common;
 mod harness;
 
+mod bounds;
 mod dispatch;
 mod figures;
 mod groups;
@@ -15,6 +16,7 @@ mod owners_read;
 mod rating;
 mod refusals;
 mod reporting;
+mod retention;
 mod roles;
 mod routes;
 mod schedule;

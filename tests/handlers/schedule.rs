@@ -400,6 +400,7 @@ async fn a_summary_too_long_for_one_message_is_split_cleanly() {
                     category: Category::Other,
                     text: "x",
                     priority: false,
+                    reported_at: now,
                     staff_chat: None,
                 },
                 now,
