@@ -202,8 +202,9 @@ pub fn ticket_line(ticket: &Ticket, locale: Locale) -> String {
         (true, _) => "⚠️ ",
         _ => "",
     };
+    let paused = if ticket.paused.is_some() { " ⏸" } else { "" };
     format!(
-        "{flag}#{} · {} · {} · {}",
+        "{flag}#{} · {} · {}{paused} · {}",
         ticket.id,
         i18n::category_name(locale, ticket.category),
         status,
