@@ -1142,7 +1142,7 @@ async fn stats_and_the_export_show_the_paused_time() {
     let overview = figures::overview(&f.store, november(), &settings)
         .await
         .unwrap();
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
     for line in [
         "Time to done (paused time left out): median 1 hour, 90% within 3 hours",
         "Paused time: 12 hours in all · median 4 hours, 90% within 6 hours per paused ticket (3 done after a pause)",
@@ -1151,7 +1151,7 @@ async fn stats_and_the_export_show_the_paused_time() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
     }
-    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings);
+    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings, &[]);
     assert!(
         zh.contains(
             "暂停时长：共 12 小时 · 每单中位数 4 小时，90% 在 6 小时 内（3 张完成的工单曾暂停）"
