@@ -29,7 +29,9 @@ pub use bounds::{LimitSettings, RetentionSettings};
 
 mod routes;
 pub use routes::Route;
+mod sla;
 use routes::{RawRoute, parse_routes};
+pub use sla::SlaSettings;
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +51,10 @@ pub struct Settings {
     pub staff_chat_id: i64,
     /// Telegram user ids of the managers, who may use the manager commands.
     pub managers: Vec<u64>,
+    /// Telegram chat id of a group where complaints and suggestions go instead of each
+    /// manager's private chat (`0`: none, the default). Never the staff chat: a complaint
+    /// may be about staff.
+    pub complaints_chat_id: i64,
     /// Telegram user ids of the dispatchers (the front desk), who may assign tickets to
     /// staff members as managers can.
     pub dispatchers: Vec<u64>,
@@ -77,28 +83,6 @@ pub struct Settings {
     /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
     /// every ticket no route claims.
     pub routes: Vec<Route>,
-}
-
-/// Service-level deadlines; a ticket that misses one is escalated to the managers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlaSettings {
-    /// Minutes within which someone on the staff must take a new ticket.
-    pub take_minutes: u32,
-    /// Minutes after taking a ticket within which the first progress update is due.
-    pub first_update_minutes: u32,
-    /// Hours after a ticket was opened within which it must be resolved.
-    pub resolve_hours: u32,
-}
-
-impl Default for SlaSettings {
-    fn default() -> Self {
-        Self {
-            take_minutes: 10,
-            first_update_minutes: 30,
-            resolve_hours: 24,
-        }
-    }
 }
 
 /// How residents are asked to rate a finished repair.
@@ -307,6 +291,10 @@ pub enum ConfigError {
         "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
     )]
     StaffChatUnset,
+    #[error(
+        "config: complaints_chat_id must not be the staff chat (complaints may be about staff); use 0 to send them to each manager privately"
+    )]
+    ComplaintsInStaffChat,
     /// A `[[routes]]` entry (numbered from 1) that cannot be used.
     #[error("config: routes #{index} {problem}")]
     Route { index: usize, problem: String },
@@ -372,10 +360,14 @@ impl Settings {
         if self.staff_chat_id == 0 {
             return Err(ConfigError::StaffChatUnset);
         }
+        if self.complaints_chat_id == self.staff_chat_id {
+            return Err(ConfigError::ComplaintsInStaffChat);
+        }
         let positive = [
             ("sla.take_minutes", self.sla.take_minutes),
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
+            ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
             ("rating.reminder_hours", self.rating.reminder_hours),
             ("limits.hint_minutes", self.limits.hint_minutes),
             ("limits.repeat_minutes", self.limits.repeat_minutes),
@@ -613,6 +605,7 @@ struct RawSettings {
     default_locale: String,
     staff_chat_id: i64,
     managers: Vec<u64>,
+    complaints_chat_id: i64,
     dispatchers: Vec<u64>,
     max_open_per_staff: u32,
     log_format: String,
@@ -645,6 +638,7 @@ impl Default for RawSettings {
             default_locale: Locale::ZhCn.code().into(),
             staff_chat_id: 0,
             managers: Vec::new(),
+            complaints_chat_id: 0,
             dispatchers: Vec::new(),
             max_open_per_staff: 0,
             log_format: LogFormat::Text.as_str().into(),
@@ -739,6 +733,7 @@ impl TryFrom<RawSettings> for Settings {
             default_locale,
             staff_chat_id: raw.staff_chat_id,
             managers: raw.managers,
+            complaints_chat_id: raw.complaints_chat_id,
             dispatchers: raw.dispatchers,
             max_open_per_staff: raw.max_open_per_staff,
             log_format,
@@ -772,6 +767,7 @@ impl From<&Settings> for RawSettings {
             default_locale: s.default_locale.code().to_owned(),
             staff_chat_id: s.staff_chat_id,
             managers: s.managers.clone(),
+            complaints_chat_id: s.complaints_chat_id,
             dispatchers: s.dispatchers.clone(),
             max_open_per_staff: s.max_open_per_staff,
             log_format: s.log_format.as_str().to_owned(),
@@ -833,13 +829,15 @@ mod tests {
         assert_eq!(s.default_locale, Locale::ZhCn);
         assert_eq!(s.staff_chat_id, 0);
         assert!(s.managers.is_empty());
+        assert_eq!(s.complaints_chat_id, 0);
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(
             s.sla,
             SlaSettings {
                 take_minutes: 10,
                 first_update_minutes: 30,
-                resolve_hours: 24
+                resolve_hours: 24,
+                urgent_repeat_minutes: 5,
             }
         );
         assert_eq!(
@@ -1016,6 +1014,30 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
+        );
+    }
+
+    #[test]
+    fn complaints_never_go_to_the_staff_chat_and_urgent_alerts_need_an_interval() {
+        let s = Settings {
+            complaints_chat_id: -1001234567890,
+            ..runnable()
+        };
+        let err = s
+            .validate_for_run()
+            .expect_err("complaints in the staff chat");
+        assert!(matches!(err, ConfigError::ComplaintsInStaffChat), "{err:?}");
+        let mut s = runnable();
+        s.sla.urgent_repeat_minutes = 0;
+        let err = s.validate_for_run().expect_err("no interval");
+        assert!(
+            err.to_string().contains("sla.urgent_repeat_minutes"),
+            "{err}"
+        );
+        let s = parse("complaints_chat_id = -100777\n[sla]\nurgent_repeat_minutes = 3\n");
+        assert_eq!(
+            (s.complaints_chat_id, s.sla.urgent_repeat_minutes),
+            (-100777, 3)
         );
     }
 

@@ -18,6 +18,14 @@ pub use crate::domain::Locale;
 struct LocaleFile {
     messages: HashMap<String, String>,
     categories: HashMap<String, CategoryText>,
+    /// `[urgency.A]`, `[urgency.C]`: words that make a report that urgent (B is the rest).
+    urgency: HashMap<String, UrgencyText>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrgencyText {
+    keywords: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -140,6 +148,15 @@ pub fn category_keywords(category: crate::domain::Category) -> Vec<&'static str>
         .collect()
 }
 
+/// An urgency level's keywords in every language, for guessing it from a report.
+pub fn urgency_keywords(level: crate::domain::Urgency) -> Vec<&'static str> {
+    Locale::ALL
+        .iter()
+        .filter_map(|&l| file(l).urgency.get(level.code()))
+        .flat_map(|u| u.keywords.iter().map(String::as_str))
+        .collect()
+}
+
 /// A category from what staff type: its code or its name in any language, any case
 /// (see [`crate::domain::Category::parse`]).
 pub fn parse_category(input: &str) -> Option<crate::domain::Category> {
@@ -236,6 +253,23 @@ mod tests {
         assert_eq!(parse_category("electrical"), Some(Category::Electrical));
     }
 
+    #[test]
+    fn keywords_guess_urgency_in_both_languages() {
+        use crate::domain::Urgency;
+        for l in Locale::ALL {
+            for level in [Urgency::A, Urgency::C] {
+                let words = file(l).urgency.get(level.code());
+                assert!(words.is_some_and(|w| !w.keywords.is_empty()), "{l} {level}");
+            }
+        }
+        let guess = |text| Urgency::guess(text, urgency_keywords);
+        assert_eq!(guess("煤气味很重"), Urgency::A);
+        assert_eq!(guess("Someone is STUCK IN THE LIFT"), Urgency::A);
+        assert_eq!(guess("整栋楼停电了"), Urgency::A);
+        assert_eq!(guess("the wall paint is peeling"), Urgency::C);
+        assert_eq!(guess("卧室门把手松了"), Urgency::B);
+    }
+
     /// The keys of `[messages]` in both locales; the message of a failure lists the rest.
     fn missing_keys(keys: impl IntoIterator<Item = String>) -> Vec<String> {
         keys.into_iter()
@@ -284,6 +318,11 @@ mod tests {
             .map(|s| format!("status.{}", s.code()))
             .collect();
         keys.extend((1..=12).map(|m| format!("month.{m}")));
+        keys.extend(
+            crate::domain::Kind::ALL
+                .iter()
+                .map(|k| format!("kind.{}", k.code())),
+        );
         keys.extend((1..=7).map(|d| format!("weekday.{d}")));
         // Every command shown in a menu has its description.
         use crate::chat::command_table::{Menu, menu};
@@ -316,6 +355,9 @@ mod tests {
             E::RatedReopenManagersOnly,
             E::NotStaff,
             E::BadDays(text()),
+            E::BadUrgency(text()),
+            E::ForManagers(1),
+            E::NotARequest(1),
             E::UnknownStaff(text()),
             E::DispatchersOnly,
             E::HolderOrManager { by: text() },
@@ -354,6 +396,9 @@ mod tests {
                 | E::RatedReopenManagersOnly
                 | E::NotStaff
                 | E::BadDays(_)
+                | E::BadUrgency(_)
+                | E::ForManagers(_)
+                | E::NotARequest(_)
                 | E::UnknownStaff(_)
                 | E::DispatchersOnly
                 | E::HolderOrManager { .. }

@@ -471,6 +471,9 @@ async fn two_owners(store: &butler::store::Store) {
             category: Category::Plumbing,
             text,
             priority: false,
+            kind: butler::domain::Kind::Repair,
+            urgency: butler::domain::Urgency::B,
+            repeat_of: None,
             reported_at: now,
             staff_chat: None,
         };

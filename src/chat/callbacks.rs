@@ -17,6 +17,7 @@ use crate::tickets;
 fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
     Some(match *action {
         CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::Close(t) => (BotMessageKind::RequestCard, Some(t.0), None),
         CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
             (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
@@ -98,6 +99,9 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         | CardAction::Done(_)
         | CardAction::Rerate { .. }
         | CardAction::Notice { .. } => app.staff_locale(),
+        // The card is in the manager's language privately, the office's in a group.
+        CardAction::Close(_) if msg.chat.is_private() => user_locale,
+        CardAction::Close(_) => app.staff_locale(),
         // A story may be read privately: in the reader's language there.
         CardAction::Photos(_) if msg.chat.is_private() => user_locale,
         CardAction::Photos(_) => app.staff_locale(),
@@ -184,6 +188,10 @@ async fn act(
         CardAction::Rerate { follow_up } => {
             tickets::rerate(tx, settings, actor, follow_up, now).await?;
             t(locale, "toast.rerate_asked", &[])
+        }
+        CardAction::Close(id) => {
+            tickets::close_request(tx, settings, actor, id, question, locale, now).await?;
+            t(locale, "toast.closed", &[("id", &id.to_string())])
         }
         CardAction::Cancel(id) => {
             tickets::cancel(tx, settings, actor, id, None, now).await?;

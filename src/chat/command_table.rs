@@ -140,6 +140,20 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
     cmd("report", H::OwnerGroup, &[S::Owner], &[], None),
     cmd(
+        "complain",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 5)],
+        Some("command.complain"),
+    ),
+    cmd(
+        "suggest",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 6)],
+        Some("command.suggest"),
+    ),
+    cmd(
         "unit",
         H::OwnerGroup,
         &[S::Owner],
@@ -213,6 +227,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[S::Staff],
         &[(M::StaffChat, 13)],
         Some("command.resume"),
+    ),
+    cmd(
+        "urgency",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 14)],
+        Some("command.urgency"),
     ),
     cmd(
         "stats",
@@ -364,12 +385,15 @@ mod tests {
     fn the_published_menus_are_those_of_before_the_table() {
         let names = |m| menu(m).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(names(Menu::Private), ["start", "help", "my"]);
-        assert_eq!(names(Menu::Groups), ["repair", "unit", "my", "help"]);
+        assert_eq!(
+            names(Menu::Groups),
+            ["repair", "unit", "my", "help", "complain", "suggest"]
+        );
         assert_eq!(
             names(Menu::StaffChat),
             [
                 "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
-                "export", "help", "pause", "resume"
+                "export", "help", "pause", "resume", "urgency"
             ]
         );
         for m in Menu::ALL {
@@ -386,13 +410,14 @@ mod tests {
     fn the_wrong_chat_answer_is_the_one_of_before_the_table() {
         let cases = [
             (
-                ["repair", "report", "unit", "cancel"].as_slice(),
+                ["repair", "report", "unit", "complain", "suggest", "cancel"].as_slice(),
                 Home::OwnerGroup,
             ),
             (&["register", "unregister", "lang"], Home::OwnerGroup),
             (
                 &[
-                    "open", "mine", "take", "done", "reopen", "category", "note", "stats", "export",
+                    "open", "mine", "take", "done", "reopen", "category", "note", "stats",
+                    "export", "urgency",
                 ],
                 Home::StaffChat,
             ),

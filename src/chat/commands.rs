@@ -20,6 +20,10 @@ pub enum OwnerCommand {
     Repair(String),
     /// Same as /repair.
     Report(String),
+    /// A complaint, for the managers only: /complain <what happened>
+    Complain(String),
+    /// A suggestion for the managers: /suggest <idea>
+    Suggest(String),
     /// Set your unit: /unit 3-1201
     Unit(String),
     /// Your tickets.
@@ -50,6 +54,8 @@ pub enum StaffCommand {
     Reopen(String),
     Category(String),
     Note(String),
+    /// `/urgency N A|B|C`.
+    Urgency(String),
     /// `/pause N <reason>`: the ticket waits, its clocks stand still.
     Pause(String),
     /// `/resume N`: a paused ticket runs again.

@@ -66,6 +66,14 @@ async fn ticket(
         let e = Error::UnknownTicket(id.0);
         return super::refuse(&app, &bot, &msg, locale, &e).await;
     };
+    // A complaint may be about staff: its story is the managers'.
+    let manager = msg
+        .from
+        .as_ref()
+        .is_some_and(|u| app.settings.is_manager(u.id.0));
+    if let (false, Err(e)) = (manager, found.staff_work()) {
+        return super::refuse(&app, &bot, &msg, locale, &e).await;
+    }
     let told = app.store.story(id).await?;
     let texts = story::story(&found, &told, locale, app.settings.timezone);
     let last = texts.len().saturating_sub(1);
@@ -99,7 +107,15 @@ async fn find(bot: Bot, app: AppRef, msg: Message, args: String, locale: Locale)
             .send(&bot, vec![answer(&msg, locale, "usage.find", &[])])
             .await;
     };
-    let tickets = app.store.search_tickets(&query, FIND_LIMIT).await?;
+    let mut tickets = app.store.search_tickets(&query, FIND_LIMIT).await?;
+    // Complaints and suggestions are found by managers only.
+    if !msg
+        .from
+        .as_ref()
+        .is_some_and(|u| app.settings.is_manager(u.id.0))
+    {
+        tickets.retain(|t| t.kind.is_staff_work());
+    }
     let text = story::found(&tickets, args.trim(), locale);
     app.send(&bot, vec![reply_text(&msg, text)]).await
 }

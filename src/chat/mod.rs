@@ -16,6 +16,7 @@ pub mod lookup;
 pub mod manager;
 pub mod owner;
 pub mod private;
+pub mod requests;
 pub mod staff;
 pub mod stats;
 
@@ -173,6 +174,10 @@ pub fn handler_tree() -> UpdateHandler<BotError> {
                 // First: /register, /unregister, /lang in any group.
                 .branch(dptree::filter(is_group).branch(manager::group_branch()))
                 .branch(dptree::filter(in_staff_chat).branch(staff::branch()))
+                .branch(
+                    dptree::filter(requests::in_complaints_chat)
+                        .branch(requests::complaints_chat_branch()),
+                )
                 .branch(dptree::filter_map_async(registered_group).branch(owner::branch()))
                 .branch(
                     dptree::filter(|msg: Message| msg.chat.is_private()).branch(private::branch()),

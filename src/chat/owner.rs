@@ -10,7 +10,7 @@ use super::{
     App, AppRef, BotError, HandlerResult, answer, answer_once, change, display_name, origin,
     photo_of, refuse, say_once, text_of,
 };
-use crate::domain::{ReportText, TicketId, TicketStatus, Unit};
+use crate::domain::{Kind, ReportText, TicketId, TicketStatus, Unit};
 use crate::i18n::{Locale, t};
 use crate::messages::render;
 use crate::store::{BotMessage, BotMessageKind, Group};
@@ -45,8 +45,10 @@ async fn command(
 ) -> HandlerResult {
     match cmd {
         OwnerCommand::Repair(text) | OwnerCommand::Report(text) => {
-            report(bot, app, msg, text, locale).await
+            report(bot, app, msg, text, Kind::Repair, locale).await
         }
+        OwnerCommand::Complain(text) => report(bot, app, msg, text, Kind::Complaint, locale).await,
+        OwnerCommand::Suggest(text) => report(bot, app, msg, text, Kind::Suggestion, locale).await,
         OwnerCommand::Unit(raw) => set_unit(bot, app, msg, raw, locale).await,
         OwnerCommand::My => my_tickets(bot, app, msg, locale, true).await,
         OwnerCommand::Cancel(raw) => cancel(bot, app, msg, raw, locale).await,
@@ -64,19 +66,23 @@ async fn command(
     }
 }
 
-/// `/repair <text>`, or a photo captioned so: a new ticket (see [`tickets::report`]),
-/// unless the owner reports too often.
+/// `/repair <text>` (or `/complain`, `/suggest`: `kind`), or a photo captioned so: a new
+/// ticket (see [`tickets::report`]), unless the owner reports too often.
 async fn report(
     bot: Bot,
     app: AppRef,
     msg: Message,
     text: String,
+    kind: Kind,
     locale: Locale,
 ) -> HandlerResult {
     let Some(user) = msg.from.clone() else {
         return Ok(());
     };
     let photo = photo_of(&msg);
+    if let Some(usage) = super::requests::usage(kind, &text, photo.is_some()) {
+        return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
+    }
     // A photo captioned just "/repair": the photo is the report.
     let raw = if text.trim().is_empty() && photo.is_some() {
         t(locale, "report.photo_only", &[])
@@ -93,6 +99,7 @@ async fn report(
     let now = app.now();
     let owner = app.actor(&user);
     let req = tickets::Report {
+        kind,
         origin: origin(&msg, locale),
         language: user.language_code.as_deref(),
         text: &text,

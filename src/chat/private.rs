@@ -29,6 +29,11 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        // A manager answers a complaint or suggestion by replying to its card.
+        .branch(
+            dptree::filter_map_async(super::requests::request_replied)
+                .endpoint(super::requests::reply),
+        )
         .branch(super::dispatch::branch())
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {

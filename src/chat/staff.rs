@@ -130,12 +130,14 @@ async fn command(
         | StaffCommand::Category(ref args)
         | StaffCommand::Pause(ref args)
         | StaffCommand::Resume(ref args)
+        | StaffCommand::Urgency(ref args)
         | StaffCommand::Note(ref args) => {
             let usage = match &cmd {
                 StaffCommand::Take(_) => "usage.take",
                 StaffCommand::Done(_) => "usage.done",
                 StaffCommand::Reopen(_) => "usage.reopen",
                 StaffCommand::Category(_) => "usage.category",
+                StaffCommand::Urgency(_) => "usage.urgency",
                 StaffCommand::Pause(_) => "usage.pause",
                 StaffCommand::Resume(_) => "usage.resume",
                 _ => "usage.note",
@@ -148,7 +150,7 @@ async fn command(
                 let args = [("categories", categories.as_str())];
                 return super::answer_once(&app, &bot, &msg, locale, usage, &args).await;
             }
-            if matches!(cmd, StaffCommand::Pause(_)) && rest.is_empty() {
+            if matches!(cmd, StaffCommand::Pause(_) | StaffCommand::Urgency(_)) && rest.is_empty() {
                 return super::answer_once(&app, &bot, &msg, locale, usage, &[]).await;
             }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
@@ -204,6 +206,10 @@ async fn ticket_command(
                 let category = i18n::parse_category(&rest)
                     .ok_or_else(|| Error::UnknownCategory(rest.clone()))?;
                 tickets::set_category(tx, settings, actor, id, category, origin, now).await?;
+            }
+            StaffCommand::Urgency(_) => {
+                let level = rest.parse()?;
+                tickets::set_urgency(tx, settings, actor, id, level, origin, now).await?;
             }
             _ => {
                 tickets::add_note(tx, actor, id, &rest, origin, now).await?;

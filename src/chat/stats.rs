@@ -29,7 +29,9 @@ pub async fn stats(
         StatsRequest::Figures(days) => {
             let period = Period::last_days(now, days.get());
             let overview = figures::overview(&app.store, period, &app.settings).await?;
-            let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
+            let repeats = figures::kinds::repeats_line(&app.store, period, locale).await?;
+            let extra: Vec<String> = repeats.into_iter().collect();
+            let text = figures::stats_text(&overview, days.get(), locale, &app.settings, &extra);
             app.send(&bot, vec![reply_text(&msg, text)]).await
         }
         StatsRequest::Chart => {

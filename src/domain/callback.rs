@@ -1,6 +1,7 @@
 //! What a button under one of Butler's messages asks for, and its callback data on the
 //! wire: `take:42`, `done:42`, `rate:42:1:5`, `nf:42:1`, `rerate:7`, `notice:7:send`,
-//! `notice:7:cancel`, `photos:42`, `cancel:42`. [`CardAction::encode`] is the only writer of that data and
+//! `notice:7:cancel`, `photos:42`, `close:42`,
+//! `cancel:42`. [`CardAction::encode`] is the only writer of that data and
 //! [`CardAction::parse`] its only reader, so the two cannot drift apart. Messages already
 //! sent carry these strings, so the format stays as it is.
 
@@ -35,6 +36,8 @@ pub enum CardAction {
         id: i64,
         send: bool,
     },
+    /// A manager closes a complaint or suggestion.
+    Close(TicketId),
     /// The card's Assign button: show the roster for this ticket.
     Assign(TicketId),
     /// A roster button: give the ticket to this staff member (a Telegram user id).
@@ -62,6 +65,7 @@ impl CardAction {
         match parts.as_slice() {
             ["take", n] => Some(CardAction::Take(TicketId(id(n)?))),
             ["done", n] => Some(CardAction::Done(TicketId(id(n)?))),
+            ["close", n] => Some(CardAction::Close(TicketId(id(n)?))),
             ["rate", n, r, s] => Some(CardAction::Rate {
                 ticket: TicketId(id(n)?),
                 round: id(r)?,
@@ -106,6 +110,7 @@ impl fmt::Display for CardAction {
             CardAction::Rerate { follow_up } => write!(f, "rerate:{follow_up}"),
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
+            CardAction::Close(t) => write!(f, "close:{}", t.0),
             CardAction::Assign(t) => write!(f, "assign:{}", t.0),
             CardAction::AssignTo { ticket, user } => write!(f, "assignto:{}:{user}", ticket.0),
             CardAction::Photos(t) => write!(f, "photos:{}", t.0),
@@ -151,6 +156,7 @@ mod tests {
                 id: MAX,
                 send: false,
             },
+            CardAction::Close(TicketId(MAX)),
             CardAction::Assign(TicketId(MAX)),
             CardAction::AssignTo {
                 ticket: TicketId(MAX),
@@ -175,7 +181,8 @@ mod tests {
             CardAction::Assign(_) => 7,
             CardAction::AssignTo { .. } => 8,
             CardAction::Photos(_) => 9,
-            CardAction::Cancel(_) => 10,
+            CardAction::Close(_) => 10,
+            CardAction::Cancel(_) => 11,
         }
     }
 
@@ -185,7 +192,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..11).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..12).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -222,6 +229,7 @@ mod tests {
             (CardAction::Rerate { follow_up: 7 }, "rerate:7"),
             (CardAction::Notice { id: 3, send: true }, "notice:3:send"),
             (CardAction::Notice { id: 3, send: false }, "notice:3:cancel"),
+            (CardAction::Close(t), "close:42"),
             (CardAction::Assign(t), "assign:42"),
             (
                 CardAction::AssignTo {
@@ -266,6 +274,8 @@ mod tests {
             "notice:1:maybe",
             "notice:0:send",
             "delete:1",
+            "close:0",
+            "close:1:2",
             "assign:0",
             "assignto:1",
             "assignto:1:0",

@@ -127,6 +127,7 @@ pub fn may_assign(actor: &Actor, dispatcher: bool) -> Result<(), Error> {
 impl Ticket {
     /// Given to `to` by a manager or dispatcher: only while it waits to be taken.
     pub fn assign(&self, to: u64) -> Result<(), Error> {
+        self.staff_work()?;
         match (self.status, &self.taken_by) {
             (TicketStatus::Reported, _) | (TicketStatus::Taken, None) => Ok(()),
             (TicketStatus::Taken, Some((id, name))) if *id == to => {
@@ -205,6 +206,9 @@ mod tests {
             staff_chat: None,
             paused: None,
             paused_secs: 0,
+            kind: crate::domain::Kind::Repair,
+            urgency: crate::domain::Urgency::B,
+            repeat_of: None,
         }
     }
 

@@ -36,6 +36,12 @@ pub enum EventKind {
     FollowUpClosed,
     /// A manager asked the owner to rate again.
     RerateAsked,
+    /// A manager answered a complaint or suggestion (relayed to the owner).
+    Answered,
+    /// A manager closed a complaint or suggestion.
+    Closed,
+    /// Staff changed the urgency (the detail: the new level).
+    Urgency,
     /// A manager or dispatcher gave it to a staff member (detail: their name); a `taken`
     /// event of that person, detail `assigned`, follows.
     Assigned,
@@ -54,7 +60,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -69,6 +75,9 @@ impl EventKind {
         EventKind::RatingExpired,
         EventKind::FollowUpClosed,
         EventKind::RerateAsked,
+        EventKind::Answered,
+        EventKind::Closed,
+        EventKind::Urgency,
         EventKind::Assigned,
         EventKind::Transferred,
         EventKind::Returned,
@@ -94,6 +103,9 @@ impl EventKind {
             EventKind::RatingExpired => "rating_expired",
             EventKind::FollowUpClosed => "follow_up_closed",
             EventKind::RerateAsked => "rerate_asked",
+            EventKind::Answered => "answered",
+            EventKind::Closed => "closed",
+            EventKind::Urgency => "urgency",
             EventKind::Assigned => "assigned",
             EventKind::Transferred => "transferred",
             EventKind::Returned => "returned",

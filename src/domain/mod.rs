@@ -7,6 +7,7 @@ pub mod daily;
 pub mod dispatch;
 pub mod event;
 pub mod figures;
+pub mod kind;
 pub mod locale;
 pub mod pause;
 pub mod rating;
@@ -19,6 +20,7 @@ pub mod unit;
 pub use callback::CardAction;
 pub use category::Category;
 pub use event::EventKind;
+pub use kind::{Kind, Urgency};
 pub use locale::Locale;
 pub use rating::Score;
 pub use search::SearchQuery;
@@ -74,6 +76,12 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("not an urgency level: {0:?}")]
+    BadUrgency(String),
+    #[error("ticket #{0} is a complaint or suggestion, for the managers")]
+    ForManagers(i64),
+    #[error("ticket #{0} is a repair, handled by the staff")]
+    NotARequest(i64),
     #[error("no staff member known as {0:?}")]
     UnknownStaff(String),
     #[error("only the owner who reported may withdraw the report")]
@@ -128,6 +136,9 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::BadUrgency(_) => "error.bad_urgency",
+            Error::ForManagers(_) => "error.for_managers",
+            Error::NotARequest(_) => "error.not_a_request",
             Error::UnknownStaff(_) => "error.unknown_staff",
             Error::NotYourReport => "error.not_your_report",
             Error::FinishedCannotCancel => "error.cancel_finished",
@@ -151,10 +162,13 @@ impl Error {
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
             | Error::BadDays(s)
+            | Error::BadUrgency(s)
             | Error::UnknownStaff(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
-            Error::UnknownTicket(id) => vec![("id", id.to_string())],
+            Error::UnknownTicket(id) | Error::ForManagers(id) | Error::NotARequest(id) => {
+                vec![("id", id.to_string())]
+            }
             Error::AlreadyTaken { by }
             | Error::NotYourTicket { by }
             | Error::HolderOrManager { by }

@@ -1,6 +1,8 @@
 //! SLA watch, every minute. Each alert once per ticket and deadline:
 //!
-//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card;
+//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card; an
+//!   urgency A ticket's alert then repeats every `sla.urgent_repeat_minutes` until it is
+//!   taken (the n-th repetition is recorded as the take alert's round n);
 //! - taken but no progress within `sla.first_update_minutes` → a reminder to the taker,
 //!   by name, in the staff chat under the card;
 //! - still open after `sla.resolve_hours` → each manager privately. A manager who has
@@ -14,9 +16,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::App;
-use crate::domain::Ticket;
 use crate::domain::pause::paused_after;
 use crate::domain::text::shorten;
+use crate::domain::{Ticket, Urgency};
 use crate::i18n::{self, Locale, t};
 use crate::messages::{self, render};
 use crate::outbox::Outgoing;
@@ -28,6 +30,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
     let mut tx = app.store.begin().await?;
     let mut out = Vec::new();
     not_taken(app, &mut tx, now, &mut out).await?;
+    urgent_repeats(app, &mut tx, now, &mut out).await?;
     no_update(app, &mut tx, now, &mut out).await?;
     unresolved(app, &mut tx, now, &mut out).await?;
     tx.enqueue_all(&out, now).await?;
@@ -48,12 +51,16 @@ async fn not_taken(
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
             let waited = running(&ticket, now);
+            let key = match ticket.urgency {
+                Urgency::A => "sla.take_urgent",
+                _ => "sla.take",
+            };
             out.push(messages::to_card(
                 &app.settings,
                 &ticket,
                 t(
                     staff,
-                    "sla.take",
+                    key,
                     &[
                         ("id", &ticket.id.to_string()),
                         ("minutes", &i18n::duration(staff, waited)),
@@ -62,6 +69,44 @@ async fn not_taken(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// An urgency A ticket still not taken: the take alert again every
+/// `sla.urgent_repeat_minutes` after the first, until someone takes it. Each repetition is
+/// the take alert's round n (n = whole intervals since the first), sent once; after a
+/// pause (Butler down) only the current one goes out, not every one missed.
+async fn urgent_repeats(
+    app: &App,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), store::Error> {
+    let sla = app.settings.sla;
+    let first = Duration::minutes(sla.take_minutes.into());
+    let every = i64::from(sla.urgent_repeat_minutes.max(1));
+    let cutoff = now - first - Duration::minutes(every);
+    for ticket in tx.urgent_untaken_since(cutoff).await? {
+        // A paused ticket's clock stands still: no repetition while paused.
+        let waited = running(&ticket, now);
+        let round = (waited - first).num_minutes() / every;
+        if ticket.paused.is_some()
+            || round < 1
+            || !tx
+                .record_alert(ticket.id, AlertKind::Take, round, now)
+                .await?
+        {
+            continue;
+        }
+        let staff = app.staff_locale();
+        let waited = i18n::duration(staff, waited);
+        let text = t(
+            staff,
+            "sla.take_urgent",
+            &[("id", &ticket.id.to_string()), ("minutes", &waited)],
+        );
+        out.push(messages::to_card(&app.settings, &ticket, text));
     }
     Ok(())
 }

@@ -57,6 +57,9 @@ fn event_text(e: &StoryEvent, locale: Locale) -> String {
         EventKind::Returned => ("story.returned", detail.map(str::to_owned)),
         EventKind::Paused => ("story.paused", detail.map(str::to_owned)),
         EventKind::Resumed => ("story.resumed", None),
+        EventKind::Answered => ("story.answered", detail.map(str::to_owned)),
+        EventKind::Closed => ("story.closed", None),
+        EventKind::Urgency => ("story.urgency", detail.map(str::to_owned)),
         EventKind::Cancelled => ("story.cancelled", None),
     };
     let what = t(locale, key, &[]);

@@ -8,7 +8,8 @@
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
 //! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `routes` (a ticket's staff
+//! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
+//! urgency, complaints and suggestions), `routes` (a ticket's staff
 //! chat and its pauses), `daily` and `figures` (the numbers), `seed` (demo data),
 //! `forget` (an owner forgotten), `story` (one ticket's story, and search). Rows are
 //! read with
@@ -26,6 +27,7 @@ mod forget;
 mod groups;
 mod inbox;
 mod jobs;
+mod kinds;
 mod outbox;
 mod retention;
 mod routes;

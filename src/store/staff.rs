@@ -103,16 +103,17 @@ impl Store {
         tx.dispatch_figures(period).await
     }
 
-    /// Open tickets narrowed by `q`, priority ones first, then oldest.
+    /// Open repairs narrowed by `q`, priority ones first, then urgency A before B and C,
+    /// then oldest (complaints and suggestions are the managers', never listed here).
     pub async fn open_tickets_where(&self, q: OpenQuery, limit: i64) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE status IN ('reported','taken')
+            "SELECT id FROM tickets WHERE status IN ('reported','taken') AND kind = 'repair'
                AND (CASE WHEN ?5 IS NULL THEN staff_chat_id IS NULL ELSE staff_chat_id = ?5 END)
                AND (?1 IS NULL OR category = ?1)
                AND (?2 IS NULL OR (status = 'taken' AND taken_by = ?2))
                AND (?3 = 0 OR status = 'reported')
                AND (?6 = 0 OR paused_at IS NOT NULL)
-             ORDER BY priority DESC, id LIMIT ?4",
+             ORDER BY priority DESC, urgency, id LIMIT ?4",
         )
         .bind(q.category.map(Category::code))
         .bind(q.holder.map(|h| h as i64))

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Error, Result, Store, Tx, decode, ts};
-use crate::domain::{Actor, Category, EventKind, Score, Ticket, TicketId, TicketStatus, Unit};
+use crate::domain::{
+    Actor, Category, EventKind, Kind, Score, Ticket, TicketId, TicketStatus, Unit, Urgency,
+};
 
 /// A new ticket as the owner reported it.
 pub struct NewTicket<'a> {
@@ -14,6 +16,10 @@ pub struct NewTicket<'a> {
     pub category: Category,
     pub text: &'a str,
     pub priority: bool,
+    pub kind: Kind,
+    pub urgency: Urgency,
+    /// The earlier finished repair this one repeats, if any.
+    pub repeat_of: Option<TicketId>,
     /// When the owner sent the report, as Telegram dated it.
     pub reported_at: DateTime<Utc>,
     /// The route's staff chat the card goes to; `None`: the main staff chat.
@@ -69,6 +75,9 @@ struct TicketRecord {
     photo_count: i64,
     score: Option<i64>,
     owner_locale: Option<String>,
+    kind: String,
+    urgency: String,
+    repeat_of: Option<i64>,
     staff_chat_id: Option<i64>,
     paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
@@ -116,6 +125,9 @@ impl TryFrom<TicketRecord> for Ticket {
             photo_count: r.photo_count,
             score: r.score.map(parse_score).transpose()?,
             owner_locale: crate::i18n::Locale::from_telegram(r.owner_locale.as_deref()),
+            kind: decode("kind", &r.kind, Kind::from_code)?,
+            urgency: decode("urgency", &r.urgency, Urgency::from_code)?,
+            repeat_of: r.repeat_of.map(TicketId),
             staff_chat: r.staff_chat_id,
             paused: r.paused_at.map(|since| crate::domain::pause::Pause {
                 since,
@@ -177,8 +189,8 @@ impl Store {
     /// Open tickets, oldest first (priority ones ahead), at most `limit`.
     pub async fn open_tickets(&self, limit: i64) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE status IN ('reported','taken')
-             ORDER BY priority DESC, id LIMIT ?",
+            "SELECT id FROM tickets WHERE status IN ('reported','taken') AND kind = 'repair'
+             ORDER BY priority DESC, urgency, id LIMIT ?",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -333,8 +345,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at, staff_chat_id, reported_at)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10)
+                                  priority, created_at, updated_at, staff_chat_id, reported_at, kind, urgency, repeat_of)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -347,6 +359,9 @@ impl Tx<'_> {
         .bind(ts(now))
         .bind(t.staff_chat)
         .bind(ts(t.reported_at))
+        .bind(t.kind.code())
+        .bind(t.urgency.code())
+        .bind(t.repeat_of.map(|r| r.0))
         .execute(&mut *self.0)
         .await?;
         if r.rows_affected() == 0 {
@@ -566,6 +581,9 @@ mod tests {
                     category: Category::Other,
                     text: "t",
                     priority: false,
+                    kind: Kind::Repair,
+                    urgency: Urgency::B,
+                    repeat_of: None,
                     reported_at: now,
                     staff_chat: None,
                 },

@@ -19,7 +19,9 @@ mod follow_up;
 mod pause;
 mod rating;
 mod report;
+mod requests;
 mod routing;
+mod urgency;
 mod work;
 
 pub use cancel::cancel;
@@ -29,7 +31,9 @@ pub use follow_up::{close_follow_up, rerate};
 pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};
+pub use requests::{Answer, answer_request, close_request, request_chats};
 pub use routing::{check_place, route_of};
+pub use urgency::set_urgency;
 pub use work::{Finish, Progress, add_note, finish, progress, reopen, set_category, take};
 
 use chrono::{DateTime, Utc};

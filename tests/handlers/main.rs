@@ -10,6 +10,7 @@ mod cancel;
 mod dispatch;
 mod figures;
 mod groups;
+mod kinds;
 mod life;
 mod membership;
 mod newcomer;
