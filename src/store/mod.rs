@@ -145,6 +145,12 @@ impl Store {
         sqlx::query("PRAGMA application_id = 1112820819")
             .execute(&self.writer)
             .await?;
+        // Into the file itself at once, not only the WAL: the stamp is read from the
+        // file's header, and closing the pool does not promise the last checkpoint has
+        // run by the time it returns.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
