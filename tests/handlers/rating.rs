@@ -1,5 +1,6 @@
 use butler::domain::TicketStatus;
 use butler::store::BotMessageKind;
+use teloxide::types::Message;
 
 use crate::harness::*;
 
@@ -176,4 +177,53 @@ async fn not_fixed_reopens_the_ticket_for_the_same_staff_member() {
     let r = h.press(STAFF, &card, "done:1").await;
     let q2 = sent_to(&r, GROUP).last().cloned().unwrap();
     assert_eq!(buttons(&q2)[0][0], "rate:1:2:1");
+}
+
+/// A low score, its follow-up closed by the manager with a note, and a new rating question
+/// asked: returns the ticket, the follow-up card and the second question.
+async fn rerated(h: &mut Harness) -> (butler::domain::TicketId, Message, Message) {
+    h.register(GROUP).await;
+    let (id, _) = h.report(OWNER, "tap").await;
+    h.take_and_finish(id).await;
+    let question = h.bot_message(id, BotMessageKind::Rating).await;
+    h.press(OWNER, &question, "rate:1:1:2").await;
+    let fu_card = h.bot_message(id, BotMessageKind::FollowUp).await;
+    h.reply_text(staff_chat(), MANAGER, &fu_card, "Plumber returns Friday")
+        .await;
+    h.press(MANAGER, &fu_card, "rerate:1").await;
+    let question2 = h.bot_message(id, BotMessageKind::Rating).await;
+    assert_ne!(question2.id, question.id, "a new question");
+    (id, fu_card, question2)
+}
+
+#[tokio::test]
+async fn not_fixed_on_the_second_question_reopens_the_ticket() {
+    let mut h = Harness::new().await;
+    let (id, _, question2) = rerated(&mut h).await;
+
+    let r = h.press(OWNER, &question2, "nf:1:2").await;
+    assert!(
+        !toast(&r).unwrap().1,
+        "not refused: {:?}",
+        toast(&r).unwrap().0
+    );
+    let edited = r
+        .edited_messages_text
+        .iter()
+        .find(|e| e.message.id == question2.id)
+        .expect("second question edited");
+    assert!(edited.message.text().unwrap().contains("not fixed yet"));
+    assert!(
+        sent_to(&r, STAFF_CHAT)
+            .iter()
+            .any(|m| m.text().unwrap().contains("#1 reopened by the owner"))
+    );
+    let t = h.app.store.ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.status, TicketStatus::Taken);
+    assert_eq!(t.taken_by.map(|(id, _)| id), Some(STAFF));
+    assert_eq!(h.app.store.ratings(id).await.unwrap(), vec![(1, 2)]);
+
+    // Pressed again: now it is answered.
+    let r = h.press(OWNER, &question2, "nf:1:2").await;
+    assert!(toast(&r).unwrap().1);
 }
