@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::{Origin, Result, fetch};
 use crate::config::Settings;
-use crate::domain::{Actor, CardAction, Error, EventKind, Ticket, TicketStatus};
+use crate::domain::{Actor, CardAction, Error, EventKind, Locale, Ticket, TicketStatus};
 use crate::i18n::t;
 use crate::messages::{self, render};
 use crate::outbox::{Buttons, Outgoing, Target};
-use crate::store::Tx;
+use crate::store::{self, Tx};
 
 /// A manager's reply to a follow-up card closes it with that reply as the note; the card
 /// then says who closed it and how, with a "rate again" button after a low score. `None`
@@ -102,4 +102,28 @@ pub async fn rerate(
     ];
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
+}
+
+/// A new follow-up `follow_up` of `ticket`: its card in the staff chat, and a copy to each
+/// manager who has started the bot (in their own language), so that a follow-up never
+/// waits only in a busy staff chat.
+pub(super) async fn announce(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    ticket: &Ticket,
+    follow_up: i64,
+) -> std::result::Result<Vec<Outgoing>, store::Error> {
+    let mut out = vec![messages::follow_up_card(settings, ticket, follow_up)];
+    let reachable = tx.private_chats(&settings.managers).await?;
+    for manager in &settings.managers {
+        if let Some(language) = reachable.get(manager) {
+            let locale =
+                Locale::from_telegram(language.as_deref()).unwrap_or(settings.default_locale);
+            out.push(Outgoing::text(
+                *manager as i64,
+                render::follow_up_private_text(ticket, follow_up, locale),
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -83,7 +83,7 @@ pub async fn rate(
             buttons: None,
             remember: remember(id, BotMessageKind::LowScoreQuestion, None),
         });
-        out.push(messages::follow_up_card(settings, &fresh, fu));
+        out.extend(super::follow_up::announce(tx, settings, &fresh, fu).await?);
     }
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
@@ -154,7 +154,7 @@ pub async fn expire_rating(
         buttons: None,
     }];
     if let Some(fu) = tx.open_follow_up(ticket.id, "unrated", round, now).await? {
-        out.push(messages::follow_up_card(settings, ticket, fu));
+        out.extend(super::follow_up::announce(tx, settings, ticket, fu).await?);
     }
     tx.enqueue_all(&out, now).await?;
     Ok(out.len())

@@ -227,3 +227,25 @@ async fn not_fixed_on_the_second_question_reopens_the_ticket() {
     let r = h.press(OWNER, &question2, "nf:1:2").await;
     assert!(toast(&r).unwrap().1);
 }
+
+#[tokio::test]
+async fn follow_ups_reach_the_managers_who_started_the_bot_privately() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    // The manager has started the bot; a low score's follow-up reaches them too.
+    h.send(text(private(MANAGER), MANAGER, "/start")).await;
+    let (id, _) = h.report(OWNER, "tap").await;
+    h.take_and_finish(id).await;
+    let question = h.bot_message(id, BotMessageKind::Rating).await;
+    let r = h.press(OWNER, &question, "rate:1:1:2").await;
+    assert_eq!(
+        sent_to(&r, STAFF_CHAT).len(),
+        1,
+        "the card in the staff chat"
+    );
+    let private = sent_to(&r, MANAGER as i64);
+    assert_eq!(private.len(), 1, "{:?}", texts(&r));
+    let text = private[0].text().unwrap();
+    assert!(text.contains("Follow-up F1 for #1: score 2"), "{text}");
+    assert!(text.contains("in the staff chat"), "{text}");
+}
