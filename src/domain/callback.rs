@@ -30,6 +30,10 @@ pub enum CardAction {
     Rerate {
         follow_up: i64,
     },
+    /// A closed follow-up's "Tell the owner": its note goes under the owner's report.
+    TellOwner {
+        follow_up: i64,
+    },
     /// Send (or cancel) a manager's pending notice.
     Notice {
         id: i64,
@@ -70,6 +74,7 @@ impl CardAction {
                 round: id(r)?,
             }),
             ["rerate", f] => Some(CardAction::Rerate { follow_up: id(f)? }),
+            ["tell", f] => Some(CardAction::TellOwner { follow_up: id(f)? }),
             ["notice", n, "send"] => Some(CardAction::Notice {
                 id: id(n)?,
                 send: true,
@@ -101,6 +106,7 @@ impl fmt::Display for CardAction {
             } => write!(f, "rate:{}:{round}:{score}", ticket.0),
             CardAction::NotFixed { ticket, round } => write!(f, "nf:{}:{round}", ticket.0),
             CardAction::Rerate { follow_up } => write!(f, "rerate:{follow_up}"),
+            CardAction::TellOwner { follow_up } => write!(f, "tell:{follow_up}"),
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
             CardAction::Assign(t) => write!(f, "assign:{}", t.0),
@@ -139,6 +145,7 @@ mod tests {
                 round: MAX,
             },
             CardAction::Rerate { follow_up: MAX },
+            CardAction::TellOwner { follow_up: MAX },
             CardAction::Notice {
                 id: MAX,
                 send: true,
@@ -170,6 +177,7 @@ mod tests {
             CardAction::Assign(_) => 7,
             CardAction::AssignTo { .. } => 8,
             CardAction::Photos(_) => 9,
+            CardAction::TellOwner { .. } => 10,
         }
     }
 
@@ -179,7 +187,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..10).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..11).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(

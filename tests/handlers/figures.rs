@@ -208,7 +208,7 @@ impl Fixture {
         let round = tx.ticket(id).await.unwrap().unwrap().rating_round;
         let fu = tx.open_follow_up_of(id, round).await.unwrap().unwrap();
         assert!(
-            tx.close_follow_up(fu, 900, "called", at(closed))
+            tx.close_follow_up(fu, (900, "Boss"), "called", at(closed))
                 .await
                 .unwrap()
         );
