@@ -74,29 +74,45 @@ pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRe
     Ok(App::new(store, settings, clock))
 }
 
-/// Whether the bot `me` is an administrator of the staff chat: only then does Telegram
-/// send `chat_member` updates, by which Butler hears at once that someone left.
-pub async fn staff_chat_admin(
+/// Whether the bot `me` is an administrator of each staff chat (the main one first, then
+/// each route's): only there does Telegram send `chat_member` updates, by which Butler
+/// hears at once that someone left.
+pub async fn staff_chats_admin(
     bot: &Bot,
     settings: &Settings,
     me: teloxide::types::UserId,
-) -> Result<bool, teloxide::RequestError> {
-    let chat = teloxide::types::ChatId(settings.staff_chat_id);
-    let member = bot.get_chat_member(chat, me).await?;
-    Ok(member.kind.is_privileged())
+) -> Vec<(i64, Result<bool, teloxide::RequestError>)> {
+    let mut out = Vec::new();
+    for chat in settings.staff_chats() {
+        let member = bot.get_chat_member(teloxide::types::ChatId(chat), me).await;
+        out.push((chat, member.map(|m| m.kind.is_privileged())));
+    }
+    out
 }
 
-/// Says at start-up when the bot is not an administrator of the staff chat.
+/// How a staff chat is named in the operator's messages: "the staff chat -100…", or
+/// "the staff chat -100… (Engineering)" for a route's.
+pub fn staff_chat_label(settings: &Settings, chat: i64) -> String {
+    match settings.staff_chat_name(chat) {
+        Some(name) => format!("the staff chat {chat} ({name})"),
+        None => format!("the staff chat {chat}"),
+    }
+}
+
+/// Says at start-up of each staff chat the bot is not an administrator of.
 async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::types::UserId) {
-    match staff_chat_admin(bot, settings, me).await {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            staff_chat = settings.staff_chat_id,
-            "Butler is not an administrator of the staff chat: Telegram does not tell it when \
-             members leave, so someone who left counts as staff for up to a minute; make \
-             the bot an administrator"
-        ),
-        Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in the staff chat"),
+    for (chat, answer) in staff_chats_admin(bot, settings, me).await {
+        let which = staff_chat_label(settings, chat);
+        match answer {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                staff_chat = chat,
+                "Butler is not an administrator of {which}: Telegram does not tell it when \
+                 members leave, so someone who left counts as staff for up to a minute; make \
+                 the bot an administrator"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in {which}"),
+        }
     }
 }
 

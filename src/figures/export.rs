@@ -161,7 +161,11 @@ fn text(s: &str) -> Cell {
 }
 
 fn minutes_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_seconds() as f64 / 60.0
+    minutes(b - a)
+}
+
+fn minutes(d: chrono::Duration) -> f64 {
+    d.num_seconds() as f64 / 60.0
 }
 
 fn ratio(r: Ratio) -> Cell {
@@ -187,6 +191,7 @@ fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
                 "done_at",
                 "minutes_to_take",
                 "hours_to_done",
+                "hours_paused",
                 "reopened",
                 "score",
                 "text",
@@ -210,8 +215,10 @@ fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
                         Cell::Decimal(minutes_between(r.reported_at, at))
                     }),
                     opt(r.done_at, |at| {
-                        Cell::Decimal(minutes_between(r.reported_at, at) / 60.0)
+                        let paused = minutes(r.paused_before_done);
+                        Cell::Decimal((minutes_between(r.reported_at, at) - paused) / 60.0)
                     }),
+                    Cell::Decimal(minutes(r.paused) / 60.0),
                     Cell::Int(r.reopened),
                     opt(r.score, |s| Cell::Int(i64::from(s))),
                     text(&r.text),
@@ -268,6 +275,8 @@ fn staff_sheet(rows: &[StaffFigures], locale: Locale) -> Sheet {
                 "on_time_take",
                 "median_minutes_to_take",
                 "first_time_fix",
+                "paused_tickets",
+                "hours_paused",
             ],
         ),
         rows: rows
@@ -287,6 +296,8 @@ fn staff_sheet(rows: &[StaffFigures], locale: Locale) -> Sheet {
                         Cell::Decimal(d.num_seconds() as f64 / 60.0)
                     }),
                     ratio(f.first_time_fix),
+                    Cell::Int(f.paused.tickets()),
+                    Cell::Decimal(minutes(f.paused.total) / 60.0),
                 ]
             })
             .collect(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::Settings;
 use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{
-    CategoryCount, Durations, Figures, Period, Ratio, Scope, StaffFigures,
+    CategoryCount, Durations, Figures, PausedTime, Period, Ratio, Scope, StaffFigures,
 };
 use crate::domain::text::fit_utf16;
 use crate::i18n::{self, Locale, t};
@@ -117,6 +117,28 @@ fn durations_line(key: &str, d: &Durations, locale: Locale) -> String {
     )
 }
 
+/// The paused time, when any ticket done was paused (most offices rarely pause).
+fn paused_line(p: &PausedTime, locale: Locale) -> Option<String> {
+    (p.tickets() > 0).then(|| {
+        t(
+            locale,
+            "stats.paused",
+            &[
+                ("total", &duration_text(Some(p.total), locale)),
+                ("median", &duration_text(p.per_ticket.median, locale)),
+                ("p90", &duration_text(p.per_ticket.p90, locale)),
+                ("count", &p.tickets().to_string()),
+            ],
+        )
+    })
+}
+
+/// A total paused time, or "—" for none.
+fn paused_total(p: &PausedTime, locale: Locale) -> String {
+    let none = p.tickets() == 0;
+    duration_text((!none).then_some(p.total), locale)
+}
+
 /// The headline figures, one per line.
 pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
     let mut lines = vec![t(
@@ -158,6 +180,7 @@ pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
         &f.time_to_done,
         locale,
     ));
+    lines.extend(paused_line(&f.paused, locale));
     lines.push(ratio_line(
         "stats.first_time_fix",
         f.first_time_fix,
@@ -208,6 +231,7 @@ fn breakdown(o: &Overview, locale: Locale) -> Vec<String> {
                     ("done", &f.done().to_string()),
                     ("average", &average(f, locale)),
                     ("praise", &f.praise.to_string()),
+                    ("paused", &paused_total(&f.paused, locale)),
                 ],
             ));
         }
@@ -303,10 +327,13 @@ pub async fn xlsx_export(
     ))
 }
 
-/// One month's figures against the month before: each headline figure with the previous
-/// value beside it.
-fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
-    let rows: [(&str, String, String); 12] = [
+/// Each headline figure of a month and of the month before: (locale key, now, before).
+fn comparison_rows(
+    now: &Figures,
+    before: &Figures,
+    locale: Locale,
+) -> [(&'static str, String, String); 13] {
+    [
         (
             "figure.reported",
             now.reported.to_string(),
@@ -353,6 +380,11 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
             duration_text(before.time_to_done.p90, locale),
         ),
         (
+            "figure.paused",
+            paused_total(&now.paused, locale),
+            paused_total(&before.paused, locale),
+        ),
+        (
             "figure.first_time_fix",
             rate(now.first_time_fix, locale),
             rate(before.first_time_fix, locale),
@@ -367,8 +399,14 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
             now.low_scores_raised.to_string(),
             before.low_scores_raised.to_string(),
         ),
-    ];
-    rows.iter()
+    ]
+}
+
+/// One month's figures against the month before: each headline figure with the previous
+/// value beside it.
+fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
+    comparison_rows(now, before, locale)
+        .iter()
         .map(|(key, value, previous)| {
             t(
                 locale,

@@ -119,8 +119,9 @@ pub fn ticket_line(ticket: &Ticket, locale: Locale) -> String {
         (_, s) => status_name(locale, s),
     };
     let flag = if ticket.priority { "⚠️ " } else { "" };
+    let paused = if ticket.paused.is_some() { " ⏸" } else { "" };
     format!(
-        "{flag}#{} · {} · {} · {}",
+        "{flag}#{} · {} · {}{paused} · {}",
         ticket.id,
         i18n::category_name(locale, ticket.category),
         status,

@@ -24,8 +24,8 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{Error, Result, Store, Tx, decode, ts};
 use crate::domain::figures::{
-    CategoryCount, Durations, Figures, Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow,
-    WeekPoint,
+    CategoryCount, Durations, Figures, PausedTime, Period, RatingRow, Ratio, Scope, StaffFigures,
+    TicketRow, WeekPoint,
 };
 use crate::domain::{Category, EventKind, TicketStatus};
 
@@ -89,10 +89,13 @@ fn overdue_part(part: Period, take_minutes: u32) -> Period {
 }
 
 /// Tickets whose latest completion falls in the period: `k` taker, `s` seconds from the
-/// report to that completion, `f` flags: 1 ever rated, 2 ever reopened.
+/// report to that completion less the time paused before it, `p` that paused time, `f`
+/// flags: 1 ever rated, 2 ever reopened.
 fn done_sql() -> String {
     format!(
-        "SELECT json_group_array(t.taken_by) AS k, json_group_array({secs}) AS s,
+        "SELECT json_group_array(t.taken_by) AS k,
+                json_group_array(MAX(0, {secs} - t.done_paused_secs)) AS s,
+                json_group_array(t.done_paused_secs) AS p,
                 json_group_array(t.rated + 2 * t.reopened) AS f
          FROM tickets t WHERE t.done_at >= ?1 AND t.done_at < ?2 AND {SCOPE}",
         secs = seconds("t.created_at", "t.done_at"),
@@ -199,6 +202,8 @@ struct ExportedTicket {
     done_at: Option<DateTime<Utc>>,
     reopened: i64,
     score: Option<u8>,
+    paused_secs: i64,
+    done_paused_secs: i64,
 }
 
 impl TryFrom<ExportedTicket> for TicketRow {
@@ -217,6 +222,8 @@ impl TryFrom<ExportedTicket> for TicketRow {
             done_at: r.done_at,
             reopened: r.reopened,
             score: r.score,
+            paused: chrono::Duration::seconds(r.paused_secs),
+            paused_before_done: chrono::Duration::seconds(r.done_paused_secs),
             text: r.text,
         })
     }
@@ -267,6 +274,8 @@ struct Tally {
     /// Tickets still untaken whose take time passed in the period: late.
     overdue: i64,
     done_secs: Vec<i32>,
+    /// The paused seconds of the done tickets that were paused (none of 0).
+    paused_secs: Vec<i32>,
     rated: i64,
     first_time: i64,
     opened: i64,
@@ -276,7 +285,7 @@ struct Tally {
 
 impl Tally {
     /// The figures, given the durations (of this tally's seconds or more).
-    fn figures(&self, time_to_take: Durations, time_to_done: Durations) -> Figures {
+    fn figures(&self, (time_to_take, time_to_done, paused): Spans) -> Figures {
         Figures {
             reported: self.reported,
             satisfaction: Ratio::new(self.satisfied, self.ratings),
@@ -286,6 +295,7 @@ impl Tally {
             on_time_take: Ratio::new(self.on_time, time_to_take.count + self.overdue),
             time_to_take,
             time_to_done,
+            paused,
             first_time_fix: Ratio::new(self.first_time, time_to_done.count),
             follow_ups_opened: self.opened,
             follow_ups_closed: self.closed,
@@ -317,6 +327,25 @@ impl Tally {
             || self.ratings > 0
             || self.overdue > 0
     }
+
+    fn sort(&mut self) {
+        self.take_secs.sort_unstable();
+        self.done_secs.sort_unstable();
+        self.paused_secs.sort_unstable();
+    }
+}
+
+/// The durations of a [`Tally`] (or of several): to take, to done, paused.
+type Spans = (Durations, Durations, PausedTime);
+
+/// The durations of `tallies` taken together (each sorted), read from each, not copied.
+fn spans<'a>(tallies: impl Iterator<Item = &'a Tally> + Clone) -> Spans {
+    let runs = |secs: fn(&Tally) -> &[i32]| -> Vec<&[i32]> { tallies.clone().map(secs).collect() };
+    (
+        Durations::from_sorted_runs(&runs(|t| &t.take_secs)),
+        Durations::from_sorted_runs(&runs(|t| &t.done_secs)),
+        PausedTime::from_sorted_runs(&runs(|t| &t.paused_secs)),
+    )
 }
 
 /// A period's figures before they are summed up: per taker (`None`: not taken), and the
@@ -338,23 +367,15 @@ impl Tallies {
         let mut staff = Vec::new();
         let mut all = Tally::default();
         for (taker, tally) in &mut self.by_taker {
-            tally.take_secs.sort_unstable();
-            tally.done_secs.sort_unstable();
+            tally.sort();
             all.add_counts(tally);
             if let Some(id) = *taker
                 && tally.acted()
             {
-                let take = Durations::from_sorted_runs(&[&tally.take_secs]);
-                let done = Durations::from_sorted_runs(&[&tally.done_secs]);
-                staff.push((id, tally.figures(take, done)));
+                staff.push((id, tally.figures(spans(std::iter::once(&*tally)))));
             }
         }
-        let runs = |secs: fn(&Tally) -> &[i32]| -> Vec<&[i32]> {
-            self.by_taker.values().map(secs).collect()
-        };
-        let take = Durations::from_sorted_runs(&runs(|t| &t.take_secs));
-        let done = Durations::from_sorted_runs(&runs(|t| &t.done_secs));
-        (all.figures(take, done), staff)
+        (all.figures(spans(self.by_taker.values())), staff)
     }
 }
 
@@ -474,13 +495,18 @@ impl Tallies {
         }
 
         let flags = column::<u8>(&rows.done, "f")?;
-        for ((k, secs), f) in column::<Option<i64>>(&rows.done, "k")?
+        let paused = column::<i32>(&rows.done, "p")?;
+        for (((k, secs), f), paused) in column::<Option<i64>>(&rows.done, "k")?
             .into_iter()
             .zip(column::<i32>(&rows.done, "s")?)
             .zip(flags)
+            .zip(paused)
         {
             let t = self.of(k);
             t.done_secs.push(secs);
+            if paused > 0 {
+                t.paused_secs.push(paused);
+            }
             t.rated += i64::from(f & 1);
             t.first_time += i64::from(f & 2 == 0);
         }
@@ -651,7 +677,7 @@ impl Tx<'_> {
         let sql = format!(
             "SELECT t.id, t.created_at, g.name AS group_name, t.unit, o.name AS owner_name,
                     t.category, t.status, t.taken_by_name, t.text,
-                    t.first_taken_at AS taken_at, t.done_at,
+                    t.first_taken_at AS taken_at, t.done_at, t.paused_secs, t.done_paused_secs,
                     (SELECT COUNT(*) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = ?6) AS reopened,
                     (SELECT r.score FROM ratings r WHERE r.ticket_id = t.id ORDER BY r.round DESC LIMIT 1) AS score
              FROM tickets t

@@ -16,4 +16,5 @@ mod groups;
 mod harness;
 mod membership;
 mod outages;
+mod routes;
 mod ticket_loop;

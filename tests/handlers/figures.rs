@@ -19,7 +19,7 @@
 use std::sync::LazyLock;
 
 use butler::config::Settings;
-use butler::domain::figures::{Durations, Figures, Period, Ratio, Scope};
+use butler::domain::figures::{Durations, Figures, PausedTime, Period, Ratio, Scope};
 use butler::domain::{Actor, Category, EventKind, TicketId, TicketStatus, Unit};
 use butler::figures::{self, export};
 use butler::i18n::Locale;
@@ -251,6 +251,7 @@ async fn every_figure_of_a_month_matches_the_hand_count() {
             median: hours(2),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         // T3 was reopened.
         first_time_fix: Ratio::new(3, 4),
         follow_ups_opened: 2,
@@ -287,6 +288,7 @@ async fn figures_narrow_to_an_owner_group() {
             median: hours(2),
             p90: hours(6),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(2, 2),
         follow_ups_opened: 1,
         follow_ups_closed: 1,
@@ -322,6 +324,7 @@ async fn figures_narrow_to_a_category() {
             median: hours(2),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(2, 3),
         follow_ups_opened: 1,
         follow_ups_closed: 0,
@@ -353,6 +356,7 @@ async fn figures_narrow_to_a_staff_member_and_the_staff_table_lists_both() {
             median: hours(1),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(1, 2),
         follow_ups_opened: 1,
         follow_ups_closed: 0,
@@ -511,6 +515,7 @@ async fn a_period_longer_than_a_month_adds_up_across_its_months() {
             median: hours(6),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(4, 5),
         follow_ups_opened: 2,
         follow_ups_closed: 1,
@@ -574,14 +579,14 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
          Rating coverage 75% (3 of 4 done tickets rated)\n\
          Taken on time 40% (2 of 5 within 10 minutes)\n\
          Time to take: median 10 minutes, 90% within 30 minutes\n\
-         Time to done: median 2 hours, 90% within 24 hours\n\
+         Time to done (paused time left out): median 2 hours, 90% within 24 hours\n\
          First-time fix 75% (3 of 4 never reopened)\n\
          Follow-ups: 2 opened, 1 closed; 1 low score raised to 4–5 by a re-rating\n\
          Top categories: Plumbing 3, Electrical 2, Other 1\n\
          \n\
-         Staff — taken · done · average score · praise (5 points):\n\
-         Chen: 2 · 2 · 3.0 · 0\n\
-         Wang: 2 · 2 · 3.8 · 1"
+         Staff — taken · done · average score · praise (5 points) · paused:\n\
+         Chen: 2 · 2 · 3.0 · 0 · —\n\
+         Wang: 2 · 2 · 3.8 · 1 · —"
     );
 }
 
@@ -681,17 +686,17 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
         "hours to done"
     );
     assert_eq!(
-        tickets.get((1, 12)),
+        tickets.get((1, 13)),
         Some(&Data::Float(0.0)),
         "never reopened"
     );
-    assert_eq!(tickets.get((1, 13)), Some(&Data::Float(5.0)), "score");
+    assert_eq!(tickets.get((1, 14)), Some(&Data::Float(5.0)), "score");
     assert_eq!(
-        tickets.get((1, 14)),
+        tickets.get((1, 15)),
         Some(&Data::String("水龙头漏水, \"急\"".to_owned()))
     );
     // T3 was reopened once; T5 was never taken: empty cells.
-    assert_eq!(tickets.get((3, 12)), Some(&Data::Float(1.0)));
+    assert_eq!(tickets.get((3, 13)), Some(&Data::Float(1.0)));
     assert_eq!(tickets.get((5, 7)), Some(&Data::Empty));
     assert_eq!(tickets.get((5, 8)), Some(&Data::Empty));
 
@@ -752,20 +757,20 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         lines.next(),
         Some(
             "\u{feff}Ticket,Reported at,Owner group,Unit,Owner,Category,Status,Taken by,Taken at,\
-             Done at,Minutes to take,Hours to done,Times reopened,Score,Report"
+             Done at,Minutes to take,Hours to done (paused time left out),Hours paused,Times reopened,Score,Report"
         )
     );
     assert_eq!(
         lines.next(),
         Some(
             "1,2026-11-02 08:00:00,Sunrise Garden,3-1201,Li,Plumbing,rated,Wang,2026-11-02 08:05:00,\
-             2026-11-02 10:00:00,5.0,2.0,0,5,\"水龙头漏水, \"\"急\"\"\""
+             2026-11-02 10:00:00,5.0,2.0,0.0,0,5,\"水龙头漏水, \"\"急\"\"\""
         )
     );
     assert_eq!(tickets.lines().count(), 7);
     let staff = std::fs::read_to_string(&files[2]).unwrap();
     assert!(
-        staff.contains("\r\nWang,2,2,4,3.8,0.7500,1,0.5000,5.0,1.0000\r\n"),
+        staff.contains("\r\nWang,2,2,4,3.8,0.7500,1,0.5000,5.0,1.0000,0,0.0\r\n"),
         "{staff}"
     );
 
@@ -978,15 +983,15 @@ async fn xlsx_cells_hold_formula_like_text_as_strings_and_long_text_cut_with_a_m
         tickets.get((1, 4)),
         Some(&Data::String(EVIL_NAME.to_owned()))
     );
-    assert_eq!(tickets.get((1, 14)), Some(&Data::String("=1+2".to_owned())));
+    assert_eq!(tickets.get((1, 15)), Some(&Data::String("=1+2".to_owned())));
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
     let formulas = book.worksheet_formula("Tickets").unwrap();
     assert!(
         formulas.used_cells().all(|(_, _, f)| f.is_empty()),
         "no cell is a formula"
     );
-    let Some(Data::String(long)) = tickets.get((2, 14)) else {
-        panic!("the long report is a string: {:?}", tickets.get((2, 14)));
+    let Some(Data::String(long)) = tickets.get((2, 15)) else {
+        panic!("the long report is a string: {:?}", tickets.get((2, 15)));
     };
     assert_eq!(long.chars().count(), export::XLSX_MAX_TEXT);
     assert!(long.ends_with("x…"), "cut with a mark");
@@ -1044,4 +1049,201 @@ async fn butler_export_refuses_to_overwrite_a_file_unless_forced() {
         assert!(o.status.success(), "{o:?}");
         assert_ne!(std::fs::read(&there).unwrap(), b"precious");
     }
+}
+
+// Paused time is counted out (issue 14, item 4).
+
+impl Fixture {
+    async fn pause(&self, id: TicketId, who: &Actor, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        tx.set_paused(id, "waiting for a part", at(when))
+            .await
+            .unwrap();
+        tx.add_event(id, EventKind::Paused, who, Some("part"), at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Ends the pause begun at `since`, as `tickets::resume` (and a completion) does.
+    async fn resume(&self, id: TicketId, who: &Actor, since: &str, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        let secs = (at(when) - at(since)).num_seconds();
+        tx.set_resumed(id, secs, at(when)).await.unwrap();
+        tx.add_event(id, EventKind::Resumed, who, None, at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The paused tickets of the table below.
+    ///
+    /// | #  | by | reported    | taken | paused                     | done                 | to done          |
+    /// |----|----|-------------|-------|----------------------------|----------------------|------------------|
+    /// | P1 | A  | 11-02 08:00 | 08:10 | 09:00–11:00 (2 h)          | 12:00                | 4 h − 2 h = 2 h  |
+    /// | P2 | B  | 11-03 08:00 | 08:05 | 08:30, done while paused   | 14:30 (pause 6 h)    | 6.5 h − 6 h = 30 m |
+    /// | P3 | A  | 11-04 08:00 | 08:01 | after its completion: reopened 10:00, paused 11:00–13:00 | 09:00 | 1 h, not paused |
+    /// | P4 | A  | 11-05 08:00 | 08:00 | 09:00–10:00 and 11:00–14:00 (4 h) | 15:00         | 7 h − 4 h = 3 h  |
+    async fn paused() -> Self {
+        let f = Self::empty().await;
+        let p1 = f.report(G1, Category::Plumbing, "11-02 08:00", 1).await;
+        f.take(p1, &A, "11-02 08:10").await;
+        f.pause(p1, &A, "11-02 09:00").await;
+        f.resume(p1, &A, "11-02 09:00", "11-02 11:00").await;
+        f.done(p1, &A, "11-02 12:00").await;
+
+        let p2 = f.report(G2, Category::Plumbing, "11-03 08:00", 2).await;
+        f.take(p2, &B, "11-03 08:05").await;
+        f.pause(p2, &B, "11-03 08:30").await;
+        f.resume(p2, &B, "11-03 08:30", "11-03 14:30").await;
+        f.done(p2, &B, "11-03 14:30").await;
+
+        let p3 = f.report(G1, Category::Electrical, "11-04 08:00", 3).await;
+        f.take(p3, &A, "11-04 08:01").await;
+        f.done(p3, &A, "11-04 09:00").await;
+        f.reopen(p3, "11-04 10:00").await;
+        f.pause(p3, &A, "11-04 11:00").await;
+        f.resume(p3, &A, "11-04 11:00", "11-04 13:00").await;
+
+        let p4 = f.report(G1, Category::Plumbing, "11-05 08:00", 4).await;
+        f.take(p4, &A, "11-05 08:00").await;
+        f.pause(p4, &A, "11-05 09:00").await;
+        f.resume(p4, &A, "11-05 09:00", "11-05 10:00").await;
+        f.pause(p4, &A, "11-05 11:00").await;
+        f.resume(p4, &A, "11-05 11:00", "11-05 14:00").await;
+        f.done(p4, &A, "11-05 15:00").await;
+        f
+    }
+}
+
+fn paused_time(count: i64, median: i64, p90: i64, total: i64) -> PausedTime {
+    PausedTime {
+        per_ticket: Durations {
+            count,
+            median: hours(median),
+            p90: hours(p90),
+        },
+        total: Duration::hours(total),
+    }
+}
+
+#[tokio::test]
+async fn the_time_to_done_leaves_paused_time_out_and_paused_time_is_a_figure() {
+    let f = Fixture::paused().await;
+    let got = f.figures(november(), Scope::all()).await;
+    // Taken after 10, 5, 1 and 0 minutes: no pause can come before a take.
+    assert_eq!(
+        got.time_to_take,
+        Durations {
+            count: 4,
+            median: minutes(1),
+            p90: minutes(10),
+        }
+    );
+    // 30 m (P2), 1 h (P3), 2 h (P1), 3 h (P4): ranks 2 and 4. Counting the paused time
+    // in, they would be 1 h, 4 h, 6.5 h and 7 h.
+    assert_eq!(
+        got.time_to_done,
+        Durations {
+            count: 4,
+            median: hours(1),
+            p90: hours(3),
+        }
+    );
+    // P1 2 h, P4 4 h, P2 6 h (P3's pause came after its completion): ranks ⌈1.5⌉ = 2
+    // and ⌈2.7⌉ = 3; 12 h in all.
+    assert_eq!(got.paused, paused_time(3, 4, 6, 12));
+
+    let mut tx = f.store.begin().await.unwrap();
+    let staff = tx
+        .staff_figures(november(), Scope::all(), TAKE_MINUTES)
+        .await
+        .unwrap();
+    let rows: Vec<(&str, PausedTime, Option<Duration>)> = staff
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.figures.paused,
+                s.figures.time_to_done.median,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            // P2 alone: 30 minutes to done, 6 h paused.
+            ("Chen", paused_time(1, 6, 6, 6), minutes(30)),
+            // P1 2 h and P4 4 h paused; 1 h, 2 h, 3 h to done.
+            ("Wang", paused_time(2, 2, 4, 6), hours(2)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn stats_and_the_export_show_the_paused_time() {
+    let f = Fixture::paused().await;
+    let settings = Settings::from_toml("timezone = \"UTC\"").unwrap();
+    let overview = figures::overview(&f.store, november(), &settings)
+        .await
+        .unwrap();
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    for line in [
+        "Time to done (paused time left out): median 1 hour, 90% within 3 hours",
+        "Paused time: 12 hours in all · median 4 hours, 90% within 6 hours per paused ticket (3 done after a pause)",
+        "Chen: 1 · 1 · — · 0 · 6 hours",
+        "Wang: 3 · 3 · — · 0 · 6 hours",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+    }
+    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings);
+    assert!(
+        zh.contains(
+            "暂停时长：共 12 小时 · 每单中位数 4 小时，90% 在 6 小时 内（3 张完成的工单曾暂停）"
+        ),
+        "{zh}"
+    );
+
+    let mut tx = f.store.begin().await.unwrap();
+    let sheets = export::sheets(
+        &mut tx,
+        november(),
+        TAKE_MINUTES,
+        Locale::En,
+        chrono_tz::UTC,
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    let bytes = export::xlsx(&sheets).unwrap();
+    let tickets = sheet(&bytes, "Tickets");
+    assert_eq!(
+        tickets.get((0, 12)),
+        Some(&Data::String("Hours paused".to_owned()))
+    );
+    // (hours to done, hours paused) of P1..P4; P3's pause ended after its completion.
+    let cells: Vec<(Option<&Data>, Option<&Data>)> = (1..=4)
+        .map(|row| (tickets.get((row, 11)), tickets.get((row, 12))))
+        .collect();
+    let f = |x: f64| Some(Data::Float(x));
+    assert_eq!(
+        cells
+            .into_iter()
+            .map(|(a, b)| (a.cloned(), b.cloned()))
+            .collect::<Vec<_>>(),
+        vec![
+            (f(2.0), f(2.0)),
+            (f(0.5), f(6.0)),
+            (f(1.0), f(2.0)),
+            (f(3.0), f(4.0)),
+        ]
+    );
+    let staff = sheet(&bytes, "Staff figures");
+    assert_eq!(
+        staff.get((0, 11)),
+        Some(&Data::String("Hours paused".to_owned()))
+    );
+    // Wang: two paused tickets, 6 hours.
+    assert_eq!(staff.get((2, 10)), Some(&Data::Float(2.0)));
+    assert_eq!(staff.get((2, 11)), Some(&Data::Float(6.0)));
 }

@@ -329,3 +329,34 @@ async fn pause_refusals_are_answered() {
         .await;
     assert_eq!(last_text(&r), "This ticket is already done.");
 }
+
+#[tokio::test]
+async fn open_paused_lists_only_the_paused_tickets_marked_as_paused() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    let (waiting, _) = h.report(OWNER, "the tap leaks").await;
+    let (paused, _) = h.report(NEIGHBOUR, "the sink drips").await;
+    h.send(text(staff_chat(), STAFF, &format!("/take {paused}")))
+        .await;
+    h.send(text(
+        staff_chat(),
+        STAFF,
+        &format!("/pause {paused} waiting for a part"),
+    ))
+    .await;
+
+    let r = h.send(text(staff_chat(), STAFF, "/open paused")).await;
+    let list = last_text(&r);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[1].starts_with(&format!("#{paused} · Plumbing · taken (Wang) ⏸ · ")),
+        "{list}"
+    );
+
+    let r = h.send(text(staff_chat(), STAFF, "/open")).await;
+    let list = last_text(&r);
+    assert!(list.contains(&format!("\n#{waiting} ·")), "{list}");
+    assert!(list.contains(&format!("\n#{paused} · ")), "{list}");
+    assert_eq!(list.matches('⏸').count(), 1, "{list}");
+}

@@ -59,7 +59,7 @@ async fn stats_shows_the_headline_figures_and_the_staff_table() {
         lines.contains(&"Top categories: Lift 1, Plumbing 1"),
         "{answer}"
     );
-    assert_eq!(lines.last(), Some(&"Wang: 1 · 1 · 5.0 · 1"));
+    assert_eq!(lines.last(), Some(&"Wang: 1 · 1 · 5.0 · 1 · —"));
     let reply = r.sent_messages.last().unwrap();
     assert_eq!(reply.chat.id.0, STAFF_CHAT);
     assert!(reply.reply_to_message().is_some(), "answers the command");
@@ -128,7 +128,7 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
     assert_eq!(ratings.get((1, 2)), Some(&Data::Float(2.0)));
     let tickets = book.worksheet_range("Tickets").unwrap();
     assert_eq!(
-        tickets.get((1, 14)),
+        tickets.get((1, 15)),
         Some(&Data::String("kitchen tap leaking".to_owned()))
     );
 }
