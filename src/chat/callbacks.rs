@@ -21,7 +21,9 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
         CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
             (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
-        CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Rerate { follow_up } | CardAction::TellOwner { follow_up } => {
+            (BotMessageKind::FollowUp, None, Some(follow_up))
+        }
         CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
         CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
         CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
@@ -73,6 +75,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         CardAction::Take(_)
             | CardAction::Done(_)
             | CardAction::Rerate { .. }
+            | CardAction::TellOwner { .. }
             | CardAction::Assign(_)
             | CardAction::AssignTo { .. }
             | CardAction::Photos(_)
@@ -98,6 +101,7 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         CardAction::Take(_)
         | CardAction::Done(_)
         | CardAction::Rerate { .. }
+        | CardAction::TellOwner { .. }
         | CardAction::Notice { .. } => app.staff_locale(),
         // The card is in the manager's language privately, the office's in a group.
         CardAction::Close(_) if msg.chat.is_private() => user_locale,
@@ -153,6 +157,7 @@ async fn act(
 ) -> tickets::Result<String> {
     let now = app.now();
     let settings = &app.settings;
+    let card = question.text().unwrap_or_default();
     let question = (question.chat.id.0, question.id.0);
     Ok(match action {
         CardAction::Take(id) => {
@@ -196,6 +201,14 @@ async fn act(
         CardAction::Cancel(id) => {
             tickets::cancel(tx, settings, actor, id, None, now).await?;
             t(locale, "toast.cancelled", &[("id", &id.to_string())])
+        }
+        CardAction::TellOwner { follow_up } => {
+            let key = if tickets::tell_owner(tx, settings, actor, follow_up, card, now).await? {
+                "toast.owner_told"
+            } else {
+                "toast.owner_already_told"
+            };
+            t(locale, key, &[])
         }
         // Handled before: a notice is not a ticket's, assigning is `dispatch`'s.
         CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {

@@ -31,6 +31,10 @@ pub enum CardAction {
     Rerate {
         follow_up: i64,
     },
+    /// A closed follow-up's "Tell the owner": its note goes under the owner's report.
+    TellOwner {
+        follow_up: i64,
+    },
     /// Send (or cancel) a manager's pending notice.
     Notice {
         id: i64,
@@ -76,6 +80,7 @@ impl CardAction {
                 round: id(r)?,
             }),
             ["rerate", f] => Some(CardAction::Rerate { follow_up: id(f)? }),
+            ["tell", f] => Some(CardAction::TellOwner { follow_up: id(f)? }),
             ["notice", n, "send"] => Some(CardAction::Notice {
                 id: id(n)?,
                 send: true,
@@ -108,6 +113,7 @@ impl fmt::Display for CardAction {
             } => write!(f, "rate:{}:{round}:{score}", ticket.0),
             CardAction::NotFixed { ticket, round } => write!(f, "nf:{}:{round}", ticket.0),
             CardAction::Rerate { follow_up } => write!(f, "rerate:{follow_up}"),
+            CardAction::TellOwner { follow_up } => write!(f, "tell:{follow_up}"),
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
             CardAction::Close(t) => write!(f, "close:{}", t.0),
@@ -148,6 +154,7 @@ mod tests {
                 round: MAX,
             },
             CardAction::Rerate { follow_up: MAX },
+            CardAction::TellOwner { follow_up: MAX },
             CardAction::Notice {
                 id: MAX,
                 send: true,
@@ -183,6 +190,7 @@ mod tests {
             CardAction::Photos(_) => 9,
             CardAction::Close(_) => 10,
             CardAction::Cancel(_) => 11,
+            CardAction::TellOwner { .. } => 12,
         }
     }
 
@@ -192,7 +200,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..12).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..13).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(

@@ -11,7 +11,10 @@
 //! - **rating coverage** = tickets done in the period that the owner rated (so far) ÷
 //!   tickets done in the period. "Done in the period": at least one `done` event in it.
 //! - **on-time take rate** = tickets first taken in the period within `sla.take_minutes`
-//!   of being reported ÷ tickets first taken in the period.
+//!   of being reported ÷ (tickets first taken in the period + tickets still untaken, not
+//!   closed, whose take time passed in the period). A ticket nobody takes is late, not
+//!   left out; it counts in the period its take time passed in, and once taken, in the
+//!   period of its take (so each ticket counts once in any sum of periods).
 //! - **time to take**: report → first `taken`, for tickets first taken in the period.
 //! - **time to done**: report → the last `done` in the period, for tickets done in it,
 //!   less the time the ticket spent paused before then (`/pause`: waiting for a part).
@@ -346,7 +349,7 @@ impl Figures {
 
     /// Tickets first taken in the period.
     pub fn taken(&self) -> i64 {
-        self.on_time_take.whole
+        self.time_to_take.count
     }
 
     /// Tickets done in the period.

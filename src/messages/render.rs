@@ -355,6 +355,22 @@ pub fn follow_up_text(
     locale: Locale,
     closed: Option<(&str, &str)>,
 ) -> String {
+    follow_up_body(ticket, follow_up, locale, closed, false)
+}
+
+/// The follow-up card as a manager gets it privately: it points to the card in the staff
+/// chat, where the follow-up is closed.
+pub fn follow_up_private_text(ticket: &Ticket, follow_up: i64, locale: Locale) -> String {
+    follow_up_body(ticket, follow_up, locale, None, true)
+}
+
+fn follow_up_body(
+    ticket: &Ticket,
+    follow_up: i64,
+    locale: Locale,
+    closed: Option<(&str, &str)>,
+    private: bool,
+) -> String {
     let id_s = ticket.id.to_string();
     let key = if ticket.score.is_some() {
         "follow_up.card"
@@ -383,6 +399,7 @@ pub fn follow_up_text(
     );
     text.push('\n');
     match closed {
+        None if private => text.push_str(&t(locale, "follow_up.how_to_close_private", &[])),
         None => text.push_str(&t(locale, "follow_up.how_to_close", &[])),
         Some((by, note)) => text.push_str(&t(
             locale,

@@ -68,6 +68,26 @@ fn take_sql() -> String {
     )
 }
 
+/// Tickets never taken (nor closed) whose take time passed in the period: read over the
+/// period moved back by the take time ([`overdue_part`]), so that `created_at` in it is
+/// the take deadline in the period. `k` taker (an assignee, if any).
+fn overdue_sql() -> String {
+    format!(
+        "SELECT json_group_array(t.taken_by) AS k
+         FROM tickets t WHERE t.created_at >= ?1 AND t.created_at < ?2
+           AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE}"
+    )
+}
+
+/// The reports whose take deadline (`take_minutes` after the report) falls in `part`.
+fn overdue_part(part: Period, take_minutes: u32) -> Period {
+    let take = chrono::Duration::minutes(i64::from(take_minutes));
+    Period {
+        from: part.from - take,
+        to: part.to - take,
+    }
+}
+
 /// Tickets whose latest completion falls in the period: `k` taker, `s` seconds from the
 /// report to that completion less the time paused before it, `p` that paused time, `f`
 /// flags: 1 ever rated, 2 ever reopened.
@@ -251,6 +271,8 @@ struct Tally {
     /// Seconds (68 years fit in an i32): a year of a million tickets takes 4 MB a list.
     take_secs: Vec<i32>,
     on_time: i64,
+    /// Tickets still untaken whose take time passed in the period: late.
+    overdue: i64,
     done_secs: Vec<i32>,
     /// The paused seconds of the done tickets that were paused (none of 0).
     paused_secs: Vec<i32>,
@@ -270,7 +292,7 @@ impl Tally {
             score_sum: self.score_sum,
             praise: self.praise,
             coverage: Ratio::new(self.rated, time_to_done.count),
-            on_time_take: Ratio::new(self.on_time, time_to_take.count),
+            on_time_take: Ratio::new(self.on_time, time_to_take.count + self.overdue),
             time_to_take,
             time_to_done,
             paused,
@@ -289,6 +311,7 @@ impl Tally {
         self.score_sum += other.score_sum;
         self.praise += other.praise;
         self.on_time += other.on_time;
+        self.overdue += other.overdue;
         self.rated += other.rated;
         self.first_time += other.first_time;
         self.opened += other.opened;
@@ -299,7 +322,10 @@ impl Tally {
     /// Whether the staff member took, finished or was rated for a ticket in the period
     /// (a follow-up alone changes none of their figures).
     fn acted(&self) -> bool {
-        !self.take_secs.is_empty() || !self.done_secs.is_empty() || self.ratings > 0
+        !self.take_secs.is_empty()
+            || !self.done_secs.is_empty()
+            || self.ratings > 0
+            || self.overdue > 0
     }
 
     fn sort(&mut self) {
@@ -357,6 +383,7 @@ impl Tallies {
 struct PartRows {
     reported: SqliteRow,
     take: SqliteRow,
+    overdue: SqliteRow,
     done: SqliteRow,
     ratings: SqliteRow,
     follow: Vec<FollowCounts>,
@@ -364,10 +391,17 @@ struct PartRows {
 
 impl PartRows {
     /// Reads the part in a transaction, one query after another: one snapshot.
-    async fn read_in(conn: &mut SqliteConnection, part: Period, scope: Scope) -> Result<Self> {
+    async fn read_in(
+        conn: &mut SqliteConnection,
+        part: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<Self> {
+        let late = overdue_part(part, take_minutes);
         Ok(Self {
             reported: columns(&mut *conn, &reported_sql(), part, scope).await?,
             take: columns(&mut *conn, &take_sql(), part, scope).await?,
+            overdue: columns(&mut *conn, &overdue_sql(), late, scope).await?,
             done: columns(&mut *conn, &done_sql(), part, scope).await?,
             ratings: columns(&mut *conn, &ratings_sql(), part, scope).await?,
             follow: follows(&mut *conn, part, scope).await?,
@@ -378,7 +412,13 @@ impl PartRows {
     /// about equal length), each chain from its own snapshot: a few milliseconds apart,
     /// which no figure can tell (each ratio comes from one query), for about half the
     /// wall time.
-    async fn read_at_once(pool: &SqlitePool, part: Period, scope: Scope) -> Result<Self> {
+    async fn read_at_once(
+        pool: &SqlitePool,
+        part: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<Self> {
+        let late = overdue_part(part, take_minutes);
         let tickets = async {
             let mut conn = pool.acquire().await?;
             Ok::<_, Error>((
@@ -392,12 +432,15 @@ impl PartRows {
             Ok::<_, Error>((
                 columns(&mut conn, &ratings_sql(), part, scope).await?,
                 follows(&mut conn, part, scope).await?,
+                columns(&mut conn, &overdue_sql(), late, scope).await?,
             ))
         };
-        let ((reported, take, done), (ratings, follow)) = tokio::try_join!(tickets, ratings)?;
+        let ((reported, take, done), (ratings, follow, overdue)) =
+            tokio::try_join!(tickets, ratings)?;
         Ok(Self {
             reported,
             take,
+            overdue,
             done,
             ratings,
             follow,
@@ -446,6 +489,9 @@ impl Tallies {
             let t = self.of(k);
             t.on_time += i64::from(i64::from(secs) <= take_secs);
             t.take_secs.push(secs);
+        }
+        for k in column::<Option<i64>>(&rows.overdue, "k")? {
+            self.of(k).overdue += 1;
         }
 
         let flags = column::<u8>(&rows.done, "f")?;
@@ -589,7 +635,7 @@ impl Tx<'_> {
         let mut out = Tallies::default();
         for part in parts(period) {
             out.add(
-                PartRows::read_in(&mut self.0, part, scope).await?,
+                PartRows::read_in(&mut self.0, part, scope, take_minutes).await?,
                 take_minutes,
             )?;
         }
@@ -687,7 +733,7 @@ impl Store {
         }
         let mut tallies = Tallies::default();
         for part in parts(period) {
-            let rows = PartRows::read_at_once(&self.pool, part, scope).await?;
+            let rows = PartRows::read_at_once(&self.pool, part, scope, take_minutes).await?;
             tallies.add(rows, take_minutes)?;
         }
         let categories = tallies.top_categories(top)?;
@@ -724,6 +770,7 @@ mod tests {
             reported_sql(),
             ratings_sql(),
             take_sql(),
+            overdue_sql(),
             done_sql(),
             follow_sql(),
         ] {

@@ -27,7 +27,7 @@ mod work;
 pub use cancel::cancel;
 pub use details::{Detail, add_detail, comment_low_score};
 pub use dispatch::{Handed, Handover, assign, give_back, transfer};
-pub use follow_up::{close_follow_up, rerate};
+pub use follow_up::{close_follow_up, rerate, tell_owner};
 pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};

@@ -211,7 +211,7 @@ impl Fixture {
         let round = tx.ticket(id).await.unwrap().unwrap().rating_round;
         let fu = tx.open_follow_up_of(id, round).await.unwrap().unwrap();
         assert!(
-            tx.close_follow_up(fu, 900, "called", at(closed))
+            tx.close_follow_up(fu, (900, "Boss"), "called", at(closed))
                 .await
                 .unwrap()
         );
@@ -239,8 +239,9 @@ async fn every_figure_of_a_month_matches_the_hand_count() {
         praise: 1,
         // Done in November: T1, T2, T3, T4; T4 was never rated.
         coverage: Ratio::new(3, 4),
-        // First taken in November: T1 5 m, T2 20 m, T3 10 m (on the limit), T4 30 m.
-        on_time_take: Ratio::new(2, 4),
+        // First taken in November: T1 5 m, T2 20 m, T3 10 m (on the limit), T4 30 m;
+        // and T5, never taken, its take time (11-20 08:10) passed in November: late.
+        on_time_take: Ratio::new(2, 5),
         // 5, 10, 20, 30 minutes: ranks ⌈0.5·4⌉ = 2 and ⌈0.9·4⌉ = 4.
         time_to_take: Durations {
             count: 4,
@@ -277,7 +278,8 @@ async fn figures_narrow_to_an_owner_group() {
         score_sum: 15,
         praise: 1,
         coverage: Ratio::new(2, 2),
-        on_time_take: Ratio::new(1, 2),
+        // T1 on time, T2 late, T5 never taken: late.
+        on_time_take: Ratio::new(1, 3),
         // 5 and 20 minutes: ranks 1 and 2.
         time_to_take: Durations {
             count: 2,
@@ -418,6 +420,55 @@ async fn a_ticket_taken_just_after_the_period_counts_in_the_next_one() {
     assert_eq!(got.ratings(), 0);
 }
 
+/// The day: three reports nobody took for 15 hours read as 100 % on time.
+#[tokio::test]
+async fn tickets_left_untaken_past_their_take_time_count_as_late() {
+    let f = Fixture::empty().await;
+    // Taken in 5 minutes: on time.
+    let t1 = f.report(G1, Category::Plumbing, "11-12 07:00", 1).await;
+    f.take(t1, &A, "11-12 07:05").await;
+    // Three never taken; their take times (08:10, 08:20, 08:30) passed on 11-12.
+    for (n, when) in [(2, "11-12 08:00"), (3, "11-12 08:10"), (4, "11-12 08:20")] {
+        f.report(G1, Category::Plumbing, when, n).await;
+    }
+    // Reported at 23:55: its take time (00:05 next day) is not in 11-12 yet.
+    f.report(G1, Category::Other, "11-12 23:55", 5).await;
+
+    let day = Period::new(at("11-12 00:00"), at("11-13 00:00")).unwrap();
+    let got = f.figures(day, Scope::all()).await;
+    // 1 on time of 1 taken + 3 overdue = 1 of 4, not 1 of 1.
+    assert_eq!(got.on_time_take, Ratio::new(1, 4));
+    assert_eq!(got.taken(), 1, "the untaken are not counted as taken");
+    assert_eq!(got.time_to_take.count, 1);
+    // The next day: T5 is overdue there (0 of 1).
+    let next = Period::new(at("11-13 00:00"), at("11-14 00:00")).unwrap();
+    assert_eq!(
+        f.figures(next, Scope::all()).await.on_time_take,
+        Ratio::new(0, 1)
+    );
+    // Both days together: each ticket once, 1 of 5.
+    let both = Period::new(at("11-12 00:00"), at("11-14 00:00")).unwrap();
+    assert_eq!(
+        f.figures(both, Scope::all()).await.on_time_take,
+        Ratio::new(1, 5)
+    );
+    // A late take moves the ticket out of "untaken": T2 taken the next morning is late
+    // on 11-13 (once), and 11-12 counts the other two untaken.
+    f.take(TicketId(2), &B, "11-13 09:00").await;
+    assert_eq!(
+        f.figures(day, Scope::all()).await.on_time_take,
+        Ratio::new(1, 3)
+    );
+    assert_eq!(
+        f.figures(next, Scope::all()).await.on_time_take,
+        Ratio::new(0, 2)
+    );
+    assert_eq!(
+        f.figures(both, Scope::all()).await.on_time_take,
+        Ratio::new(1, 5)
+    );
+}
+
 #[tokio::test]
 async fn stats_read_at_once_on_several_connections_match_one_transaction() {
     let f = Fixture::november().await;
@@ -454,8 +505,8 @@ async fn a_period_longer_than_a_month_adds_up_across_its_months() {
         // T6, T1, T2, T3, T4 done; T4 never rated, T3 reopened.
         coverage: Ratio::new(4, 5),
         // T6 2 m, T1 5 m, T3 10 m, T2 20 m, T4 30 m, T7 65 m: 3 within 10 minutes;
-        // ranks ⌈0.5·6⌉ = 3 and ⌈0.9·6⌉ = 6.
-        on_time_take: Ratio::new(3, 6),
+        // ranks ⌈0.5·6⌉ = 3 and ⌈0.9·6⌉ = 6. T5, never taken, is late: 3 of 7.
+        on_time_take: Ratio::new(3, 7),
         time_to_take: Durations {
             count: 6,
             median: minutes(10),
@@ -529,7 +580,7 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
          Reported 6 · taken 4 · done 4\n\
          Satisfaction 60% (3 of 5 ratings were 4–5) · average score 3.6\n\
          Rating coverage 75% (3 of 4 done tickets rated)\n\
-         Taken on time 50% (2 of 4 within 10 minutes)\n\
+         Taken on time 40% (2 of 5 within 10 minutes)\n\
          Time to take: median 10 minutes, 90% within 30 minutes\n\
          Time to done (paused time left out): median 2 hours, 90% within 24 hours\n\
          First-time fix 75% (3 of 4 never reopened)\n\
