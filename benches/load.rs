@@ -17,6 +17,10 @@
 //! - `broadcast`: the morning greeting to 1,000 groups with Telegram's limits on in the
 //!   emulator and Butler's pacer on, fired by the real scheduler from a cron expression
 //!   a few seconds ahead; once more over a 100 ms round trip.
+//! - `flood`: report latency during a 10,000-message private flood: a stranger writes
+//!   privately at 2,000 messages a second while owners in 40 groups report, Telegram's
+//!   limits on in the emulator and Butler's pacer on; p50/p99 from the report being
+//!   queued to its confirmation, and how many answers the flood got.
 //! - `figures`: `/stats` and the daily summary on a database of 1,000,000 tickets, in
 //!   process (the SQL alone) and end to end, and cold start to the first `getUpdates`.
 //!
@@ -67,6 +71,8 @@ impl Targets {
     const FIGURES_MS: f64 = 200.0;
     const RSS_MB: f64 = 64.0;
     const COLD_START_MS: f64 = 1_000.0;
+    const FLOOD_P99_MS: f64 = 1_000.0;
+    const FLOOD_ANSWERS: usize = 5;
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +82,7 @@ struct Opts {
     reports: bool,
     broadcast: bool,
     figures: bool,
+    flood: bool,
     data: PathBuf,
 }
 
@@ -98,9 +105,9 @@ impl Opts {
                             .context("--runs needs a positive number")?,
                     )
                 }
-                "reports" | "broadcast" | "figures" => picked.push(a),
+                "reports" | "broadcast" | "figures" | "flood" => picked.push(a),
                 other => bail!(
-                    "unknown argument {other:?}; use [--quick] [--runs N] [reports] [broadcast] [figures]"
+                    "unknown argument {other:?}; use [--quick] [--runs N] [reports] [broadcast] [figures] [flood]"
                 ),
             }
         }
@@ -119,6 +126,7 @@ impl Opts {
             reports: all || picked.iter().any(|p| p == "reports"),
             broadcast: all || picked.iter().any(|p| p == "broadcast"),
             figures: all || picked.iter().any(|p| p == "figures"),
+            flood: all || picked.iter().any(|p| p == "flood"),
             data,
         })
     }
@@ -163,6 +171,9 @@ async fn run_all(opts: Opts) -> anyhow::Result<()> {
     }
     if opts.figures {
         verdicts.extend(figures(&opts).await?);
+    }
+    if opts.flood {
+        verdicts.extend(flood(&opts).await?);
     }
     println!("\n== targets ==");
     for v in &verdicts {
@@ -1229,6 +1240,7 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
         median(&summ),
         o.figures.ratings()
     );
+    find_timings(&app, opts.runs).await?;
     app.store.close().await;
     let (sql30, sql_summary) = (median(&s30), median(&summ));
 
@@ -1315,6 +1327,30 @@ async fn figures(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     ])
 }
 
+/// `/find` on the demo tickets ("Demo report <id>", categories, no units), in process:
+/// a word in every ticket (the index finds them all and ranks them), a number in a few,
+/// a category, and a two-character word the index cannot use and no ticket holds (the
+/// LIKE scan reads every ticket).
+async fn find_timings(app: &butler::app::AppRef, runs: usize) -> anyhow::Result<()> {
+    for query in ["report", "123456", "plumbing", "漏水"] {
+        let q = butler::domain::SearchQuery::parse(query, butler::i18n::parse_category)
+            .context("a query")?;
+        let mut times = Vec::new();
+        let mut found = 0;
+        for _ in 0..runs.max(1) {
+            let started = Instant::now();
+            found = app.store.search_tickets(&q, 10).await?.len();
+            times.push(ms(started.elapsed()));
+        }
+        println!(
+            "/find {query:?} in process (median of {}): {:.1} ms, {found} shown",
+            times.len(),
+            median(&times)
+        );
+    }
+    Ok(())
+}
+
 async fn figures_run(
     db: &Path,
     dir: &Path,
@@ -1371,5 +1407,156 @@ async fn figures_run(
         stats366,
         summary,
         rss,
+    })
+}
+
+// ---- scenario: flood -----------------------------------------------------------------
+
+/// The stranger who floods Butler's private chat.
+const STRANGER: u64 = 3_000_000;
+
+struct FloodRun {
+    p50: f64,
+    p99: f64,
+    confirmed: usize,
+    /// What Butler sent to the stranger.
+    answers: usize,
+}
+
+async fn flood(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
+    let (messages, reports) = if opts.quick {
+        (2_000, 20)
+    } else {
+        (10_000, 40)
+    };
+    let rate = 2_000.0;
+    println!(
+        "== flood: {messages} private messages from one stranger at {rate:.0}/s, {reports}          reports from owners in {reports} groups among them; Telegram's limits on in the          emulator, Butler's pacer on =="
+    );
+    let mut runs = Vec::new();
+    for i in 0..opts.runs {
+        let r = flood_run(messages, reports, rate)
+            .await
+            .with_context(|| format!("flood, run {}", i + 1))?;
+        println!(
+            "run {}: {} of {reports} reports confirmed, p50 {:.1} ms, p99 {:.1} ms; {} answers to the flood",
+            i + 1,
+            r.confirmed,
+            r.p50,
+            r.p99,
+            r.answers
+        );
+        runs.push(r);
+    }
+    let p50 = median(&runs.iter().map(|r| r.p50).collect::<Vec<_>>());
+    let p99 = median(&runs.iter().map(|r| r.p99).collect::<Vec<_>>());
+    let answers = runs.iter().map(|r| r.answers).max().unwrap_or(0);
+    let complete = runs.iter().all(|r| r.confirmed == reports);
+    println!("median: report → confirmation p50 {p50:.1} ms, p99 {p99:.1} ms\n");
+    Ok(vec![
+        verdict(
+            &format!("p99 report → confirmation, {messages} private flood"),
+            format!("{p99:.1} ms"),
+            "< 1 s",
+            complete && p99 < Targets::FLOOD_P99_MS,
+        ),
+        verdict(
+            "answers to a private flood (most in a run)",
+            answers.to_string(),
+            "≤ 5",
+            answers <= Targets::FLOOD_ANSWERS,
+        ),
+    ])
+}
+
+async fn flood_run(messages: usize, reports: usize, rate: f64) -> anyhow::Result<FloodRun> {
+    let dir = RunDir::new()?;
+    let emu = start_emulator().await?;
+    emu.add_user(User::new(STRANGER, "Stranger").language("en"));
+    let stranger_chat = emu.create_private_chat(STRANGER)?;
+    let group_ids: Vec<i64> = (1..=reports as i64).map(|g| GROUP_BASE - g).collect();
+    for (g, id) in group_ids.iter().enumerate() {
+        let owner = OWNER_BASE + g as u64;
+        emu.add_user(User::new(owner, format!("Owner {g}")).language("en"));
+        emu.create_group(*id, &format!("Garden {g}"), &[MANAGER, owner])?;
+    }
+    emu.set_rate_limits(Some(RateLimits::telegram()));
+    let db = dir.path().join("butler.db");
+    let config = write_config(dir.path(), &db, QUIET_SWEEPS)?;
+    let butler = Butler::spawn(&emu, &config, dir.path())?;
+    until_polling(&emu, &butler).await?;
+    for (g, id) in group_ids.iter().enumerate() {
+        emu.user_sends_text(*id, MANAGER, &format!("/register Garden {g}"), None)?;
+    }
+    let registered = poll_until(&emu, Duration::from_secs(60), |s| {
+        s.calls_of("sendMessage").iter().filter(|c| c.ok()).count() >= reports
+    })
+    .await;
+    if !registered {
+        bail!("the groups were not registered\n{}", butler.log_tail(20));
+    }
+    // Past every group's per-minute budget spent on the registrations' answers.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Open loop: the flood at `rate`, a report after every `messages / reports` of it.
+    let cursor = emu.read(|s| s.calls().len());
+    let every = messages / reports;
+    let mut sent = Vec::with_capacity(reports);
+    let start = Instant::now();
+    let mut i = 0;
+    while i < messages {
+        let due = ((start.elapsed().as_secs_f64() * rate) as usize + 1).min(messages);
+        while i < due {
+            emu.user_sends_text(stranger_chat, STRANGER, &format!("hello? {i}"), None)?;
+            i += 1;
+            if i % every == 0 && sent.len() < reports {
+                let chat = group_ids[sent.len()];
+                let owner = OWNER_BASE + sent.len() as u64;
+                let at = emu.elapsed();
+                let m = emu.user_sends_text(chat, owner, "/repair the lift is stuck", None)?;
+                sent.push((chat, m.id, at));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let is_confirmation = |c: &Call| {
+        is_send(c)
+            && c.param_str("text")
+                .is_some_and(|t| t.starts_with("Received: ticket #"))
+    };
+    let confirmed = poll_until(&emu, Duration::from_secs(60), |s| {
+        s.calls()[cursor..]
+            .iter()
+            .filter(|c| is_confirmation(c))
+            .count()
+            >= reports
+    })
+    .await;
+    if !confirmed {
+        println!(
+            "  not every report was confirmed within a minute\n{}",
+            butler.log_tail(10)
+        );
+    }
+    // Every update of the flood fetched (and confirmed: nothing pending), a moment to answer.
+    poll_until(&emu, Duration::from_secs(60), |s| {
+        s.pending_updates().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let t = emu.read(|s| tally(s, cursor, &sent));
+    let answers = emu.read(|s| {
+        s.calls()[cursor..]
+            .iter()
+            .filter(|c| is_send(c) && c.chat_id == Some(stranger_chat))
+            .count()
+    });
+    butler.stop().await?;
+    let latencies = sorted(t.latencies);
+    Ok(FloodRun {
+        p50: percentile(&latencies, 50.0),
+        p99: percentile(&latencies, 99.0),
+        confirmed: latencies.len(),
+        answers,
     })
 }

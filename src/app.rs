@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Actor;
 use crate::i18n::Locale;
+use crate::limiter::{Gate, Limiter, Windows};
 use crate::outbox::{Outbox, Outgoing};
 use crate::store::{self, Group, Store};
 
@@ -41,8 +42,9 @@ pub struct App {
     pub clock: Clock,
     /// Wakes the scheduler loop at once, e.g. after a sandbox moved its clock.
     pub scheduler_wake: tokio::sync::Notify,
-    /// When each owner was last told to slow down, so the warning itself is not a flood.
-    flood_warned: std::sync::Mutex<std::collections::HashMap<u64, DateTime<Utc>>>,
+    /// How often the same kind of answer may go to the same person or chat (hints,
+    /// repeated refusals, strangers in unregistered groups, the slow-down warning).
+    pub limiter: Limiter,
     /// Who is a current member of which staff chat (the main one, a route's), as
     /// Telegram last said: keyed by (chat, user).
     roster: std::sync::Mutex<std::collections::HashMap<(i64, u64), Membership>>,
@@ -61,9 +63,12 @@ struct Membership {
     fixed: bool,
 }
 
-/// At most this many reports per owner per [`FLOOD_WINDOW_SECS`].
+/// At most this many reports per owner per [`FLOOD_WINDOW_SECS`], by the reports' dates.
 pub const FLOOD_LIMIT: i64 = 5;
 pub const FLOOD_WINDOW_SECS: i64 = 60;
+
+/// A non-manager in a group that is not an owner group is answered once in this long.
+pub const STRANGER_WINDOW_HOURS: i64 = 24;
 
 pub type AppRef = Arc<App>;
 
@@ -75,13 +80,20 @@ impl App {
             .into_iter()
             .chain(settings.managers.iter().map(|&m| m as i64));
         let outbox = Outbox::new(store.clone(), kept);
+        let minutes = |m: u32| chrono::Duration::minutes(m.into());
+        let limiter = Limiter::new(Windows {
+            hint: minutes(settings.limits.hint_minutes),
+            repeat: minutes(settings.limits.repeat_minutes),
+            stranger: chrono::Duration::hours(STRANGER_WINDOW_HOURS),
+            flood_warning: chrono::Duration::seconds(FLOOD_WINDOW_SECS),
+        });
         Arc::new(Self {
             store,
             settings,
             outbox,
             clock,
             scheduler_wake: tokio::sync::Notify::new(),
-            flood_warned: Default::default(),
+            limiter,
             roster: Default::default(),
         })
     }
@@ -90,20 +102,32 @@ impl App {
         self.clock.now()
     }
 
-    /// Whether `owner` may report now; `Some(warn)` when not, `warn` telling whether to
-    /// answer (once per window) or stay silent.
-    pub async fn flood_check(&self, owner: u64) -> Result<Option<bool>, store::Error> {
-        let now = self.now();
+    /// Whether `owner` may report a message dated `sent`: fewer than [`FLOOD_LIMIT`]
+    /// reports dated within [`FLOOD_WINDOW_SECS`] before it. Telegram's date, not the
+    /// time Butler handles it: reports replayed after downtime were not a flood.
+    /// `Some(warn)` when not, `warn` telling whether to answer (once per window) or stay
+    /// silent.
+    pub async fn flood_check(
+        &self,
+        owner: u64,
+        sent: DateTime<Utc>,
+    ) -> Result<Option<bool>, store::Error> {
         let window = chrono::Duration::seconds(FLOOD_WINDOW_SECS);
-        if self.store.reports_since(owner, now - window).await? < FLOOD_LIMIT {
+        if self.store.reports_dated(owner, sent - window, sent).await? < FLOOD_LIMIT {
             return Ok(None);
         }
-        let mut warned = self.flood_warned.lock().unwrap_or_else(|e| e.into_inner());
-        let warn = warned.get(&owner).is_none_or(|at| now - *at >= window);
-        if warn {
-            warned.insert(owner, now);
-        }
+        let warn = self.limiter.allow(Gate::FloodWarning { owner }, self.now());
         Ok(Some(warn))
+    }
+
+    /// Whether an answer may pass `gate` now (see [`Limiter`]).
+    pub fn may_answer(&self, gate: Gate) -> bool {
+        self.limiter.allow(gate, self.now())
+    }
+
+    /// Whether an answer may pass all of `gates` now; shuts them all if it may.
+    pub fn may_answer_all(&self, gates: &[Gate]) -> bool {
+        self.limiter.allow_all(gates, self.now())
     }
 
     /// Which ticket a message of Butler's belongs to. A message is recorded just after

@@ -24,9 +24,14 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Category;
 use crate::i18n::Locale;
 
+mod bounds;
+pub use bounds::{LimitSettings, RetentionSettings};
+
 mod routes;
 pub use routes::Route;
+mod sla;
 use routes::{RawRoute, parse_routes};
+pub use sla::SlaSettings;
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +51,16 @@ pub struct Settings {
     pub staff_chat_id: i64,
     /// Telegram user ids of the managers, who may use the manager commands.
     pub managers: Vec<u64>,
+    /// Telegram chat id of a group where complaints and suggestions go instead of each
+    /// manager's private chat (`0`: none, the default). Never the staff chat: a complaint
+    /// may be about staff.
+    pub complaints_chat_id: i64,
+    /// Telegram user ids of the dispatchers (the front desk), who may assign tickets to
+    /// staff members as managers can.
+    pub dispatchers: Vec<u64>,
+    /// Open tickets per staff member above which whoever assigns or transfers a ticket
+    /// to them is warned (the ticket is still given); `0`: no warning.
+    pub max_open_per_staff: u32,
     /// Format of the log lines on stderr: `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Service-level deadlines for the staff.
@@ -58,34 +73,16 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// Who may use `/export` in the staff chat.
     pub export: ExportSettings,
+    /// How often Butler answers the same thing to the same person.
+    pub limits: LimitSettings,
+    /// How long handled updates and sent messages are kept.
+    pub retention: RetentionSettings,
     /// Greetings for special days, sent instead of the plain morning greeting. Keys are
     /// `"MM-DD"` (every year) or `"YYYY-MM-DD"` (that day only); values are the text.
     pub holidays: BTreeMap<String, String>,
     /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
     /// every ticket no route claims.
     pub routes: Vec<Route>,
-}
-
-/// Service-level deadlines; a ticket that misses one is escalated to the managers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlaSettings {
-    /// Minutes within which someone on the staff must take a new ticket.
-    pub take_minutes: u32,
-    /// Minutes after taking a ticket within which the first progress update is due.
-    pub first_update_minutes: u32,
-    /// Hours after a ticket was opened within which it must be resolved.
-    pub resolve_hours: u32,
-}
-
-impl Default for SlaSettings {
-    fn default() -> Self {
-        Self {
-            take_minutes: 10,
-            first_update_minutes: 30,
-            resolve_hours: 24,
-        }
-    }
 }
 
 /// How residents are asked to rate a finished repair.
@@ -294,6 +291,10 @@ pub enum ConfigError {
         "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
     )]
     StaffChatUnset,
+    #[error(
+        "config: complaints_chat_id must not be the staff chat (complaints may be about staff); use 0 to send them to each manager privately"
+    )]
+    ComplaintsInStaffChat,
     /// A `[[routes]]` entry (numbered from 1) that cannot be used.
     #[error("config: routes #{index} {problem}")]
     Route { index: usize, problem: String },
@@ -359,11 +360,19 @@ impl Settings {
         if self.staff_chat_id == 0 {
             return Err(ConfigError::StaffChatUnset);
         }
+        if self.complaints_chat_id == self.staff_chat_id {
+            return Err(ConfigError::ComplaintsInStaffChat);
+        }
         let positive = [
             ("sla.take_minutes", self.sla.take_minutes),
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
+            ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
             ("rating.reminder_hours", self.rating.reminder_hours),
+            ("limits.hint_minutes", self.limits.hint_minutes),
+            ("limits.repeat_minutes", self.limits.repeat_minutes),
+            ("retention.inbox_days", self.retention.inbox_days),
+            ("retention.outbox_days", self.retention.outbox_days),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -435,6 +444,11 @@ impl Settings {
     /// Whether this Telegram user is one of the managers.
     pub fn is_manager(&self, user_id: u64) -> bool {
         self.managers.contains(&user_id)
+    }
+
+    /// Whether this Telegram user is one of the dispatchers (who may assign tickets).
+    pub fn is_dispatcher(&self, user_id: u64) -> bool {
+        self.dispatchers.contains(&user_id)
     }
 
     /// The effective configuration as TOML text (for `butler check-config`). The first
@@ -591,12 +605,17 @@ struct RawSettings {
     default_locale: String,
     staff_chat_id: i64,
     managers: Vec<u64>,
+    complaints_chat_id: i64,
+    dispatchers: Vec<u64>,
+    max_open_per_staff: u32,
     log_format: String,
     sla: SlaSettings,
     rating: RatingSettings,
     schedule: RawSchedule,
     delivery: DeliverySettings,
     export: ExportSettings,
+    limits: LimitSettings,
+    retention: RetentionSettings,
     holidays: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
@@ -619,12 +638,17 @@ impl Default for RawSettings {
             default_locale: Locale::ZhCn.code().into(),
             staff_chat_id: 0,
             managers: Vec::new(),
+            complaints_chat_id: 0,
+            dispatchers: Vec::new(),
+            max_open_per_staff: 0,
             log_format: LogFormat::Text.as_str().into(),
             sla: SlaSettings::default(),
             rating: RatingSettings::default(),
             schedule: RawSchedule::default(),
             delivery: DeliverySettings::default(),
             export: ExportSettings::default(),
+            limits: LimitSettings::default(),
+            retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
             routes: Vec::new(),
         }
@@ -709,12 +733,17 @@ impl TryFrom<RawSettings> for Settings {
             default_locale,
             staff_chat_id: raw.staff_chat_id,
             managers: raw.managers,
+            complaints_chat_id: raw.complaints_chat_id,
+            dispatchers: raw.dispatchers,
+            max_open_per_staff: raw.max_open_per_staff,
             log_format,
             sla: raw.sla,
             rating: raw.rating,
             schedule,
             delivery: raw.delivery,
             export: raw.export,
+            limits: raw.limits,
+            retention: raw.retention,
             holidays: raw.holidays,
             routes,
         })
@@ -738,6 +767,9 @@ impl From<&Settings> for RawSettings {
             default_locale: s.default_locale.code().to_owned(),
             staff_chat_id: s.staff_chat_id,
             managers: s.managers.clone(),
+            complaints_chat_id: s.complaints_chat_id,
+            dispatchers: s.dispatchers.clone(),
+            max_open_per_staff: s.max_open_per_staff,
             log_format: s.log_format.as_str().to_owned(),
             sla: s.sla,
             rating: s.rating,
@@ -749,6 +781,8 @@ impl From<&Settings> for RawSettings {
             },
             delivery: s.delivery,
             export: s.export,
+            limits: s.limits,
+            retention: s.retention,
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
         }
@@ -795,13 +829,15 @@ mod tests {
         assert_eq!(s.default_locale, Locale::ZhCn);
         assert_eq!(s.staff_chat_id, 0);
         assert!(s.managers.is_empty());
+        assert_eq!(s.complaints_chat_id, 0);
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(
             s.sla,
             SlaSettings {
                 take_minutes: 10,
                 first_update_minutes: 30,
-                resolve_hours: 24
+                resolve_hours: 24,
+                urgent_repeat_minutes: 5,
             }
         );
         assert_eq!(
@@ -978,6 +1014,30 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "config: staff_chat_id is not set (the Telegram id of the staff group, e.g. -1001234567890)"
+        );
+    }
+
+    #[test]
+    fn complaints_never_go_to_the_staff_chat_and_urgent_alerts_need_an_interval() {
+        let s = Settings {
+            complaints_chat_id: -1001234567890,
+            ..runnable()
+        };
+        let err = s
+            .validate_for_run()
+            .expect_err("complaints in the staff chat");
+        assert!(matches!(err, ConfigError::ComplaintsInStaffChat), "{err:?}");
+        let mut s = runnable();
+        s.sla.urgent_repeat_minutes = 0;
+        let err = s.validate_for_run().expect_err("no interval");
+        assert!(
+            err.to_string().contains("sla.urgent_repeat_minutes"),
+            "{err}"
+        );
+        let s = parse("complaints_chat_id = -100777\n[sla]\nurgent_repeat_minutes = 3\n");
+        assert_eq!(
+            (s.complaints_chat_id, s.sla.urgent_repeat_minutes),
+            (-100777, 3)
         );
     }
 

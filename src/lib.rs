@@ -7,7 +7,8 @@
 //!
 //! - [`clock`]: time as an argument. [`domain`]: tickets, scores, units, locales, event
 //!   kinds, callback data and their rules; no Telegram, no SQL. [`i18n`]: every
-//!   user-facing string, from `locales/`.
+//!   user-facing string, from `locales/`. [`limiter`]: how often the same answer may go
+//!   to the same person (in memory, bounded).
 //! - [`config`]: the TOML settings, parsed into typed values at start.
 //! - [`store`]: all SQL (SQLite, migrated on start), one file per table group.
 //! - [`outbox`]: the one sending path: the message model, delivery per chat, Telegram's
@@ -41,6 +42,7 @@ pub mod figures;
 pub mod i18n;
 pub mod inbox;
 pub mod jobs;
+pub mod limiter;
 pub mod messages;
 pub mod outbox;
 pub mod sandbox;
@@ -72,29 +74,67 @@ pub async fn build_app(settings: Settings, clock: Clock) -> anyhow::Result<AppRe
     Ok(App::new(store, settings, clock))
 }
 
-/// Whether the bot `me` is an administrator of the staff chat: only then does Telegram
-/// send `chat_member` updates, by which Butler hears at once that someone left.
-pub async fn staff_chat_admin(
+/// Whether the bot `me` is an administrator of each staff chat (the main one first, then
+/// each route's): only there does Telegram send `chat_member` updates, by which Butler
+/// hears at once that someone left.
+pub async fn staff_chats_admin(
     bot: &Bot,
     settings: &Settings,
     me: teloxide::types::UserId,
-) -> Result<bool, teloxide::RequestError> {
-    let chat = teloxide::types::ChatId(settings.staff_chat_id);
-    let member = bot.get_chat_member(chat, me).await?;
-    Ok(member.kind.is_privileged())
+) -> Vec<(i64, Result<bool, teloxide::RequestError>)> {
+    let mut out = Vec::new();
+    for chat in settings.staff_chats() {
+        let member = bot.get_chat_member(teloxide::types::ChatId(chat), me).await;
+        out.push((chat, member.map(|m| m.kind.is_privileged())));
+    }
+    out
 }
 
-/// Says at start-up when the bot is not an administrator of the staff chat.
-async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::types::UserId) {
-    match staff_chat_admin(bot, settings, me).await {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(
-            staff_chat = settings.staff_chat_id,
-            "Butler is not an administrator of the staff chat: Telegram does not tell it when \
-             members leave, so someone who left counts as staff for up to a minute; make \
-             the bot an administrator"
+/// Says at start-up when complaints and suggestions have nowhere to go: no
+/// `complaints_chat_id`, and no manager has started a private chat with the bot (Telegram
+/// lets a bot write only to people who did). They are kept and acknowledged, and reach a
+/// manager only from the next one on after a manager starts the bot.
+async fn warn_if_complaints_have_nowhere(app: &App) {
+    if app.settings.complaints_chat_id != 0 {
+        return;
+    }
+    let reachable = async {
+        let mut tx = app.store.begin().await?;
+        tx.private_chats(&app.settings.managers).await
+    };
+    match reachable.await {
+        Ok(found) if found.is_empty() => tracing::warn!(
+            "complaints and suggestions have nowhere to go: set complaints_chat_id, or have a \
+             manager send /start to the bot privately (they never go to the staff chat)"
         ),
-        Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in the staff chat"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot check where complaints go"),
+    }
+}
+
+/// How a staff chat is named in the operator's messages: "the staff chat -100…", or
+/// "the staff chat -100… (Engineering)" for a route's.
+pub fn staff_chat_label(settings: &Settings, chat: i64) -> String {
+    match settings.staff_chat_name(chat) {
+        Some(name) => format!("the staff chat {chat} ({name})"),
+        None => format!("the staff chat {chat}"),
+    }
+}
+
+/// Says at start-up of each staff chat the bot is not an administrator of.
+async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::types::UserId) {
+    for (chat, answer) in staff_chats_admin(bot, settings, me).await {
+        let which = staff_chat_label(settings, chat);
+        match answer {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                staff_chat = chat,
+                "Butler is not an administrator of {which}: Telegram does not tell it when \
+                 members leave, so someone who left counts as staff for up to a minute; make \
+                 the bot an administrator"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot check Butler's place in {which}"),
+        }
     }
 }
 
@@ -124,6 +164,7 @@ pub async fn run_with(
         .context("getMe failed: is TELOXIDE_TOKEN right and the Bot API reachable?")?;
     tracing::info!(bot = %me.username(), "connected to the Bot API");
     warn_unless_staff_admin(&bot, &app.settings, me.id).await;
+    warn_if_complaints_have_nowhere(&app).await;
     if let Err(e) = publish_commands(&bot, &app).await {
         tracing::warn!(error = %e, "setMyCommands failed; command menus may be stale");
     }

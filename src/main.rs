@@ -152,10 +152,10 @@ fn run(settings: Settings, token: Option<String>) -> ExitCode {
     block_on(butler::run(settings, bot, shutdown_signal()))
 }
 
-/// `check-config` with a token: whether the bot is an administrator of the staff chat
-/// (only then does Telegram tell it when members leave), as a comment line. Asks the Bot
-/// API (`TELOXIDE_API_URL`, else Telegram) for at most 10 seconds; unreachable, it says
-/// it could not check.
+/// `check-config` with a token: whether the bot is an administrator of each staff chat,
+/// the routes' too (only then does Telegram tell it when members leave), a comment line
+/// each. Asks the Bot API (`TELOXIDE_API_URL`, else Telegram) for at most 10 seconds;
+/// unreachable, it says it could not check.
 fn staff_chat_check(settings: &Settings, token: &str) -> String {
     let bot = match bot_for(token) {
         Ok(bot) => bot,
@@ -163,7 +163,7 @@ fn staff_chat_check(settings: &Settings, token: &str) -> String {
     };
     let ask = async {
         let me = bot.get_me().await?;
-        butler::staff_chat_admin(&bot, settings, me.id).await
+        Ok::<_, teloxide::RequestError>(butler::staff_chats_admin(&bot, settings, me.id).await)
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -174,13 +174,25 @@ fn staff_chat_check(settings: &Settings, token: &str) -> String {
             .map_err(|_| "no answer in 10 s".to_owned())
     });
     match answer {
-        Ok(Ok(true)) => "# staff chat: Butler is an administrator (it sees members leave)".into(),
-        Ok(Ok(false)) => "# staff chat: Butler is NOT an administrator: it cannot see members \
-                          leave (someone who left counts as staff for up to a minute); make it \
-                          an administrator"
-            .into(),
+        Ok(Ok(chats)) => chats
+            .into_iter()
+            .map(|(chat, answer)| admin_line(&butler::staff_chat_label(settings, chat), answer))
+            .collect::<Vec<_>>()
+            .join("\n"),
         Ok(Err(e)) => format!("# staff chat: could not check ({e})"),
         Err(e) => format!("# staff chat: could not check ({e})"),
+    }
+}
+
+/// One staff chat's line of `check-config`.
+fn admin_line(which: &str, answer: Result<bool, teloxide::RequestError>) -> String {
+    match answer {
+        Ok(true) => format!("# {which}: Butler is an administrator (it sees members leave)"),
+        Ok(false) => format!(
+            "# {which}: Butler is NOT an administrator: it cannot see members leave (someone \
+             who left counts as staff for up to a minute); make it an administrator"
+        ),
+        Err(e) => format!("# {which}: could not check ({e})"),
     }
 }
 

@@ -105,6 +105,15 @@ fn check_config_prints_the_effective_settings_with_the_token_masked() {
     );
     assert!(out.contains("123456:***"), "{out}");
     assert!(!out.contains("SECRET-PART"));
+    // What is kept, and how often the same answer is given, are shown too.
+    assert!(
+        out.contains("[retention]\ninbox_days = 7\noutbox_days = 14\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[limits]\nhint_minutes = 5\nrepeat_minutes = 5\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -462,6 +471,10 @@ async fn two_owners(store: &butler::store::Store) {
             category: Category::Plumbing,
             text,
             priority: false,
+            kind: butler::domain::Kind::Repair,
+            urgency: butler::domain::Urgency::B,
+            repeat_of: None,
+            reported_at: now,
             staff_chat: None,
         };
         let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();

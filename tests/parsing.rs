@@ -187,6 +187,7 @@ fn card_action() -> impl Strategy<Value = CardAction> {
     prop_oneof![
         id.clone().prop_map(|n| CardAction::Take(TicketId(n))),
         id.clone().prop_map(|n| CardAction::Done(TicketId(n))),
+        id.clone().prop_map(|n| CardAction::Close(TicketId(n))),
         (id.clone(), id.clone(), any::<u8>()).prop_map(|(n, round, score)| CardAction::Rate {
             ticket: TicketId(n),
             round,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use butler::sandbox::{GROUP, STAFF_CHAT};
+use butler::sandbox::{ENGINEERING, GROUP, STAFF_CHAT};
 use common::{Process, butler_with_config, log_level, tail, temp_dir};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder};
@@ -388,7 +388,8 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     );
 
     // Li Na reports with a photo: her message, Butler's confirmation under it, and in the
-    // staff chat the card with Take and Done and her photo under it.
+    // engineering chat (plumbing goes there) the card with Take (Done comes once someone
+    // took it) and her photo under it.
     attach_sample(&b, GROUP, "tap-leak.jpg").await;
     type_and_send(&b, GROUP, "/repair the kitchen tap is leaking").await;
     let report_photo = b
@@ -414,9 +415,9 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     );
     let card = b
         .until(
-            "the ticket card in the staff chat",
+            "the ticket card in the engineering chat, where plumbing goes",
             "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m);",
-            json!([STAFF_CHAT]),
+            json!([ENGINEERING]),
         )
         .await;
     let card = card.as_str().unwrap_or("");
@@ -426,42 +427,42 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     assert_eq!(
         b.js(
             "return [...msg(arguments[0], '#1 · Plumbing').querySelectorAll('.kb')].map((k) => k.innerText.trim());",
-            json!([STAFF_CHAT])
+            json!([ENGINEERING])
         )
         .await,
-        json!(["Take", "Done"])
+        json!(["Take", "Assign"])
     );
     let relayed = b
         .until(
             "the report's photo under the card",
             "const m = msg(arguments[0], '#1 — photo from the report'); return m && photoShown(m.querySelector('img.photo'));",
-            json!([STAFF_CHAT]),
+            json!([ENGINEERING]),
         )
         .await;
     assert_eq!(relayed, 640, "the staff see the owner's own photo");
 
-    // Wang Lei takes it: the toast, the card, the owner told.
+    // Sun Qiang takes it: the toast, the card, the owner told.
     b.click(
         "Take on the card",
         "return button(arguments[0], '#1 · Plumbing', 'Take');",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
     b.until(
         "the toast answering Take",
         "return toastText(arguments[0]) === '#1 is yours.';",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
     b.until(
         "the card shows who took it",
-        "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m).includes('Status: taken by Wang Lei') && m.querySelectorAll('.kb').length === 1;",
-        json!([STAFF_CHAT]),
+        "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m).includes('Status: taken by Sun Qiang') && m.querySelectorAll('.kb').length === 1;",
+        json!([ENGINEERING]),
     )
     .await;
     b.until(
         "the owner hears who is coming",
-        "return msg(arguments[0], 'Ticket #1: Wang Lei is taking care of it.');",
+        "return msg(arguments[0], 'Ticket #1: Sun Qiang is taking care of it.');",
         json!([GROUP]),
     )
     .await;
@@ -470,14 +471,14 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     b.click(
         "the card, to reply to it",
         "const m = msg(arguments[0], '#1 · Plumbing'); return m && m.querySelector('.bubble');",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
     let replying = b
         .until(
             "the reply bar",
             "const r = inPane(arguments[0], '.reply-bar'); return !r.hidden && r.innerText;",
-            json!([STAFF_CHAT]),
+            json!([ENGINEERING]),
         )
         .await;
     assert!(
@@ -486,25 +487,25 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
             .is_some_and(|r| r.contains("Reply to Butler") && r.contains("#1 · Plumbing")),
         "{replying}"
     );
-    attach_sample(&b, STAFF_CHAT, "tap-fixed.jpg").await;
-    type_and_send(&b, STAFF_CHAT, "washer replaced").await;
+    attach_sample(&b, ENGINEERING, "tap-fixed.jpg").await;
+    type_and_send(&b, ENGINEERING, "washer replaced").await;
     let update = b
         .until(
             "the progress photo under the owner's report",
-            "const m = msg(arguments[0], 'update from Wang Lei'); return m && photoShown(m.querySelector('img.photo')) && bubbleText(m);",
+            "const m = msg(arguments[0], 'update from Sun Qiang'); return m && photoShown(m.querySelector('img.photo')) && bubbleText(m);",
             json!([GROUP]),
         )
         .await;
     assert!(
         update
             .as_str()
-            .is_some_and(|u| u.contains("Ticket #1 — update from Wang Lei:\nwasher replaced")),
+            .is_some_and(|u| u.contains("Ticket #1 — update from Sun Qiang:\nwasher replaced")),
         "{update}"
     );
     b.until(
         "staff are told it was sent",
         "return msg(arguments[0], 'Sent to the owner of #1.');",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
 
@@ -512,13 +513,13 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     b.click(
         "Done on the card",
         "return button(arguments[0], '#1 · Plumbing', 'Done');",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
     b.until(
         "the toast answering Done",
         "return toastText(arguments[0]) === '#1 is done. The owner has been asked for a rating.';",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
     let scores = b
@@ -589,7 +590,7 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     b.until(
         "the card shows the score",
         "const m = msg(arguments[0], '#1 · Plumbing'); return m && bubbleText(m).includes('rated 5/5');",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
 
@@ -603,7 +604,7 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     .await;
     b.js(
         "msg(arguments[0], '#1 · Plumbing').scrollIntoView({ block: 'start' });",
-        json!([STAFF_CHAT]),
+        json!([ENGINEERING]),
     )
     .await;
     let shot = std::env::var_os("BUTLER_SANDBOX_SCREENSHOT").map_or_else(
@@ -726,10 +727,62 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
         json!([GROUP]),
     )
     .await;
+    four_panes_fit_a_laptop_and_stack_on_a_phone(&b).await;
 
     b.quit().await;
     let status = sandbox.stop().await;
     assert!(status.success(), "{status:?}\n{}", sandbox.log());
+}
+
+/// The four chats side by side in the laptop's 1440 px, nothing cut off; on a 390 px
+/// phone one above the other, nothing wider than the screen.
+async fn four_panes_fit_a_laptop_and_stack_on_a_phone(b: &Browser) {
+    const LAYOUT: &str = "const ps = [...document.querySelectorAll('.pane')].map((p) => p.getBoundingClientRect()); \
+        return { panes: ps.length, page: document.documentElement.scrollWidth, width: innerWidth, \
+                 lefts: ps.map((r) => Math.round(r.left)), tops: ps.map((r) => Math.round(r.top)), \
+                 rights: ps.map((r) => Math.round(r.right)) };";
+    let wide = b.js(LAYOUT, json!([])).await;
+    assert_eq!(wide["panes"], 4, "{wide}");
+    let width = wide["width"].as_i64().unwrap();
+    assert!(wide["page"].as_i64().unwrap() <= width, "{wide}");
+    let rights: Vec<i64> = serde_json::from_value(wide["rights"].clone()).unwrap();
+    assert!(
+        rights.iter().all(|r| *r <= width),
+        "every pane in view: {wide}"
+    );
+    let tops: Vec<i64> = serde_json::from_value(wide["tops"].clone()).unwrap();
+    assert!(
+        tops.windows(2).all(|t| t[0] == t[1]),
+        "side by side: {wide}"
+    );
+
+    let (w, h) = wd("window size", b.client.get_window_size()).await;
+    let frame = w as i64 - width;
+    wd(
+        "a phone's width",
+        b.client.set_window_size((390 + frame) as u32, h as u32),
+    )
+    .await;
+    let phone = b
+        .until(
+            "the page at a phone's width",
+            &format!("const l = (() => {{ {LAYOUT} }})(); return l.width === 390 && l;"),
+            json!([]),
+        )
+        .await;
+    assert!(
+        phone["page"].as_i64().unwrap() <= 390,
+        "no sideways scrolling: {phone}"
+    );
+    let rights: Vec<i64> = serde_json::from_value(phone["rights"].clone()).unwrap();
+    assert!(rights.iter().all(|r| *r <= 390), "{phone}");
+    let tops: Vec<i64> = serde_json::from_value(phone["tops"].clone()).unwrap();
+    assert!(tops.windows(2).all(|t| t[0] < t[1]), "stacked: {phone}");
+    wd(
+        "back to the laptop",
+        b.client.set_window_size(w as u32, h as u32),
+    )
+    .await;
 }
 
 #[test]

@@ -1,10 +1,10 @@
-// The Butler sandbox page: three chats side by side, fed by the server's event stream
+// The Butler sandbox page: four chats side by side (stacked on a phone), fed by the server's event stream
 // (a snapshot first, then every message, edit and button answer as it happens). People
 // act through a small JSON API: send, press, jump in time, switch language, reset.
 "use strict";
 
 const COLORS = {
-  101: "#d6453d", 102: "#8e5cd9", 201: "#2d9c5a", 202: "#1f8fb3", 901: "#c7791c",
+  101: "#d6453d", 102: "#8e5cd9", 201: "#2d9c5a", 202: "#1f8fb3", 203: "#7a8a1f", 901: "#c7791c",
 };
 const BOT_COLOR = "#2f6fd1";
 

@@ -41,9 +41,8 @@ pub async fn command(bot: Bot, app: AppRef, msg: Message, cmd: ManagerCommand) -
     let allowed = app.settings.is_manager(user.id.0)
         || (matches!(cmd, ManagerCommand::Summary) && in_staff_chat);
     if !allowed {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "error.managers_only", &[])])
-            .await;
+        let key = "error.managers_only";
+        return super::answer_once(&app, &bot, &msg, locale, key, &[]).await;
     }
     let now = app.now();
     let today = local_date(now, app.settings.timezone);

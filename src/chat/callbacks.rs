@@ -17,10 +17,17 @@ use crate::tickets;
 fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<i64>)> {
     Some(match *action {
         CardAction::Take(t) | CardAction::Done(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::Close(t) => (BotMessageKind::RequestCard, Some(t.0), None),
         CardAction::Rate { ticket, round, .. } | CardAction::NotFixed { ticket, round } => {
             (BotMessageKind::Rating, Some(ticket.0), Some(round))
         }
-        CardAction::Rerate { follow_up } => (BotMessageKind::FollowUp, None, Some(follow_up)),
+        CardAction::Rerate { follow_up } | CardAction::TellOwner { follow_up } => {
+            (BotMessageKind::FollowUp, None, Some(follow_up))
+        }
+        CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
+        CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
+        CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
+        CardAction::Cancel(t) => (BotMessageKind::Confirmation, Some(t.0), None),
         CardAction::Notice { .. } => return None,
     })
 }
@@ -65,7 +72,13 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
     let actor = app.actor(&q.from);
     let staff_only = matches!(
         action,
-        CardAction::Take(_) | CardAction::Done(_) | CardAction::Rerate { .. }
+        CardAction::Take(_)
+            | CardAction::Done(_)
+            | CardAction::Rerate { .. }
+            | CardAction::TellOwner { .. }
+            | CardAction::Assign(_)
+            | CardAction::AssignTo { .. }
+            | CardAction::Photos(_)
     );
     if staff_only && !app.is_member_of(&bot, msg.chat.id.0, actor.id).await {
         tracing::info!(user = actor.id, "press refused: not on the staff");
@@ -78,11 +91,24 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
         )
         .await;
     }
+    if staff_only && app.settings.is_staff_chat(msg.chat.id.0) {
+        super::dispatch::seen(&app, &q.from, msg.chat.id.0).await;
+    }
+    if matches!(action, CardAction::Assign(_) | CardAction::AssignTo { .. }) {
+        return super::dispatch::press(&bot, &app, &q, &msg, action).await;
+    }
     let locale = match action {
         CardAction::Take(_)
         | CardAction::Done(_)
         | CardAction::Rerate { .. }
+        | CardAction::TellOwner { .. }
         | CardAction::Notice { .. } => app.staff_locale(),
+        // The card is in the manager's language privately, the office's in a group.
+        CardAction::Close(_) if msg.chat.is_private() => user_locale,
+        CardAction::Close(_) => app.staff_locale(),
+        // A story may be read privately: in the reader's language there.
+        CardAction::Photos(_) if msg.chat.is_private() => user_locale,
+        CardAction::Photos(_) => app.staff_locale(),
         _ => {
             let ticket = app.store.ticket(known.ticket_id).await?;
             ticket.map_or(user_locale, |tk| messages::owner_locale(&app.settings, &tk))
@@ -106,15 +132,17 @@ pub async fn press(bot: Bot, app: AppRef, q: CallbackQuery) -> HandlerResult {
 
 /// The record of the message a ticket button sits under, if it is the message Butler put
 /// this button on (a card's or a follow-up's only in the staff chat).
-async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
+pub(super) async fn genuine(app: &App, msg: &Message, action: &CardAction) -> Option<BotMessage> {
     let (kind, ticket, reference) = expected(action)?;
     let from_a_bot = msg.from.as_ref().is_some_and(|u| u.is_bot);
     let known = app.bot_message(msg.chat.id.0, msg.id.0, from_a_bot).await?;
     let matches = known.kind == kind
         && ticket.is_none_or(|t| t == known.ticket_id.0)
         && reference.is_none_or(|r| Some(r) == known.ref_id);
-    let in_place = kind != BotMessageKind::Card && kind != BotMessageKind::FollowUp
-        || app.settings.is_staff_chat(msg.chat.id.0);
+    let in_place = !matches!(
+        kind,
+        BotMessageKind::Card | BotMessageKind::FollowUp | BotMessageKind::AssignMenu
+    ) || app.settings.is_staff_chat(msg.chat.id.0);
     (matches && in_place).then_some(known)
 }
 
@@ -129,6 +157,7 @@ async fn act(
 ) -> tickets::Result<String> {
     let now = app.now();
     let settings = &app.settings;
+    let card = question.text().unwrap_or_default();
     let question = (question.chat.id.0, question.id.0);
     Ok(match action {
         CardAction::Take(id) => {
@@ -165,7 +194,35 @@ async fn act(
             tickets::rerate(tx, settings, actor, follow_up, now).await?;
             t(locale, "toast.rerate_asked", &[])
         }
-        // Handled before: a notice is not a ticket's.
-        CardAction::Notice { .. } => String::new(),
+        CardAction::Close(id) => {
+            tickets::close_request(tx, settings, actor, id, question, locale, now).await?;
+            t(locale, "toast.closed", &[("id", &id.to_string())])
+        }
+        CardAction::Cancel(id) => {
+            tickets::cancel(tx, settings, actor, id, None, now).await?;
+            t(locale, "toast.cancelled", &[("id", &id.to_string())])
+        }
+        CardAction::TellOwner { follow_up } => {
+            let key = if tickets::tell_owner(tx, settings, actor, follow_up, card, now).await? {
+                "toast.owner_told"
+            } else {
+                "toast.owner_already_told"
+            };
+            t(locale, key, &[])
+        }
+        // Handled before: a notice is not a ticket's, assigning is `dispatch`'s.
+        CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {
+            String::new()
+        }
+        CardAction::Photos(id) => {
+            let photos = tx.all_photos(id).await?;
+            let count = photos.len().to_string();
+            let caption = t(locale, "story.photos_caption", &[("id", &id.to_string())]);
+            let reply = Some(crate::outbox::Target::Message(question.1));
+            let albums =
+                crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
+            tx.enqueue_all(&albums, now).await?;
+            t(locale, "story.photos_toast", &[("count", &count)])
+        }
     })
 }

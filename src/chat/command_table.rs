@@ -11,7 +11,9 @@ pub enum CommandSet {
     GroupAdmin,
     Staff,
     Manager,
+    Lookup,
     Private,
+    Dispatch,
 }
 
 /// The chat a command belongs in.
@@ -138,12 +140,27 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
     cmd("report", H::OwnerGroup, &[S::Owner], &[], None),
     cmd(
+        "complain",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 5)],
+        Some("command.complain"),
+    ),
+    cmd(
+        "suggest",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 6)],
+        Some("command.suggest"),
+    ),
+    cmd(
         "unit",
         H::OwnerGroup,
         &[S::Owner],
         &[(M::Groups, 2)],
         Some("command.unit"),
     ),
+    cmd("cancel", H::OwnerGroup, &[S::Owner], &[], None),
     cmd("register", H::OwnerGroup, &[S::GroupAdmin], &[], None),
     cmd("unregister", H::OwnerGroup, &[S::GroupAdmin], &[], None),
     cmd("lang", H::OwnerGroup, &[S::GroupAdmin], &[], None),
@@ -212,6 +229,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         Some("command.resume"),
     ),
     cmd(
+        "urgency",
+        H::StaffChat,
+        &[S::Staff],
+        &[(M::StaffChat, 14)],
+        Some("command.urgency"),
+    ),
+    cmd(
         "stats",
         H::StaffChat,
         &[S::Staff],
@@ -237,6 +261,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("unwatch", H::StaffOrPrivate, &[S::Manager], &[], None),
     cmd("greet", H::StaffOrPrivate, &[S::Manager], &[], None),
     cmd("notice", H::StaffOrPrivate, &[S::Manager], &[], None),
+    // Dispatch, in the staff chat or privately.
+    cmd("staff", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("trades", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("assign", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("transfer", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    cmd("return", H::StaffOrPrivate, &[S::Dispatch], &[], None),
+    // Staff and managers, in the staff chat or privately.
+    cmd("ticket", H::StaffOrPrivate, &[S::Lookup], &[], None),
+    cmd("find", H::StaffOrPrivate, &[S::Lookup], &[], None),
 ];
 
 /// The chat a Butler command belongs in, if `name` (lowercase) is one.
@@ -281,7 +314,8 @@ mod tests {
     use teloxide::utils::command::BotCommands;
 
     use super::super::commands::{
-        GroupAdminCommand, ManagerCommand, OwnerCommand, PrivateCommand, StaffCommand,
+        DispatchCommand, GroupAdminCommand, LookupCommand, ManagerCommand, OwnerCommand,
+        PrivateCommand, StaffCommand,
     };
     use super::*;
     use crate::i18n::{Locale, t};
@@ -308,7 +342,9 @@ mod tests {
             (CommandSet::GroupAdmin, enum_names::<GroupAdminCommand>()),
             (CommandSet::Staff, enum_names::<StaffCommand>()),
             (CommandSet::Manager, enum_names::<ManagerCommand>()),
+            (CommandSet::Lookup, enum_names::<LookupCommand>()),
             (CommandSet::Private, enum_names::<PrivateCommand>()),
+            (CommandSet::Dispatch, enum_names::<DispatchCommand>()),
         ];
         for (set, names) in enums {
             assert!(!names.is_empty(), "{set:?}");
@@ -349,12 +385,15 @@ mod tests {
     fn the_published_menus_are_those_of_before_the_table() {
         let names = |m| menu(m).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(names(Menu::Private), ["start", "help", "my"]);
-        assert_eq!(names(Menu::Groups), ["repair", "unit", "my", "help"]);
+        assert_eq!(
+            names(Menu::Groups),
+            ["repair", "unit", "my", "help", "complain", "suggest"]
+        );
         assert_eq!(
             names(Menu::StaffChat),
             [
                 "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats",
-                "export", "help", "pause", "resume"
+                "export", "help", "pause", "resume", "urgency"
             ]
         );
         for m in Menu::ALL {
@@ -370,11 +409,15 @@ mod tests {
     #[test]
     fn the_wrong_chat_answer_is_the_one_of_before_the_table() {
         let cases = [
-            (["repair", "report", "unit"].as_slice(), Home::OwnerGroup),
+            (
+                ["repair", "report", "unit", "complain", "suggest", "cancel"].as_slice(),
+                Home::OwnerGroup,
+            ),
             (&["register", "unregister", "lang"], Home::OwnerGroup),
             (
                 &[
-                    "open", "mine", "take", "done", "reopen", "category", "note", "stats", "export",
+                    "open", "mine", "take", "done", "reopen", "category", "note", "stats",
+                    "export", "urgency",
                 ],
                 Home::StaffChat,
             ),

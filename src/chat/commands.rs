@@ -9,7 +9,7 @@ use teloxide::types::Message;
 
 pub use super::command_table::Place;
 use super::command_table::misused_key;
-use super::{AppRef, HandlerResult, answer};
+use super::{AppRef, HandlerResult, answer_once, hint};
 use crate::i18n::Locale;
 
 /// Owner group commands (owners).
@@ -20,10 +20,16 @@ pub enum OwnerCommand {
     Repair(String),
     /// Same as /repair.
     Report(String),
+    /// A complaint, for the managers only: /complain <what happened>
+    Complain(String),
+    /// A suggestion for the managers: /suggest <idea>
+    Suggest(String),
     /// Set your unit: /unit 3-1201
     Unit(String),
     /// Your tickets.
     My,
+    /// Withdraw your report: /cancel 12
+    Cancel(String),
     Help,
 }
 
@@ -40,13 +46,16 @@ pub enum GroupAdminCommand {
 #[derive(BotCommands, Clone, Debug)]
 #[command(rename_rule = "lowercase")]
 pub enum StaffCommand {
-    Open,
+    /// `/open [category | @username | unassigned]`.
+    Open(String),
     Mine,
     Take(String),
     Done(String),
     Reopen(String),
     Category(String),
     Note(String),
+    /// `/urgency N A|B|C`.
+    Urgency(String),
     /// `/pause N <reason>`: the ticket waits, its clocks stand still.
     Pause(String),
     /// `/resume N`: a paused ticket runs again.
@@ -70,6 +79,33 @@ pub enum ManagerCommand {
     Summary,
     /// Broadcast a notice to every owner group, after a confirmation: /notice <text>
     Notice(String),
+}
+
+/// Dispatch: the roster and who holds which ticket, in the staff chat or privately (the
+/// handler checks who may: staff, managers, dispatchers).
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum DispatchCommand {
+    /// The roster: people, their trades and open tickets.
+    Staff,
+    /// `/trades @username <categories>` (managers).
+    Trades(String),
+    /// `/assign N @username [note]` (managers, dispatchers).
+    Assign(String),
+    /// `/transfer N @username [reason]` (the holder, managers).
+    Transfer(String),
+    /// `/return N <reason>` (the holder).
+    Return(String),
+}
+
+/// Looking tickets up (staff and managers, in the staff chat or privately).
+#[derive(BotCommands, Clone, Debug)]
+#[command(rename_rule = "lowercase")]
+pub enum LookupCommand {
+    /// One ticket's story: /ticket N
+    Ticket(String),
+    /// Search tickets: /find <words or a unit>
+    Find(String),
 }
 
 /// Private chat commands.
@@ -103,7 +139,10 @@ fn command_word(msg: &Message, me: &teloxide::types::Me) -> Option<(String, bool
 }
 
 /// The last branch of each audience: a command that is Butler's but not for this chat,
-/// or that did not parse, gets an answer; anything else is left alone.
+/// or that did not parse, gets an answer; anything else is left alone. In a private chat
+/// the answer is a hint (one per `limits.hint_minutes`, shared with the chatter hint);
+/// in a group, the same answer to the same person is not repeated within
+/// `limits.repeat_minutes`.
 pub async fn fallback(
     bot: Bot,
     app: AppRef,
@@ -118,6 +157,10 @@ pub async fn fallback(
     let Some(key) = misused_key(&name, place, addressed) else {
         return Ok(());
     };
-    app.send(&bot, vec![answer(&msg, locale, key, &[("command", &name)])])
-        .await
+    let args = [("command", name.as_str())];
+    if place == Place::Private {
+        hint(&app, &bot, &msg, locale, key, &args).await
+    } else {
+        answer_once(&app, &bot, &msg, locale, key, &args).await
+    }
 }

@@ -1,12 +1,18 @@
 //! Managers: owner groups (/register, /unregister, /lang) and the watch list.
+//!
+//! In a group that is not an owner group, anyone may send `/register`: a non-manager
+//! is told once that only managers can (once a day per person, once every few minutes
+//! per group), then Butler stays silent and stays in the group. A manager's commands
+//! are always answered.
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::Message;
 
 use super::commands::{GroupAdminCommand, ManagerCommand};
-use super::{AppRef, BotError, HandlerResult, answer, change};
+use super::{App, AppRef, BotError, HandlerResult, answer, answer_once, change};
 use crate::i18n::Locale;
+use crate::limiter::Gate;
 use crate::store::Group;
 
 /// `/register`, `/unregister`, `/lang` in any group, registered or not.
@@ -31,18 +37,16 @@ async fn group_command(
         None => app.user_locale(Some(&user)),
     };
     if msg.chat.id.0 == app.settings.staff_chat_id {
-        return app
-            .send(
-                &bot,
-                vec![answer(&msg, locale, "register.not_in_staff_chat", &[])],
-            )
-            .await;
+        let key = "register.not_in_staff_chat";
+        return answer_once(&app, &bot, &msg, locale, key, &[]).await;
     }
     if !app.settings.is_manager(user.id.0) {
+        let registered = group.as_ref().is_some_and(|g| g.active);
+        if !registered && !stranger_may_hear(&app, msg.chat.id.0, user.id.0) {
+            return Ok(());
+        }
         // Silence in unregistered groups would look broken; a polite word is better.
-        return app
-            .send(&bot, vec![answer(&msg, locale, "error.managers_only", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "error.managers_only", &[]).await;
     }
     match cmd {
         GroupAdminCommand::Register(name) => register(bot, app, msg, name, user.id.0, locale).await,
@@ -62,6 +66,21 @@ async fn group_command(
     }
 }
 
+/// Whether a non-manager asking in a group that is not an owner group is answered: once
+/// a day per person (then silence: Butler stays, so that a manager's `/register` still
+/// works), and once per `limits.repeat_minutes` per group, whoever asks.
+fn stranger_may_hear(app: &App, chat: i64, user: u64) -> bool {
+    let heard = app.may_answer_all(&[Gate::Stranger { chat, user }, Gate::StrangeGroup { chat }]);
+    if !heard {
+        tracing::debug!(
+            chat,
+            user,
+            "not a manager, not an owner group: answered before"
+        );
+    }
+    heard
+}
+
 /// `/register [name]`: the group becomes an owner group, named `name` or its title.
 async fn register(
     bot: Bot,
@@ -78,9 +97,7 @@ async fn register(
         name.to_owned()
     };
     if name.is_empty() {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "register.usage", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "register.usage", &[]).await;
     }
     let name = crate::domain::text::shorten(&name, 64);
     let (chat_id, now) = (msg.chat.id.0, app.now());
@@ -107,17 +124,11 @@ async fn set_lang(
     locale: Locale,
 ) -> HandlerResult {
     let Some(group) = group.filter(|g| g.active) else {
-        return app
-            .send(
-                &bot,
-                vec![answer(&msg, locale, "unregister.not_registered", &[])],
-            )
-            .await;
+        let key = "unregister.not_registered";
+        return answer_once(&app, &bot, &msg, locale, key, &[]).await;
     };
     let Ok(new) = code.parse::<Locale>() else {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "lang.usage", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "lang.usage", &[]).await;
     };
     let now = app.now();
     change!(app, &bot, &msg, new, |tx| {
@@ -145,9 +156,7 @@ pub async fn command(bot: Bot, app: AppRef, msg: Message, cmd: ManagerCommand) -
         app.staff_locale()
     };
     if !app.settings.is_manager(user.id.0) {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "error.managers_only", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "error.managers_only", &[]).await;
     }
     let (raw, watched) = match &cmd {
         ManagerCommand::Watch(raw) => (raw, true),
@@ -155,9 +164,7 @@ pub async fn command(bot: Bot, app: AppRef, msg: Message, cmd: ManagerCommand) -
         _ => return Ok(()),
     };
     let Ok(owner_id) = raw.trim().parse::<u64>() else {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "watch.usage", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "watch.usage", &[]).await;
     };
     let now = app.now();
     change!(app, &bot, &msg, locale, |tx| {

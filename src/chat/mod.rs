@@ -10,10 +10,13 @@ pub mod announce;
 pub mod callbacks;
 pub mod command_table;
 pub mod commands;
+pub mod dispatch;
 pub mod life;
+pub mod lookup;
 pub mod manager;
 pub mod owner;
 pub mod private;
+pub mod requests;
 pub mod staff;
 pub mod stats;
 
@@ -23,6 +26,7 @@ use teloxide::types::Message;
 
 pub use crate::app::{App, AppRef, BotError, HandlerResult, display_name};
 use crate::i18n::{self, Locale};
+use crate::limiter::Gate;
 use crate::outbox::Outgoing;
 use crate::store::{self, Group};
 use crate::tickets;
@@ -55,9 +59,75 @@ pub fn reply_text(msg: &Message, text: String) -> Outgoing {
 
 /// The localized answer to a refused request.
 pub fn refusal(msg: &Message, locale: Locale, e: &crate::domain::Error) -> Outgoing {
-    let args = e.args();
+    reply_text(msg, refusal_text(locale, e))
+}
+
+/// What a refusal says, in `locale`.
+fn refusal_text(locale: Locale, e: &crate::domain::Error) -> String {
+    let mut args = e.args();
+    if matches!(e, crate::domain::Error::UnknownCategory(_)) {
+        // The names to choose from, in the reader's language (the domain knows only codes).
+        args.push(("categories", i18n::category_list(locale)));
+    }
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    answer(msg, locale, e.locale_key(), &args)
+    i18n::t(locale, e.locale_key(), &args)
+}
+
+/// `text` under `msg`, unless its sender was told the same in this chat within
+/// `limits.repeat_minutes` (then nothing): for a refusal, a usage line, help, a list
+/// asked for again. See [`crate::limiter`].
+pub async fn say_once(app: &App, bot: &Bot, msg: &Message, text: String) -> HandlerResult {
+    let user = msg.from.as_ref().map_or(0, |u| u.id.0);
+    if !app.may_answer(Gate::repeat(msg.chat.id.0, user, &text)) {
+        tracing::debug!(
+            chat = msg.chat.id.0,
+            user,
+            "said the same lately: not again"
+        );
+        return Ok(());
+    }
+    app.send(bot, vec![reply_text(msg, text)]).await
+}
+
+/// The localized answer `key` under `msg`, through [`say_once`].
+pub async fn answer_once(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    key: &str,
+    args: &[(&str, &str)],
+) -> HandlerResult {
+    say_once(app, bot, msg, i18n::t(locale, key, args)).await
+}
+
+/// The answer to a refused request, through [`say_once`].
+pub async fn refuse(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    e: &crate::domain::Error,
+) -> HandlerResult {
+    say_once(app, bot, msg, refusal_text(locale, e)).await
+}
+
+/// A hint under `msg` (what to write instead), at most once per `limits.hint_minutes`
+/// to one person in one chat, whatever the hint.
+pub async fn hint(
+    app: &App,
+    bot: &Bot,
+    msg: &Message,
+    locale: Locale,
+    key: &str,
+    args: &[(&str, &str)],
+) -> HandlerResult {
+    let (chat, user) = (msg.chat.id.0, msg.from.as_ref().map_or(0, |u| u.id.0));
+    if !app.may_answer(Gate::Hint { chat, user }) {
+        tracing::debug!(chat, user, "hinted lately: not again");
+        return Ok(());
+    }
+    app.send(bot, vec![answer(msg, locale, key, args)]).await
 }
 
 /// The main staff chat or a route's.
@@ -104,6 +174,10 @@ pub fn handler_tree() -> UpdateHandler<BotError> {
                 // First: /register, /unregister, /lang in any group.
                 .branch(dptree::filter(is_group).branch(manager::group_branch()))
                 .branch(dptree::filter(in_staff_chat).branch(staff::branch()))
+                .branch(
+                    dptree::filter(requests::in_complaints_chat)
+                        .branch(requests::complaints_chat_branch()),
+                )
                 .branch(dptree::filter_map_async(registered_group).branch(owner::branch()))
                 .branch(
                     dptree::filter(|msg: Message| msg.chat.is_private()).branch(private::branch()),
@@ -132,7 +206,7 @@ pub async fn conclude(
         Ok(()) => app.commit(bot, tx).await,
         Err(tickets::Error::Refused(e)) => {
             drop(tx);
-            app.send(bot, vec![refusal(msg, locale, &e)]).await
+            refuse(app, bot, msg, locale, &e).await
         }
         Err(tickets::Error::Store(e)) => Err(e.into()),
     }

@@ -1,4 +1,5 @@
-//! Owner groups: reports, details added by replying, units, "my tickets".
+//! Owner groups: reports, details added by replying, units, "my tickets", withdrawing a
+//! report.
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -6,10 +7,10 @@ use teloxide::types::{Me, Message};
 
 use super::commands::{OwnerCommand, Place, fallback};
 use super::{
-    App, AppRef, BotError, HandlerResult, answer, change, display_name, origin, photo_of, refusal,
-    text_of,
+    App, AppRef, BotError, HandlerResult, answer, answer_once, change, display_name, origin,
+    photo_of, refuse, say_once, text_of,
 };
-use crate::domain::{ReportText, TicketStatus, Unit};
+use crate::domain::{Kind, ReportText, TicketId, TicketStatus, Unit};
 use crate::i18n::{Locale, t};
 use crate::messages::render;
 use crate::store::{BotMessage, BotMessageKind, Group};
@@ -44,10 +45,13 @@ async fn command(
 ) -> HandlerResult {
     match cmd {
         OwnerCommand::Repair(text) | OwnerCommand::Report(text) => {
-            report(bot, app, msg, text, locale).await
+            report(bot, app, msg, text, Kind::Repair, locale).await
         }
+        OwnerCommand::Complain(text) => report(bot, app, msg, text, Kind::Complaint, locale).await,
+        OwnerCommand::Suggest(text) => report(bot, app, msg, text, Kind::Suggestion, locale).await,
         OwnerCommand::Unit(raw) => set_unit(bot, app, msg, raw, locale).await,
         OwnerCommand::My => my_tickets(bot, app, msg, locale, true).await,
+        OwnerCommand::Cancel(raw) => cancel(bot, app, msg, raw, locale).await,
         OwnerCommand::Help => {
             let key = if app
                 .settings
@@ -57,24 +61,28 @@ async fn command(
             } else {
                 "help.owner_group"
             };
-            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+            answer_once(&app, &bot, &msg, locale, key, &[]).await
         }
     }
 }
 
-/// `/repair <text>`, or a photo captioned so: a new ticket (see [`tickets::report`]),
-/// unless the owner reports too often.
+/// `/repair <text>` (or `/complain`, `/suggest`: `kind`), or a photo captioned so: a new
+/// ticket (see [`tickets::report`]), unless the owner reports too often.
 async fn report(
     bot: Bot,
     app: AppRef,
     msg: Message,
     text: String,
+    kind: Kind,
     locale: Locale,
 ) -> HandlerResult {
     let Some(user) = msg.from.clone() else {
         return Ok(());
     };
     let photo = photo_of(&msg);
+    if let Some(usage) = super::requests::usage(kind, &text, photo.is_some()) {
+        return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
+    }
     // A photo captioned just "/repair": the photo is the report.
     let raw = if text.trim().is_empty() && photo.is_some() {
         t(locale, "report.photo_only", &[])
@@ -83,7 +91,7 @@ async fn report(
     };
     let text = match ReportText::parse(&raw) {
         Ok(text) => text,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return refuse(&app, &bot, &msg, locale, &e).await,
     };
     if flooded(&bot, &app, &msg, user.id.0, locale).await? {
         return Ok(());
@@ -91,10 +99,12 @@ async fn report(
     let now = app.now();
     let owner = app.actor(&user);
     let req = tickets::Report {
+        kind,
         origin: origin(&msg, locale),
         language: user.language_code.as_deref(),
         text: &text,
         photo,
+        sent_at: msg.date,
     };
     change!(app, &bot, &msg, locale, |tx| {
         tickets::report(tx, &app.settings, &owner, req, now).await?;
@@ -103,7 +113,9 @@ async fn report(
 }
 
 /// Whether `owner` reports too often to take this report; warns them once a window. A
-/// redelivered report is not a new one: only new reports count against the limit.
+/// redelivered report is not a new one: only new reports count against the limit, and
+/// they count by the date Telegram gave the message, so a backlog handled at once after
+/// downtime is not a flood.
 async fn flooded(
     bot: &Bot,
     app: &App,
@@ -119,17 +131,38 @@ async fn flooded(
     {
         return Ok(false);
     }
-    let Some(warn) = app.flood_check(owner).await? else {
+    let Some(warn) = app.flood_check(owner, msg.date).await? else {
         return Ok(false);
     };
     tracing::warn!(owner, "report refused: too many in a short time");
     if warn {
-        let minutes = (crate::app::FLOOD_WINDOW_SECS / 60).to_string();
+        let minutes = crate::i18n::minutes(locale, crate::app::FLOOD_WINDOW_SECS / 60);
         let args = [("minutes", minutes.as_str())];
         app.send(bot, vec![answer(msg, locale, "report.too_many", &args)])
             .await?;
     }
     Ok(true)
+}
+
+/// `/cancel N`: the owner withdraws their open report (see [`tickets::cancel`]).
+async fn cancel(bot: Bot, app: AppRef, msg: Message, raw: String, locale: Locale) -> HandlerResult {
+    let Some(user) = msg.from.clone() else {
+        return Ok(());
+    };
+    if raw.trim().is_empty() {
+        return answer_once(&app, &bot, &msg, locale, "cancel.usage", &[]).await;
+    }
+    let id: TicketId = match raw.parse() {
+        Ok(id) => id,
+        Err(e) => return refuse(&app, &bot, &msg, locale, &e).await,
+    };
+    let now = app.now();
+    let owner = app.actor(&user);
+    let answer = Some(origin(&msg, locale));
+    change!(app, &bot, &msg, locale, |tx| {
+        tickets::cancel(tx, &app.settings, &owner, id, answer, now).await?;
+        Ok(())
+    })
 }
 
 async fn set_unit(
@@ -143,13 +176,11 @@ async fn set_unit(
         return Ok(());
     };
     if raw.trim().is_empty() {
-        return app
-            .send(&bot, vec![answer(&msg, locale, "unit.usage", &[])])
-            .await;
+        return answer_once(&app, &bot, &msg, locale, "unit.usage", &[]).await;
     }
     let unit: Unit = match raw.parse() {
         Ok(u) => u,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return refuse(&app, &bot, &msg, locale, &e).await,
     };
     let now = app.now();
     let name = display_name(&user);
@@ -188,7 +219,7 @@ pub async fn my_tickets(
         app.store.owner_tickets(user.id.0, MY_LIMIT).await?
     };
     let text = render::owner_list(&tickets, locale, !in_group);
-    app.send(&bot, vec![super::reply_text(&msg, text)]).await
+    say_once(&app, &bot, &msg, text).await
 }
 
 /// The owner adds a detail (text or photo) to their ticket, or answers "what went wrong".

@@ -1,11 +1,17 @@
 //! Private chats: a greeting, help for what the caller may use, and their own tickets.
+//!
+//! Anyone on Telegram can write here, so every answer is bounded (see
+//! [`crate::limiter`]): chatter and misused commands get one hint per
+//! `limits.hint_minutes`, and help or a list asked for again is not repeated within
+//! `limits.repeat_minutes`. A flood of messages from one person yields a handful of
+//! answers.
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, PrivateCommand, fallback};
-use super::{AppRef, BotError, HandlerResult, answer};
+use super::{AppRef, BotError, HandlerResult, answer_once, hint};
 use crate::i18n::Locale;
 
 pub fn branch() -> UpdateHandler<BotError> {
@@ -17,18 +23,24 @@ pub fn branch() -> UpdateHandler<BotError> {
                 .filter_command::<PrivateCommand>()
                 .endpoint(command),
         )
+        .branch(super::lookup::branch())
         .branch(
             dptree::entry()
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        // A manager answers a complaint or suggestion by replying to its card.
+        .branch(
+            dptree::filter_map_async(super::requests::request_replied)
+                .endpoint(super::requests::reply),
+        )
+        .branch(super::dispatch::branch())
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
                 if msg.text().is_some_and(|t| t.starts_with('/')) {
                     fallback(bot, app, msg, me, Place::Private, locale).await
                 } else {
-                    app.send(&bot, vec![answer(&msg, locale, "private.hint", &[])])
-                        .await
+                    hint(&app, &bot, &msg, locale, "private.hint", &[]).await
                 }
             },
         )
@@ -70,7 +82,7 @@ async fn command(
             } else {
                 "help.private"
             };
-            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+            answer_once(&app, &bot, &msg, locale, key, &[]).await
         }
         PrivateCommand::My => super::owner::my_tickets(bot, app, msg, locale, false).await,
     }

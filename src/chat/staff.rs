@@ -7,7 +7,7 @@ use teloxide::prelude::*;
 use teloxide::types::{Me, Message};
 
 use super::commands::{ManagerCommand, Place, StaffCommand, fallback};
-use super::{App, AppRef, BotError, HandlerResult, answer, change, origin, photo_of, text_of};
+use super::{App, AppRef, BotError, HandlerResult, change, origin, photo_of, text_of};
 use crate::domain::{Actor, Error, TicketId};
 use crate::i18n::{self, Locale};
 use crate::messages::render;
@@ -20,16 +20,19 @@ pub fn branch() -> UpdateHandler<BotError> {
     dptree::entry()
         .map(|app: AppRef| app.staff_locale())
         .branch(dptree::filter_async(outsider).endpoint(refuse_outsider))
+        .inspect_async(super::dispatch::seen_in_staff_chat)
         .branch(
             dptree::entry()
                 .filter_command::<StaffCommand>()
                 .endpoint(command),
         )
+        .branch(super::lookup::branch())
         .branch(
             dptree::entry()
                 .filter_command::<ManagerCommand>()
                 .endpoint(super::manager::command),
         )
+        .branch(super::dispatch::branch())
         .branch(dptree::filter_map_async(super::replied_bot_message).endpoint(reply_to_card))
         .endpoint(
             |bot: Bot, app: AppRef, msg: Message, me: Me, locale: Locale| async move {
@@ -58,11 +61,12 @@ async fn refuse_outsider(bot: Bot, app: AppRef, msg: Message, locale: Locale) ->
         user = msg.from.as_ref().map(|u| u.id.0),
         "refused: not on the staff"
     );
-    let refusal = super::refusal(&msg, locale, &Error::NotStaff);
-    app.send(&bot, vec![refusal]).await
+    super::refuse(&app, &bot, &msg, locale, &Error::NotStaff).await
 }
 
-/// `N rest…` → (ticket, rest); without a number, the ticket of the card replied to.
+/// `N rest…` → (ticket, rest). In a reply to a ticket's message without a number first,
+/// the ticket is the one replied to and all the words are the rest: a photo captioned
+/// `/done replaced the cartridge` under the card closes that card's ticket with that note.
 async fn ticket_and_rest(
     app: &App,
     msg: &Message,
@@ -70,15 +74,26 @@ async fn ticket_and_rest(
 ) -> Result<(TicketId, String), Error> {
     let args = args.trim();
     let (first, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
-    if first.is_empty() {
-        if let Some(replied) = msg.reply_to_message()
-            && let Ok(Some(bm)) = app.store.bot_message(msg.chat.id.0, replied.id.0).await
-        {
-            return Ok((bm.ticket_id, String::new()));
-        }
-        return Err(Error::BadTicketId(String::new()));
+    match first.parse::<TicketId>() {
+        Ok(id) => Ok((id, rest.trim().to_owned())),
+        Err(e) => match replied_ticket(app, msg).await {
+            Some(id) => Ok((id, args.to_owned())),
+            None if first.is_empty() => Err(Error::BadTicketId(String::new())),
+            None => Err(e),
+        },
     }
-    Ok((first.parse()?, rest.trim().to_owned()))
+}
+
+/// The ticket of the message of Butler's that `msg` replies to, if any.
+async fn replied_ticket(app: &App, msg: &Message) -> Option<TicketId> {
+    let replied = msg.reply_to_message()?;
+    match app.store.bot_message(msg.chat.id.0, replied.id.0).await {
+        Ok(found) => found.map(|bm| bm.ticket_id),
+        Err(e) => {
+            tracing::error!(error = %e, "looking up the replied message failed");
+            None
+        }
+    }
 }
 
 async fn command(
@@ -93,15 +108,7 @@ async fn command(
     };
     let actor = app.actor(&user);
     match cmd {
-        StaffCommand::Open => {
-            // Each staff chat sees its own tickets: a route's chat those routed to it,
-            // the main chat the rest.
-            let chat = msg.chat.id.0;
-            let route = (chat != app.settings.staff_chat_id).then_some(chat);
-            let tickets = app.store.open_tickets_in(route, LIST_LIMIT).await?;
-            let text = render::ticket_list(&tickets, locale, "open.heading", "open.empty");
-            app.send(&bot, vec![super::reply_text(&msg, text)]).await
-        }
+        StaffCommand::Open(args) => super::dispatch::open(bot, app, msg, args, locale).await,
         StaffCommand::Mine => {
             let tickets = app.store.tickets_taken_by(actor.id, LIST_LIMIT).await?;
             let text = render::ticket_list(&tickets, locale, "mine.heading", "mine.empty");
@@ -113,7 +120,7 @@ async fn command(
             } else {
                 "help.staff"
             };
-            app.send(&bot, vec![answer(&msg, locale, key, &[])]).await
+            super::answer_once(&app, &bot, &msg, locale, key, &[]).await
         }
         StaffCommand::Stats(args) => super::stats::stats(bot, app, msg, args, locale).await,
         StaffCommand::Export(args) => super::stats::export(bot, app, msg, args, locale).await,
@@ -123,12 +130,14 @@ async fn command(
         | StaffCommand::Category(ref args)
         | StaffCommand::Pause(ref args)
         | StaffCommand::Resume(ref args)
+        | StaffCommand::Urgency(ref args)
         | StaffCommand::Note(ref args) => {
             let usage = match &cmd {
                 StaffCommand::Take(_) => "usage.take",
                 StaffCommand::Done(_) => "usage.done",
                 StaffCommand::Reopen(_) => "usage.reopen",
                 StaffCommand::Category(_) => "usage.category",
+                StaffCommand::Urgency(_) => "usage.urgency",
                 StaffCommand::Pause(_) => "usage.pause",
                 StaffCommand::Resume(_) => "usage.resume",
                 _ => "usage.note",
@@ -136,15 +145,21 @@ async fn command(
             let Some((id, rest)) = parse_args(&bot, &app, &msg, args, usage, locale).await? else {
                 return Ok(());
             };
-            if matches!(cmd, StaffCommand::Pause(_)) && rest.is_empty() {
-                return app.send(&bot, vec![answer(&msg, locale, usage, &[])]).await;
+            if matches!(cmd, StaffCommand::Category(_)) && rest.is_empty() {
+                let categories = i18n::category_list(locale);
+                let args = [("categories", categories.as_str())];
+                return super::answer_once(&app, &bot, &msg, locale, usage, &args).await;
+            }
+            if matches!(cmd, StaffCommand::Pause(_) | StaffCommand::Urgency(_)) && rest.is_empty() {
+                return super::answer_once(&app, &bot, &msg, locale, usage, &[]).await;
             }
             ticket_command(&bot, &app, &msg, &cmd, id, rest, &actor, locale).await
         }
     }
 }
 
-/// The staff commands that act on one ticket.
+/// The staff commands that act on one ticket; each is answered under the command (the
+/// card it changes may be far up the chat).
 #[allow(clippy::too_many_arguments)]
 async fn ticket_command(
     bot: &Bot,
@@ -171,20 +186,30 @@ async fn ticket_command(
             }
             StaffCommand::Take(_) => {
                 tickets::take(tx, settings, actor, id, now).await?;
+                let answer = origin.answer("toast.taken", &[("id", &id.to_string())]);
+                tx.enqueue(&answer, now).await?;
             }
             StaffCommand::Done(_) => {
                 // `/done N` as a photo's caption: that photo is the completion photo.
                 let photo = photo_of(msg);
                 let req = tickets::Finish { id, note, photo };
                 tickets::finish(tx, settings, actor, req, now).await?;
+                let answer = origin.answer("toast.done", &[("id", &id.to_string())]);
+                tx.enqueue(&answer, now).await?;
             }
             StaffCommand::Reopen(_) => {
                 tickets::reopen(tx, settings, actor, id, note, now).await?;
+                let answer = origin.answer("answer.reopened", &[("id", &id.to_string())]);
+                tx.enqueue(&answer, now).await?;
             }
             StaffCommand::Category(_) => {
                 let category = i18n::parse_category(&rest)
                     .ok_or_else(|| Error::UnknownCategory(rest.clone()))?;
                 tickets::set_category(tx, settings, actor, id, category, origin, now).await?;
+            }
+            StaffCommand::Urgency(_) => {
+                let level = rest.parse()?;
+                tickets::set_urgency(tx, settings, actor, id, level, origin, now).await?;
             }
             _ => {
                 tickets::add_note(tx, actor, id, &rest, origin, now).await?;
@@ -206,12 +231,13 @@ async fn parse_args(
     match ticket_and_rest(app, msg, args).await {
         Ok(x) => Ok(Some(x)),
         Err(Error::BadTicketId(s)) if s.is_empty() => {
-            app.send(bot, vec![answer(msg, locale, usage_key, &[])])
-                .await?;
+            let categories = i18n::category_list(locale);
+            let args = [("categories", categories.as_str())];
+            super::answer_once(app, bot, msg, locale, usage_key, &args).await?;
             Ok(None)
         }
         Err(e) => {
-            app.send(bot, vec![super::refusal(msg, locale, &e)]).await?;
+            super::refuse(app, bot, msg, locale, &e).await?;
             Ok(None)
         }
     }

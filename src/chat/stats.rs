@@ -3,7 +3,7 @@
 use teloxide::prelude::*;
 use teloxide::types::Message;
 
-use super::{AppRef, HandlerResult, refusal, reply_text};
+use super::{AppRef, HandlerResult, reply_text};
 use crate::domain::Error;
 use crate::domain::figures::{Days, Period, StatsRequest};
 use crate::figures;
@@ -21,7 +21,7 @@ pub async fn stats(
 ) -> HandlerResult {
     let request = match args.parse::<StatsRequest>() {
         Ok(r) => r,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return super::refuse(&app, &bot, &msg, locale, &e).await,
     };
     let now = app.now();
     // Figures are read without holding the write lock; the answer is written after.
@@ -29,7 +29,9 @@ pub async fn stats(
         StatsRequest::Figures(days) => {
             let period = Period::last_days(now, days.get());
             let overview = figures::overview(&app.store, period, &app.settings).await?;
-            let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
+            let repeats = figures::kinds::repeats_line(&app.store, period, locale).await?;
+            let extra: Vec<String> = repeats.into_iter().collect();
+            let text = figures::stats_text(&overview, days.get(), locale, &app.settings, &extra);
             app.send(&bot, vec![reply_text(&msg, text)]).await
         }
         StatsRequest::Chart => {
@@ -73,7 +75,7 @@ pub async fn export(
     // A mistyped number is explained to anyone; the workbook goes to those allowed.
     let days = match args.parse::<Days>().and_then(|d| allowed.map(|()| d)) {
         Ok(d) => d,
-        Err(e) => return app.send(&bot, vec![refusal(&msg, locale, &e)]).await,
+        Err(e) => return super::refuse(&app, &bot, &msg, locale, &e).await,
     };
     let now = app.now();
     let period = Period::last_days(now, days.get());

@@ -1,6 +1,7 @@
 //! What a button under one of Butler's messages asks for, and its callback data on the
 //! wire: `take:42`, `done:42`, `rate:42:1:5`, `nf:42:1`, `rerate:7`, `notice:7:send`,
-//! `notice:7:cancel`. [`CardAction::encode`] is the only writer of that data and
+//! `notice:7:cancel`, `photos:42`, `close:42`,
+//! `cancel:42`. [`CardAction::encode`] is the only writer of that data and
 //! [`CardAction::parse`] its only reader, so the two cannot drift apart. Messages already
 //! sent carry these strings, so the format stays as it is.
 
@@ -30,11 +31,28 @@ pub enum CardAction {
     Rerate {
         follow_up: i64,
     },
+    /// A closed follow-up's "Tell the owner": its note goes under the owner's report.
+    TellOwner {
+        follow_up: i64,
+    },
     /// Send (or cancel) a manager's pending notice.
     Notice {
         id: i64,
         send: bool,
     },
+    /// A manager closes a complaint or suggestion.
+    Close(TicketId),
+    /// The card's Assign button: show the roster for this ticket.
+    Assign(TicketId),
+    /// A roster button: give the ticket to this staff member (a Telegram user id).
+    AssignTo {
+        ticket: TicketId,
+        user: u64,
+    },
+    /// Send a ticket's photos, as albums, where its story was told.
+    Photos(TicketId),
+    /// The owner's Cancel under their confirmation: withdraw the report.
+    Cancel(TicketId),
 }
 
 impl CardAction {
@@ -51,6 +69,7 @@ impl CardAction {
         match parts.as_slice() {
             ["take", n] => Some(CardAction::Take(TicketId(id(n)?))),
             ["done", n] => Some(CardAction::Done(TicketId(id(n)?))),
+            ["close", n] => Some(CardAction::Close(TicketId(id(n)?))),
             ["rate", n, r, s] => Some(CardAction::Rate {
                 ticket: TicketId(id(n)?),
                 round: id(r)?,
@@ -61,6 +80,7 @@ impl CardAction {
                 round: id(r)?,
             }),
             ["rerate", f] => Some(CardAction::Rerate { follow_up: id(f)? }),
+            ["tell", f] => Some(CardAction::TellOwner { follow_up: id(f)? }),
             ["notice", n, "send"] => Some(CardAction::Notice {
                 id: id(n)?,
                 send: true,
@@ -69,6 +89,13 @@ impl CardAction {
                 id: id(n)?,
                 send: false,
             }),
+            ["assign", n] => Some(CardAction::Assign(TicketId(id(n)?))),
+            ["assignto", n, u] => Some(CardAction::AssignTo {
+                ticket: TicketId(id(n)?),
+                user: u.parse().ok().filter(|u| *u > 0)?,
+            }),
+            ["photos", n] => Some(CardAction::Photos(TicketId(id(n)?))),
+            ["cancel", n] => Some(CardAction::Cancel(TicketId(id(n)?))),
             _ => None,
         }
     }
@@ -86,8 +113,14 @@ impl fmt::Display for CardAction {
             } => write!(f, "rate:{}:{round}:{score}", ticket.0),
             CardAction::NotFixed { ticket, round } => write!(f, "nf:{}:{round}", ticket.0),
             CardAction::Rerate { follow_up } => write!(f, "rerate:{follow_up}"),
+            CardAction::TellOwner { follow_up } => write!(f, "tell:{follow_up}"),
             CardAction::Notice { id, send: true } => write!(f, "notice:{id}:send"),
             CardAction::Notice { id, send: false } => write!(f, "notice:{id}:cancel"),
+            CardAction::Close(t) => write!(f, "close:{}", t.0),
+            CardAction::Assign(t) => write!(f, "assign:{}", t.0),
+            CardAction::AssignTo { ticket, user } => write!(f, "assignto:{}:{user}", ticket.0),
+            CardAction::Photos(t) => write!(f, "photos:{}", t.0),
+            CardAction::Cancel(t) => write!(f, "cancel:{}", t.0),
         }
     }
 }
@@ -121,6 +154,7 @@ mod tests {
                 round: MAX,
             },
             CardAction::Rerate { follow_up: MAX },
+            CardAction::TellOwner { follow_up: MAX },
             CardAction::Notice {
                 id: MAX,
                 send: true,
@@ -129,6 +163,14 @@ mod tests {
                 id: MAX,
                 send: false,
             },
+            CardAction::Close(TicketId(MAX)),
+            CardAction::Assign(TicketId(MAX)),
+            CardAction::AssignTo {
+                ticket: TicketId(MAX),
+                user: u64::MAX,
+            },
+            CardAction::Photos(TicketId(MAX)),
+            CardAction::Cancel(TicketId(MAX)),
         ]
     }
 
@@ -143,6 +185,12 @@ mod tests {
             CardAction::Rerate { .. } => 4,
             CardAction::Notice { send: true, .. } => 5,
             CardAction::Notice { send: false, .. } => 6,
+            CardAction::Assign(_) => 7,
+            CardAction::AssignTo { .. } => 8,
+            CardAction::Photos(_) => 9,
+            CardAction::Close(_) => 10,
+            CardAction::Cancel(_) => 11,
+            CardAction::TellOwner { .. } => 12,
         }
     }
 
@@ -152,7 +200,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..7).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..13).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -189,6 +237,17 @@ mod tests {
             (CardAction::Rerate { follow_up: 7 }, "rerate:7"),
             (CardAction::Notice { id: 3, send: true }, "notice:3:send"),
             (CardAction::Notice { id: 3, send: false }, "notice:3:cancel"),
+            (CardAction::Close(t), "close:42"),
+            (CardAction::Assign(t), "assign:42"),
+            (
+                CardAction::AssignTo {
+                    ticket: t,
+                    user: 200,
+                },
+                "assignto:42:200",
+            ),
+            (CardAction::Photos(t), "photos:42"),
+            (CardAction::Cancel(t), "cancel:42"),
         ];
         for (action, data) in cases {
             assert_eq!(action.encode(), data);
@@ -223,6 +282,18 @@ mod tests {
             "notice:1:maybe",
             "notice:0:send",
             "delete:1",
+            "close:0",
+            "close:1:2",
+            "assign:0",
+            "assignto:1",
+            "assignto:1:0",
+            "assignto:1:-5",
+            "assignto:1:x",
+            "photos:0",
+            "photos:1:2",
+            "cancel:0",
+            "cancel:",
+            "cancel:1:2",
         ] {
             assert_eq!(CardAction::parse(data), None, "{data:?}");
             assert!(data.parse::<CardAction>().is_err(), "{data:?}");

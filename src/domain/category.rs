@@ -58,6 +58,20 @@ impl Category {
             })
             .unwrap_or(Category::Other)
     }
+
+    /// A category from what staff type: its code (`door_lock`, also `door-lock` or
+    /// `door lock`) or one of its `names` (every language Butler speaks), ignoring case
+    /// and surrounding spaces. The one parser of typed categories.
+    pub fn parse<'a>(input: &str, names: impl Fn(Category) -> Vec<&'a str>) -> Option<Category> {
+        let input = input.trim().to_lowercase();
+        if input.is_empty() {
+            return None;
+        }
+        let as_code = input.replace(['-', ' '], "_");
+        Category::ALL.into_iter().find(|&c| {
+            c.code() == as_code || names(c).iter().any(|n| n.trim().to_lowercase() == input)
+        })
+    }
 }
 
 impl fmt::Display for Category {
@@ -87,6 +101,40 @@ mod tests {
     #[test]
     fn no_keyword_means_other() {
         assert_eq!(Category::guess("something odd", words), Category::Other);
+    }
+
+    fn names(c: Category) -> Vec<&'static str> {
+        match c {
+            Category::DoorLock => vec!["Doors and locks", "门锁"],
+            Category::PublicArea => vec!["Public areas", "公共区域"],
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn a_typed_category_is_its_code_or_a_name_in_any_language_ignoring_case() {
+        assert_eq!(
+            Category::parse("door_lock", names),
+            Some(Category::DoorLock)
+        );
+        assert_eq!(
+            Category::parse(" Door-Lock ", names),
+            Some(Category::DoorLock)
+        );
+        assert_eq!(
+            Category::parse("DOORS AND LOCKS", names),
+            Some(Category::DoorLock)
+        );
+        assert_eq!(
+            Category::parse("公共区域", names),
+            Some(Category::PublicArea)
+        );
+        assert_eq!(
+            Category::parse("public area", names),
+            Some(Category::PublicArea)
+        );
+        assert_eq!(Category::parse("Security", names), None);
+        assert_eq!(Category::parse("", names), None);
     }
 
     #[test]

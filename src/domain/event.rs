@@ -36,15 +36,31 @@ pub enum EventKind {
     FollowUpClosed,
     /// A manager asked the owner to rate again.
     RerateAsked,
+    /// A manager answered a complaint or suggestion (relayed to the owner).
+    Answered,
+    /// A manager closed a complaint or suggestion.
+    Closed,
+    /// Staff changed the urgency (the detail: the new level).
+    Urgency,
+    /// A manager or dispatcher gave it to a staff member (detail: their name); a `taken`
+    /// event of that person, detail `assigned`, follows.
+    Assigned,
+    /// The holder or a manager handed it on (detail: the new holder's name, and why); a
+    /// `taken` event of the new holder, detail `transferred`, follows.
+    Transferred,
+    /// The holder put it back to waiting (detail: why).
+    Returned,
     /// Staff paused it (waiting for a part, the owner away); the detail is why.
     Paused,
     /// Staff resumed a paused ticket.
     Resumed,
+    /// The owner withdrew the report.
+    Cancelled,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -59,8 +75,15 @@ impl EventKind {
         EventKind::RatingExpired,
         EventKind::FollowUpClosed,
         EventKind::RerateAsked,
+        EventKind::Answered,
+        EventKind::Closed,
+        EventKind::Urgency,
+        EventKind::Assigned,
+        EventKind::Transferred,
+        EventKind::Returned,
         EventKind::Paused,
         EventKind::Resumed,
+        EventKind::Cancelled,
     ];
 
     /// The kind as stored.
@@ -80,8 +103,15 @@ impl EventKind {
             EventKind::RatingExpired => "rating_expired",
             EventKind::FollowUpClosed => "follow_up_closed",
             EventKind::RerateAsked => "rerate_asked",
+            EventKind::Answered => "answered",
+            EventKind::Closed => "closed",
+            EventKind::Urgency => "urgency",
+            EventKind::Assigned => "assigned",
+            EventKind::Transferred => "transferred",
+            EventKind::Returned => "returned",
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
+            EventKind::Cancelled => "cancelled",
         }
     }
 }
@@ -123,7 +153,7 @@ mod tests {
             assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
             assert_eq!(kind.to_string(), kind.as_str());
         }
-        assert!("cancelled".parse::<EventKind>().is_err());
+        assert!("withdrawn".parse::<EventKind>().is_err());
     }
 
     #[test]

@@ -11,9 +11,17 @@
 //! - **rating coverage** = tickets done in the period that the owner rated (so far) ÷
 //!   tickets done in the period. "Done in the period": at least one `done` event in it.
 //! - **on-time take rate** = tickets first taken in the period within `sla.take_minutes`
-//!   of being reported ÷ tickets first taken in the period.
+//!   of being reported ÷ (tickets first taken in the period + tickets still untaken, not
+//!   closed, whose take time passed in the period). A ticket nobody takes is late, not
+//!   left out; it counts in the period its take time passed in, and once taken, in the
+//!   period of its take (so each ticket counts once in any sum of periods).
 //! - **time to take**: report → first `taken`, for tickets first taken in the period.
-//! - **time to done**: report → the last `done` in the period, for tickets done in it.
+//! - **time to done**: report → the last `done` in the period, for tickets done in it,
+//!   less the time the ticket spent paused before then (`/pause`: waiting for a part).
+//!   Time to take needs no such care: a ticket can only be paused once taken.
+//! - **paused time**: of the tickets done in the period, those paused before that
+//!   completion: how many, their paused time in all, and the median and 90th percentile
+//!   per paused ticket.
 //! - **first-time fix rate** = tickets done in the period that were never reopened ÷
 //!   tickets done in the period.
 //! - **follow-ups**: opened in the period, closed in the period, and low scores *raised*:
@@ -283,6 +291,29 @@ fn nth_smallest<T: Copy + Into<i64>>(runs: &[&[T]], r: usize) -> i64 {
     lo
 }
 
+/// Time spent paused: per paused ticket (how many, median, 90th percentile) and in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PausedTime {
+    pub per_ticket: Durations,
+    pub total: Duration,
+}
+
+impl PausedTime {
+    /// Of sorted runs of paused seconds (one per staff member), each above zero.
+    pub fn from_sorted_runs<T: Copy + Into<i64>>(runs: &[&[T]]) -> Self {
+        let total: i64 = runs.iter().flat_map(|r| r.iter()).map(|&s| s.into()).sum();
+        Self {
+            per_ticket: Durations::from_sorted_runs(runs),
+            total: Duration::seconds(total),
+        }
+    }
+
+    /// How many tickets were paused.
+    pub fn tickets(&self) -> i64 {
+        self.per_ticket.count
+    }
+}
+
 /// Every figure of the design for one period and scope.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
@@ -300,6 +331,8 @@ pub struct Figures {
     pub on_time_take: Ratio,
     pub time_to_take: Durations,
     pub time_to_done: Durations,
+    /// The paused time of the tickets done in the period that were paused.
+    pub paused: PausedTime,
     /// Never-reopened tickets of the tickets done in the period.
     pub first_time_fix: Ratio,
     pub follow_ups_opened: i64,
@@ -316,7 +349,7 @@ impl Figures {
 
     /// Tickets first taken in the period.
     pub fn taken(&self) -> i64 {
-        self.on_time_take.whole
+        self.time_to_take.count
     }
 
     /// Tickets done in the period.
@@ -371,6 +404,10 @@ pub struct TicketRow {
     pub reopened: i64,
     /// The latest score.
     pub score: Option<u8>,
+    /// The time spent in pauses that have ended (one in progress is not counted).
+    pub paused: Duration,
+    /// The paused time before the last completion (left out of the time to done).
+    pub paused_before_done: Duration,
     pub text: String,
 }
 
@@ -432,6 +469,20 @@ mod tests {
         assert_eq!(
             Durations::from_sorted_runs::<i32>(&[&[], &[]]),
             Durations::default()
+        );
+    }
+
+    #[test]
+    fn paused_time_is_per_ticket_and_in_all() {
+        let runs: [&[i32]; 2] = [&[600, 3600], &[1800]];
+        let p = PausedTime::from_sorted_runs(&runs);
+        assert_eq!(p.tickets(), 3);
+        assert_eq!(p.total, Duration::seconds(6000));
+        assert_eq!(p.per_ticket.median, Some(Duration::seconds(1800)));
+        assert_eq!(p.per_ticket.p90, Some(Duration::seconds(3600)));
+        assert_eq!(
+            PausedTime::from_sorted_runs::<i32>(&[&[]]),
+            PausedTime::default()
         );
     }
 

@@ -4,11 +4,15 @@
 pub mod callback;
 pub mod category;
 pub mod daily;
+pub mod dispatch;
 pub mod event;
 pub mod figures;
+pub mod kind;
 pub mod locale;
 pub mod pause;
 pub mod rating;
+pub mod search;
+pub mod story;
 pub mod text;
 pub mod ticket;
 pub mod unit;
@@ -16,8 +20,11 @@ pub mod unit;
 pub use callback::CardAction;
 pub use category::Category;
 pub use event::EventKind;
+pub use kind::{Kind, Urgency};
 pub use locale::Locale;
 pub use rating::Score;
+pub use search::SearchQuery;
+pub use story::{Story, StoryEvent, StoryFollowUp};
 pub use text::ReportText;
 pub use ticket::{Actor, Ticket, TicketId, TicketStatus};
 pub use unit::Unit;
@@ -69,6 +76,30 @@ pub enum Error {
     NotStaff,
     #[error("not a number of days: {0:?}")]
     BadDays(String),
+    #[error("not an urgency level: {0:?}")]
+    BadUrgency(String),
+    #[error("ticket #{0} is a complaint or suggestion, for the managers")]
+    ForManagers(i64),
+    #[error("ticket #{0} is a repair, handled by the staff")]
+    NotARequest(i64),
+    #[error("no staff member known as {0:?}")]
+    UnknownStaff(String),
+    #[error("only the owner who reported may withdraw the report")]
+    NotYourReport,
+    #[error("the ticket is finished and can no longer be withdrawn")]
+    FinishedCannotCancel,
+    #[error("the report was already withdrawn")]
+    AlreadyCancelled,
+    #[error("only managers and dispatchers may assign")]
+    DispatchersOnly,
+    #[error("only the holder ({by}) or a manager may do this")]
+    HolderOrManager { by: String },
+    #[error("only the holder may return a ticket")]
+    HolderOnly,
+    #[error("the ticket is already held by {by}")]
+    AlreadyHeld { by: String },
+    #[error("a reason is needed")]
+    ReasonNeeded,
     #[error("ticket is already paused")]
     AlreadyPaused,
     #[error("ticket is not paused")]
@@ -105,6 +136,18 @@ impl Error {
             Error::RatedReopenManagersOnly => "error.rated_reopen_managers_only",
             Error::NotStaff => "error.not_staff",
             Error::BadDays(_) => "error.bad_days",
+            Error::BadUrgency(_) => "error.bad_urgency",
+            Error::ForManagers(_) => "error.for_managers",
+            Error::NotARequest(_) => "error.not_a_request",
+            Error::UnknownStaff(_) => "error.unknown_staff",
+            Error::NotYourReport => "error.not_your_report",
+            Error::FinishedCannotCancel => "error.cancel_finished",
+            Error::AlreadyCancelled => "error.already_cancelled",
+            Error::DispatchersOnly => "error.dispatchers_only",
+            Error::HolderOrManager { .. } => "error.holder_or_manager",
+            Error::HolderOnly => "error.holder_only",
+            Error::AlreadyHeld { .. } => "error.already_held",
+            Error::ReasonNeeded => "error.reason_needed",
             Error::AlreadyPaused => "error.already_paused",
             Error::NotPaused => "error.not_paused",
             Error::NotYourPause => "error.not_your_pause",
@@ -118,11 +161,18 @@ impl Error {
             Error::BadTicketId(s)
             | Error::BadUnit(s)
             | Error::UnknownCategory(s)
-            | Error::BadDays(s) => {
+            | Error::BadDays(s)
+            | Error::BadUrgency(s)
+            | Error::UnknownStaff(s) => {
                 vec![("input", text::shorten(s, 40))]
             }
-            Error::UnknownTicket(id) => vec![("id", id.to_string())],
-            Error::AlreadyTaken { by } | Error::NotYourTicket { by } => vec![("by", by.clone())],
+            Error::UnknownTicket(id) | Error::ForManagers(id) | Error::NotARequest(id) => {
+                vec![("id", id.to_string())]
+            }
+            Error::AlreadyTaken { by }
+            | Error::NotYourTicket { by }
+            | Error::HolderOrManager { by }
+            | Error::AlreadyHeld { by } => vec![("by", by.clone())],
             Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
             _ => vec![],
         }

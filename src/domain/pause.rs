@@ -37,6 +37,7 @@ impl Ticket {
 
     /// Open, taken, and `by` holds it or is a manager.
     fn may_hold(&self, by: &Actor) -> Result<(), Error> {
+        self.staff_work()?;
         match self.status {
             TicketStatus::Reported => return Err(Error::NotTaken),
             TicketStatus::Done | TicketStatus::Rated => return Err(Error::AlreadyDone),
@@ -145,6 +146,9 @@ mod tests {
             staff_chat: None,
             paused: None,
             paused_secs: 0,
+            kind: crate::domain::Kind::Repair,
+            urgency: crate::domain::Urgency::B,
+            repeat_of: None,
         }
     }
 

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::{Category, Error, Score, Unit};
+use super::{Category, Error, Kind, Score, Unit, Urgency};
 
 /// A ticket number as people type it: `42` or `#42`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -149,6 +149,12 @@ pub struct Ticket {
     pub score: Option<Score>,
     /// The language the owner reads: the group's choice, else the owner's own.
     pub owner_locale: Option<super::Locale>,
+    /// A repair, a complaint or a suggestion.
+    pub kind: Kind,
+    pub urgency: Urgency,
+    /// The earlier finished repair this one repeats (same unit and category within 30
+    /// days), if any.
+    pub repeat_of: Option<TicketId>,
     /// The staff chat of a route the card lives in; `None`: the main staff chat.
     pub staff_chat: Option<i64>,
     /// Set while the ticket is paused: since when, and why.
@@ -164,8 +170,31 @@ impl Ticket {
         (self.report_chat_id == self.group_chat_id).then_some(self.report_message_id)
     }
 
+    /// Staff work (take, done, reopen, progress, category, note, urgency) is for repairs;
+    /// a complaint or suggestion is the managers' (see [`Ticket::answerable`]).
+    pub fn staff_work(&self) -> Result<(), Error> {
+        if self.kind.is_staff_work() {
+            Ok(())
+        } else {
+            Err(Error::ForManagers(self.id.0))
+        }
+    }
+
+    /// A manager answers or closes a complaint or suggestion while it is open.
+    pub fn answerable(&self, by: &Actor) -> Result<(), Error> {
+        by.must_be_manager()?;
+        if self.kind.is_staff_work() {
+            return Err(Error::NotARequest(self.id.0));
+        }
+        match self.status {
+            TicketStatus::Reported | TicketStatus::Taken => Ok(()),
+            _ => Err(Error::Closed),
+        }
+    }
+
     /// Staff member `by` takes the ticket.
     pub fn take(&self, by: &Actor) -> Result<(), Error> {
+        self.staff_work()?;
         match (self.status, &self.taken_by) {
             (TicketStatus::Reported, _) => Ok(()),
             (TicketStatus::Taken, Some((id, _))) if *id == by.id => Err(Error::AlreadyYours),
@@ -184,6 +213,7 @@ impl Ticket {
         photos_since_taken: i64,
         require_photo: bool,
     ) -> Result<(), Error> {
+        self.staff_work()?;
         match self.status {
             TicketStatus::Reported => return Err(Error::NotTaken),
             TicketStatus::Done | TicketStatus::Rated => return Err(Error::AlreadyDone),
@@ -205,6 +235,7 @@ impl Ticket {
     /// Back to work: the owner says it is not fixed (`by_owner`), or staff reopen it. A
     /// rated ticket's score stands unless a manager reopens it.
     pub fn reopen(&self, by: &Actor, by_owner: bool) -> Result<(), Error> {
+        self.staff_work()?;
         match self.status {
             TicketStatus::Done => Ok(()),
             TicketStatus::Rated if by_owner || by.is_manager => Ok(()),
@@ -216,10 +247,24 @@ impl Ticket {
 
     /// Progress (a photo or text from staff) can be added while the ticket is open.
     pub fn accepts_progress(&self) -> Result<(), Error> {
+        self.staff_work()?;
         match self.status {
             TicketStatus::Reported | TicketStatus::Taken => Ok(()),
             TicketStatus::Done | TicketStatus::Rated => Err(Error::AlreadyDone),
             TicketStatus::Cancelled => Err(Error::Closed),
+        }
+    }
+
+    /// The owner `owner_id` withdraws the report: only their own, and only while it is
+    /// still work for staff (waiting or taken, paused or not).
+    pub fn cancel(&self, owner_id: u64) -> Result<(), Error> {
+        if owner_id != self.owner_id {
+            return Err(Error::NotYourReport);
+        }
+        match self.status {
+            TicketStatus::Reported | TicketStatus::Taken => Ok(()),
+            TicketStatus::Done | TicketStatus::Rated => Err(Error::FinishedCannotCancel),
+            TicketStatus::Cancelled => Err(Error::AlreadyCancelled),
         }
     }
 
@@ -263,6 +308,9 @@ mod tests {
             photo_count: 0,
             score: None,
             owner_locale: None,
+            kind: Kind::Repair,
+            urgency: Urgency::B,
+            repeat_of: None,
             staff_chat: None,
             paused: None,
             paused_secs: 0,
@@ -348,10 +396,55 @@ mod tests {
     }
 
     #[test]
+    fn staff_cannot_work_on_a_complaint_and_only_managers_answer_one() {
+        let mut t = ticket(TicketStatus::Reported, None);
+        t.kind = Kind::Complaint;
+        assert_eq!(t.take(&staff(1)), Err(Error::ForManagers(1)));
+        assert_eq!(t.accepts_progress(), Err(Error::ForManagers(1)));
+        assert_eq!(t.answerable(&staff(1)), Err(Error::ManagersOnly));
+        let manager = Actor {
+            id: 9,
+            name: "m".into(),
+            is_manager: true,
+        };
+        assert_eq!(t.answerable(&manager), Ok(()));
+        t.status = TicketStatus::Done;
+        assert_eq!(t.answerable(&manager), Err(Error::Closed));
+        t.kind = Kind::Repair;
+        assert_eq!(t.answerable(&manager), Err(Error::NotARequest(1)));
+    }
+
+    #[test]
     fn only_the_reporter_rates_and_only_the_open_round() {
         let t = ticket(TicketStatus::Done, Some((1, "Wang")));
         assert_eq!(t.rate(8, 1), Err(Error::NotTheReporter));
         assert_eq!(t.rate(7, 2), Err(Error::RatingNotOpen));
         assert_eq!(t.rate(7, 1), Ok(()));
+    }
+
+    #[test]
+    fn only_the_reporter_cancels_and_only_an_open_ticket() {
+        let waiting = ticket(TicketStatus::Reported, None);
+        assert_eq!(waiting.cancel(8), Err(Error::NotYourReport));
+        assert_eq!(waiting.cancel(7), Ok(()));
+        assert_eq!(
+            ticket(TicketStatus::Taken, Some((1, "Wang"))).cancel(7),
+            Ok(())
+        );
+        for finished in [TicketStatus::Done, TicketStatus::Rated] {
+            assert_eq!(
+                ticket(finished, Some((1, "Wang"))).cancel(7),
+                Err(Error::FinishedCannotCancel)
+            );
+        }
+        assert_eq!(
+            ticket(TicketStatus::Cancelled, None).cancel(7),
+            Err(Error::AlreadyCancelled)
+        );
+        assert_eq!(
+            ticket(TicketStatus::Cancelled, None).cancel(8),
+            Err(Error::NotYourReport),
+            "a stranger learns nothing about someone else's ticket"
+        );
     }
 }

@@ -18,6 +18,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow};
 use crate::i18n::{self, Locale, t};
 use crate::store::{self, Tx};
@@ -108,11 +109,37 @@ pub async fn sheets(
     let tickets = tx.ticket_rows(period, scope).await?;
     let ratings = tx.rating_rows(period, scope).await?;
     let staff = tx.staff_figures(period, scope, take_minutes).await?;
+    let dispatch = tx.dispatch_figures(period).await?;
     Ok(vec![
         ticket_sheet(&tickets, locale, tz),
         rating_sheet(&ratings, locale, tz),
         staff_sheet(&staff, locale),
+        dispatch_sheet(&dispatch, locale),
     ])
+}
+
+/// How each staff member's tickets came to them, and how many they returned.
+fn dispatch_sheet(rows: &[StaffDispatch], locale: Locale) -> Sheet {
+    Sheet {
+        stem: "dispatch",
+        name: t(locale, "export.sheet.dispatch", &[]),
+        header: header(
+            locale,
+            &["staff", "self_taken", "assigned", "transferred", "returned"],
+        ),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    text(&r.name),
+                    Cell::Int(r.self_taken),
+                    Cell::Int(r.assigned),
+                    Cell::Int(r.transferred),
+                    Cell::Int(r.returned),
+                ]
+            })
+            .collect(),
+    }
 }
 
 fn header(locale: Locale, keys: &[&str]) -> Vec<String> {
@@ -134,7 +161,11 @@ fn text(s: &str) -> Cell {
 }
 
 fn minutes_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_seconds() as f64 / 60.0
+    minutes(b - a)
+}
+
+fn minutes(d: chrono::Duration) -> f64 {
+    d.num_seconds() as f64 / 60.0
 }
 
 fn ratio(r: Ratio) -> Cell {
@@ -160,6 +191,7 @@ fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
                 "done_at",
                 "minutes_to_take",
                 "hours_to_done",
+                "hours_paused",
                 "reopened",
                 "score",
                 "text",
@@ -183,8 +215,10 @@ fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
                         Cell::Decimal(minutes_between(r.reported_at, at))
                     }),
                     opt(r.done_at, |at| {
-                        Cell::Decimal(minutes_between(r.reported_at, at) / 60.0)
+                        let paused = minutes(r.paused_before_done);
+                        Cell::Decimal((minutes_between(r.reported_at, at) - paused) / 60.0)
                     }),
+                    Cell::Decimal(minutes(r.paused) / 60.0),
                     Cell::Int(r.reopened),
                     opt(r.score, |s| Cell::Int(i64::from(s))),
                     text(&r.text),
@@ -241,6 +275,8 @@ fn staff_sheet(rows: &[StaffFigures], locale: Locale) -> Sheet {
                 "on_time_take",
                 "median_minutes_to_take",
                 "first_time_fix",
+                "paused_tickets",
+                "hours_paused",
             ],
         ),
         rows: rows
@@ -260,6 +296,8 @@ fn staff_sheet(rows: &[StaffFigures], locale: Locale) -> Sheet {
                         Cell::Decimal(d.num_seconds() as f64 / 60.0)
                     }),
                     ratio(f.first_time_fix),
+                    Cell::Int(f.paused.tickets()),
+                    Cell::Decimal(minutes(f.paused.total) / 60.0),
                 ]
             })
             .collect(),

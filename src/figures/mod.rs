@@ -4,12 +4,14 @@
 
 pub mod chart;
 pub mod export;
+pub mod kinds;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
+use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{
-    CategoryCount, Durations, Figures, Period, Ratio, Scope, StaffFigures,
+    CategoryCount, Durations, Figures, PausedTime, Period, Ratio, Scope, StaffFigures,
 };
 use crate::domain::text::fit_utf16;
 use crate::i18n::{self, Locale, t};
@@ -44,6 +46,8 @@ pub struct Overview {
     pub figures: Figures,
     pub categories: Vec<CategoryCount>,
     pub staff: Vec<StaffFigures>,
+    /// Each staff member's takes by themselves, assignments, transfers and returns.
+    pub dispatch: Vec<StaffDispatch>,
 }
 
 /// Reads the overview of `period` (for `/stats` and the monthly report), outside any
@@ -61,7 +65,9 @@ pub async fn overview(
             TOP_CATEGORIES,
         )
         .await?;
-    Ok(Overview::of(period, read))
+    let mut overview = Overview::of(period, read);
+    overview.dispatch = store.dispatch_figures(period).await?;
+    Ok(overview)
 }
 
 impl Overview {
@@ -71,42 +77,16 @@ impl Overview {
             figures,
             categories,
             staff,
+            dispatch: Vec::new(),
         }
     }
 }
 
-/// A duration as people read it: minutes under an hour, hours under two days, else days.
+/// A duration as people read it ([`crate::i18n::duration`]), or a dash when there is none.
 pub fn duration_text(d: Option<Duration>, locale: Locale) -> String {
-    let Some(d) = d else {
-        return t(locale, "stats.none", &[]);
-    };
-    let secs = d.num_seconds().max(0) as f64;
-    let one_decimal = |x: f64| {
-        let r = (x * 10.0).round() / 10.0;
-        if r.fract() == 0.0 {
-            format!("{r:.0}")
-        } else {
-            format!("{r:.1}")
-        }
-    };
-    if secs < 3600.0 {
-        t(
-            locale,
-            "duration.minutes",
-            &[("n", &format!("{:.0}", (secs / 60.0).round()))],
-        )
-    } else if secs < 48.0 * 3600.0 {
-        t(
-            locale,
-            "duration.hours",
-            &[("n", &one_decimal(secs / 3600.0))],
-        )
-    } else {
-        t(
-            locale,
-            "duration.days",
-            &[("n", &one_decimal(secs / 86400.0))],
-        )
+    match d {
+        Some(d) => crate::i18n::duration(locale, d),
+        None => t(locale, "stats.none", &[]),
     }
 }
 
@@ -138,6 +118,28 @@ fn durations_line(key: &str, d: &Durations, locale: Locale) -> String {
     )
 }
 
+/// The paused time, when any ticket done was paused (most offices rarely pause).
+fn paused_line(p: &PausedTime, locale: Locale) -> Option<String> {
+    (p.tickets() > 0).then(|| {
+        t(
+            locale,
+            "stats.paused",
+            &[
+                ("total", &duration_text(Some(p.total), locale)),
+                ("median", &duration_text(p.per_ticket.median, locale)),
+                ("p90", &duration_text(p.per_ticket.p90, locale)),
+                ("count", &p.tickets().to_string()),
+            ],
+        )
+    })
+}
+
+/// A total paused time, or "—" for none.
+fn paused_total(p: &PausedTime, locale: Locale) -> String {
+    let none = p.tickets() == 0;
+    duration_text((!none).then_some(p.total), locale)
+}
+
 /// The headline figures, one per line.
 pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
     let mut lines = vec![t(
@@ -164,7 +166,10 @@ pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
         "stats.on_time",
         f.on_time_take,
         locale,
-        &[("minutes", &take_minutes.to_string())],
+        &[(
+            "minutes",
+            &crate::i18n::minutes(locale, take_minutes.into()),
+        )],
     ));
     lines.push(durations_line(
         "stats.time_to_take",
@@ -176,6 +181,7 @@ pub fn headline(f: &Figures, locale: Locale, take_minutes: u32) -> Vec<String> {
         &f.time_to_done,
         locale,
     ));
+    lines.extend(paused_line(&f.paused, locale));
     lines.push(ratio_line(
         "stats.first_time_fix",
         f.first_time_fix,
@@ -226,6 +232,7 @@ fn breakdown(o: &Overview, locale: Locale) -> Vec<String> {
                     ("done", &f.done().to_string()),
                     ("average", &average(f, locale)),
                     ("praise", &f.praise.to_string()),
+                    ("paused", &paused_total(&f.paused, locale)),
                 ],
             ));
         }
@@ -240,13 +247,45 @@ fn breakdown(o: &Overview, locale: Locale) -> Vec<String> {
     lines
 }
 
+/// The dispatch table, when anyone was assigned, transferred or returned a ticket.
+fn dispatch_lines(rows: &[StaffDispatch], locale: Locale) -> Vec<String> {
+    if rows
+        .iter()
+        .all(|r| r.assigned + r.transferred + r.returned == 0)
+    {
+        return Vec::new();
+    }
+    let mut lines = vec![String::new(), t(locale, "stats.dispatch_heading", &[])];
+    for r in rows.iter().take(STAFF_LINES) {
+        lines.push(t(
+            locale,
+            "stats.dispatch_line",
+            &[
+                ("name", &r.name),
+                ("own", &r.self_taken.to_string()),
+                ("assigned", &r.assigned.to_string()),
+                ("transferred", &r.transferred.to_string()),
+                ("returned", &r.returned.to_string()),
+            ],
+        ));
+    }
+    lines
+}
+
 fn date_range(period: Period, settings: &Settings) -> (String, String) {
     let (first, last) = period.local_dates(settings.timezone);
     (first.to_string(), last.to_string())
 }
 
-/// The `/stats` answer for the `days` days up to the overview's end.
-pub fn stats_text(o: &Overview, days: u32, locale: Locale, settings: &Settings) -> String {
+/// The `/stats` answer for the `days` days up to the overview's end; `extra` lines (the
+/// repeat-repair rate, see [`kinds`]) go after the headline figures.
+pub fn stats_text(
+    o: &Overview,
+    days: u32,
+    locale: Locale,
+    settings: &Settings,
+    extra: &[String],
+) -> String {
     let (from, to) = date_range(o.period, settings);
     let mut lines = vec![t(
         locale,
@@ -257,7 +296,9 @@ pub fn stats_text(o: &Overview, days: u32, locale: Locale, settings: &Settings) 
         lines.push(t(locale, "stats.nothing", &[]));
     } else {
         lines.extend(headline(&o.figures, locale, settings.sla.take_minutes));
+        lines.extend(extra.iter().cloned());
         lines.extend(breakdown(o, locale));
+        lines.extend(dispatch_lines(&o.dispatch, locale));
     }
     fit_utf16(&lines.join("\n"), TEXT_LIMIT)
 }
@@ -295,10 +336,13 @@ pub async fn xlsx_export(
     ))
 }
 
-/// One month's figures against the month before: each headline figure with the previous
-/// value beside it.
-fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
-    let rows: [(&str, String, String); 12] = [
+/// Each headline figure of a month and of the month before: (locale key, now, before).
+fn comparison_rows(
+    now: &Figures,
+    before: &Figures,
+    locale: Locale,
+) -> [(&'static str, String, String); 13] {
+    [
         (
             "figure.reported",
             now.reported.to_string(),
@@ -345,6 +389,11 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
             duration_text(before.time_to_done.p90, locale),
         ),
         (
+            "figure.paused",
+            paused_total(&now.paused, locale),
+            paused_total(&before.paused, locale),
+        ),
+        (
             "figure.first_time_fix",
             rate(now.first_time_fix, locale),
             rate(before.first_time_fix, locale),
@@ -359,8 +408,14 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
             now.low_scores_raised.to_string(),
             before.low_scores_raised.to_string(),
         ),
-    ];
-    rows.iter()
+    ]
+}
+
+/// One month's figures against the month before: each headline figure with the previous
+/// value beside it.
+fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
+    comparison_rows(now, before, locale)
+        .iter()
         .map(|(key, value, previous)| {
             t(
                 locale,
@@ -436,12 +491,20 @@ pub async fn enqueue_monthly_report(
         "chart.caption",
         &[("weeks", &CHART_WEEKS.to_string())],
     );
+    let suggestions = kinds::suggestions_text(store, settings, now, locale).await?;
     let mut recipients = vec![settings.staff_chat_id];
     recipients.extend(settings.managers.iter().map(|m| *m as i64));
     recipients.dedup();
     let mut out = Vec::new();
     for chat_id in recipients {
         out.push(Outgoing::text(chat_id, text.clone()));
+        // Suggestions are the managers' (see `tickets::requests`), never the staff chat's.
+        if let Some(list) = suggestions
+            .as_ref()
+            .filter(|_| chat_id != settings.staff_chat_id)
+        {
+            out.push(Outgoing::text(chat_id, list.clone()));
+        }
         out.push(Outgoing::PhotoFile {
             chat_id,
             file: chart_file,

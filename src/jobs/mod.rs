@@ -11,7 +11,8 @@
 //! - **Sweeps** ([`Job::SlaWatch`] every minute, [`Job::RatingReminders`] every ten minutes)
 //!   look at the tickets and send what has become due. Every alert they send is recorded
 //!   per ticket in the same transaction, so a sweep may run any number of times, after
-//!   any downtime, and still sends each alert once.
+//!   any downtime, and still sends each alert once. [`Job::Retention`] (every ten
+//!   minutes) sends nothing: it prunes old handled updates and sent messages.
 //!
 //! After a restart, the scheduler looks back from the latest claimed time of each calendar
 //! job. The most recent missed time still within `schedule.catch_up_minutes` runs at once;
@@ -27,6 +28,7 @@
 
 pub mod greeting;
 pub mod rating;
+pub mod retention;
 pub mod sla;
 pub mod summary;
 
@@ -56,6 +58,8 @@ const MIN_PAUSE: StdDuration = StdDuration::from_millis(100);
 /// When the sweeps run (in UTC: they keep their rhythm when the clocks change).
 const SLA_WATCH_CRON: &str = "0 * * * * *";
 const RATING_REMINDERS_CRON: &str = "0 */10 * * * *";
+/// Five minutes after the rating reminders, so the two do not meet.
+const RETENTION_CRON: &str = "0 5/10 * * * *";
 
 /// Everything the scheduler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,11 +74,13 @@ pub enum Job {
     SlaWatch,
     /// Every ten minutes: rating reminders and expiry.
     RatingReminders,
+    /// Every ten minutes: old handled updates and sent messages pruned.
+    Retention,
 }
 
 impl Job {
     pub const CALENDAR: [Job; 3] = [Job::MorningGreeting, Job::DailySummary, Job::MonthlyReport];
-    pub const SWEEPS: [Job; 2] = [Job::SlaWatch, Job::RatingReminders];
+    pub const SWEEPS: [Job; 3] = [Job::SlaWatch, Job::RatingReminders, Job::Retention];
 
     /// The name in `job_runs` and in log lines.
     pub fn name(self) -> &'static str {
@@ -84,6 +90,7 @@ impl Job {
             Job::MonthlyReport => "monthly_report",
             Job::SlaWatch => "sla_watch",
             Job::RatingReminders => "rating_reminders",
+            Job::Retention => "retention",
         }
     }
 }
@@ -163,6 +170,7 @@ pub fn latest_due(spec: &CronSpec, tz: Tz, at: DateTime<Utc>) -> Option<DateTime
 pub struct Scheduler {
     sla_watch: CronSpec,
     rating_reminders: CronSpec,
+    retention: CronSpec,
     swept: HashMap<Job, DateTime<Utc>>,
 }
 
@@ -178,6 +186,7 @@ impl Scheduler {
         Self {
             sla_watch: spec(SLA_WATCH_CRON),
             rating_reminders: spec(RATING_REMINDERS_CRON),
+            retention: spec(RETENTION_CRON),
             swept: HashMap::new(),
         }
     }
@@ -193,6 +202,7 @@ impl Scheduler {
             Job::MonthlyReport => (&app.settings.schedule.monthly_report, app.settings.timezone),
             Job::SlaWatch => (&self.sla_watch, Tz::UTC),
             Job::RatingReminders => (&self.rating_reminders, Tz::UTC),
+            Job::Retention => (&self.retention, Tz::UTC),
         }
     }
 
@@ -221,6 +231,7 @@ impl Scheduler {
             self.swept.insert(job, now);
             let result = match job {
                 Job::SlaWatch => sla::sweep(app, now).await,
+                Job::Retention => retention::sweep(app, now).await.map(|_| 0),
                 _ => rating::sweep(app, now).await,
             };
             match result {
@@ -340,7 +351,7 @@ pub async fn run_calendar_job(
             tracing::info!(%job, scheduled_for = %scheduled_for, messages = written, "scheduled job ran");
             return Ok(Some(written));
         }
-        Job::SlaWatch | Job::RatingReminders => Vec::new(),
+        Job::SlaWatch | Job::RatingReminders | Job::Retention => Vec::new(),
     };
     tx.enqueue_bulk(&msgs, now).await?;
     tx.commit().await?;

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::App;
-use crate::i18n::t;
+use crate::i18n::{self, t};
 use crate::messages;
 use crate::outbox::{Outgoing, Target};
 use crate::store::{self, AlertKind, BotMessageKind};
@@ -45,14 +45,18 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
         }
         let closes_at = unrated.asked_at + Duration::hours(rating.expire_hours.into());
         let hours_left = (closes_at - now).num_hours().max(1);
+        let locale = messages::owner_locale(&app.settings, ticket);
         out.push(Outgoing::Text {
             chat_id: ticket.group_chat_id,
             text: t(
-                messages::owner_locale(&app.settings, ticket),
+                locale,
                 "rating.reminder",
                 &[
                     ("id", &ticket.id.to_string()),
-                    ("hours", &hours_left.to_string()),
+                    (
+                        "hours",
+                        &i18n::duration(locale, Duration::hours(hours_left)),
+                    ),
                 ],
             ),
             reply_to: Some(Target::Latest {

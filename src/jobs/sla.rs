@@ -1,6 +1,8 @@
 //! SLA watch, every minute. Each alert once per ticket and deadline:
 //!
-//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card;
+//! - not taken within `sla.take_minutes` → the staff chat, under the ticket's card; an
+//!   urgency A ticket's alert then repeats every `sla.urgent_repeat_minutes` until it is
+//!   taken (the n-th repetition is recorded as the take alert's round n);
 //! - taken but no progress within `sla.first_update_minutes` → a reminder to the taker,
 //!   by name, in the staff chat under the card;
 //! - still open after `sla.resolve_hours` → each manager privately. A manager who has
@@ -14,10 +16,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::App;
-use crate::domain::Ticket;
 use crate::domain::pause::paused_after;
 use crate::domain::text::shorten;
-use crate::i18n::{Locale, t};
+use crate::domain::{Ticket, Urgency};
+use crate::i18n::{self, Locale, t};
 use crate::messages::{self, render};
 use crate::outbox::Outgoing;
 use crate::store::{self, AlertKind, Tx};
@@ -28,6 +30,7 @@ pub async fn sweep(app: &App, now: DateTime<Utc>) -> Result<usize, store::Error>
     let mut tx = app.store.begin().await?;
     let mut out = Vec::new();
     not_taken(app, &mut tx, now, &mut out).await?;
+    urgent_repeats(app, &mut tx, now, &mut out).await?;
     no_update(app, &mut tx, now, &mut out).await?;
     unresolved(app, &mut tx, now, &mut out).await?;
     tx.enqueue_bulk(&out, now).await?;
@@ -47,21 +50,63 @@ async fn not_taken(
     let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
     for ticket in tx.untaken_since(take_cutoff).await? {
         if tx.record_alert(ticket.id, AlertKind::Take, 0, now).await? {
-            let waited = running(&ticket, now).num_minutes();
+            let waited = running(&ticket, now);
+            let key = match ticket.urgency {
+                Urgency::A => "sla.take_urgent",
+                _ => "sla.take",
+            };
             out.push(messages::to_card(
                 &app.settings,
                 &ticket,
                 t(
                     staff,
-                    "sla.take",
+                    key,
                     &[
                         ("id", &ticket.id.to_string()),
-                        ("minutes", &waited.to_string()),
-                        ("target", &sla.take_minutes.to_string()),
+                        ("minutes", &i18n::duration(staff, waited)),
+                        ("target", &i18n::minutes(staff, sla.take_minutes.into())),
                     ],
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// An urgency A ticket still not taken: the take alert again every
+/// `sla.urgent_repeat_minutes` after the first, until someone takes it. Each repetition is
+/// the take alert's round n (n = whole intervals since the first), sent once; after a
+/// pause (Butler down) only the current one goes out, not every one missed.
+async fn urgent_repeats(
+    app: &App,
+    tx: &mut Tx<'_>,
+    now: DateTime<Utc>,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), store::Error> {
+    let sla = app.settings.sla;
+    let first = Duration::minutes(sla.take_minutes.into());
+    let every = i64::from(sla.urgent_repeat_minutes.max(1));
+    let cutoff = now - first - Duration::minutes(every);
+    for ticket in tx.urgent_untaken_since(cutoff).await? {
+        // A paused ticket's clock stands still: no repetition while paused.
+        let waited = running(&ticket, now);
+        let round = (waited - first).num_minutes() / every;
+        if ticket.paused.is_some()
+            || round < 1
+            || !tx
+                .record_alert(ticket.id, AlertKind::Take, round, now)
+                .await?
+        {
+            continue;
+        }
+        let staff = app.staff_locale();
+        let waited = i18n::duration(staff, waited);
+        let text = t(
+            staff,
+            "sla.take_urgent",
+            &[("id", &ticket.id.to_string()), ("minutes", &waited)],
+        );
+        out.push(messages::to_card(&app.settings, &ticket, text));
     }
     Ok(())
 }
@@ -104,8 +149,11 @@ async fn no_update(
                     &[
                         ("id", &ticket.id.to_string()),
                         ("by", by),
-                        ("minutes", &silent.num_minutes().to_string()),
-                        ("target", &sla.first_update_minutes.to_string()),
+                        ("minutes", &i18n::duration(staff, silent)),
+                        (
+                            "target",
+                            &i18n::minutes(staff, sla.first_update_minutes.into()),
+                        ),
                     ],
                 ),
             ));
@@ -124,7 +172,8 @@ async fn unresolved(
 ) -> Result<(), store::Error> {
     let sla = app.settings.sla;
     let staff = app.staff_locale();
-    let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
+    let resolve_target = Duration::hours(sla.resolve_hours.into());
+    let resolve_cutoff = now - resolve_target;
     let unresolved = tx.unresolved_since(resolve_cutoff).await?;
     if !unresolved.is_empty() {
         let managers = &app.settings.managers;
@@ -137,14 +186,14 @@ async fn unresolved(
             {
                 continue;
             }
-            let hours = running(&ticket, now).num_hours();
+            let open_for = running(&ticket, now);
             for manager in managers {
                 if let Some(language) = reachable.get(manager) {
                     let locale = Locale::from_telegram(language.as_deref())
                         .unwrap_or(app.settings.default_locale);
                     out.push(Outgoing::text(
                         *manager as i64,
-                        escalation(app, &ticket, hours, locale),
+                        escalation(app, &ticket, open_for, locale),
                     ));
                 }
             }
@@ -157,8 +206,8 @@ async fn unresolved(
                         "sla.resolve_staff",
                         &[
                             ("id", &ticket.id.to_string()),
-                            ("hours", &hours.to_string()),
-                            ("target", &sla.resolve_hours.to_string()),
+                            ("hours", &i18n::duration(staff, open_for)),
+                            ("target", &i18n::duration(staff, resolve_target)),
                         ],
                     ),
                 ));
@@ -174,7 +223,7 @@ fn running(ticket: &Ticket, now: DateTime<Utc>) -> Duration {
 }
 
 /// The private message to a manager about a ticket open too long.
-fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String {
+fn escalation(app: &App, ticket: &Ticket, open_for: Duration, locale: Locale) -> String {
     let status = match &ticket.taken_by {
         Some((_, by)) => t(locale, "card.status_taken", &[("by", by)]),
         None => render::status_name(locale, ticket.status),
@@ -184,8 +233,14 @@ fn escalation(app: &App, ticket: &Ticket, hours: i64, locale: Locale) -> String 
         "sla.resolve",
         &[
             ("id", &ticket.id.to_string()),
-            ("hours", &hours.to_string()),
-            ("target", &app.settings.sla.resolve_hours.to_string()),
+            ("hours", &i18n::duration(locale, open_for)),
+            (
+                "target",
+                &i18n::duration(
+                    locale,
+                    Duration::hours(app.settings.sla.resolve_hours.into()),
+                ),
+            ),
             ("group", &ticket.group_name),
             ("unit", ticket.unit.as_deref().unwrap_or("—")),
             ("owner", &ticket.owner_name),

@@ -8,6 +8,7 @@
 //! the use cases (`tickets`), the jobs and the chat handlers all call these.
 
 pub mod render;
+pub mod story;
 
 use crate::config::Settings;
 use crate::domain::{Ticket, TicketId};
@@ -185,5 +186,23 @@ pub fn follow_up_card(settings: &Settings, ticket: &Ticket, follow_up: i64) -> O
         reply_to: Some(card_of(ticket.id)),
         buttons: None,
         remember: remember(ticket.id, BotMessageKind::FollowUp, Some(follow_up)),
+    }
+}
+
+/// A complaint's or suggestion's card for the managers in `chat_id` (a manager's private
+/// chat or the complaints chat), remembered so that a reply to it answers the owner.
+pub fn request_card(
+    settings: &Settings,
+    ticket: &Ticket,
+    chat_id: i64,
+    locale: Locale,
+) -> Outgoing {
+    let (text, buttons) = render::request_card(ticket, locale, settings.timezone, None);
+    Outgoing::Text {
+        chat_id,
+        text,
+        reply_to: None,
+        buttons,
+        remember: remember(ticket.id, BotMessageKind::RequestCard, None),
     }
 }

@@ -6,7 +6,7 @@
 use chrono_tz::Tz;
 
 use crate::domain::text::shorten;
-use crate::domain::{CardAction, Ticket, TicketStatus};
+use crate::domain::{CardAction, Kind, Ticket, TicketStatus, Urgency};
 use crate::i18n::{self, Locale, t};
 use crate::outbox::Buttons;
 
@@ -35,9 +35,7 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
             ("category", &i18n::category_name(locale, ticket.category)),
         ],
     )];
-    if ticket.priority {
-        lines.push(t(locale, "card.priority", &[]));
-    }
+    lines.extend(card_flags(ticket, locale));
     lines.push(t(
         locale,
         "card.where",
@@ -63,6 +61,8 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
             ),
             None => status_name(locale, TicketStatus::Rated),
         },
+        // Only the owner withdraws a report.
+        (_, TicketStatus::Cancelled) => t(locale, "card.status_cancelled", &[]),
         (_, s) => status_name(locale, s),
     };
     lines.push(t(locale, "card.status", &[("status", &status)]));
@@ -85,15 +85,21 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     }
     lines.push(String::new());
     lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
-    let buttons = match ticket.status {
+    (lines.join("\n"), card_buttons(ticket, locale))
+}
+
+/// A card's buttons while there is work to do: only those that can work now (Done waits
+/// until someone took it).
+fn card_buttons(ticket: &Ticket, locale: Locale) -> Option<Buttons> {
+    match ticket.status {
         TicketStatus::Reported => Some(Buttons(vec![vec![
             (
                 t(locale, "button.take", &[]),
                 CardAction::Take(ticket.id).encode(),
             ),
             (
-                t(locale, "button.done", &[]),
-                CardAction::Done(ticket.id).encode(),
+                t(locale, "button.assign", &[]),
+                CardAction::Assign(ticket.id).encode(),
             ),
         ]])),
         TicketStatus::Taken => Some(Buttons(vec![vec![(
@@ -101,8 +107,88 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
             CardAction::Done(ticket.id).encode(),
         )]])),
         _ => None,
+    }
+}
+
+/// The lines under a card's title: the watch list, the urgency, a repeat repair.
+fn card_flags(ticket: &Ticket, locale: Locale) -> Vec<String> {
+    let mut lines = Vec::new();
+    if ticket.priority {
+        lines.push(t(locale, "card.priority", &[]));
+    }
+    lines.push(urgency_line(ticket.urgency, locale));
+    if let Some(of) = ticket.repeat_of {
+        lines.push(t(locale, "card.repeat", &[("of", &of.to_string())]));
+    }
+    lines
+}
+
+/// The card's urgency line: A stands out (🔴), B and C are plain.
+pub fn urgency_line(urgency: Urgency, locale: Locale) -> String {
+    match urgency {
+        Urgency::A => t(locale, "card.urgent", &[]),
+        level => t(locale, "card.urgency", &[("level", level.code())]),
+    }
+}
+
+/// The managers' card of a complaint or suggestion, and its Close button while open.
+/// `closed_by` names the manager who closed it.
+pub fn request_card(
+    ticket: &Ticket,
+    locale: Locale,
+    tz: Tz,
+    closed_by: Option<&str>,
+) -> (String, Option<Buttons>) {
+    let id = ticket.id.to_string();
+    let title = match ticket.kind {
+        Kind::Suggestion => "request.title_suggestion",
+        _ => "request.title_complaint",
     };
-    (lines.join("\n"), buttons)
+    let mut lines = vec![t(locale, title, &[("id", &id)])];
+    if ticket.priority {
+        lines.push(t(locale, "card.priority", &[]));
+    }
+    lines.push(t(
+        locale,
+        "card.where",
+        &[
+            ("group", &ticket.group_name),
+            ("unit", ticket.unit.as_deref().unwrap_or("—")),
+            ("owner", &ticket.owner_name),
+        ],
+    ));
+    lines.push(t(
+        locale,
+        "card.reported_at",
+        &[("time", &local_time(ticket.created_at, tz))],
+    ));
+    if let Some(by) = closed_by {
+        let status = t(locale, "request.closed_by", &[("by", by)]);
+        lines.push(t(locale, "card.status", &[("status", &status)]));
+    }
+    if ticket.photo_count > 0 {
+        let count = ticket.photo_count.to_string();
+        lines.push(t(locale, "card.photos", &[("count", &count)]));
+    }
+    lines.push(String::new());
+    lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
+    if closed_by.is_some() || !ticket.status.is_open() {
+        return (lines.join("\n"), None);
+    }
+    lines.push(String::new());
+    lines.push(t(locale, "request.how_to", &[]));
+    let close = CardAction::Close(ticket.id).encode();
+    let buttons = Buttons(vec![vec![(t(locale, "button.close", &[]), close)]]);
+    (lines.join("\n"), Some(buttons))
+}
+
+/// What a ticket is about in an owner's list: its category for a repair, its kind for a
+/// complaint or suggestion.
+fn subject(ticket: &Ticket, locale: Locale) -> String {
+    match ticket.kind {
+        Kind::Repair => i18n::category_name(locale, ticket.category),
+        kind => t(locale, &format!("kind.{}", kind.code()), &[]),
+    }
 }
 
 /// One line of a ticket list: `#42 · Plumbing · taken (Wang) · leak under…`.
@@ -113,9 +199,14 @@ pub fn ticket_line(ticket: &Ticket, locale: Locale) -> String {
         }
         (_, s) => status_name(locale, s),
     };
-    let flag = if ticket.priority { "⚠️ " } else { "" };
+    let flag = match (ticket.priority, ticket.urgency) {
+        (_, Urgency::A) => "🔴 ",
+        (true, _) => "⚠️ ",
+        _ => "",
+    };
+    let paused = if ticket.paused.is_some() { " ⏸" } else { "" };
     format!(
-        "{flag}#{} · {} · {} · {}",
+        "{flag}#{} · {} · {}{paused} · {}",
         ticket.id,
         i18n::category_name(locale, ticket.category),
         status,
@@ -167,12 +258,7 @@ pub fn owner_ticket_line(ticket: &Ticket, locale: Locale, detailed: bool) -> Str
         }
         (_, s) => status_name(locale, s),
     };
-    let line = format!(
-        "#{} · {} · {}",
-        ticket.id,
-        i18n::category_name(locale, ticket.category),
-        status
-    );
+    let line = format!("#{} · {} · {}", ticket.id, subject(ticket, locale), status);
     if !detailed {
         return line;
     }
@@ -269,6 +355,22 @@ pub fn follow_up_text(
     locale: Locale,
     closed: Option<(&str, &str)>,
 ) -> String {
+    follow_up_body(ticket, follow_up, locale, closed, false)
+}
+
+/// The follow-up card as a manager gets it privately: it points to the card in the staff
+/// chat, where the follow-up is closed.
+pub fn follow_up_private_text(ticket: &Ticket, follow_up: i64, locale: Locale) -> String {
+    follow_up_body(ticket, follow_up, locale, None, true)
+}
+
+fn follow_up_body(
+    ticket: &Ticket,
+    follow_up: i64,
+    locale: Locale,
+    closed: Option<(&str, &str)>,
+    private: bool,
+) -> String {
     let id_s = ticket.id.to_string();
     let key = if ticket.score.is_some() {
         "follow_up.card"
@@ -297,6 +399,7 @@ pub fn follow_up_text(
     );
     text.push('\n');
     match closed {
+        None if private => text.push_str(&t(locale, "follow_up.how_to_close_private", &[])),
         None => text.push_str(&t(locale, "follow_up.how_to_close", &[])),
         Some((by, note)) => text.push_str(&t(
             locale,

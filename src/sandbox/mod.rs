@@ -35,7 +35,10 @@ use crate::jobs::next_due;
 use world::World;
 
 /// The chats and people a sandbox is seeded with.
-pub use world::{GROUP, MANAGER, MANAGER_CHAT, OWNER_1, OWNER_2, STAFF_1, STAFF_2, STAFF_CHAT};
+pub use world::{
+    ENGINEERING, GROUP, MANAGER, MANAGER_CHAT, OWNER_1, OWNER_2, STAFF_1, STAFF_2, STAFF_3,
+    STAFF_CHAT,
+};
 
 /// The database file when none is given.
 pub const DEFAULT_DATABASE: &str = "butler-sandbox.db";
@@ -416,6 +419,60 @@ mod tests {
                 StatusCode::NO_CONTENT
             );
             assert_eq!(lock_images(&sandbox), 1);
+            sandbox.world().stop().await;
+        }
+
+        #[tokio::test]
+        async fn the_engineering_chat_is_a_fourth_pane_and_gets_the_plumbing_cards() {
+            let dir = tempfile::tempdir().unwrap();
+            let options = Options {
+                port: 0,
+                database: dir.path().join("sandbox.db"),
+                lang: Some(Locale::En),
+            };
+            let bound = Sandbox::bind(Settings::default(), options).await.unwrap();
+            let sandbox = bound.sandbox.clone();
+            let snap = sandbox.snapshot();
+            let chats = snap["chats"].as_array().unwrap();
+            let ids: Vec<i64> = chats.iter().map(|c| c["id"].as_i64().unwrap()).collect();
+            assert_eq!(ids, [GROUP, STAFF_CHAT, ENGINEERING, MANAGER_CHAT]);
+            let engineering = &chats[2];
+            assert_eq!(engineering["title"], "Sunrise Garden engineering");
+            assert_eq!(
+                engineering["members"],
+                serde_json::json!([STAFF_3, MANAGER])
+            );
+            assert_eq!(engineering["acting"], STAFF_3);
+            let menu: Vec<&str> = engineering["menu"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["command"].as_str().unwrap())
+                .collect();
+            assert!(
+                menu.contains(&"take") && menu.contains(&"pause"),
+                "{menu:?}"
+            );
+
+            let world = sandbox.world();
+            let report = "/repair the kitchen tap is leaking";
+            world
+                .emu
+                .user_sends_text(GROUP, OWNER_1, report, None)
+                .unwrap();
+            let card = |chat: i64| {
+                move |s: &butler_emulator::State| {
+                    s.bot_messages_in(chat)
+                        .iter()
+                        .any(|m| m.body().starts_with("🔧 #1 ·"))
+                }
+            };
+            let step = std::time::Duration::from_secs(20);
+            world.emu.wait_for(card(ENGINEERING), step).await.unwrap();
+            assert!(
+                !world.emu.read(card(STAFF_CHAT)),
+                "the staff chat has no card"
+            );
             sandbox.world().stop().await;
         }
 

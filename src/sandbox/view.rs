@@ -3,10 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::world::{CAST, GROUP, MANAGER, MANAGER_CHAT, Role, STAFF_CHAT, World, lock};
+use super::world::{
+    CAST, ENGINEERING, GROUP, MANAGER, MANAGER_CHAT, Role, STAFF_CHAT, World, lock,
+};
 use crate::i18n::{Locale, t};
 use crate::jobs::next_due;
 use butler_emulator::{Event, Message, State};
+
+/// The chats the page shows, left to right (stacked top to bottom on a phone).
+pub const SHOWN: [i64; 4] = [GROUP, STAFF_CHAT, ENGINEERING, MANAGER_CHAT];
 
 /// The page's own labels (`sandbox.*` in the locale files), sent with every snapshot.
 const PAGE_KEYS: [&str; 31] = [
@@ -73,12 +78,9 @@ pub fn snapshot(world: &World, busy: bool) -> Value {
                 })
             })
             .collect();
-        let chats: Vec<Value> = [GROUP, STAFF_CHAT, MANAGER_CHAT]
-            .into_iter()
-            .map(|id| chat(s, id, lang))
-            .collect();
+        let chats: Vec<Value> = SHOWN.into_iter().map(|id| chat(s, id, lang)).collect();
         let mut messages = Vec::new();
-        for id in [GROUP, STAFF_CHAT, MANAGER_CHAT] {
+        for id in SHOWN {
             for m in s.messages_in(id) {
                 messages.push(message(world, s, &m));
             }
@@ -149,7 +151,7 @@ fn menu(s: &State, chat: i64, lang: Locale) -> Vec<Value> {
     let wanted_scope = |scope: &Value| {
         let kind = scope.get("type").and_then(Value::as_str).unwrap_or("");
         match chat {
-            STAFF_CHAT => {
+            STAFF_CHAT | ENGINEERING => {
                 kind == "chat"
                     && scope.get("chat_id").is_some_and(|c| {
                         c.as_i64() == Some(chat) || c.as_str() == Some(&chat.to_string())
@@ -216,7 +218,7 @@ fn message(world: &World, s: &State, m: &Message) -> Value {
 
 /// A chat event for the page, or `None` for chats the page does not show.
 pub fn event(world: &World, event: Event) -> Option<Value> {
-    let shown = |chat: i64| [GROUP, STAFF_CHAT, MANAGER_CHAT].contains(&chat);
+    let shown = |chat: i64| SHOWN.contains(&chat);
     match event {
         Event::Message(m) if shown(m.chat_id) => {
             let view = world.emu.read(|s| message(world, s, &m));

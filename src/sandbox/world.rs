@@ -22,6 +22,9 @@ use butler_emulator::{Emulator, EmulatorHandle, Event, Options, User};
 pub const GROUP: i64 = -100_111;
 /// The staff chat: the two staff members and the manager.
 pub const STAFF_CHAT: i64 = -100_999;
+/// The Engineering chat, routed plumbing, electrical and lifts: the plumber and the
+/// manager.
+pub const ENGINEERING: i64 = -100_888;
 /// The manager's private chat with the bot (a private chat's id is the person's).
 pub const MANAGER_CHAT: i64 = MANAGER as i64;
 
@@ -29,6 +32,8 @@ pub const OWNER_1: u64 = 101;
 pub const OWNER_2: u64 = 102;
 pub const STAFF_1: u64 = 201;
 pub const STAFF_2: u64 = 202;
+/// The plumber, of the Engineering chat.
+pub const STAFF_3: u64 = 203;
 pub const MANAGER: u64 = 901;
 
 /// How long a seeding step may wait for Butler's answer.
@@ -54,7 +59,7 @@ pub struct Persona {
     pub unit: Option<&'static str>,
 }
 
-pub const CAST: [Persona; 5] = [
+pub const CAST: [Persona; 6] = [
     Persona {
         id: OWNER_1,
         name_key: "sandbox.owner_1",
@@ -76,6 +81,12 @@ pub const CAST: [Persona; 5] = [
     Persona {
         id: STAFF_2,
         name_key: "sandbox.staff_2",
+        role: Role::Staff,
+        unit: None,
+    },
+    Persona {
+        id: STAFF_3,
+        name_key: "sandbox.staff_3",
         role: Role::Staff,
         unit: None,
     },
@@ -179,6 +190,7 @@ impl World {
         store.mark_as_sandbox().await?;
         store.close().await;
         settings.staff_chat_id = STAFF_CHAT;
+        settings.routes = vec![engineering_route(lang)];
         settings.managers = vec![MANAGER];
         settings.default_locale = lang;
 
@@ -274,7 +286,11 @@ impl World {
             user.language_code = Some(telegram_language(lang).to_owned());
             self.emu.add_user(user);
         }
-        lock(&self.settings).default_locale = lang;
+        {
+            let mut settings = lock(&self.settings);
+            settings.default_locale = lang;
+            settings.routes = vec![engineering_route(lang)];
+        }
         {
             let mut butler = self.butler.lock().await;
             if let Some(running) = butler.take() {
@@ -398,6 +414,17 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The sandbox's one route: plumbing, electrical and lifts to the Engineering chat, named
+/// in `lang` (the name refusals and moved cards use).
+fn engineering_route(lang: Locale) -> crate::config::Route {
+    use crate::domain::Category;
+    crate::config::Route {
+        name: t(lang, "sandbox.engineering_route", &[]),
+        staff_chat_id: ENGINEERING,
+        categories: vec![Category::Plumbing, Category::Electrical, Category::Lift],
+    }
+}
+
 /// The emulator with the sandbox's cast and their chats, named in `lang`.
 async fn cast_emulator(lang: Locale) -> anyhow::Result<EmulatorHandle> {
     let emu = Emulator::start_with(
@@ -424,8 +451,14 @@ async fn cast_emulator(lang: Locale) -> anyhow::Result<EmulatorHandle> {
         &t(lang, "sandbox.staff_title", &[]),
         &[STAFF_1, STAFF_2, MANAGER],
     )?;
-    // As an operator is told to: Butler hears who joins and leaves the staff chat.
+    emu.create_group(
+        ENGINEERING,
+        &t(lang, "sandbox.engineering_title", &[]),
+        &[STAFF_3, MANAGER],
+    )?;
+    // As an operator is told to: Butler hears who joins and leaves the staff chats.
     emu.make_bot_admin(STAFF_CHAT)?;
+    emu.make_bot_admin(ENGINEERING)?;
     emu.create_private_chat(MANAGER)?;
     Ok(emu)
 }

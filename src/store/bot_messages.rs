@@ -27,6 +27,13 @@ pub enum BotMessageKind {
     Relay,
     /// The private alert to managers about a watch-listed owner.
     WatchAlert,
+    /// A complaint's or suggestion's card for the managers (privately, or in the
+    /// complaints chat): a reply answers the owner, its button closes it.
+    RequestCard,
+    /// The roster offered under a card by its Assign button.
+    AssignMenu,
+    /// A ticket's story (`/ticket N`), with its "Show photos" button.
+    Story,
 }
 
 impl BotMessageKind {
@@ -40,6 +47,9 @@ impl BotMessageKind {
             BotMessageKind::FollowUp => "follow_up",
             BotMessageKind::Relay => "relay",
             BotMessageKind::WatchAlert => "watch_alert",
+            BotMessageKind::RequestCard => "request_card",
+            BotMessageKind::AssignMenu => "assign_menu",
+            BotMessageKind::Story => "story",
         }
     }
 

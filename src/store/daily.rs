@@ -94,7 +94,7 @@ impl Tx<'_> {
                  SELECT t.id, t.status, t.created_at, t.paused_at,
                         (SELECT MAX(e.at) FROM ticket_events e
                          WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
-                 FROM tickets t WHERE t.status IN ('reported','taken')
+                 FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair'
                    AND (?11 = 0 OR t.id IN scope))
              SELECT
                  (SELECT COUNT(*) FROM ticket_events

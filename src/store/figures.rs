@@ -24,8 +24,8 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{Error, Result, Store, Tx, decode, ts};
 use crate::domain::figures::{
-    CategoryCount, Durations, Figures, Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow,
-    WeekPoint,
+    CategoryCount, Durations, Figures, PausedTime, Period, RatingRow, Ratio, Scope, StaffFigures,
+    TicketRow, WeekPoint,
 };
 use crate::domain::{Category, EventKind, TicketStatus};
 
@@ -68,11 +68,34 @@ fn take_sql() -> String {
     )
 }
 
+/// Tickets never taken (nor closed) whose take time passed in the period: read over the
+/// period moved back by the take time ([`overdue_part`]), so that `created_at` in it is
+/// the take deadline in the period. `k` taker (an assignee, if any).
+fn overdue_sql() -> String {
+    format!(
+        "SELECT json_group_array(t.taken_by) AS k
+         FROM tickets t WHERE t.created_at >= ?1 AND t.created_at < ?2
+           AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE}"
+    )
+}
+
+/// The reports whose take deadline (`take_minutes` after the report) falls in `part`.
+fn overdue_part(part: Period, take_minutes: u32) -> Period {
+    let take = chrono::Duration::minutes(i64::from(take_minutes));
+    Period {
+        from: part.from - take,
+        to: part.to - take,
+    }
+}
+
 /// Tickets whose latest completion falls in the period: `k` taker, `s` seconds from the
-/// report to that completion, `f` flags: 1 ever rated, 2 ever reopened.
+/// report to that completion less the time paused before it, `p` that paused time, `f`
+/// flags: 1 ever rated, 2 ever reopened.
 fn done_sql() -> String {
     format!(
-        "SELECT json_group_array(t.taken_by) AS k, json_group_array({secs}) AS s,
+        "SELECT json_group_array(t.taken_by) AS k,
+                json_group_array(MAX(0, {secs} - t.done_paused_secs)) AS s,
+                json_group_array(t.done_paused_secs) AS p,
                 json_group_array(t.rated + 2 * t.reopened) AS f
          FROM tickets t WHERE t.done_at >= ?1 AND t.done_at < ?2 AND {SCOPE}",
         secs = seconds("t.created_at", "t.done_at"),
@@ -179,6 +202,8 @@ struct ExportedTicket {
     done_at: Option<DateTime<Utc>>,
     reopened: i64,
     score: Option<u8>,
+    paused_secs: i64,
+    done_paused_secs: i64,
 }
 
 impl TryFrom<ExportedTicket> for TicketRow {
@@ -197,6 +222,8 @@ impl TryFrom<ExportedTicket> for TicketRow {
             done_at: r.done_at,
             reopened: r.reopened,
             score: r.score,
+            paused: chrono::Duration::seconds(r.paused_secs),
+            paused_before_done: chrono::Duration::seconds(r.done_paused_secs),
             text: r.text,
         })
     }
@@ -244,7 +271,11 @@ struct Tally {
     /// Seconds (68 years fit in an i32): a year of a million tickets takes 4 MB a list.
     take_secs: Vec<i32>,
     on_time: i64,
+    /// Tickets still untaken whose take time passed in the period: late.
+    overdue: i64,
     done_secs: Vec<i32>,
+    /// The paused seconds of the done tickets that were paused (none of 0).
+    paused_secs: Vec<i32>,
     rated: i64,
     first_time: i64,
     opened: i64,
@@ -254,16 +285,17 @@ struct Tally {
 
 impl Tally {
     /// The figures, given the durations (of this tally's seconds or more).
-    fn figures(&self, time_to_take: Durations, time_to_done: Durations) -> Figures {
+    fn figures(&self, (time_to_take, time_to_done, paused): Spans) -> Figures {
         Figures {
             reported: self.reported,
             satisfaction: Ratio::new(self.satisfied, self.ratings),
             score_sum: self.score_sum,
             praise: self.praise,
             coverage: Ratio::new(self.rated, time_to_done.count),
-            on_time_take: Ratio::new(self.on_time, time_to_take.count),
+            on_time_take: Ratio::new(self.on_time, time_to_take.count + self.overdue),
             time_to_take,
             time_to_done,
+            paused,
             first_time_fix: Ratio::new(self.first_time, time_to_done.count),
             follow_ups_opened: self.opened,
             follow_ups_closed: self.closed,
@@ -279,6 +311,7 @@ impl Tally {
         self.score_sum += other.score_sum;
         self.praise += other.praise;
         self.on_time += other.on_time;
+        self.overdue += other.overdue;
         self.rated += other.rated;
         self.first_time += other.first_time;
         self.opened += other.opened;
@@ -289,8 +322,30 @@ impl Tally {
     /// Whether the staff member took, finished or was rated for a ticket in the period
     /// (a follow-up alone changes none of their figures).
     fn acted(&self) -> bool {
-        !self.take_secs.is_empty() || !self.done_secs.is_empty() || self.ratings > 0
+        !self.take_secs.is_empty()
+            || !self.done_secs.is_empty()
+            || self.ratings > 0
+            || self.overdue > 0
     }
+
+    fn sort(&mut self) {
+        self.take_secs.sort_unstable();
+        self.done_secs.sort_unstable();
+        self.paused_secs.sort_unstable();
+    }
+}
+
+/// The durations of a [`Tally`] (or of several): to take, to done, paused.
+type Spans = (Durations, Durations, PausedTime);
+
+/// The durations of `tallies` taken together (each sorted), read from each, not copied.
+fn spans<'a>(tallies: impl Iterator<Item = &'a Tally> + Clone) -> Spans {
+    let runs = |secs: fn(&Tally) -> &[i32]| -> Vec<&[i32]> { tallies.clone().map(secs).collect() };
+    (
+        Durations::from_sorted_runs(&runs(|t| &t.take_secs)),
+        Durations::from_sorted_runs(&runs(|t| &t.done_secs)),
+        PausedTime::from_sorted_runs(&runs(|t| &t.paused_secs)),
+    )
 }
 
 /// A period's figures before they are summed up: per taker (`None`: not taken), and the
@@ -312,23 +367,15 @@ impl Tallies {
         let mut staff = Vec::new();
         let mut all = Tally::default();
         for (taker, tally) in &mut self.by_taker {
-            tally.take_secs.sort_unstable();
-            tally.done_secs.sort_unstable();
+            tally.sort();
             all.add_counts(tally);
             if let Some(id) = *taker
                 && tally.acted()
             {
-                let take = Durations::from_sorted_runs(&[&tally.take_secs]);
-                let done = Durations::from_sorted_runs(&[&tally.done_secs]);
-                staff.push((id, tally.figures(take, done)));
+                staff.push((id, tally.figures(spans(std::iter::once(&*tally)))));
             }
         }
-        let runs = |secs: fn(&Tally) -> &[i32]| -> Vec<&[i32]> {
-            self.by_taker.values().map(secs).collect()
-        };
-        let take = Durations::from_sorted_runs(&runs(|t| &t.take_secs));
-        let done = Durations::from_sorted_runs(&runs(|t| &t.done_secs));
-        (all.figures(take, done), staff)
+        (all.figures(spans(self.by_taker.values())), staff)
     }
 }
 
@@ -336,6 +383,7 @@ impl Tallies {
 struct PartRows {
     reported: SqliteRow,
     take: SqliteRow,
+    overdue: SqliteRow,
     done: SqliteRow,
     ratings: SqliteRow,
     follow: Vec<FollowCounts>,
@@ -343,10 +391,17 @@ struct PartRows {
 
 impl PartRows {
     /// Reads the part in a transaction, one query after another: one snapshot.
-    async fn read_in(conn: &mut SqliteConnection, part: Period, scope: Scope) -> Result<Self> {
+    async fn read_in(
+        conn: &mut SqliteConnection,
+        part: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<Self> {
+        let late = overdue_part(part, take_minutes);
         Ok(Self {
             reported: columns(&mut *conn, &reported_sql(), part, scope).await?,
             take: columns(&mut *conn, &take_sql(), part, scope).await?,
+            overdue: columns(&mut *conn, &overdue_sql(), late, scope).await?,
             done: columns(&mut *conn, &done_sql(), part, scope).await?,
             ratings: columns(&mut *conn, &ratings_sql(), part, scope).await?,
             follow: follows(&mut *conn, part, scope).await?,
@@ -357,7 +412,13 @@ impl PartRows {
     /// about equal length), each chain from its own snapshot: a few milliseconds apart,
     /// which no figure can tell (each ratio comes from one query), for about half the
     /// wall time.
-    async fn read_at_once(pool: &SqlitePool, part: Period, scope: Scope) -> Result<Self> {
+    async fn read_at_once(
+        pool: &SqlitePool,
+        part: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<Self> {
+        let late = overdue_part(part, take_minutes);
         let tickets = async {
             let mut conn = pool.acquire().await?;
             Ok::<_, Error>((
@@ -371,12 +432,15 @@ impl PartRows {
             Ok::<_, Error>((
                 columns(&mut conn, &ratings_sql(), part, scope).await?,
                 follows(&mut conn, part, scope).await?,
+                columns(&mut conn, &overdue_sql(), late, scope).await?,
             ))
         };
-        let ((reported, take, done), (ratings, follow)) = tokio::try_join!(tickets, ratings)?;
+        let ((reported, take, done), (ratings, follow, overdue)) =
+            tokio::try_join!(tickets, ratings)?;
         Ok(Self {
             reported,
             take,
+            overdue,
             done,
             ratings,
             follow,
@@ -426,15 +490,23 @@ impl Tallies {
             t.on_time += i64::from(i64::from(secs) <= take_secs);
             t.take_secs.push(secs);
         }
+        for k in column::<Option<i64>>(&rows.overdue, "k")? {
+            self.of(k).overdue += 1;
+        }
 
         let flags = column::<u8>(&rows.done, "f")?;
-        for ((k, secs), f) in column::<Option<i64>>(&rows.done, "k")?
+        let paused = column::<i32>(&rows.done, "p")?;
+        for (((k, secs), f), paused) in column::<Option<i64>>(&rows.done, "k")?
             .into_iter()
             .zip(column::<i32>(&rows.done, "s")?)
             .zip(flags)
+            .zip(paused)
         {
             let t = self.of(k);
             t.done_secs.push(secs);
+            if paused > 0 {
+                t.paused_secs.push(paused);
+            }
             t.rated += i64::from(f & 1);
             t.first_time += i64::from(f & 2 == 0);
         }
@@ -563,7 +635,7 @@ impl Tx<'_> {
         let mut out = Tallies::default();
         for part in parts(period) {
             out.add(
-                PartRows::read_in(&mut self.0, part, scope).await?,
+                PartRows::read_in(&mut self.0, part, scope, take_minutes).await?,
                 take_minutes,
             )?;
         }
@@ -605,7 +677,7 @@ impl Tx<'_> {
         let sql = format!(
             "SELECT t.id, t.created_at, g.name AS group_name, t.unit, o.name AS owner_name,
                     t.category, t.status, t.taken_by_name, t.text,
-                    t.first_taken_at AS taken_at, t.done_at,
+                    t.first_taken_at AS taken_at, t.done_at, t.paused_secs, t.done_paused_secs,
                     (SELECT COUNT(*) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = ?6) AS reopened,
                     (SELECT r.score FROM ratings r WHERE r.ticket_id = t.id ORDER BY r.round DESC LIMIT 1) AS score
              FROM tickets t
@@ -661,7 +733,7 @@ impl Store {
         }
         let mut tallies = Tallies::default();
         for part in parts(period) {
-            let rows = PartRows::read_at_once(&self.pool, part, scope).await?;
+            let rows = PartRows::read_at_once(&self.pool, part, scope, take_minutes).await?;
             tallies.add(rows, take_minutes)?;
         }
         let categories = tallies.top_categories(top)?;
@@ -698,6 +770,7 @@ mod tests {
             reported_sql(),
             ratings_sql(),
             take_sql(),
+            overdue_sql(),
             done_sql(),
             follow_sql(),
         ] {

@@ -13,11 +13,28 @@ pub struct FollowUp {
     pub ticket_id: TicketId,
     pub round: i64,
     pub closed: bool,
+    /// Who closed it (their name then) and the note, once closed.
+    pub closed_by_name: Option<String>,
+    pub closed_note: Option<String>,
+    /// The manager who told the owner the outcome, if one did.
+    pub owner_told_by: Option<String>,
+}
+
+impl FollowUp {
+    /// Who closed it and how, for its card; `None` while open.
+    pub fn closing(&self) -> Option<(&str, &str)> {
+        Some((
+            self.closed_by_name.as_deref().unwrap_or("—"),
+            self.closed_note.as_deref()?,
+        ))
+    }
 }
 
 /// One follow-up by id, outside a change ([`Store::follow_up`]) or in one ([`Tx::follow_up`]).
 const FOLLOW_UP: &str =
-    "SELECT id, ticket_id, round, closed_at IS NOT NULL AS closed FROM follow_ups WHERE id = ?";
+    "SELECT id, ticket_id, round, closed_at IS NOT NULL AS closed, closed_by_name, closed_note,
+            owner_told_by
+     FROM follow_ups WHERE id = ?";
 
 impl Store {
     pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
@@ -118,15 +135,32 @@ impl Tx<'_> {
     pub async fn close_follow_up(
         &mut self,
         id: i64,
-        by: u64,
+        by: (u64, &str),
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE follow_ups SET closed_by = ?, closed_note = ?, closed_at = ? WHERE id = ? AND closed_at IS NULL",
+            "UPDATE follow_ups SET closed_by = ?, closed_by_name = ?, closed_note = ?, closed_at = ?
+             WHERE id = ? AND closed_at IS NULL",
         )
-        .bind(by as i64)
+        .bind(by.0 as i64)
+        .bind(by.1)
         .bind(note)
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Records that `by` told the owner the outcome of closed follow-up `id`; false if it
+    /// is not closed or the owner was told already.
+    pub async fn mark_owner_told(&mut self, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE follow_ups SET owner_told_by = ?, owner_told_at = ?
+             WHERE id = ? AND closed_at IS NOT NULL AND owner_told_at IS NULL",
+        )
+        .bind(by)
         .bind(ts(now))
         .bind(id)
         .execute(&mut *self.0)

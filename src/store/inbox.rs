@@ -12,32 +12,40 @@ impl Store {
         updates: &[(i32, String)],
         now: DateTime<Utc>,
     ) -> Result<Vec<i32>> {
-        let mut tx = self.write_tx().await?;
-        let received = ts(now);
-        let mut unhandled = std::collections::HashSet::new();
-        // Two statements a chunk, not two an update (getUpdates gives at most 100).
-        for chunk in updates.chunks(100) {
-            let mut insert =
-                sqlx::QueryBuilder::new("INSERT INTO inbox (update_id, payload, received_at) ");
-            insert.push_values(chunk, |mut row, (id, payload)| {
-                row.push_bind(*id)
-                    .push_bind(payload.as_str())
-                    .push_bind(received.as_str());
-            });
-            insert.push(" ON CONFLICT(update_id) DO NOTHING");
-            insert.build().execute(&mut *tx).await?;
-            let mut select = sqlx::QueryBuilder::new(
-                "SELECT update_id FROM inbox WHERE handled_at IS NULL AND update_id IN (",
-            );
-            let mut ids = select.separated(", ");
-            for (id, _) in chunk {
-                ids.push_bind(*id);
-            }
-            ids.push_unseparated(")");
-            let found: Vec<i32> = select.build_query_scalar().fetch_all(&mut *tx).await?;
-            unhandled.extend(found);
+        if updates.is_empty() {
+            return Ok(Vec::new());
         }
-        tx.commit().await?;
+        let received = ts(now);
+        // On the disk before Telegram is told to forget these updates (the next poll).
+        let mut unhandled = self
+            .durably(async |tx| {
+                let mut unhandled = std::collections::HashSet::new();
+                // Two statements a chunk, not two an update (getUpdates gives at most 100).
+                for chunk in updates.chunks(100) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO inbox (update_id, payload, received_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, (id, payload)| {
+                        row.push_bind(*id)
+                            .push_bind(payload.as_str())
+                            .push_bind(received.as_str());
+                    });
+                    insert.push(" ON CONFLICT(update_id) DO NOTHING");
+                    insert.build().execute(&mut *tx).await?;
+                    let mut select = sqlx::QueryBuilder::new(
+                        "SELECT update_id FROM inbox WHERE handled_at IS NULL AND update_id IN (",
+                    );
+                    let mut ids = select.separated(", ");
+                    for (id, _) in chunk {
+                        ids.push_bind(*id);
+                    }
+                    ids.push_unseparated(")");
+                    let found: Vec<i32> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+                    unhandled.extend(found);
+                }
+                Ok(unhandled)
+            })
+            .await?;
         Ok(updates
             .iter()
             .map(|(id, _)| *id)

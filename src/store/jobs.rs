@@ -213,7 +213,7 @@ impl Tx<'_> {
     pub async fn untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM tickets t
-             WHERE t.status = 'reported' AND t.created_at <= ?1
+             WHERE t.status = 'reported' AND t.created_at <= ?1 AND t.kind = 'repair'
                AND t.paused_at IS NULL
                AND (julianday(?1) - julianday(t.created_at)) * 86400.0 >= t.paused_secs
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
@@ -239,7 +239,7 @@ impl Tx<'_> {
             "WITH taken AS (
                  SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
                                WHERE e.ticket_id = t.id AND e.kind = ?2) AS taken_at
-                 FROM tickets t WHERE t.status = 'taken' AND t.paused_at IS NULL)
+                 FROM tickets t WHERE t.status = 'taken' AND t.kind = 'repair' AND t.paused_at IS NULL)
              SELECT id, taken_at AS at FROM taken
              WHERE taken_at IS NOT NULL AND taken_at <= ?1
                AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = taken.id
@@ -269,7 +269,7 @@ impl Tx<'_> {
     pub async fn unresolved_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT t.id FROM tickets t
-             WHERE t.status IN ('reported','taken') AND t.created_at <= ?1
+             WHERE t.status IN ('reported','taken') AND t.created_at <= ?1 AND t.kind = 'repair'
                AND t.paused_at IS NULL
                AND (julianday(?1) - julianday(t.created_at)) * 86400.0 >= t.paused_secs
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a

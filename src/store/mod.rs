@@ -6,11 +6,13 @@
 //!
 //! One file per group of tables, each adding its methods to [`Store`] and [`Tx`]:
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
-//! `follow_ups` (ratings and follow-ups), `bot_messages` (what Butler sent, per ticket),
+//! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `routes` (a ticket's staff
-//! chat and its pauses), `daily` and `figures` (the
-//! numbers), `seed` (demo data), `forget` (an owner forgotten). Rows are read with
+//! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
+//! urgency, complaints and suggestions), `routes` (a ticket's staff
+//! chat and its pauses), `daily` and `figures` (the numbers), `seed` (demo data),
+//! `forget` (an owner forgotten), `story` (one ticket's story, and search). Rows are
+//! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
 //! [`Error::Corrupt`]. The store knows no message format and no Telegram type: the
@@ -25,9 +27,13 @@ mod forget;
 mod groups;
 mod inbox;
 mod jobs;
+mod kinds;
 mod outbox;
+mod retention;
 mod routes;
 mod seed;
+mod staff;
+mod story;
 mod tickets;
 
 use std::str::FromStr;
@@ -49,6 +55,7 @@ pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
 pub use outbox::{DueChat, OutboxRow};
 pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};
+pub use staff::{OpenQuery, StaffMember};
 pub use tickets::{NewTicket, PhotoKind};
 
 /// A store failure: logged with its cause chain, never shown to a user.
@@ -104,6 +111,8 @@ impl Store {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // A commit is in the WAL, not yet synced: a power cut may undo the last ones
+            // (never corrupt the file). The inbox's commits are synced: see `durably`.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
@@ -136,6 +145,12 @@ impl Store {
         sqlx::query("PRAGMA application_id = 1112820819")
             .execute(&self.writer)
             .await?;
+        // Into the file itself at once, not only the WAL: the stamp is read from the
+        // file's header, and closing the pool does not promise the last checkpoint has
+        // run by the time it returns.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -149,6 +164,37 @@ impl Store {
     /// another writer committed in between, and busy_timeout cannot help it.
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Runs `work` in a write transaction whose commit is on the disk when this returns,
+    /// not only in the operating system's cache: SQLite's `synchronous = FULL` for this
+    /// commit (the WAL is synced), `NORMAL` again after it. For what Telegram is told to
+    /// forget next ([`Store::inbox_receive`]). The WAL is written in order, so the sync
+    /// also makes every earlier commit durable.
+    async fn durably<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> Result<T>,
+    ) -> Result<T> {
+        use sqlx::Connection;
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await?;
+        let result = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let out = work(&mut tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+        .await;
+        // If this fails the connection stays FULL: slower, never less safe.
+        if let Err(e) = sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await
+        {
+            tracing::warn!(error = %e, "setting synchronous back to NORMAL failed");
+        }
+        result
     }
 
     /// A read-only view for long reads (figures, exports) that must not hold up writers.
@@ -195,5 +241,44 @@ pub struct Tx<'c>(Transaction<'c, Sqlite>);
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
         Ok(self.0.commit().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn synchronous(conn: &mut sqlx::SqliteConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_inbox_commit_is_synced_and_other_commits_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("b.db").display());
+        let store = Store::open(&url).await.unwrap();
+        // 1 is NORMAL, 2 is FULL.
+        let inside = store
+            .durably(async |conn| Ok(synchronous(conn).await))
+            .await
+            .unwrap();
+        assert_eq!(inside, 2, "a durable commit runs with synchronous = FULL");
+        let mut writer = store.writer.acquire().await.unwrap();
+        assert_eq!(synchronous(&mut writer).await, 1, "back to NORMAL after it");
+        drop(writer);
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(synchronous(&mut tx.0).await, 1, "other changes stay NORMAL");
+        drop(tx);
+        // The inbox goes through it.
+        let ids = store
+            .inbox_receive(&[(7, "{}".to_owned())], Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(ids, vec![7]);
+        let mut writer = store.writer.acquire().await.unwrap();
+        assert_eq!(synchronous(&mut writer).await, 1);
     }
 }

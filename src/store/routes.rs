@@ -32,16 +32,17 @@ fn chat_clause() -> &'static str {
 }
 
 impl Store {
-    /// Open tickets of one staff chat (`None`: the main one), oldest first, priority
-    /// ones ahead, at most `limit`.
+    /// Open repairs of one staff chat (`None`: the main one), oldest first, priority
+    /// ones ahead, then urgency A before B and C, at most `limit`.
     pub async fn open_tickets_in(
         &self,
         chat: Option<i64>,
         limit: i64,
     ) -> Result<Vec<crate::domain::Ticket>> {
         let sql = format!(
-            "SELECT t.id FROM tickets t WHERE t.status IN ('reported','taken') AND {}
-             ORDER BY t.priority DESC, t.id LIMIT ?2",
+            "SELECT t.id FROM tickets t
+             WHERE t.status IN ('reported','taken') AND t.kind = 'repair' AND {}
+             ORDER BY t.priority DESC, t.urgency, t.id LIMIT ?2",
             chat_clause()
         );
         let ids: Vec<i64> = sqlx::query_scalar(&sql)

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Error, Result, Store, Tx, decode, ts};
-use crate::domain::{Actor, Category, EventKind, Score, Ticket, TicketId, TicketStatus, Unit};
+use crate::domain::{
+    Actor, Category, EventKind, Kind, Score, Ticket, TicketId, TicketStatus, Unit, Urgency,
+};
 
 /// A new ticket as the owner reported it.
 pub struct NewTicket<'a> {
@@ -14,6 +16,12 @@ pub struct NewTicket<'a> {
     pub category: Category,
     pub text: &'a str,
     pub priority: bool,
+    pub kind: Kind,
+    pub urgency: Urgency,
+    /// The earlier finished repair this one repeats, if any.
+    pub repeat_of: Option<TicketId>,
+    /// When the owner sent the report, as Telegram dated it.
+    pub reported_at: DateTime<Utc>,
     /// The route's staff chat the card goes to; `None`: the main staff chat.
     pub staff_chat: Option<i64>,
 }
@@ -67,6 +75,9 @@ struct TicketRecord {
     photo_count: i64,
     score: Option<i64>,
     owner_locale: Option<String>,
+    kind: String,
+    urgency: String,
+    repeat_of: Option<i64>,
     staff_chat_id: Option<i64>,
     paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
@@ -114,6 +125,9 @@ impl TryFrom<TicketRecord> for Ticket {
             photo_count: r.photo_count,
             score: r.score.map(parse_score).transpose()?,
             owner_locale: crate::i18n::Locale::from_telegram(r.owner_locale.as_deref()),
+            kind: decode("kind", &r.kind, Kind::from_code)?,
+            urgency: decode("urgency", &r.urgency, Urgency::from_code)?,
+            repeat_of: r.repeat_of.map(TicketId),
             staff_chat: r.staff_chat_id,
             paused: r.paused_at.map(|since| crate::domain::pause::Pause {
                 since,
@@ -175,8 +189,8 @@ impl Store {
     /// Open tickets, oldest first (priority ones ahead), at most `limit`.
     pub async fn open_tickets(&self, limit: i64) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE status IN ('reported','taken')
-             ORDER BY priority DESC, id LIMIT ?",
+            "SELECT id FROM tickets WHERE status IN ('reported','taken') AND kind = 'repair'
+             ORDER BY priority DESC, urgency, id LIMIT ?",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -226,7 +240,7 @@ impl Store {
         self.tickets(ids).await
     }
 
-    async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
+    pub(super) async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
         let mut conn = self.pool.acquire().await?;
         fetch_tickets(&mut conn, ids).await
     }
@@ -251,13 +265,19 @@ impl Store {
         .transpose()
     }
 
-    /// How many tickets an owner opened since `since`.
-    pub async fn reports_since(&self, owner_id: u64, since: DateTime<Utc>) -> Result<i64> {
+    /// How many tickets an owner reported in messages dated after `after`, up to `until`.
+    pub async fn reports_dated(
+        &self,
+        owner_id: u64,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND created_at >= ?",
+            "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND reported_at > ? AND reported_at <= ?",
         )
         .bind(owner_id as i64)
-        .bind(ts(since))
+        .bind(ts(after))
+        .bind(ts(until))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -325,8 +345,8 @@ impl Tx<'_> {
     ) -> Result<Option<TicketId>> {
         let r = sqlx::query(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
-                                  priority, created_at, updated_at, staff_chat_id)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9)
+                                  priority, created_at, updated_at, staff_chat_id, reported_at, kind, urgency, repeat_of)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
         )
         .bind(t.group_chat_id)
@@ -338,6 +358,10 @@ impl Tx<'_> {
         .bind(t.priority as i64)
         .bind(ts(now))
         .bind(t.staff_chat)
+        .bind(ts(t.reported_at))
+        .bind(t.kind.code())
+        .bind(t.urgency.code())
+        .bind(t.repeat_of.map(|r| r.0))
         .execute(&mut *self.0)
         .await?;
         if r.rows_affected() == 0 {
@@ -557,6 +581,10 @@ mod tests {
                     category: Category::Other,
                     text: "t",
                     priority: false,
+                    kind: Kind::Repair,
+                    urgency: Urgency::B,
+                    repeat_of: None,
+                    reported_at: now,
                     staff_chat: None,
                 },
                 now,

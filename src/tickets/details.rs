@@ -59,6 +59,9 @@ pub async fn add_detail(
             .await?;
         return Ok(false);
     }
+    if !ticket.kind.is_staff_work() {
+        return super::requests::add_request_detail(tx, settings, owner, &ticket, req, now).await;
+    }
     let staff = messages::staff_locale(settings);
     let mut out = Vec::new();
     if let Some(photo) = req.photo {

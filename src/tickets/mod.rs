@@ -12,20 +12,28 @@
 //! Nothing here knows teloxide's updates (`Message`, `CallbackQuery`, `User`) or the
 //! `App`: requests carry chat and message ids, texts and photo file ids.
 
+mod cancel;
 mod details;
+mod dispatch;
 mod follow_up;
 mod pause;
 mod rating;
 mod report;
+mod requests;
 mod routing;
+mod urgency;
 mod work;
 
+pub use cancel::cancel;
 pub use details::{Detail, add_detail, comment_low_score};
-pub use follow_up::{close_follow_up, rerate};
+pub use dispatch::{Handed, Handover, assign, give_back, transfer};
+pub use follow_up::{close_follow_up, rerate, tell_owner};
 pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};
+pub use requests::{Answer, answer_request, close_request, request_chats};
 pub use routing::{check_place, route_of};
+pub use urgency::set_urgency;
 pub use work::{Finish, Progress, add_note, finish, progress, reopen, set_category, take};
 
 use chrono::{DateTime, Utc};

@@ -83,7 +83,7 @@ pub async fn rate(
             buttons: None,
             remember: remember(id, BotMessageKind::LowScoreQuestion, None),
         });
-        out.push(messages::follow_up_card(settings, &fresh, fu));
+        out.extend(super::follow_up::announce(tx, settings, &fresh, fu).await?);
     }
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
@@ -100,10 +100,9 @@ pub async fn not_fixed(
     question: (i64, i32),
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
-    let ticket = open_question(tx, owner, id, round).await?;
-    if ticket.status != TicketStatus::Done {
-        return Err(Error::RatingNotOpen.into());
-    }
+    // An open question is one of a finished ticket, or the new question a manager asked
+    // for after a follow-up (the ticket is still rated, that round has no score yet).
+    open_question(tx, owner, id, round).await?;
     let reason = Some("owner: not fixed");
     let fresh = super::work::reopen_for(tx, settings, owner, id, reason, true, now).await?;
     let locale = messages::owner_locale(settings, &fresh);
@@ -155,7 +154,7 @@ pub async fn expire_rating(
         buttons: None,
     }];
     if let Some(fu) = tx.open_follow_up(ticket.id, "unrated", round, now).await? {
-        out.push(messages::follow_up_card(settings, ticket, fu));
+        out.extend(super::follow_up::announce(tx, settings, ticket, fu).await?);
     }
     tx.enqueue_all(&out, now).await?;
     Ok(out.len())

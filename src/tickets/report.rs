@@ -4,25 +4,33 @@ use chrono::{DateTime, Utc};
 
 use super::{Origin, Photo, Result, fetch, record_photo};
 use crate::config::Settings;
+use crate::domain::kind::REPEAT_WINDOW_DAYS;
 use crate::domain::text::shorten;
-use crate::domain::{Actor, Category, EventKind, ReportText, Ticket, TicketId};
+use crate::domain::{Actor, Category, EventKind, Kind, ReportText, Ticket, TicketId, Urgency};
 use crate::i18n::{self, t};
 use crate::messages::{self, card_of, remember};
 use crate::outbox::Outgoing;
 use crate::store::{BotMessageKind, NewTicket, Owner, PhotoKind, Tx};
 
-/// `/repair <text>` in an owner group, or a photo captioned so.
+/// `/repair <text>` in an owner group, or a photo captioned so; `/complain` and
+/// `/suggest` likewise.
 pub struct Report<'a> {
+    /// A repair, a complaint or a suggestion.
+    pub kind: Kind,
     /// The report message in the owner group; the confirmation answers under it.
     pub origin: Origin,
     /// The owner's Telegram language, remembered for when the group has none.
     pub language: Option<&'a str>,
     pub text: &'a ReportText,
     pub photo: Option<Photo>,
+    /// When the owner sent it, as Telegram dated the message (the flood limit counts
+    /// reports by this date).
+    pub sent_at: DateTime<Utc>,
 }
 
-/// A new ticket: its confirmation under the report, its card (and photo) in the staff
-/// chat, and a word to managers for a watch-listed owner. `None` when this report message
+/// A new ticket. A repair: its confirmation under the report, its card (and photo) in
+/// the staff chat, a word to managers for a watch-listed owner or an urgent (A) report.
+/// A complaint or suggestion: see [`super::requests`]. `None` when this report message
 /// already made a ticket (a redelivered update).
 pub async fn report(
     tx: &mut Tx<'_>,
@@ -34,15 +42,30 @@ pub async fn report(
     let known = tx
         .touch_owner(owner.id, &owner.name, req.language, now)
         .await?;
-    let category = Category::guess(req.text.as_ref(), i18n::category_keywords);
+    let text = req.text.as_ref();
+    let category = Category::guess(text, i18n::category_keywords);
+    let (urgency, repeat_of) = match (req.kind, &known.unit) {
+        (Kind::Repair, Some(unit)) => {
+            let since = now - chrono::Duration::days(REPEAT_WINDOW_DAYS);
+            let group = req.origin.chat_id;
+            let earlier = tx.repeat_candidate(group, unit, category, since).await?;
+            (Urgency::guess(text, i18n::urgency_keywords), earlier)
+        }
+        (Kind::Repair, None) => (Urgency::guess(text, i18n::urgency_keywords), None),
+        _ => (Urgency::B, None),
+    };
     let new = NewTicket {
         group_chat_id: req.origin.chat_id,
         report_message_id: req.origin.message_id,
         owner_id: owner.id,
         unit: known.unit.as_ref(),
         category,
-        text: req.text.as_ref(),
+        text,
         priority: known.watched,
+        kind: req.kind,
+        urgency,
+        repeat_of,
+        reported_at: req.sent_at,
         staff_chat: super::routing::route_of(settings, category),
     };
     // The same report delivered twice makes one ticket.
@@ -55,16 +78,37 @@ pub async fn report(
         record_photo(tx, id, photo, PhotoKind::Report, owner.id, now).await?;
     }
     let ticket = fetch(tx, id).await?;
-    let mut out = vec![confirmation(settings, &ticket, &known, req.origin)];
-    out.push(messages::new_card(settings, &ticket));
-    if let Some(photo) = req.photo {
-        out.extend(card_photo(settings, &ticket, photo.file_id));
-    }
-    if ticket.priority {
-        out.extend(watch_alerts(settings, &ticket));
-    }
+    let out = if ticket.kind.is_staff_work() {
+        repair_messages(tx, settings, &ticket, &known, req.origin, req.photo).await?
+    } else {
+        super::requests::reported(tx, settings, &ticket, req.origin, req.photo).await?
+    };
     tx.enqueue_all(&out, now).await?;
     Ok(Some(ticket))
+}
+
+/// A new repair's messages: the confirmation, the staff card (and photo), and the
+/// managers' word about a watch-listed owner or an urgent report.
+async fn repair_messages(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    ticket: &Ticket,
+    known: &Owner,
+    origin: Origin,
+    photo: Option<Photo>,
+) -> Result<Vec<Outgoing>> {
+    let mut out = vec![confirmation(settings, ticket, known, origin)];
+    out.push(messages::new_card(settings, ticket));
+    if let Some(photo) = photo {
+        out.extend(card_photo(settings, ticket, photo.file_id));
+    }
+    if ticket.priority {
+        out.extend(watch_alerts(settings, ticket));
+    }
+    if ticket.urgency == Urgency::A {
+        out.extend(super::requests::urgent_alerts(tx, settings, ticket).await?);
+    }
+    Ok(out)
 }
 
 /// "Ticket #42 (Plumbing) received", under the report, with a hint to set the unit when
@@ -78,9 +122,16 @@ fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Ori
         &[
             ("id", &ticket.id.to_string()),
             ("category", &i18n::category_name(locale, ticket.category)),
-            ("minutes", &settings.sla.take_minutes.to_string()),
+            (
+                "minutes",
+                &i18n::minutes(locale, settings.sla.take_minutes.into()),
+            ),
         ],
     );
+    if ticket.urgency == Urgency::A {
+        text.push('\n');
+        text.push_str(&t(locale, "report.urgent", &[]));
+    }
     if owner.unit.is_none() {
         text.push('\n');
         text.push_str(&t(locale, "report.unit_hint", &[]));
@@ -89,9 +140,18 @@ fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Ori
         chat_id: origin.chat_id,
         text,
         reply_to: Some(crate::outbox::Target::Message(origin.message_id)),
-        buttons: None,
+        buttons: Some(cancel_button(ticket.id, locale)),
         remember: remember(ticket.id, BotMessageKind::Confirmation, None),
     }
+}
+
+/// The owner's Cancel under the confirmation. It stays after the ticket is finished (an
+/// edit would need the confirmation's text again); a late press is refused with a toast.
+fn cancel_button(id: TicketId, locale: crate::i18n::Locale) -> crate::outbox::Buttons {
+    crate::outbox::Buttons(vec![vec![(
+        t(locale, "button.cancel", &[]),
+        crate::domain::CardAction::Cancel(id).encode(),
+    )]])
 }
 
 /// The report's photo under the new card.

@@ -236,6 +236,7 @@ pub async fn set_category(
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
     let before = fetch(tx, id).await?;
+    before.staff_work()?;
     tx.set_category(id, category, now).await?;
     tx.add_event(id, EventKind::Category, actor, Some(category.code()), now)
         .await?;
@@ -276,7 +277,7 @@ pub async fn add_note(
     if note.is_empty() {
         return Err(Error::EmptyNote.into());
     }
-    fetch(tx, id).await?;
+    fetch(tx, id).await?.staff_work()?;
     let source = origin.source();
     if !tx
         .add_event_from(id, EventKind::Note, actor, Some(note), source, now)

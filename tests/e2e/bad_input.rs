@@ -18,7 +18,7 @@ async fn the_longest_report_telegram_allows_is_confirmed_and_carded_without_a_40
     let card = story.card(report.ticket).await;
     assert!(units(card.body()) <= 4096);
     assert!(card.body().contains("😀😀😀"), "the card shows the report");
-    assert_eq!(card.button_labels(), vec!["Take", "Done"]);
+    assert_eq!(card.button_labels(), vec!["Take", "Assign"]);
     assert!(
         story.bad_requests().is_empty(),
         "{:?}\n{}",

@@ -138,11 +138,18 @@ pub struct Report {
 impl Story {
     /// The world, and Butler polling it.
     pub async fn start(tweaks: &str) -> Story {
+        Self::start_with(tweaks, |_| {}).await
+    }
+
+    /// [`Story::start`], with more of the world (people, chats) made by `prepare` before
+    /// Butler starts.
+    pub async fn start_with(tweaks: &str, prepare: impl FnOnce(&EmulatorHandle)) -> Story {
         let turn = TURNS
             .acquire()
             .await
             .expect("the semaphore is never closed");
         let emu = emulator_with_cast().await;
+        prepare(&emu);
         let butler = spawn_butler(&emu, tweaks);
         let story = Story {
             emu,

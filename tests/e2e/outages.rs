@@ -105,7 +105,7 @@ async fn five_seconds_of_502_on_every_method_delay_a_report_but_lose_nothing() {
         .await;
     assert!(confirmation.body().contains("(Plumbing)"));
     let card = story.card(1).await;
-    assert_eq!(card.button_labels(), vec!["Take", "Done"]);
+    assert_eq!(card.button_labels(), vec!["Take", "Assign"]);
     let outage = story.emu.calls().iter().filter(|c| c.status == 502).count();
     assert!(outage >= 1, "the outage was met\n{}", story.context());
     assert_eq!(

@@ -34,10 +34,10 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
             .collect::<Vec<_>>()
     });
     let private = ["start", "help", "my"];
-    let groups = ["repair", "unit", "my", "help"];
+    let groups = ["repair", "unit", "my", "help", "complain", "suggest"];
     let staff = [
         "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats", "export",
-        "help", "pause", "resume",
+        "help", "pause", "resume", "urgency",
     ];
     let expected: Vec<(String, Option<String>, Vec<String>)> = [
         ("all_private_chats", &private[..]),
@@ -81,7 +81,7 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
     let card = story.card(1).await;
     assert!(card.body().contains("Sunrise Garden"), "{}", card.body());
     assert!(card.body().contains("the kitchen tap is leaking"));
-    assert_eq!(card.button_labels(), vec!["Take", "Done"]);
+    assert_eq!(card.button_labels(), vec!["Take", "Assign"]);
     let report_photo = report.message.photo.clone().unwrap();
     let photo_on_card = story
         .until("the report's photo under the card", |s| {

@@ -19,7 +19,7 @@
 use std::sync::LazyLock;
 
 use butler::config::Settings;
-use butler::domain::figures::{Durations, Figures, Period, Ratio, Scope};
+use butler::domain::figures::{Durations, Figures, PausedTime, Period, Ratio, Scope};
 use butler::domain::{Actor, Category, EventKind, TicketId, TicketStatus, Unit};
 use butler::figures::{self, export};
 use butler::i18n::Locale;
@@ -134,6 +134,10 @@ impl Fixture {
                     category,
                     text: "水龙头漏水, \"急\"",
                     priority: false,
+                    kind: butler::domain::Kind::Repair,
+                    urgency: butler::domain::Urgency::B,
+                    repeat_of: None,
+                    reported_at: at(when),
                     staff_chat: None,
                 },
                 at(when),
@@ -207,7 +211,7 @@ impl Fixture {
         let round = tx.ticket(id).await.unwrap().unwrap().rating_round;
         let fu = tx.open_follow_up_of(id, round).await.unwrap().unwrap();
         assert!(
-            tx.close_follow_up(fu, 900, "called", at(closed))
+            tx.close_follow_up(fu, (900, "Boss"), "called", at(closed))
                 .await
                 .unwrap()
         );
@@ -235,8 +239,9 @@ async fn every_figure_of_a_month_matches_the_hand_count() {
         praise: 1,
         // Done in November: T1, T2, T3, T4; T4 was never rated.
         coverage: Ratio::new(3, 4),
-        // First taken in November: T1 5 m, T2 20 m, T3 10 m (on the limit), T4 30 m.
-        on_time_take: Ratio::new(2, 4),
+        // First taken in November: T1 5 m, T2 20 m, T3 10 m (on the limit), T4 30 m;
+        // and T5, never taken, its take time (11-20 08:10) passed in November: late.
+        on_time_take: Ratio::new(2, 5),
         // 5, 10, 20, 30 minutes: ranks ⌈0.5·4⌉ = 2 and ⌈0.9·4⌉ = 4.
         time_to_take: Durations {
             count: 4,
@@ -249,6 +254,7 @@ async fn every_figure_of_a_month_matches_the_hand_count() {
             median: hours(2),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         // T3 was reopened.
         first_time_fix: Ratio::new(3, 4),
         follow_ups_opened: 2,
@@ -272,7 +278,8 @@ async fn figures_narrow_to_an_owner_group() {
         score_sum: 15,
         praise: 1,
         coverage: Ratio::new(2, 2),
-        on_time_take: Ratio::new(1, 2),
+        // T1 on time, T2 late, T5 never taken: late.
+        on_time_take: Ratio::new(1, 3),
         // 5 and 20 minutes: ranks 1 and 2.
         time_to_take: Durations {
             count: 2,
@@ -284,6 +291,7 @@ async fn figures_narrow_to_an_owner_group() {
             median: hours(2),
             p90: hours(6),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(2, 2),
         follow_ups_opened: 1,
         follow_ups_closed: 1,
@@ -319,6 +327,7 @@ async fn figures_narrow_to_a_category() {
             median: hours(2),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(2, 3),
         follow_ups_opened: 1,
         follow_ups_closed: 0,
@@ -350,6 +359,7 @@ async fn figures_narrow_to_a_staff_member_and_the_staff_table_lists_both() {
             median: hours(1),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(1, 2),
         follow_ups_opened: 1,
         follow_ups_closed: 0,
@@ -410,6 +420,55 @@ async fn a_ticket_taken_just_after_the_period_counts_in_the_next_one() {
     assert_eq!(got.ratings(), 0);
 }
 
+/// The issue's day: three reports nobody took for 15 hours read as 100 % on time.
+#[tokio::test]
+async fn tickets_left_untaken_past_their_take_time_count_as_late() {
+    let f = Fixture::empty().await;
+    // Taken in 5 minutes: on time.
+    let t1 = f.report(G1, Category::Plumbing, "11-12 07:00", 1).await;
+    f.take(t1, &A, "11-12 07:05").await;
+    // Three never taken; their take times (08:10, 08:20, 08:30) passed on 11-12.
+    for (n, when) in [(2, "11-12 08:00"), (3, "11-12 08:10"), (4, "11-12 08:20")] {
+        f.report(G1, Category::Plumbing, when, n).await;
+    }
+    // Reported at 23:55: its take time (00:05 next day) is not in 11-12 yet.
+    f.report(G1, Category::Other, "11-12 23:55", 5).await;
+
+    let day = Period::new(at("11-12 00:00"), at("11-13 00:00")).unwrap();
+    let got = f.figures(day, Scope::all()).await;
+    // 1 on time of 1 taken + 3 overdue = 1 of 4, not 1 of 1.
+    assert_eq!(got.on_time_take, Ratio::new(1, 4));
+    assert_eq!(got.taken(), 1, "the untaken are not counted as taken");
+    assert_eq!(got.time_to_take.count, 1);
+    // The next day: T5 is overdue there (0 of 1).
+    let next = Period::new(at("11-13 00:00"), at("11-14 00:00")).unwrap();
+    assert_eq!(
+        f.figures(next, Scope::all()).await.on_time_take,
+        Ratio::new(0, 1)
+    );
+    // Both days together: each ticket once, 1 of 5.
+    let both = Period::new(at("11-12 00:00"), at("11-14 00:00")).unwrap();
+    assert_eq!(
+        f.figures(both, Scope::all()).await.on_time_take,
+        Ratio::new(1, 5)
+    );
+    // A late take moves the ticket out of "untaken": T2 taken the next morning is late
+    // on 11-13 (once), and 11-12 counts the other two untaken.
+    f.take(TicketId(2), &B, "11-13 09:00").await;
+    assert_eq!(
+        f.figures(day, Scope::all()).await.on_time_take,
+        Ratio::new(1, 3)
+    );
+    assert_eq!(
+        f.figures(next, Scope::all()).await.on_time_take,
+        Ratio::new(0, 2)
+    );
+    assert_eq!(
+        f.figures(both, Scope::all()).await.on_time_take,
+        Ratio::new(1, 5)
+    );
+}
+
 #[tokio::test]
 async fn stats_read_at_once_on_several_connections_match_one_transaction() {
     let f = Fixture::november().await;
@@ -446,8 +505,8 @@ async fn a_period_longer_than_a_month_adds_up_across_its_months() {
         // T6, T1, T2, T3, T4 done; T4 never rated, T3 reopened.
         coverage: Ratio::new(4, 5),
         // T6 2 m, T1 5 m, T3 10 m, T2 20 m, T4 30 m, T7 65 m: 3 within 10 minutes;
-        // ranks ⌈0.5·6⌉ = 3 and ⌈0.9·6⌉ = 6.
-        on_time_take: Ratio::new(3, 6),
+        // ranks ⌈0.5·6⌉ = 3 and ⌈0.9·6⌉ = 6. T5, never taken, is late: 3 of 7.
+        on_time_take: Ratio::new(3, 7),
         time_to_take: Durations {
             count: 6,
             median: minutes(10),
@@ -459,6 +518,7 @@ async fn a_period_longer_than_a_month_adds_up_across_its_months() {
             median: hours(6),
             p90: hours(24),
         },
+        paused: PausedTime::default(),
         first_time_fix: Ratio::new(4, 5),
         follow_ups_opened: 2,
         follow_ups_closed: 1,
@@ -484,7 +544,7 @@ async fn an_empty_period_has_zero_counts_and_no_rates() {
     let settings = Settings::default();
     let overview = figures::overview(&f.store, quiet, &settings).await.unwrap();
     assert!(overview.staff.is_empty() && overview.categories.is_empty());
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
     assert!(
         text.contains("Nothing in this period: no tickets, no ratings."),
         "{text}"
@@ -513,23 +573,23 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
     let overview = figures::overview(&f.store, november(), &settings)
         .await
         .unwrap();
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
     assert_eq!(
         text,
         "📊 Figures 2026-11-01 – 2026-11-30 (last 30 days)\n\
          Reported 6 · taken 4 · done 4\n\
          Satisfaction 60% (3 of 5 ratings were 4–5) · average score 3.6\n\
          Rating coverage 75% (3 of 4 done tickets rated)\n\
-         Taken on time 50% (2 of 4 within 10 min)\n\
-         Time to take: median 10 min, 90% within 30 min\n\
-         Time to done: median 2 h, 90% within 24 h\n\
+         Taken on time 40% (2 of 5 within 10 minutes)\n\
+         Time to take: median 10 minutes, 90% within 30 minutes\n\
+         Time to done (paused time left out): median 2 hours, 90% within 24 hours\n\
          First-time fix 75% (3 of 4 never reopened)\n\
-         Follow-ups: 2 opened, 1 closed; 1 low scores raised to 4–5 by a re-rating\n\
+         Follow-ups: 2 opened, 1 closed; 1 low score raised to 4–5 by a re-rating\n\
          Top categories: Plumbing 3, Electrical 2, Other 1\n\
          \n\
-         Staff — taken · done · average score · praise (5 points):\n\
-         Chen: 2 · 2 · 3.0 · 0\n\
-         Wang: 2 · 2 · 3.8 · 1"
+         Staff — taken · done · average score · praise (5 points) · paused:\n\
+         Chen: 2 · 2 · 3.0 · 0 · —\n\
+         Wang: 2 · 2 · 3.8 · 1 · —"
     );
 }
 
@@ -588,7 +648,7 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
     let bytes = export::xlsx(&sheets).unwrap();
 
     let book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
-    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据"]);
+    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据", "派单"]);
 
     let tickets = sheet(&bytes, "工单");
     assert_eq!(tickets.height(), 7, "a header and six tickets");
@@ -629,17 +689,17 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
         "hours to done"
     );
     assert_eq!(
-        tickets.get((1, 12)),
+        tickets.get((1, 13)),
         Some(&Data::Float(0.0)),
         "never reopened"
     );
-    assert_eq!(tickets.get((1, 13)), Some(&Data::Float(5.0)), "score");
+    assert_eq!(tickets.get((1, 14)), Some(&Data::Float(5.0)), "score");
     assert_eq!(
-        tickets.get((1, 14)),
+        tickets.get((1, 15)),
         Some(&Data::String("水龙头漏水, \"急\"".to_owned()))
     );
     // T3 was reopened once; T5 was never taken: empty cells.
-    assert_eq!(tickets.get((3, 12)), Some(&Data::Float(1.0)));
+    assert_eq!(tickets.get((3, 13)), Some(&Data::Float(1.0)));
     assert_eq!(tickets.get((5, 7)), Some(&Data::Empty));
     assert_eq!(tickets.get((5, 8)), Some(&Data::Empty));
 
@@ -690,27 +750,30 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["tickets.csv", "ratings.csv", "staff.csv"]);
+    assert_eq!(
+        names,
+        ["tickets.csv", "ratings.csv", "staff.csv", "dispatch.csv"]
+    );
     let tickets = std::fs::read_to_string(&files[0]).unwrap();
     let mut lines = tickets.lines();
     assert_eq!(
         lines.next(),
         Some(
             "\u{feff}Ticket,Reported at,Owner group,Unit,Owner,Category,Status,Taken by,Taken at,\
-             Done at,Minutes to take,Hours to done,Times reopened,Score,Report"
+             Done at,Minutes to take,Hours to done (paused time left out),Hours paused,Times reopened,Score,Report"
         )
     );
     assert_eq!(
         lines.next(),
         Some(
             "1,2026-11-02 08:00:00,Sunrise Garden,3-1201,Li,Plumbing,rated,Wang,2026-11-02 08:05:00,\
-             2026-11-02 10:00:00,5.0,2.0,0,5,\"水龙头漏水, \"\"急\"\"\""
+             2026-11-02 10:00:00,5.0,2.0,0.0,0,5,\"水龙头漏水, \"\"急\"\"\""
         )
     );
     assert_eq!(tickets.lines().count(), 7);
     let staff = std::fs::read_to_string(&files[2]).unwrap();
     assert!(
-        staff.contains("\r\nWang,2,2,4,3.8,0.7500,1,0.5000,5.0,1.0000\r\n"),
+        staff.contains("\r\nWang,2,2,4,3.8,0.7500,1,0.5000,5.0,1.0000,0,0.0\r\n"),
         "{staff}"
     );
 
@@ -852,6 +915,10 @@ async fn hostile_reports() -> Fixture {
                     category: Category::Plumbing,
                     text,
                     priority: false,
+                    kind: butler::domain::Kind::Repair,
+                    urgency: butler::domain::Urgency::B,
+                    repeat_of: None,
+                    reported_at: when,
                     staff_chat: None,
                 },
                 when,
@@ -922,15 +989,15 @@ async fn xlsx_cells_hold_formula_like_text_as_strings_and_long_text_cut_with_a_m
         tickets.get((1, 4)),
         Some(&Data::String(EVIL_NAME.to_owned()))
     );
-    assert_eq!(tickets.get((1, 14)), Some(&Data::String("=1+2".to_owned())));
+    assert_eq!(tickets.get((1, 15)), Some(&Data::String("=1+2".to_owned())));
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
     let formulas = book.worksheet_formula("Tickets").unwrap();
     assert!(
         formulas.used_cells().all(|(_, _, f)| f.is_empty()),
         "no cell is a formula"
     );
-    let Some(Data::String(long)) = tickets.get((2, 14)) else {
-        panic!("the long report is a string: {:?}", tickets.get((2, 14)));
+    let Some(Data::String(long)) = tickets.get((2, 15)) else {
+        panic!("the long report is a string: {:?}", tickets.get((2, 15)));
     };
     assert_eq!(long.chars().count(), export::XLSX_MAX_TEXT);
     assert!(long.ends_with("x…"), "cut with a mark");
@@ -988,4 +1055,201 @@ async fn butler_export_refuses_to_overwrite_a_file_unless_forced() {
         assert!(o.status.success(), "{o:?}");
         assert_ne!(std::fs::read(&there).unwrap(), b"precious");
     }
+}
+
+// Paused time is counted out (issue 14, item 4).
+
+impl Fixture {
+    async fn pause(&self, id: TicketId, who: &Actor, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        tx.set_paused(id, "waiting for a part", at(when))
+            .await
+            .unwrap();
+        tx.add_event(id, EventKind::Paused, who, Some("part"), at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Ends the pause begun at `since`, as `tickets::resume` (and a completion) does.
+    async fn resume(&self, id: TicketId, who: &Actor, since: &str, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        let secs = (at(when) - at(since)).num_seconds();
+        tx.set_resumed(id, secs, at(when)).await.unwrap();
+        tx.add_event(id, EventKind::Resumed, who, None, at(when))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// The paused tickets of the table below.
+    ///
+    /// | #  | by | reported    | taken | paused                     | done                 | to done          |
+    /// |----|----|-------------|-------|----------------------------|----------------------|------------------|
+    /// | P1 | A  | 11-02 08:00 | 08:10 | 09:00–11:00 (2 h)          | 12:00                | 4 h − 2 h = 2 h  |
+    /// | P2 | B  | 11-03 08:00 | 08:05 | 08:30, done while paused   | 14:30 (pause 6 h)    | 6.5 h − 6 h = 30 m |
+    /// | P3 | A  | 11-04 08:00 | 08:01 | after its completion: reopened 10:00, paused 11:00–13:00 | 09:00 | 1 h, not paused |
+    /// | P4 | A  | 11-05 08:00 | 08:00 | 09:00–10:00 and 11:00–14:00 (4 h) | 15:00         | 7 h − 4 h = 3 h  |
+    async fn paused() -> Self {
+        let f = Self::empty().await;
+        let p1 = f.report(G1, Category::Plumbing, "11-02 08:00", 1).await;
+        f.take(p1, &A, "11-02 08:10").await;
+        f.pause(p1, &A, "11-02 09:00").await;
+        f.resume(p1, &A, "11-02 09:00", "11-02 11:00").await;
+        f.done(p1, &A, "11-02 12:00").await;
+
+        let p2 = f.report(G2, Category::Plumbing, "11-03 08:00", 2).await;
+        f.take(p2, &B, "11-03 08:05").await;
+        f.pause(p2, &B, "11-03 08:30").await;
+        f.resume(p2, &B, "11-03 08:30", "11-03 14:30").await;
+        f.done(p2, &B, "11-03 14:30").await;
+
+        let p3 = f.report(G1, Category::Electrical, "11-04 08:00", 3).await;
+        f.take(p3, &A, "11-04 08:01").await;
+        f.done(p3, &A, "11-04 09:00").await;
+        f.reopen(p3, "11-04 10:00").await;
+        f.pause(p3, &A, "11-04 11:00").await;
+        f.resume(p3, &A, "11-04 11:00", "11-04 13:00").await;
+
+        let p4 = f.report(G1, Category::Plumbing, "11-05 08:00", 4).await;
+        f.take(p4, &A, "11-05 08:00").await;
+        f.pause(p4, &A, "11-05 09:00").await;
+        f.resume(p4, &A, "11-05 09:00", "11-05 10:00").await;
+        f.pause(p4, &A, "11-05 11:00").await;
+        f.resume(p4, &A, "11-05 11:00", "11-05 14:00").await;
+        f.done(p4, &A, "11-05 15:00").await;
+        f
+    }
+}
+
+fn paused_time(count: i64, median: i64, p90: i64, total: i64) -> PausedTime {
+    PausedTime {
+        per_ticket: Durations {
+            count,
+            median: hours(median),
+            p90: hours(p90),
+        },
+        total: Duration::hours(total),
+    }
+}
+
+#[tokio::test]
+async fn the_time_to_done_leaves_paused_time_out_and_paused_time_is_a_figure() {
+    let f = Fixture::paused().await;
+    let got = f.figures(november(), Scope::all()).await;
+    // Taken after 10, 5, 1 and 0 minutes: no pause can come before a take.
+    assert_eq!(
+        got.time_to_take,
+        Durations {
+            count: 4,
+            median: minutes(1),
+            p90: minutes(10),
+        }
+    );
+    // 30 m (P2), 1 h (P3), 2 h (P1), 3 h (P4): ranks 2 and 4. Counting the paused time
+    // in, they would be 1 h, 4 h, 6.5 h and 7 h.
+    assert_eq!(
+        got.time_to_done,
+        Durations {
+            count: 4,
+            median: hours(1),
+            p90: hours(3),
+        }
+    );
+    // P1 2 h, P4 4 h, P2 6 h (P3's pause came after its completion): ranks ⌈1.5⌉ = 2
+    // and ⌈2.7⌉ = 3; 12 h in all.
+    assert_eq!(got.paused, paused_time(3, 4, 6, 12));
+
+    let mut tx = f.store.begin().await.unwrap();
+    let staff = tx
+        .staff_figures(november(), Scope::all(), TAKE_MINUTES)
+        .await
+        .unwrap();
+    let rows: Vec<(&str, PausedTime, Option<Duration>)> = staff
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.figures.paused,
+                s.figures.time_to_done.median,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            // P2 alone: 30 minutes to done, 6 h paused.
+            ("Chen", paused_time(1, 6, 6, 6), minutes(30)),
+            // P1 2 h and P4 4 h paused; 1 h, 2 h, 3 h to done.
+            ("Wang", paused_time(2, 2, 4, 6), hours(2)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn stats_and_the_export_show_the_paused_time() {
+    let f = Fixture::paused().await;
+    let settings = Settings::from_toml("timezone = \"UTC\"").unwrap();
+    let overview = figures::overview(&f.store, november(), &settings)
+        .await
+        .unwrap();
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
+    for line in [
+        "Time to done (paused time left out): median 1 hour, 90% within 3 hours",
+        "Paused time: 12 hours in all · median 4 hours, 90% within 6 hours per paused ticket (3 done after a pause)",
+        "Chen: 1 · 1 · — · 0 · 6 hours",
+        "Wang: 3 · 3 · — · 0 · 6 hours",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+    }
+    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings, &[]);
+    assert!(
+        zh.contains(
+            "暂停时长：共 12 小时 · 每单中位数 4 小时，90% 在 6 小时 内（3 张完成的工单曾暂停）"
+        ),
+        "{zh}"
+    );
+
+    let mut tx = f.store.begin().await.unwrap();
+    let sheets = export::sheets(
+        &mut tx,
+        november(),
+        TAKE_MINUTES,
+        Locale::En,
+        chrono_tz::UTC,
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    let bytes = export::xlsx(&sheets).unwrap();
+    let tickets = sheet(&bytes, "Tickets");
+    assert_eq!(
+        tickets.get((0, 12)),
+        Some(&Data::String("Hours paused".to_owned()))
+    );
+    // (hours to done, hours paused) of P1..P4; P3's pause ended after its completion.
+    let cells: Vec<(Option<&Data>, Option<&Data>)> = (1..=4)
+        .map(|row| (tickets.get((row, 11)), tickets.get((row, 12))))
+        .collect();
+    let f = |x: f64| Some(Data::Float(x));
+    assert_eq!(
+        cells
+            .into_iter()
+            .map(|(a, b)| (a.cloned(), b.cloned()))
+            .collect::<Vec<_>>(),
+        vec![
+            (f(2.0), f(2.0)),
+            (f(0.5), f(6.0)),
+            (f(1.0), f(2.0)),
+            (f(3.0), f(4.0)),
+        ]
+    );
+    let staff = sheet(&bytes, "Staff figures");
+    assert_eq!(
+        staff.get((0, 11)),
+        Some(&Data::String("Hours paused".to_owned()))
+    );
+    // Wang: two paused tickets, 6 hours.
+    assert_eq!(staff.get((2, 10)), Some(&Data::Float(2.0)));
+    assert_eq!(staff.get((2, 11)), Some(&Data::Float(6.0)));
 }

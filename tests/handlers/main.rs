@@ -5,17 +5,24 @@
 mod common;
 mod harness;
 
+mod bounds;
+mod cancel;
+mod dispatch;
 mod figures;
 mod groups;
+mod kinds;
 mod life;
 mod membership;
+mod newcomer;
 mod owners_read;
 mod rating;
 mod refusals;
 mod reporting;
+mod retention;
 mod roles;
 mod routes;
 mod schedule;
 mod staff;
 mod stats;
 mod store;
+mod story;

@@ -54,6 +54,10 @@ async fn a_user_who_left_the_staff_chat_cannot_take_and_the_owner_is_not_told() 
         .send(text(staff_chat(), STAFF2, &format!("/take {id}")))
         .await;
     assert_eq!(texts(&r), vec![NOT_STAFF.to_owned()]);
+    // The same refusal to the same person is said once in a few minutes.
+    let r = h.reply_text(staff_chat(), STAFF2, &card, "on my way").await;
+    assert!(r.sent_messages.is_empty(), "{:?}", texts(&r));
+    h.clock.advance(chrono::Duration::minutes(5));
     let r = h.reply_text(staff_chat(), STAFF2, &card, "on my way").await;
     assert_eq!(texts(&r), vec![NOT_STAFF.to_owned()]);
     let ticket = h.app.store.ticket(id).await.unwrap().unwrap();

@@ -14,6 +14,10 @@ async fn an_empty_repair_gets_an_example_and_makes_no_ticket() {
             "{empty}: {:?}",
             texts(&r)
         );
+        // Asked again at once, the same refusal is not repeated.
+        let r = h.send(text(group(GROUP), OWNER, empty)).await;
+        assert!(r.sent_messages.is_empty(), "{empty}: {:?}", texts(&r));
+        h.clock.advance(chrono::Duration::minutes(5));
     }
     assert!(h.latest_ticket().await.is_none());
 }
@@ -107,6 +111,10 @@ async fn commands_in_the_wrong_chat_point_to_the_right_one() {
     assert_eq!(last_text(&r), "/repair is used in an owner group.");
     let r = h.send(text(group(GROUP), OWNER, "/watch 5")).await;
     assert!(last_text(&r).contains("staff chat or in a private chat"));
+    // In a private chat, one hint per few minutes.
+    let r = h.send(text(private(OWNER), OWNER, "/frobnicate")).await;
+    assert!(r.sent_messages.is_empty(), "{:?}", texts(&r));
+    h.clock.advance(chrono::Duration::minutes(5));
     let r = h.send(text(private(OWNER), OWNER, "/frobnicate")).await;
     assert!(last_text(&r).contains("I do not know that command"));
     // Another bot's command, or an unknown one not addressed to Butler, is left alone.

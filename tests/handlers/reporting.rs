@@ -33,7 +33,7 @@ async fn a_report_gets_a_numbered_confirmation_under_it_and_a_card_in_the_staff_
     );
     assert_eq!(
         buttons(&cards[0]),
-        vec![vec!["take:1".to_owned(), "done:1".to_owned()]]
+        vec![vec!["take:1".to_owned(), "assign:1".to_owned()]]
     );
 
     let ticket = h.app.store.ticket(id).await.unwrap().unwrap();

@@ -46,7 +46,7 @@ async fn a_routed_ticket_card_goes_only_to_its_route_chat() {
     assert!(cards[0].text().unwrap().contains("Plumbing"));
     assert_eq!(
         buttons(&cards[0]),
-        vec![vec![format!("take:{id}"), format!("done:{id}")]]
+        vec![vec![format!("take:{id}"), format!("assign:{id}")]]
     );
     assert!(
         sent_to(&r, STAFF_CHAT).is_empty(),
@@ -328,4 +328,35 @@ async fn pause_refusals_are_answered() {
         .send(text(staff_chat(), STAFF, &format!("/pause {done} part")))
         .await;
     assert_eq!(last_text(&r), "This ticket is already done.");
+}
+
+#[tokio::test]
+async fn open_paused_lists_only_the_paused_tickets_marked_as_paused() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    let (waiting, _) = h.report(OWNER, "the tap leaks").await;
+    let (paused, _) = h.report(NEIGHBOUR, "the sink drips").await;
+    h.send(text(staff_chat(), STAFF, &format!("/take {paused}")))
+        .await;
+    h.send(text(
+        staff_chat(),
+        STAFF,
+        &format!("/pause {paused} waiting for a part"),
+    ))
+    .await;
+
+    let r = h.send(text(staff_chat(), STAFF, "/open paused")).await;
+    let list = last_text(&r);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[1].starts_with(&format!("#{paused} · Plumbing · taken (Wang) ⏸ · ")),
+        "{list}"
+    );
+
+    let r = h.send(text(staff_chat(), STAFF, "/open")).await;
+    let list = last_text(&r);
+    assert!(list.contains(&format!("\n#{waiting} ·")), "{list}");
+    assert!(list.contains(&format!("\n#{paused} · ")), "{list}");
+    assert_eq!(list.matches('⏸').count(), 1, "{list}");
 }

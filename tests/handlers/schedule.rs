@@ -400,6 +400,10 @@ async fn a_summary_too_long_for_one_message_is_split_cleanly() {
                     category: Category::Other,
                     text: "x",
                     priority: false,
+                    kind: butler::domain::Kind::Repair,
+                    urgency: butler::domain::Urgency::B,
+                    repeat_of: None,
+                    reported_at: now,
                     staff_chat: None,
                 },
                 now,
@@ -592,7 +596,7 @@ async fn an_unrated_ticket_is_reminded_once_then_closes_as_unrated_with_a_follow
         reminders[0].text(),
         Some(
             "A gentle reminder: how satisfied are you with the repair of #1? Please tap a \
-             score under the question. It stays open for 47 more hours."
+             score under the question. It stays open for another 47 hours."
         )
     );
     assert_eq!(
@@ -674,7 +678,8 @@ async fn an_unrated_ticket_is_reminded_once_then_closes_as_unrated_with_a_follow
             .unwrap()
             .contains("Closed by Boss: Called: all fine now")
     );
-    assert!(buttons(&edit.message).is_empty());
+    // Nothing to rate again after no rating; the manager may still tell the owner.
+    assert_eq!(buttons(&edit.message), vec![vec!["tell:1".to_owned()]]);
 }
 
 #[tokio::test]

@@ -49,17 +49,17 @@ async fn stats_shows_the_headline_figures_and_the_staff_table() {
     assert_eq!(lines[1], "Reported 2 · taken 1 · done 1");
     assert_eq!(
         lines[2],
-        "Satisfaction 100% (1 of 1 ratings were 4–5) · average score 5.0"
+        "Satisfaction 100% (1 of 1 rating was 4–5) · average score 5.0"
     );
-    assert_eq!(lines[3], "Rating coverage 100% (1 of 1 done tickets rated)");
+    assert_eq!(lines[3], "Rating coverage 100% (1 of 1 done ticket rated)");
     // The harness moves the clock a second per update: taken seconds after the report.
-    assert_eq!(lines[4], "Taken on time 100% (1 of 1 within 10 min)");
+    assert_eq!(lines[4], "Taken on time 100% (1 of 1 within 10 minutes)");
     assert_eq!(lines[7], "First-time fix 100% (1 of 1 never reopened)");
     assert!(
         lines.contains(&"Top categories: Lift 1, Plumbing 1"),
         "{answer}"
     );
-    assert_eq!(lines.last(), Some(&"Wang: 1 · 1 · 5.0 · 1"));
+    assert_eq!(lines.last(), Some(&"Wang: 1 · 1 · 5.0 · 1 · —"));
     let reply = r.sent_messages.last().unwrap();
     assert_eq!(reply.chat.id.0, STAFF_CHAT);
     assert!(reply.reply_to_message().is_some(), "answers the command");
@@ -121,14 +121,14 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(
         book.sheet_names(),
-        vec!["Tickets", "Ratings", "Staff figures"]
+        vec!["Tickets", "Ratings", "Staff figures", "Dispatch"]
     );
     let ratings = book.worksheet_range("Ratings").unwrap();
     assert_eq!(ratings.height(), 2);
     assert_eq!(ratings.get((1, 2)), Some(&Data::Float(2.0)));
     let tickets = book.worksheet_range("Tickets").unwrap();
     assert_eq!(
-        tickets.get((1, 14)),
+        tickets.get((1, 15)),
         Some(&Data::String("kitchen tap leaking".to_owned()))
     );
 }

@@ -42,6 +42,10 @@ async fn one_ticket_per_report_message_and_times_stored_in_utc() {
         category: Category::Plumbing,
         text: "t",
         priority: false,
+        kind: butler::domain::Kind::Repair,
+        urgency: butler::domain::Urgency::B,
+        repeat_of: None,
+        reported_at: now,
         staff_chat: None,
     };
     assert!(tx.insert_ticket(&new, now).await.unwrap().is_some());
@@ -69,6 +73,10 @@ async fn a_ticket_for_an_unknown_group_is_refused_by_the_foreign_key() {
         category: Category::Other,
         text: "t",
         priority: false,
+        kind: butler::domain::Kind::Repair,
+        urgency: butler::domain::Urgency::B,
+        repeat_of: None,
+        reported_at: now,
         staff_chat: None,
     };
     assert!(tx.insert_ticket(&new, now).await.is_err());

@@ -1,0 +1,122 @@
+//! Kinds, urgency and repeat repairs on `tickets` (the `kinds` migration): the earlier
+//! repair a report repeats, the urgency staff set, complaints and suggestions closed by
+//! managers, A tickets still waiting, and the month's suggestions and repeat count.
+
+use chrono::{DateTime, Utc};
+
+use super::tickets::fetch_tickets;
+use super::{Result, Store, Tx, ts};
+use crate::domain::{Category, Kind, Ticket, TicketId, Unit, Urgency};
+
+/// Most suggestions a monthly report lists.
+pub const SUGGESTIONS_LISTED: i64 = 30;
+
+impl Tx<'_> {
+    /// The latest repair of `unit` in owner group `group` and `category` finished (done or
+    /// rated, not reopened since) at `since` or later: the one a new report repeats.
+    pub async fn repeat_candidate(
+        &mut self,
+        group: i64,
+        unit: &Unit,
+        category: Category,
+        since: DateTime<Utc>,
+    ) -> Result<Option<TicketId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets
+             WHERE group_chat_id = ? AND unit = ? AND category = ? AND kind = 'repair'
+               AND done_at IS NOT NULL AND done_at >= ? AND status IN ('done','rated')
+             ORDER BY done_at DESC LIMIT 1",
+        )
+        .bind(group)
+        .bind(&**unit)
+        .bind(category.code())
+        .bind(ts(since))
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(id.map(TicketId))
+    }
+
+    pub async fn set_urgency(
+        &mut self,
+        ticket: TicketId,
+        urgency: Urgency,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tickets SET urgency = ?, updated_at = ? WHERE id = ?")
+            .bind(urgency.code())
+            .bind(ts(now))
+            .bind(ticket.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// A complaint or suggestion closed by a manager: done, never rated.
+    pub async fn close_request(&mut self, ticket: TicketId, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE tickets SET status = 'done', updated_at = ? WHERE id = ? AND kind <> 'repair'",
+        )
+        .bind(ts(now))
+        .bind(ticket.0)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// A tickets not taken yet, reported at `cutoff` or earlier (their take alert repeats).
+    pub async fn urgent_untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets
+             WHERE status = 'reported' AND kind = 'repair' AND urgency = 'A' AND created_at <= ?
+             ORDER BY id LIMIT 200",
+        )
+        .bind(ts(cutoff))
+        .fetch_all(&mut *self.0)
+        .await?;
+        fetch_tickets(&mut self.0, ids).await
+    }
+}
+
+impl Store {
+    /// Suggestions made in `[from, to)`, oldest first, at most [`SUGGESTIONS_LISTED`];
+    /// with how many there were in all.
+    pub async fn suggestions_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(Vec<Ticket>, i64)> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE kind = ? AND created_at >= ? AND created_at < ?
+             ORDER BY id",
+        )
+        .bind(Kind::Suggestion.code())
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(&self.pool)
+        .await?;
+        let total = ids.len() as i64;
+        let listed = ids.into_iter().take(SUGGESTIONS_LISTED as usize).collect();
+        let mut conn = self.pool.acquire().await?;
+        Ok((fetch_tickets(&mut conn, listed).await?, total))
+    }
+
+    /// Repairs reported in `[from, to)` (in owner group `group`, if given): how many
+    /// repeat an earlier finished one, and how many there were.
+    pub async fn repeat_repairs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        group: Option<i64>,
+    ) -> Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT COALESCE(SUM(repeat_of IS NOT NULL), 0), COUNT(*) FROM tickets
+             WHERE kind = 'repair' AND created_at >= ?1 AND created_at < ?2
+               AND (?3 IS NULL OR group_chat_id = ?3)",
+        )
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(group)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

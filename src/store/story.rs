@@ -1,0 +1,209 @@
+//! Reading one ticket's whole story (`/ticket N`) and searching tickets (`/find`, over the
+//! `tickets_fts` index of the search migration).
+
+use chrono::{DateTime, Utc};
+
+use super::tickets::fetch_tickets;
+use super::{Error, Result, Store, Tx};
+use crate::domain::{SearchQuery, Story, StoryEvent, StoryFollowUp, Ticket, TicketId};
+
+/// Words shorter than this cannot use the trigram index.
+const TRIGRAM: usize = 3;
+/// A search ranks at most this many of the newest tickets the index finds: ranking every
+/// match of a word most tickets hold would read them all (2 s on a million tickets).
+const CANDIDATES: i64 = 1000;
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    kind: String,
+    actor_name: String,
+    detail: Option<String>,
+    at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FollowUpRow {
+    id: i64,
+    reason: String,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+const PHOTOS: &str = "SELECT file_id FROM photos WHERE ticket_id = ? ORDER BY id";
+
+impl Store {
+    /// Everything that happened to ticket `id`, oldest first.
+    pub async fn story(&self, id: TicketId) -> Result<Story> {
+        let events: Vec<EventRow> = sqlx::query_as(
+            "SELECT kind, actor_name, detail, at FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = events
+            .into_iter()
+            .map(|r| {
+                Ok(StoryEvent {
+                    kind: r.kind.parse().map_err(|e| Error::Corrupt(format!("{e}")))?,
+                    actor: r.actor_name,
+                    detail: r.detail,
+                    at: r.at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let follow_ups: Vec<FollowUpRow> = sqlx::query_as(
+            "SELECT id, reason, opened_at, closed_at FROM follow_ups WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let follow_ups = follow_ups
+            .into_iter()
+            .map(|r| StoryFollowUp {
+                id: r.id,
+                low_score: r.reason == "low_score",
+                opened_at: r.opened_at,
+                closed_at: r.closed_at,
+            })
+            .collect();
+        let photos = sqlx::query_scalar(PHOTOS)
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Story {
+            events,
+            photos,
+            follow_ups,
+        })
+    }
+
+    /// The tickets that best match `q`, at most `limit`: the best first, the newest first
+    /// among equals; ranked among the newest [`CANDIDATES`] the index finds.
+    pub async fn search_tickets(&self, q: &SearchQuery, limit: i64) -> Result<Vec<Ticket>> {
+        let (sql, binds) = search_sql(q);
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let ids = query.bind(limit).fetch_all(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        fetch_tickets(&mut conn, ids).await
+    }
+}
+
+impl Tx<'_> {
+    /// File ids of every photo of a ticket, oldest first.
+    pub async fn all_photos(&mut self, id: TicketId) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(PHOTOS)
+            .bind(id.0)
+            .fetch_all(&mut *self.0)
+            .await?)
+    }
+}
+
+/// A phrase for FTS5: quoted, its quotes doubled.
+fn phrase(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+/// `%word%` for LIKE, its wildcards escaped with `\`.
+fn like(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The SQL of a search and its values, but for the limit (bound last). Every part must
+/// match: the unit (through the index, then exactly), each category (or its word in the
+/// text), each word (through the index when three characters or longer, else by LIKE).
+fn search_sql(q: &SearchQuery) -> (String, Vec<String>) {
+    let mut matches = Vec::new();
+    let mut filters = Vec::new();
+    let mut binds = Vec::new();
+    if let Some(unit) = &q.unit {
+        matches.push(format!("unit : {}", phrase(unit.as_ref())));
+    }
+    for (category, word) in &q.categories {
+        let code = phrase(category.code());
+        if word.chars().count() >= TRIGRAM {
+            matches.push(format!("(category : {code} OR text : {})", phrase(word)));
+        } else {
+            matches.push(format!("category : {code}"));
+        }
+    }
+    for word in &q.words {
+        if word.chars().count() >= TRIGRAM {
+            matches.push(format!("text : {}", phrase(word)));
+        } else {
+            filters.push("t.text LIKE ? ESCAPE '\\'");
+            binds.push(like(word));
+        }
+    }
+    let mut sql = String::new();
+    let order = if matches.is_empty() {
+        sql.push_str("SELECT t.id FROM tickets t WHERE 1");
+        "t.id DESC"
+    } else {
+        sql.push_str(&format!(
+            "SELECT t.id FROM (SELECT rowid AS id, rank FROM tickets_fts WHERE tickets_fts MATCH ?
+                                ORDER BY rowid DESC LIMIT {CANDIDATES}) c
+             JOIN tickets t ON t.id = c.id WHERE 1"
+        ));
+        binds.insert(0, matches.join(" AND "));
+        "c.rank, t.id DESC"
+    };
+    if let Some(unit) = &q.unit {
+        sql.push_str(" AND t.unit = ?");
+        // Right after the MATCH (a unit always puts a term in it), before the LIKEs.
+        binds.insert(1, unit.as_ref().to_owned());
+    }
+    for f in filters {
+        sql.push_str(" AND ");
+        sql.push_str(f);
+    }
+    sql.push_str(&format!(" ORDER BY {order} LIMIT ?"));
+    (sql, binds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Category;
+
+    #[test]
+    fn a_search_uses_the_index_for_long_words_and_like_for_short_ones() {
+        let q = SearchQuery {
+            unit: Some("3-1201".parse().unwrap()),
+            categories: vec![(Category::Plumbing, "水暖".into())],
+            words: vec!["leak\"s".into(), "漏水".into()],
+        };
+        let (sql, binds) = search_sql(&q);
+        assert_eq!(
+            binds,
+            [
+                "unit : \"3-1201\" AND category : \"plumbing\" AND text : \"leak\"\"s\"",
+                "3-1201",
+                "%漏水%"
+            ]
+        );
+        assert!(
+            sql.contains("WHERE 1 AND t.unit = ? AND t.text LIKE ?"),
+            "{sql}"
+        );
+        assert!(sql.ends_with("ORDER BY c.rank, t.id DESC LIMIT ?"), "{sql}");
+    }
+
+    #[test]
+    fn short_words_alone_scan_newest_first() {
+        let q = SearchQuery {
+            words: vec!["5%".into()],
+            ..Default::default()
+        };
+        let (sql, binds) = search_sql(&q);
+        assert_eq!(binds, ["%5\\%%"]);
+        assert!(!sql.contains("MATCH"));
+        assert!(sql.ends_with("ORDER BY t.id DESC LIMIT ?"));
+    }
+}
