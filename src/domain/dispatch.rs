@@ -178,37 +178,14 @@ impl Ticket {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
 
     use super::*;
-    use crate::domain::TicketId;
 
     fn ticket(status: TicketStatus, taken_by: Option<u64>) -> Ticket {
         Ticket {
-            id: TicketId(1),
-            group_chat_id: -1,
-            group_name: "g".into(),
-            report_chat_id: -1,
-            report_message_id: 1,
-            owner_id: 7,
-            owner_name: "o".into(),
-            unit: None,
-            category: Category::Other,
-            text: "t".into(),
-            status,
-            priority: false,
             taken_by: taken_by.map(|i| (i, format!("s{i}"))),
             rating_round: 0,
-            created_at: Utc::now(),
-            photo_count: 0,
-            score: None,
-            owner_locale: None,
-            staff_chat: None,
-            paused: None,
-            paused_secs: 0,
-            kind: crate::domain::Kind::Repair,
-            urgency: crate::domain::Urgency::B,
-            repeat_of: None,
+            ..crate::domain::ticket::sample(status, None)
         }
     }
 

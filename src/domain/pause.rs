@@ -117,7 +117,7 @@ pub fn paused_after(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Category, TicketId};
+    use crate::domain::Category;
 
     fn at(min: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + min * 60, 0).unwrap()
@@ -125,30 +125,11 @@ mod tests {
 
     fn ticket(status: TicketStatus, holder: Option<u64>) -> Ticket {
         Ticket {
-            id: TicketId(1),
-            group_chat_id: -1,
-            group_name: "g".into(),
-            report_chat_id: -1,
-            report_message_id: 1,
-            owner_id: 7,
-            owner_name: "o".into(),
-            unit: None,
             category: Category::Plumbing,
-            text: "t".into(),
-            status,
-            priority: false,
             taken_by: holder.map(|h| (h, format!("s{h}"))),
             rating_round: 0,
             created_at: at(0),
-            photo_count: 0,
-            score: None,
-            owner_locale: None,
-            staff_chat: None,
-            paused: None,
-            paused_secs: 0,
-            kind: crate::domain::Kind::Repair,
-            urgency: crate::domain::Urgency::B,
-            repeat_of: None,
+            ..crate::domain::ticket::sample(status, None)
         }
     }
 

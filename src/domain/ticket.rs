@@ -284,37 +284,44 @@ impl Ticket {
     }
 }
 
+/// A ticket for the domain's unit tests: #1, reported by owner 7 in group -1, category
+/// Other, made now.
+#[cfg(test)]
+pub(crate) fn sample(status: TicketStatus, taken_by: Option<(u64, &str)>) -> Ticket {
+    Ticket {
+        id: TicketId(1),
+        group_chat_id: -1,
+        group_name: "g".into(),
+        report_chat_id: -1,
+        report_message_id: 1,
+        owner_id: 7,
+        owner_name: "o".into(),
+        unit: None,
+        category: Category::Other,
+        text: "t".into(),
+        status,
+        priority: false,
+        taken_by: taken_by.map(|(i, n)| (i, n.to_owned())),
+        rating_round: if status == TicketStatus::Done { 1 } else { 0 },
+        created_at: Utc::now(),
+        photo_count: 0,
+        score: None,
+        owner_locale: None,
+        kind: Kind::Repair,
+        urgency: Urgency::B,
+        repeat_of: None,
+        staff_chat: None,
+        paused: None,
+        paused_secs: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ticket(status: TicketStatus, taken_by: Option<(u64, &str)>) -> Ticket {
-        Ticket {
-            id: TicketId(1),
-            group_chat_id: -1,
-            group_name: "g".into(),
-            report_chat_id: -1,
-            report_message_id: 1,
-            owner_id: 7,
-            owner_name: "o".into(),
-            unit: None,
-            category: Category::Other,
-            text: "t".into(),
-            status,
-            priority: false,
-            taken_by: taken_by.map(|(i, n)| (i, n.to_owned())),
-            rating_round: if status == TicketStatus::Done { 1 } else { 0 },
-            created_at: Utc::now(),
-            photo_count: 0,
-            score: None,
-            owner_locale: None,
-            kind: Kind::Repair,
-            urgency: Urgency::B,
-            repeat_of: None,
-            staff_chat: None,
-            paused: None,
-            paused_secs: 0,
-        }
+        sample(status, taken_by)
     }
 
     fn staff(id: u64) -> Actor {
