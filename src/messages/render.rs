@@ -36,20 +36,7 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
         ],
     )];
     lines.extend(card_flags(ticket, locale));
-    lines.push(t(
-        locale,
-        "card.where",
-        &[
-            ("group", &ticket.group_name),
-            ("unit", ticket.unit.as_deref().unwrap_or("—")),
-            ("owner", &ticket.owner_name),
-        ],
-    ));
-    lines.push(t(
-        locale,
-        "card.reported_at",
-        &[("time", &local_time(ticket.created_at, tz))],
-    ));
+    lines.extend(where_and_when(ticket, locale, tz));
     let status = match (&ticket.taken_by, ticket.status) {
         (Some((_, by)), TicketStatus::Taken) => t(locale, "card.status_taken", &[("by", by)]),
         (Some((_, by)), TicketStatus::Done) => t(locale, "card.status_done", &[("by", by)]),
@@ -86,6 +73,26 @@ pub fn card(ticket: &Ticket, locale: Locale, tz: Tz) -> (String, Option<Buttons>
     lines.push(String::new());
     lines.push(shorten(&ticket.text, CARD_TEXT_CHARS));
     (lines.join("\n"), card_buttons(ticket, locale))
+}
+
+/// A card's "where" line (group, unit, owner) and "reported at" line.
+fn where_and_when(ticket: &Ticket, locale: Locale, tz: Tz) -> [String; 2] {
+    [
+        t(
+            locale,
+            "card.where",
+            &[
+                ("group", &ticket.group_name),
+                ("unit", ticket.unit.as_deref().unwrap_or("—")),
+                ("owner", &ticket.owner_name),
+            ],
+        ),
+        t(
+            locale,
+            "card.reported_at",
+            &[("time", &local_time(ticket.created_at, tz))],
+        ),
+    ]
 }
 
 /// A card's buttons while there is work to do: only those that can work now (Done waits
@@ -148,20 +155,7 @@ pub fn request_card(
     if ticket.priority {
         lines.push(t(locale, "card.priority", &[]));
     }
-    lines.push(t(
-        locale,
-        "card.where",
-        &[
-            ("group", &ticket.group_name),
-            ("unit", ticket.unit.as_deref().unwrap_or("—")),
-            ("owner", &ticket.owner_name),
-        ],
-    ));
-    lines.push(t(
-        locale,
-        "card.reported_at",
-        &[("time", &local_time(ticket.created_at, tz))],
-    ));
+    lines.extend(where_and_when(ticket, locale, tz));
     if let Some(by) = closed_by {
         let status = t(locale, "request.closed_by", &[("by", by)]);
         lines.push(t(locale, "card.status", &[("status", &status)]));
