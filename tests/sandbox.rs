@@ -309,7 +309,8 @@ const button = (chat, text, label) => {
 };
 const inPane = (chat, sel) => pane(chat).querySelector(sel);
 const toastText = (chat) => { const t = inPane(chat, '.toast'); return t && !t.hidden ? t.innerText : ''; };
-const photoShown = (img) => img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
+// The width of a loaded picture, else null (not 0: `until` would take 0 as an answer).
+const photoShown = (img) => img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : null;
 const pageText = () => [...document.querySelectorAll('.pane')].map((p) =>
   '== ' + p.querySelector('h2').innerText + '\n' +
   [...p.querySelectorAll('.msg, .service')].map((m) => '  ' + m.innerText.replace(/\n/g, ' ⏎ ')).join('\n')
