@@ -31,7 +31,7 @@ mod routes;
 pub use routes::Route;
 mod sla;
 use routes::{RawRoute, parse_routes};
-pub use sla::SlaSettings;
+pub use sla::{ComplaintSla, SlaSettings};
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -368,6 +368,15 @@ impl Settings {
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
             ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
+            (
+                "sla.complaint.first_response_minutes",
+                self.sla.complaint.first_response_minutes,
+            ),
+            ("sla.complaint.reply_hours", self.sla.complaint.reply_hours),
+            (
+                "sla.complaint.return_visit_days",
+                self.sla.complaint.return_visit_days,
+            ),
             ("rating.reminder_hours", self.rating.reminder_hours),
             ("limits.hint_minutes", self.limits.hint_minutes),
             ("limits.repeat_minutes", self.limits.repeat_minutes),
@@ -838,6 +847,11 @@ mod tests {
                 first_update_minutes: 30,
                 resolve_hours: 24,
                 urgent_repeat_minutes: 5,
+                complaint: ComplaintSla {
+                    first_response_minutes: 120,
+                    reply_hours: 48,
+                    return_visit_days: 3,
+                },
             }
         );
         assert_eq!(

@@ -56,11 +56,13 @@ pub enum EventKind {
     Resumed,
     /// The owner withdrew the report.
     Cancelled,
+    /// The owner pressed Hurry up (催一下) after a deadline passed.
+    Hurried,
 }
 
 impl EventKind {
     /// Every kind, in the order of the ticket's life.
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::Reported,
         EventKind::Detail,
         EventKind::Edited,
@@ -84,6 +86,7 @@ impl EventKind {
         EventKind::Paused,
         EventKind::Resumed,
         EventKind::Cancelled,
+        EventKind::Hurried,
     ];
 
     /// The kind as stored.
@@ -112,6 +115,7 @@ impl EventKind {
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
             EventKind::Cancelled => "cancelled",
+            EventKind::Hurried => "hurried",
         }
     }
 }

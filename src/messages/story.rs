@@ -61,6 +61,7 @@ fn event_text(e: &StoryEvent, locale: Locale) -> String {
         EventKind::Closed => ("story.closed", None),
         EventKind::Urgency => ("story.urgency", detail.map(str::to_owned)),
         EventKind::Cancelled => ("story.cancelled", None),
+        EventKind::Hurried => ("story.hurried", None),
     };
     let what = t(locale, key, &[]);
     match shown.filter(|s| !s.trim().is_empty()) {
