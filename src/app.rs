@@ -32,6 +32,26 @@ pub enum BotError {
     Figures(#[from] crate::figures::Error),
 }
 
+impl BotError {
+    /// A store fault that passes ([`store::Error::is_transient`]): the update is worth
+    /// handling again a little later.
+    pub fn is_transient(&self) -> bool {
+        self.store_error().is_some_and(store::Error::is_transient)
+    }
+
+    /// The store was closed: Butler is stopping.
+    pub fn is_closing(&self) -> bool {
+        self.store_error().is_some_and(store::Error::is_closing)
+    }
+
+    fn store_error(&self) -> Option<&store::Error> {
+        match self {
+            BotError::Store(e) | BotError::Figures(crate::figures::Error::Store(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 pub type HandlerResult = Result<(), BotError>;
 
 /// Everything a handler needs, injected into the tree as one dependency.

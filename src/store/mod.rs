@@ -73,6 +73,33 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// A fault that passes: no connection free in time (`PoolTimedOut`), or SQLite's
+    /// lock held by another connection past the busy timeout (`SQLITE_BUSY`,
+    /// `SQLITE_LOCKED`, with their extended codes). The same work may succeed when tried
+    /// again a little later; any other error would fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Sqlx(sqlx::Error::PoolTimedOut) => true,
+            Error::Sqlx(sqlx::Error::Database(e)) => e
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                // The primary result code is the low byte of the extended one.
+                .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+            _ => false,
+        }
+    }
+
+    /// The store was closed: Butler is stopping.
+    pub fn is_closing(&self) -> bool {
+        matches!(self, Error::Sqlx(sqlx::Error::PoolClosed))
+    }
+}
+
+/// SQLite's primary result codes for a lock held elsewhere.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
