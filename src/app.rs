@@ -30,6 +30,9 @@ pub enum BotError {
     Telegram(#[from] teloxide::RequestError),
     #[error("figures: {0}")]
     Figures(#[from] crate::figures::Error),
+    /// A store read that failed in a filter of the handler tree (see `chat::Fault`).
+    #[error("{0}")]
+    Lookup(Arc<store::Error>),
 }
 
 impl BotError {
@@ -47,6 +50,7 @@ impl BotError {
     fn store_error(&self) -> Option<&store::Error> {
         match self {
             BotError::Store(e) | BotError::Figures(crate::figures::Error::Store(e)) => Some(e),
+            BotError::Lookup(e) => Some(e),
             _ => None,
         }
     }

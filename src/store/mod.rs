@@ -131,6 +131,11 @@ pub const SANDBOX_APPLICATION_ID: u32 = u32::from_be_bytes(*b"BTLS");
 
 /// How long a write waits for the write connection, as SQLite's busy timeout would.
 const WRITE_WAIT: Duration = Duration::from_secs(5);
+/// How long a read waits for a reader connection. Reads never wait for the writer (WAL),
+/// only for each other, and the longest (a year's figures) take a few seconds: a longer
+/// wait means the pool is stuck, and failing sooner lets the update be handled again
+/// sooner (`inbox::track`). sqlx's default is 30 s.
+const READ_WAIT: Duration = Duration::from_secs(10);
 
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url`.
@@ -155,6 +160,7 @@ impl Store {
         sqlx::migrate!("./migrations").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(READ_WAIT)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
