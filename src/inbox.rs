@@ -11,6 +11,11 @@
 //! its "handled" mark); handlers are idempotent for that: one ticket per report message,
 //! one photo per message, one event per relayed message, button presses checked against
 //! the ticket's state.
+//!
+//! A handler that failed on a passing store fault (no connection free in time, the
+//! database locked by another process) runs again a few times, its update unhandled
+//! meanwhile; one that failed for good, or every time, marks its update failed and is
+//! logged at error with the update's id ([`track_with`], [`Retry`]).
 
 use std::collections::{HashSet, VecDeque};
 use std::ops::ControlFlow;
@@ -290,7 +295,10 @@ async fn run(
         let started = std::time::Instant::now();
         let result = tree
             .clone()
-            .execute(deps.clone(), |rest| async move { ControlFlow::Continue(rest) })
+            .execute(
+                deps.clone(),
+                |rest| async move { ControlFlow::Continue(rest) },
+            )
             .instrument(span.clone())
             .await;
         let ms = started.elapsed().as_millis() as u64;

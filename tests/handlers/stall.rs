@@ -48,7 +48,13 @@ impl Scene {
 
     /// `text` from `from` in `chat` as update `id`, written to the inbox as the listener
     /// writes what it receives.
-    async fn received(&self, id: i32, chat: teloxide::types::Chat, from: u64, text: &str) -> Update {
+    async fn received(
+        &self,
+        id: i32,
+        chat: teloxide::types::Chat,
+        from: u64,
+        text: &str,
+    ) -> Update {
         let update = harness_text(chat, from, text, id);
         let json = serde_json::to_string(&update).unwrap();
         self.app
@@ -128,7 +134,11 @@ async fn an_update_whose_handler_met_a_passing_fault_runs_again_and_is_then_mark
     let (runs, unhandled) = (Arc::default(), Arc::default());
     let tree = failing(2, pool_timed_out, Arc::clone(&runs), Arc::clone(&unhandled));
     scene.dispatch(tree, QUICK, update).await;
-    assert_eq!(runs.load(Ordering::SeqCst), 3, "two failed runs, then one that worked");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        3,
+        "two failed runs, then one that worked"
+    );
     assert_eq!(
         unhandled.load(Ordering::SeqCst),
         2,
@@ -149,7 +159,10 @@ async fn an_update_whose_handler_failed_for_good_runs_once_and_is_marked_failed(
     let failure = scene.failure(42).await.expect("marked failed");
     assert!(failure.contains("unreadable value"), "{failure}");
     assert!(scene.handled(42).await);
-    assert!(scene.left_for_replay().await.is_empty(), "not run again on start");
+    assert!(
+        scene.left_for_replay().await.is_empty(),
+        "not run again on start"
+    );
 }
 
 #[tokio::test]
@@ -162,7 +175,10 @@ async fn an_update_whose_fault_does_not_pass_is_given_up_after_the_last_attempt(
     assert_eq!(runs.load(Ordering::SeqCst), QUICK.attempts, "bounded");
     let failure = scene.failure(43).await.expect("marked failed");
     assert!(failure.contains("pool timed out"), "{failure}");
-    assert!(scene.left_for_replay().await.is_empty(), "not run again on start");
+    assert!(
+        scene.left_for_replay().await.is_empty(),
+        "not run again on start"
+    );
 }
 
 #[tokio::test]
@@ -199,4 +215,26 @@ async fn a_register_that_met_a_locked_database_is_handled_once_the_lock_is_gone(
     assert_eq!(pending, 1, "its answer waits in the outbox");
     assert!(scene.handled(44).await);
     assert_eq!(scene.failure(44).await, None);
+}
+
+#[tokio::test]
+async fn a_report_in_an_owner_group_that_could_not_be_read_fails_instead_of_passing_by() {
+    let scene = Scene::new().await;
+    let update = harness_text(group(GROUP), OWNER, "/repair the lift is stuck", 45);
+    // Every read fails: the store is closed (the same path as a read that timed out).
+    scene.app.store.close().await;
+    let deps = dptree::deps![
+        update,
+        scene.app.clone(),
+        Bot::new("7000000001:TEST"),
+        MockMe::new().build()
+    ];
+    let outcome = handler_tree().dispatch(deps).await;
+    match outcome {
+        std::ops::ControlFlow::Break(Err(e)) => {
+            assert!(e.is_closing(), "the read's own error: {e}")
+        }
+        std::ops::ControlFlow::Break(Ok(())) => panic!("handled as if nothing failed"),
+        std::ops::ControlFlow::Continue(_) => panic!("passed by as if not an owner group"),
+    }
 }
