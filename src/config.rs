@@ -26,6 +26,8 @@ use crate::i18n::Locale;
 
 mod bounds;
 pub use bounds::{LimitSettings, RetentionSettings};
+mod console;
+pub use console::ConsoleSettings;
 
 mod routes;
 pub use routes::Route;
@@ -83,6 +85,8 @@ pub struct Settings {
     /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
     /// every ticket no route claims.
     pub routes: Vec<Route>,
+    /// The web console: where it listens, the address people open.
+    pub console: ConsoleSettings,
 }
 
 /// How residents are asked to rate a finished repair.
@@ -628,6 +632,7 @@ struct RawSettings {
     holidays: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
+    console: ConsoleSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -660,6 +665,7 @@ impl Default for RawSettings {
             retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
             routes: Vec::new(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -755,6 +761,7 @@ impl TryFrom<RawSettings> for Settings {
             retention: raw.retention,
             holidays: raw.holidays,
             routes,
+            console: raw.console,
         })
     }
 }
@@ -794,6 +801,7 @@ impl From<&Settings> for RawSettings {
             retention: s.retention,
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
+            console: s.console.clone(),
         }
     }
 }
