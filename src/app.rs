@@ -2,7 +2,7 @@
 //! clock and the scheduler's wake-up; the chat handlers receive it from the dispatcher,
 //! the jobs and the sandbox hold the same `Arc`.
 //!
-//! It sits above `tickets`, `messages` and `figures` and below the adapters (`chat`,
+//! It sits above `tickets`, `messages` and `figures` and below the adapters (`chat`, `console`,
 //! `jobs`, `inbox`, `sandbox`): it may use everything under it, and teloxide (it sends
 //! through the outbox and reads a Telegram user's name and language), never an adapter.
 

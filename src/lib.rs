@@ -17,7 +17,7 @@
 //!   rating question, follow-up card) and the texts they carry.
 //! - [`tickets`]: the ticket use cases (report, details, take, progress, done, reopen,
 //!   rating, follow-ups): the rule, the state change, its events and messages in one
-//!   transaction. Chat, jobs and (later) the console call the same functions.
+//!   transaction. Chat, jobs and the console call the same functions.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
 //! - [`app`]: [`app::App`], the context every handler and job gets.
 //! - Adapters: [`chat`] (the handler tree, one module per audience, the command table),
@@ -189,7 +189,6 @@ pub async fn run_with(
     };
 
     start_console(&app, &bot, stop_rx.clone());
-
     let mut dispatcher = Dispatcher::builder(bot.clone(), inbox::track(chat::handler_tree()))
         .dependencies(dptree::deps![app.clone()])
         .default_handler(|_| async {})

@@ -202,6 +202,34 @@ enum Bind {
     Text(String),
 }
 
+/// The full-text terms of a search (all must match), and the filters (with their values)
+/// for what the index cannot find: the exact unit, words shorter than a trigram.
+fn search_terms(s: &SearchQuery, filters: &mut Vec<String>, binds: &mut Vec<Bind>) -> Vec<String> {
+    let mut matches = Vec::new();
+    if let Some(unit) = &s.unit {
+        matches.push(format!("unit : {}", phrase(unit.as_ref())));
+        filters.push("t.unit = ?".into());
+        binds.push(Bind::Text(unit.as_ref().to_owned()));
+    }
+    for (category, word) in &s.categories {
+        let code = phrase(category.code());
+        if word.chars().count() >= TRIGRAM {
+            matches.push(format!("(category : {code} OR text : {})", phrase(word)));
+        } else {
+            matches.push(format!("category : {code}"));
+        }
+    }
+    for word in &s.words {
+        if word.chars().count() >= TRIGRAM {
+            matches.push(format!("text : {}", phrase(word)));
+        } else {
+            filters.push("t.text LIKE ? ESCAPE '\\'".into());
+            binds.push(Bind::Text(like(word)));
+        }
+    }
+    matches
+}
+
 /// The board's SQL and its values, but for the limit (bound last). With words to search
 /// for, the full-text index is read newest first and each match checked against the
 /// filters (`CROSS JOIN` keeps that order); else the tickets are read newest first through
@@ -209,31 +237,12 @@ enum Bind {
 fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
     let mut binds = Vec::new();
     let mut sql = String::new();
-    let mut matches = Vec::new();
     let mut filters: Vec<String> = Vec::new();
-    if let Some(s) = &q.search {
-        if let Some(unit) = &s.unit {
-            matches.push(format!("unit : {}", phrase(unit.as_ref())));
-            filters.push("t.unit = ?".into());
-            binds.push(Bind::Text(unit.as_ref().to_owned()));
-        }
-        for (category, word) in &s.categories {
-            let code = phrase(category.code());
-            if word.chars().count() >= TRIGRAM {
-                matches.push(format!("(category : {code} OR text : {})", phrase(word)));
-            } else {
-                matches.push(format!("category : {code}"));
-            }
-        }
-        for word in &s.words {
-            if word.chars().count() >= TRIGRAM {
-                matches.push(format!("text : {}", phrase(word)));
-            } else {
-                filters.push("t.text LIKE ? ESCAPE '\\'".into());
-                binds.push(Bind::Text(like(word)));
-            }
-        }
-    }
+    let matches = q
+        .search
+        .as_ref()
+        .map(|s| search_terms(s, &mut filters, &mut binds))
+        .unwrap_or_default();
     if matches.is_empty() {
         sql.push_str("SELECT t.id FROM tickets t WHERE 1");
     } else {
