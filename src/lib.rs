@@ -238,7 +238,7 @@ pub async fn run_with(
 /// Serves the web console (when `[console] listen` is set) until `stop`. A console that
 /// cannot start is logged: the bot goes on without it.
 fn start_console(app: &AppRef, bot: &Bot, mut stop: tokio::sync::watch::Receiver<bool>) {
-    if !app.settings.console.enabled() {
+    if !app.settings.console.serves() {
         return;
     }
     let (app, bot) = (app.clone(), bot.clone());

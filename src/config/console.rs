@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleSettings {
     /// `host:port` the console's HTTP server binds, e.g. `127.0.0.1:8090` (the default:
-    /// a reverse proxy in front serves it to the world). Empty: no console.
+    /// a reverse proxy in front serves it to the world). Empty: Butler serves none.
     pub listen: String,
     /// The address people open, as the reverse proxy serves it, e.g.
     /// `https://butler.example.com` (sign-in links start with it). Empty: `http://` and
@@ -40,8 +40,14 @@ impl ConsoleSettings {
         self.public_url.trim().starts_with("https://")
     }
 
-    /// Whether the console runs at all.
+    /// Whether there is a console to sign in to: served by Butler on `listen`, or by
+    /// another server at `public_url` (the sandbox serves it on its own port).
     pub fn enabled(&self) -> bool {
+        self.serves() || !self.public_url.trim().is_empty()
+    }
+
+    /// Whether Butler starts the console's server on `listen`.
+    pub fn serves(&self) -> bool {
         !self.listen.trim().is_empty()
     }
 }

@@ -192,6 +192,8 @@ impl World {
         settings.staff_chat_id = STAFF_CHAT;
         settings.routes = vec![engineering_route(lang)];
         settings.managers = vec![MANAGER];
+        // The console is on the sandbox's own port (`/console/`), not on one of its own.
+        settings.console.listen = String::new();
         settings.default_locale = lang;
 
         let emu = cast_emulator(lang).await?;
