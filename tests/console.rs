@@ -142,6 +142,9 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
 }
 
+/// What a wait looks for in the emulator's state.
+type Finder = Box<dyn Fn(&State) -> Option<String> + Send + Sync>;
+
 /// The last message Butler sent to `chat` that holds `text`.
 fn bot_said(s: &State, chat: i64, text: &str) -> Option<String> {
     s.bot_messages_in(chat)
@@ -166,7 +169,7 @@ async fn a_manager_signs_in_from_the_link_filters_assigns_and_downloads_the_expo
     on_emulator(&mut command, &emu.api_url().to_string());
     log_level(&mut command, "BUTLER_E2E_LOG", "info");
     let _butler = Process::spawn(&mut command, &dir.path().join("stderr.log"), false);
-    let wait = |what: &'static str, f: Box<dyn Fn(&State) -> Option<String> + Send + Sync>| {
+    let wait = |what: &'static str, f: Finder| {
         let emu = emu.clone();
         async move {
             emu.wait_find(f, STEP)

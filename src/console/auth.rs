@@ -11,9 +11,7 @@
 //! whose hash the store keeps, with a CSRF token every POST must carry. Each request asks
 //! again what the person may do (a staff member who left the staff chat is out at once).
 
-use std::sync::Arc;
-
-use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::extract::{Form, FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,7 +21,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::html::{self, esc};
-use super::{Console, Failure, Shared};
+use super::{Console, Failure, Shared, Source};
 use crate::app::{ConsoleRole, hex, new_secret, secret_hash};
 use crate::domain::{Actor, Ticket};
 use crate::i18n::{Locale, t};
@@ -96,26 +94,14 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// A refusal of a page that needs a session, in the default language (whose language it
-/// is, nobody knows yet).
-pub struct Refused(Response);
+impl FromRequestParts<Source> for Who {
+    type Rejection = Response;
 
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        self.0
-    }
-}
-
-impl FromRequestParts<Arc<Console>> for Who {
-    type Rejection = Refused;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        console: &Arc<Console>,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, source: &Source) -> Result<Self, Response> {
+        let Shared(console) = Shared::from_request_parts(parts, source).await?;
         let app = &console.app;
         let fallback = app.settings.default_locale;
-        let refuse = |f: Failure| Refused(f.page(fallback));
+        let refuse = |f: Failure| f.page(fallback);
         let token = cookie(&parts.headers).ok_or_else(|| refuse(Failure::SignIn))?;
         let session = secret_hash(&token);
         let found = app
@@ -128,7 +114,7 @@ impl FromRequestParts<Arc<Console>> for Who {
         let user_id = found.user_id as u64;
         let Some(role) = app.console_role(&console.bot, user_id).await else {
             tracing::info!(user = user_id, "console refused: no longer staff");
-            return Err(Refused(Failure::Forbidden.page(locale)));
+            return Err(Failure::Forbidden.page(locale));
         };
         Ok(Who {
             user_id,
@@ -148,7 +134,7 @@ pub struct Token {
 }
 
 /// `GET /console/login?t=…`: a button that uses the link (a GET never does).
-pub async fn login_page(State(console): Shared, Query(q): Query<Token>) -> Response {
+pub async fn login_page(Shared(console): Shared, Query(q): Query<Token>) -> Response {
     let locale = console.app.settings.default_locale;
     let body = format!(
         "<h1>{}</h1><form method=post action=\"/console/login\">\
@@ -161,7 +147,7 @@ pub async fn login_page(State(console): Shared, Query(q): Query<Token>) -> Respo
 }
 
 /// `POST /console/login`: the link's token, once, within its time, starts a session.
-pub async fn login(State(console): Shared, Form(q): Form<Token>) -> Response {
+pub async fn login(Shared(console): Shared, Form(q): Form<Token>) -> Response {
     let app = &console.app;
     let locale = app.settings.default_locale;
     let now = app.now();
@@ -200,6 +186,24 @@ async fn start_session(
     Ok(token)
 }
 
+/// Signs `person` in at once and goes to the board: the sandbox's own manager (its page
+/// answers this machine only).
+pub async fn sign_in_as(console: &Console, person: &ConsolePerson) -> Response {
+    let app = &console.app;
+    let locale = app.settings.default_locale;
+    let now = app.now();
+    let result = async {
+        let mut tx = app.store.begin().await?;
+        let cookie = start_session(&mut tx, person, now).await?;
+        tx.commit().await?;
+        Ok::<_, anyhow::Error>(cookie)
+    };
+    match result.await {
+        Ok(cookie) => signed_in(console, cookie),
+        Err(e) => Failure::Internal(e).page(locale),
+    }
+}
+
 /// The answer that sets the session cookie and goes to the board.
 fn signed_in(console: &Console, token: String) -> Response {
     let secure = if console.app.settings.console.is_https() {
@@ -225,7 +229,7 @@ pub struct Csrf {
 }
 
 /// `POST /console/logout`.
-pub async fn logout(State(console): Shared, who: Who, Form(f): Form<Csrf>) -> Response {
+pub async fn logout(Shared(console): Shared, who: Who, Form(f): Form<Csrf>) -> Response {
     if let Err(f) = who.check_csrf(&f.csrf) {
         return f.page(who.locale);
     }
@@ -247,7 +251,7 @@ pub async fn logout(State(console): Shared, who: Who, Form(f): Form<Csrf>) -> Re
 
 /// `GET /console/app`: the Mini App's first page. Telegram puts the signed `initData` in
 /// the address's fragment (`#tgWebAppData=…`); the script posts it and follows.
-pub async fn mini_app_page(State(console): Shared) -> Response {
+pub async fn mini_app_page(Shared(console): Shared) -> Response {
     let locale = console.app.settings.default_locale;
     let body = format!(
         "<p id=status>{}</p><script>{MINI_APP_SCRIPT}</script>",
@@ -275,7 +279,7 @@ pub struct InitDataForm {
 
 /// `POST /console/webapp`: a Mini App's `initData`, checked, starts a session for its
 /// user when they may use the console.
-pub async fn mini_app_login(State(console): Shared, Form(f): Form<InitDataForm>) -> Response {
+pub async fn mini_app_login(Shared(console): Shared, Form(f): Form<InitDataForm>) -> Response {
     let app = &console.app;
     let locale = app.settings.default_locale;
     let now = app.now();
@@ -297,16 +301,7 @@ pub async fn mini_app_login(State(console): Shared, Form(f): Form<InitDataForm>)
         name: user.name(),
         locale: locale.code().to_owned(),
     };
-    let result = async {
-        let mut tx = app.store.begin().await?;
-        let cookie = start_session(&mut tx, &person, now).await?;
-        tx.commit().await?;
-        Ok::<_, anyhow::Error>(cookie)
-    };
-    match result.await {
-        Ok(cookie) => signed_in(&console, cookie),
-        Err(e) => Failure::Internal(e).page(locale),
-    }
+    sign_in_as(&console, &person).await
 }
 
 /// The Telegram user a Mini App's `initData` names.

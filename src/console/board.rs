@@ -1,7 +1,7 @@
 //! The board: tickets with filters (status, kind, urgency, category, owner group, staff
 //! member, period) and search, newest first, [`PAGE`] at a time (`before` is the cursor).
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub struct Filters {
 }
 
 /// `GET /console/`.
-pub async fn board(State(console): Shared, who: Who, Query(f): Query<Filters>) -> Response {
+pub async fn board(Shared(console): Shared, who: Who, Query(f): Query<Filters>) -> Response {
     let locale = who.locale;
     match render(&console, &who, &f).await {
         Ok(body) => html::page(

@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use teloxide::Bot;
@@ -34,7 +36,7 @@ use teloxide::Bot;
 use crate::app::AppRef;
 use crate::i18n::{Locale, t};
 
-pub use auth::{InitDataError, WebAppUser, check_init_data, sign_init_data};
+pub use auth::{InitDataError, WebAppUser, check_init_data, sign_in_as, sign_init_data};
 
 /// What every console request gets: Butler's context and the bot (for Telegram's word on
 /// who is staff, and for photos).
@@ -45,15 +47,38 @@ pub struct Console {
     pub cache: PathBuf,
 }
 
-type Shared = axum::extract::State<Arc<Console>>;
+/// Where the console finds Butler for a request: one app for its whole life (production),
+/// or whichever Butler the sandbox runs now (a reset starts another); `None` while none
+/// runs.
+pub type Source = Arc<dyn Fn() -> Option<Arc<Console>> + Send + Sync>;
+
+/// The console a request is served by (extracted from the [`Source`]).
+pub struct Shared(pub Arc<Console>);
+
+impl FromRequestParts<Source> for Shared {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        _: &mut Parts,
+        source: &Source,
+    ) -> std::result::Result<Self, Response> {
+        source()
+            .map(Shared)
+            .ok_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response())
+    }
+}
 
 /// How many photos the cache keeps; the oldest go first.
 pub const CACHE_FILES: usize = 500;
 
 /// The console's routes, all under `/console/` (so a reverse proxy can pass that path on).
 pub fn router(app: AppRef, bot: Bot) -> Router {
-    let cache = cache_dir(&app);
-    let console = Arc::new(Console { app, bot, cache });
+    let console = Console::new(app, bot);
+    router_with(Arc::new(move || Some(console.clone())))
+}
+
+/// [`router`] for a Butler that may change: each request asks `source` for the current one.
+pub fn router_with(source: Source) -> Router {
     Router::new()
         .route(
             "/console",
@@ -71,7 +96,14 @@ pub fn router(app: AppRef, bot: Bot) -> Router {
         .route("/console/chart.png", get(reports::chart))
         .route("/console/export/{file}", get(reports::export))
         .route("/console/staff", get(reports::roster))
-        .with_state(console)
+        .with_state(source)
+}
+
+impl Console {
+    pub fn new(app: AppRef, bot: Bot) -> Arc<Console> {
+        let cache = cache_dir(&app);
+        Arc::new(Console { app, bot, cache })
+    }
 }
 
 /// The photo cache: `console-cache` beside the database file (the system's temporary

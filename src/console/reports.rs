@@ -2,7 +2,7 @@
 //! weekly chart, and the monthly report), the exports as plain download links, and the
 //! staff roster with trades and open tickets.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -82,7 +82,7 @@ impl Params {
 }
 
 /// `GET /console/figures`.
-pub async fn figures(State(console): Shared, who: Who, Query(p): Query<Params>) -> Response {
+pub async fn figures(Shared(console): Shared, who: Who, Query(p): Query<Params>) -> Response {
     let locale = who.locale;
     match figures_body(&console, &who, &p).await {
         Ok(body) => html::page(
@@ -196,7 +196,7 @@ async fn figures_form(console: &Console, who: &Who, p: &Params) -> super::Result
 }
 
 /// `GET /console/chart.png`: the weekly chart of the scope's tickets.
-pub async fn chart(State(console): Shared, who: Who, Query(p): Query<Params>) -> Response {
+pub async fn chart(Shared(console): Shared, who: Who, Query(p): Query<Params>) -> Response {
     let result = async {
         let scope = p.scope(&who)?;
         let app = &console.app;
@@ -214,7 +214,7 @@ pub async fn chart(State(console): Shared, who: Who, Query(p): Query<Params>) ->
 /// `GET /console/export/{file}?from=…&to=…`: `butler.xlsx`, or one sheet as
 /// `tickets.csv`, `ratings.csv`, `staff.csv`, `dispatch.csv`; a download.
 pub async fn export(
-    State(console): Shared,
+    Shared(console): Shared,
     who: Who,
     Path(file): Path<String>,
     Query(p): Query<Params>,
@@ -269,7 +269,7 @@ pub async fn export(
 }
 
 /// `GET /console/staff`: the roster with trades and open tickets.
-pub async fn roster(State(console): Shared, who: Who) -> Response {
+pub async fn roster(Shared(console): Shared, who: Who) -> Response {
     let locale = who.locale;
     let roster = match console.app.store.roster().await {
         Ok(r) => r,

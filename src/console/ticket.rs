@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use axum::body::Bytes;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ use crate::tickets;
 const MAX_PHOTO: u32 = 20 * 1024 * 1024;
 
 /// `GET /console/tickets/{id}`.
-pub async fn page(State(console): Shared, who: Who, Path(id): Path<i64>) -> Response {
+pub async fn page(Shared(console): Shared, who: Who, Path(id): Path<i64>) -> Response {
     match render(&console, &who, TicketId(id), None).await {
         Ok(page) => page,
         Err(e) => e.page(who.locale),
@@ -270,7 +270,7 @@ pub struct ActionForm {
 
 /// `POST /console/tickets/{id}/{action}`: the action, then the page with what it did.
 pub async fn act(
-    State(console): Shared,
+    Shared(console): Shared,
     who: Who,
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<ActionForm>,
@@ -404,7 +404,7 @@ async fn receiver(
 /// from Telegram (`getFile`, then the file's download address), to signed-in people who
 /// see the ticket.
 pub async fn photo(
-    State(console): Shared,
+    Shared(console): Shared,
     who: Who,
     Path((id, n)): Path<(i64, usize)>,
 ) -> Response {
