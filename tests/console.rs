@@ -1,7 +1,8 @@
 //! The web console in a real browser: the `butler` binary on the Bot API emulator serves
 //! its console on a free port; the manager sends `/console` privately, and headless
 //! Chromium (through chromedriver and `fantoccini`) opens the link Butler sent, signs in,
-//! reads the board, filters it, opens a ticket, assigns it, and downloads the export,
+//! reads the board, filters it, opens a ticket and sees its photo, assigns it, and
+//! downloads the export,
 //! which is read back as a workbook.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (or `BUTLER_CHROMIUM`,
@@ -186,8 +187,15 @@ async fn a_manager_signs_in_from_the_link_filters_assigns_and_downloads_the_expo
         Box::new(|s| bot_said(s, GROUP, "registered")),
     )
     .await;
-    emu.user_sends_text(GROUP, OWNER, "/repair the kitchen tap leaks", None)
+    let photo = include_bytes!("../assets/sandbox/samples/tap-leak.jpg").to_vec();
+    let caption = Some("/repair the kitchen tap leaks");
+    emu.user_sends_photo_file(GROUP, OWNER, photo, caption, None)
         .unwrap();
+    wait(
+        "the first card",
+        Box::new(|s| bot_said(s, STAFF_CHAT, "kitchen tap")),
+    )
+    .await;
     emu.user_sends_text(GROUP, OWNER, "/repair corridor light is out", None)
         .unwrap();
     wait(
@@ -239,6 +247,9 @@ async fn a_manager_signs_in_from_the_link_filters_assigns_and_downloads_the_expo
     until(&c, "one ticket", "return document.querySelectorAll('.tickets li').length === 1 && document.body.innerText.includes('kitchen tap');").await;
     click(&c, ".tickets li a").await;
     until(&c, "the ticket's page", "return document.querySelector('h1') && document.querySelector('h1').innerText.includes('#1');").await;
+    // Its photo, fetched from Telegram (getFile, then the file) and served to the session.
+    let width = until(&c, "the photo shown", "const i = document.querySelector('.photos img'); return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : null;").await;
+    assert!(width.as_i64().unwrap_or(0) > 10, "{width}");
 
     // Assign it to the staff member.
     let select = c
