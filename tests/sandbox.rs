@@ -296,10 +296,12 @@ impl Browser {
     }
 }
 
-/// Finders for the scripts: panes by chat id, messages by the text they show.
+/// Finders for the scripts: panes by chat id, messages by the text they show. A pane
+/// not drawn yet (the page is still starting or redrawing) finds nothing, so `until`
+/// waits instead of failing on a JavaScript error.
 const PAGE_HELPERS: &str = r#"
 const pane = (chat) => document.querySelector(`.pane[data-chat="${chat}"]`);
-const msgs = (chat) => [...pane(chat).querySelectorAll('.msg')];
+const msgs = (chat) => { const p = pane(chat); return p ? [...p.querySelectorAll('.msg')] : []; };
 const bubbleText = (m) => m.querySelector('.bubble').innerText;
 const ownText = (m) => { const t = m.querySelector('.bubble > .text'); return t ? t.innerText : ''; };
 const msg = (chat, text) => msgs(chat).reverse().find((m) => ownText(m).includes(text)) || null;
@@ -307,7 +309,7 @@ const button = (chat, text, label) => {
   const m = msg(chat, text);
   return (m && [...m.querySelectorAll('.kb')].find((b) => b.innerText.trim() === label)) || null;
 };
-const inPane = (chat, sel) => pane(chat).querySelector(sel);
+const inPane = (chat, sel) => { const p = pane(chat); return p ? p.querySelector(sel) : null; };
 const toastText = (chat) => { const t = inPane(chat, '.toast'); return t && !t.hidden ? t.innerText : ''; };
 // The width of a loaded picture, else null (not 0: `until` would take 0 as an answer).
 const photoShown = (img) => img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : null;
