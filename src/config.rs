@@ -31,7 +31,9 @@ mod routes;
 pub use routes::Route;
 mod sla;
 use routes::{RawRoute, parse_routes};
-pub use sla::{ComplaintSla, SlaSettings};
+pub use sla::{ComplaintSla, LevelSla, SlaSettings};
+
+use crate::domain::calendar::{BusinessHours, Calendar};
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +85,10 @@ pub struct Settings {
     /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
     /// every ticket no route claims.
     pub routes: Vec<Route>,
+    /// `[business_hours]`: when the office works (days, opening and closing time in
+    /// `timezone`; the `[holidays]` dates are closed). B and C repairs' clocks run only
+    /// then; A repairs' and complaints' always. `None` (no table): always open.
+    pub business_hours: Option<BusinessHours>,
 }
 
 /// How residents are asked to rate a finished repair.
@@ -280,6 +286,8 @@ pub enum ConfigError {
         example: &'static str,
         cause: String,
     },
+    #[error("config: business_hours {problem}")]
+    BusinessHours { problem: String },
     #[error(
         "config: holidays key {key:?} is not a date as \"MM-DD\" or \"YYYY-MM-DD\" (e.g. \"01-01\")"
     )]
@@ -368,6 +376,18 @@ impl Settings {
             ("sla.first_update_minutes", self.sla.first_update_minutes),
             ("sla.resolve_hours", self.sla.resolve_hours),
             ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
+            ("sla.A.take_minutes", self.sla.urgent.take_minutes),
+            (
+                "sla.A.first_update_minutes",
+                self.sla.urgent.first_update_minutes,
+            ),
+            ("sla.A.resolve_hours", self.sla.urgent.resolve_hours),
+            ("sla.C.take_minutes", self.sla.minor.take_minutes),
+            (
+                "sla.C.first_update_minutes",
+                self.sla.minor.first_update_minutes,
+            ),
+            ("sla.C.resolve_hours", self.sla.minor.resolve_hours),
             (
                 "sla.complaint.first_response_minutes",
                 self.sla.complaint.first_response_minutes,
@@ -410,6 +430,15 @@ impl Settings {
             });
         }
         self.check_database()
+    }
+
+    /// When the office is open, for the SLA clocks.
+    pub fn calendar(&self) -> Calendar<'_> {
+        Calendar {
+            hours: self.business_hours.as_ref(),
+            holidays: &self.holidays,
+            zone: self.timezone,
+        }
     }
 
     /// Path of the SQLite file named by `database_url` (`sqlite://butler.db` ->
@@ -628,6 +657,39 @@ struct RawSettings {
     holidays: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    business_hours: Option<RawBusinessHours>,
+}
+
+/// `[business_hours]` as written.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawBusinessHours {
+    days: Vec<String>,
+    open: String,
+    close: String,
+}
+
+impl Default for RawBusinessHours {
+    fn default() -> Self {
+        Self {
+            days: ["mon", "tue", "wed", "thu", "fri", "sat"]
+                .map(String::from)
+                .to_vec(),
+            open: "08:30".into(),
+            close: "18:00".into(),
+        }
+    }
+}
+
+impl From<&BusinessHours> for RawBusinessHours {
+    fn from(h: &BusinessHours) -> Self {
+        Self {
+            days: h.day_names(),
+            open: h.open.format("%H:%M").to_string(),
+            close: h.close.format("%H:%M").to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -660,6 +722,7 @@ impl Default for RawSettings {
             retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
             routes: Vec::new(),
+            business_hours: None,
         }
     }
 }
@@ -736,6 +799,12 @@ impl TryFrom<RawSettings> for Settings {
             catch_up_minutes: raw.schedule.catch_up_minutes,
         };
         let routes = parse_routes(&raw.routes, raw.staff_chat_id)?;
+        let business_hours = raw
+            .business_hours
+            .as_ref()
+            .map(|h| BusinessHours::parse(&h.days, &h.open, &h.close))
+            .transpose()
+            .map_err(|problem| ConfigError::BusinessHours { problem })?;
         Ok(Settings {
             database_url,
             timezone,
@@ -755,6 +824,7 @@ impl TryFrom<RawSettings> for Settings {
             retention: raw.retention,
             holidays: raw.holidays,
             routes,
+            business_hours,
         })
     }
 }
@@ -794,6 +864,7 @@ impl From<&Settings> for RawSettings {
             retention: s.retention,
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
+            business_hours: s.business_hours.as_ref().map(RawBusinessHours::from),
         }
     }
 }
@@ -852,8 +923,19 @@ mod tests {
                     reply_hours: 48,
                     return_visit_days: 3,
                 },
+                urgent: LevelSla {
+                    take_minutes: 5,
+                    first_update_minutes: 15,
+                    resolve_hours: 4,
+                },
+                minor: LevelSla {
+                    take_minutes: 60,
+                    first_update_minutes: 240,
+                    resolve_hours: 72,
+                },
             }
         );
+        assert_eq!(s.business_hours, None, "always open unless configured");
         assert_eq!(
             s.rating,
             RatingSettings {
@@ -1302,5 +1384,57 @@ mod tests {
                 "no comment above {line:?} in butler.example.toml"
             );
         }
+    }
+
+    #[test]
+    fn urgency_levels_override_the_flat_sla_key_by_key() {
+        let s = parse(
+            "[sla]\ntake_minutes = 12\n[sla.A]\ntake_minutes = 3\n[sla.c]\nresolve_hours = 96\n",
+        );
+        use crate::domain::Urgency;
+        assert_eq!(s.sla.level(Urgency::B).take_minutes, 12);
+        assert_eq!(
+            s.sla.level(Urgency::A),
+            LevelSla {
+                take_minutes: 3,
+                first_update_minutes: 15,
+                resolve_hours: 4
+            }
+        );
+        assert_eq!(
+            s.sla.level(Urgency::C),
+            LevelSla {
+                take_minutes: 60,
+                first_update_minutes: 240,
+                resolve_hours: 96
+            }
+        );
+        assert!(parse_err("[sla.A]\ntake_minute = 3").contains("take_minute"));
+        let mut zero = runnable();
+        zero.sla.minor.resolve_hours = 0;
+        let message = zero.validate_for_run().expect_err("zero").to_string();
+        assert_eq!(
+            message,
+            "config: sla.C.resolve_hours = 0 must be at least 1"
+        );
+    }
+
+    #[test]
+    fn business_hours_are_read_and_bad_ones_named() {
+        let s = parse(
+            "[business_hours]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nopen = \"09:00\"\nclose = \"17:30\"\n",
+        );
+        let h = s.business_hours.expect("set");
+        assert_eq!(h.day_names(), vec!["mon", "tue", "wed", "thu", "fri"]);
+        assert_eq!(h.open.format("%H:%M").to_string(), "09:00");
+        let defaults = parse("[business_hours]\n").business_hours.expect("set");
+        assert_eq!(defaults.day_names().len(), 6, "mon to sat");
+        let message = parse_err("[business_hours]\nopen = \"18:00\"\nclose = \"08:00\"\n");
+        assert!(
+            message.starts_with("config: business_hours close"),
+            "{message}"
+        );
+        let message = parse_err("[business_hours]\ndays = [\"funday\"]\n");
+        assert!(message.contains("\"funday\" is not a day"), "{message}");
     }
 }

@@ -27,7 +27,9 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
         CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
         CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
         CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
-        CardAction::Cancel(t) => (BotMessageKind::Confirmation, Some(t.0), None),
+        CardAction::Cancel(t) | CardAction::Hurry(t) => {
+            (BotMessageKind::Confirmation, Some(t.0), None)
+        }
         CardAction::Notice { .. } => return None,
     })
 }
@@ -201,6 +203,10 @@ async fn act(
         CardAction::Cancel(id) => {
             tickets::cancel(tx, settings, actor, id, None, now).await?;
             t(locale, "toast.cancelled", &[("id", &id.to_string())])
+        }
+        CardAction::Hurry(id) => {
+            tickets::hurry(tx, settings, actor, id, now).await?;
+            t(locale, "toast.hurried", &[("id", &id.to_string())])
         }
         CardAction::TellOwner { follow_up } => {
             let key = if tickets::tell_owner(tx, settings, actor, follow_up, card, now).await? {
