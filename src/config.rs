@@ -17,7 +17,6 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -29,11 +28,13 @@ pub use bounds::{LimitSettings, RetentionSettings};
 
 mod routes;
 pub use routes::Route;
+mod hours;
 mod sla;
+use hours::{RawBusinessHours, is_holiday_key};
 use routes::{RawRoute, parse_routes};
 pub use sla::{ComplaintSla, LevelSla, SlaSettings};
 
-use crate::domain::calendar::{BusinessHours, Calendar};
+use crate::domain::calendar::BusinessHours;
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -371,38 +372,14 @@ impl Settings {
         if self.complaints_chat_id == self.staff_chat_id {
             return Err(ConfigError::ComplaintsInStaffChat);
         }
-        let positive = [
-            ("sla.take_minutes", self.sla.take_minutes),
-            ("sla.first_update_minutes", self.sla.first_update_minutes),
-            ("sla.resolve_hours", self.sla.resolve_hours),
-            ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
-            ("sla.A.take_minutes", self.sla.urgent.take_minutes),
-            (
-                "sla.A.first_update_minutes",
-                self.sla.urgent.first_update_minutes,
-            ),
-            ("sla.A.resolve_hours", self.sla.urgent.resolve_hours),
-            ("sla.C.take_minutes", self.sla.minor.take_minutes),
-            (
-                "sla.C.first_update_minutes",
-                self.sla.minor.first_update_minutes,
-            ),
-            ("sla.C.resolve_hours", self.sla.minor.resolve_hours),
-            (
-                "sla.complaint.first_response_minutes",
-                self.sla.complaint.first_response_minutes,
-            ),
-            ("sla.complaint.reply_hours", self.sla.complaint.reply_hours),
-            (
-                "sla.complaint.return_visit_days",
-                self.sla.complaint.return_visit_days,
-            ),
+        let mut positive = self.sla.counts();
+        positive.extend([
             ("rating.reminder_hours", self.rating.reminder_hours),
             ("limits.hint_minutes", self.limits.hint_minutes),
             ("limits.repeat_minutes", self.limits.repeat_minutes),
             ("retention.inbox_days", self.retention.inbox_days),
             ("retention.outbox_days", self.retention.outbox_days),
-        ];
+        ]);
         for (key, value) in positive {
             if value == 0 {
                 return Err(ConfigError::OutOfRange {
@@ -430,15 +407,6 @@ impl Settings {
             });
         }
         self.check_database()
-    }
-
-    /// When the office is open, for the SLA clocks.
-    pub fn calendar(&self) -> Calendar<'_> {
-        Calendar {
-            hours: self.business_hours.as_ref(),
-            holidays: &self.holidays,
-            zone: self.timezone,
-        }
     }
 
     /// Path of the SQLite file named by `database_url` (`sqlite://butler.db` ->
@@ -582,23 +550,6 @@ fn dir_is_writable(dir: &Path) -> bool {
     }
 }
 
-/// `"MM-DD"` or `"YYYY-MM-DD"`, zero-padded, naming a real date (`"02-29"` is allowed).
-fn is_holiday_key(key: &str) -> bool {
-    let full = match key.len() {
-        5 => format!("2000-{key}"),
-        10 => key.to_owned(),
-        _ => return false,
-    };
-    let shaped = full.bytes().enumerate().all(|(i, b)| {
-        if i == 4 || i == 7 {
-            b == b'-'
-        } else {
-            b.is_ascii_digit()
-        }
-    });
-    shaped && NaiveDate::parse_from_str(&full, "%Y-%m-%d").is_ok()
-}
-
 /// toml's error is several lines (a source excerpt with a caret); keep the line
 /// number, the offending line and the message.
 fn one_line_toml_error(error: &toml::de::Error, text: &str) -> String {
@@ -659,37 +610,6 @@ struct RawSettings {
     routes: Vec<RawRoute>,
     #[serde(skip_serializing_if = "Option::is_none")]
     business_hours: Option<RawBusinessHours>,
-}
-
-/// `[business_hours]` as written.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawBusinessHours {
-    days: Vec<String>,
-    open: String,
-    close: String,
-}
-
-impl Default for RawBusinessHours {
-    fn default() -> Self {
-        Self {
-            days: ["mon", "tue", "wed", "thu", "fri", "sat"]
-                .map(String::from)
-                .to_vec(),
-            open: "08:30".into(),
-            close: "18:00".into(),
-        }
-    }
-}
-
-impl From<&BusinessHours> for RawBusinessHours {
-    fn from(h: &BusinessHours) -> Self {
-        Self {
-            days: h.day_names(),
-            open: h.open.format("%H:%M").to_string(),
-            close: h.close.format("%H:%M").to_string(),
-        }
-    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -780,31 +700,9 @@ impl TryFrom<RawSettings> for Settings {
         if let Some(key) = raw.holidays.keys().find(|key| !is_holiday_key(key)) {
             return Err(ConfigError::Holiday { key: key.clone() });
         }
-        let schedule = ScheduleSettings {
-            morning_greeting: cron_at(
-                "schedule.morning_greeting",
-                &raw.schedule.morning_greeting,
-                DEFAULT_MORNING_GREETING,
-            )?,
-            daily_summary: cron_at(
-                "schedule.daily_summary",
-                &raw.schedule.daily_summary,
-                DEFAULT_DAILY_SUMMARY,
-            )?,
-            monthly_report: cron_at(
-                "schedule.monthly_report",
-                &raw.schedule.monthly_report,
-                DEFAULT_MONTHLY_REPORT,
-            )?,
-            catch_up_minutes: raw.schedule.catch_up_minutes,
-        };
+        let schedule = parse_schedule(&raw.schedule)?;
         let routes = parse_routes(&raw.routes, raw.staff_chat_id)?;
-        let business_hours = raw
-            .business_hours
-            .as_ref()
-            .map(|h| BusinessHours::parse(&h.days, &h.open, &h.close))
-            .transpose()
-            .map_err(|problem| ConfigError::BusinessHours { problem })?;
+        let business_hours = hours::parse(raw.business_hours.as_ref())?;
         Ok(Settings {
             database_url,
             timezone,
@@ -827,6 +725,28 @@ impl TryFrom<RawSettings> for Settings {
             business_hours,
         })
     }
+}
+
+/// `[schedule]` as written, its cron expressions parsed.
+fn parse_schedule(raw: &RawSchedule) -> Result<ScheduleSettings, ConfigError> {
+    Ok(ScheduleSettings {
+        morning_greeting: cron_at(
+            "schedule.morning_greeting",
+            &raw.morning_greeting,
+            DEFAULT_MORNING_GREETING,
+        )?,
+        daily_summary: cron_at(
+            "schedule.daily_summary",
+            &raw.daily_summary,
+            DEFAULT_DAILY_SUMMARY,
+        )?,
+        monthly_report: cron_at(
+            "schedule.monthly_report",
+            &raw.monthly_report,
+            DEFAULT_MONTHLY_REPORT,
+        )?,
+        catch_up_minutes: raw.catch_up_minutes,
+    })
 }
 
 fn cron_at(key: &'static str, value: &str, example: &'static str) -> Result<CronSpec, ConfigError> {

@@ -106,6 +106,29 @@ impl SlaSettings {
         }
     }
 
+    /// Every count of these settings with its dotted key; each must be at least 1.
+    pub fn counts(&self) -> Vec<(&'static str, u32)> {
+        let (a, c, k) = (self.urgent, self.minor, self.complaint);
+        vec![
+            ("sla.take_minutes", self.take_minutes),
+            ("sla.first_update_minutes", self.first_update_minutes),
+            ("sla.resolve_hours", self.resolve_hours),
+            ("sla.urgent_repeat_minutes", self.urgent_repeat_minutes),
+            ("sla.A.take_minutes", a.take_minutes),
+            ("sla.A.first_update_minutes", a.first_update_minutes),
+            ("sla.A.resolve_hours", a.resolve_hours),
+            ("sla.C.take_minutes", c.take_minutes),
+            ("sla.C.first_update_minutes", c.first_update_minutes),
+            ("sla.C.resolve_hours", c.resolve_hours),
+            (
+                "sla.complaint.first_response_minutes",
+                k.first_response_minutes,
+            ),
+            ("sla.complaint.reply_hours", k.reply_hours),
+            ("sla.complaint.return_visit_days", k.return_visit_days),
+        ]
+    }
+
     /// A complaint's clocks, as durations.
     pub fn complaint_clocks(&self) -> ComplaintClocks {
         ComplaintClocks {

@@ -22,6 +22,7 @@ mod retention;
 mod roles;
 mod routes;
 mod schedule;
+mod sla;
 mod staff;
 mod stats;
 mod store;
