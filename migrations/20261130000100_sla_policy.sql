@@ -22,16 +22,16 @@ ALTER TABLE tickets ADD COLUMN response_due_at TEXT;
 UPDATE tickets SET
     take_due_at    = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+10 minutes'),
     resolve_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+24 hours')
-WHERE kind = 'repair';
+WHERE kind IN ('repair');
 UPDATE tickets SET
     first_update_due_at = (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', MAX(e.at), '+30 minutes')
                            FROM ticket_events e
                            WHERE e.ticket_id = tickets.id AND e.kind = 'taken')
-WHERE kind = 'repair' AND status = 'taken';
+WHERE kind IN ('repair') AND status = 'taken';
 UPDATE tickets SET
     response_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+120 minutes'),
     resolve_due_at  = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+48 hours')
-WHERE kind = 'complaint';
+WHERE kind IN ('complaint');
 
 -- The on-time take rate reads the take deadline beside the first take (covering index,
 -- as before), and the reports never taken by the time their deadline passed by that
