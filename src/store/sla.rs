@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::jobs::AlertKind;
 use super::tickets::{fetch_ticket, fetch_tickets};
-use super::{Result, Tx, ts};
+use super::{Result, Store, Tx, ts};
 use crate::domain::sla::Dues;
 use crate::domain::{EventKind, Ticket, TicketId};
 
@@ -219,5 +219,23 @@ impl Tx<'_> {
         .fetch_all(&mut *self.0)
         .await?;
         fetch_tickets(&mut self.0, ids).await
+    }
+}
+
+impl Store {
+    /// Gives repairs without deadlines (`seed-demo`'s, written in SQL) the flat policy:
+    /// taken `take_minutes` and resolved `resolve_hours` after the report, day and night.
+    pub async fn set_flat_dues(&self, take_minutes: u32, resolve_hours: u32) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE tickets SET
+                 take_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ?1 || ' minutes'),
+                 resolve_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ?2 || ' hours')
+             WHERE take_due_at IS NULL AND resolve_due_at IS NULL AND kind IN ('repair')",
+        )
+        .bind(i64::from(take_minutes))
+        .bind(i64::from(resolve_hours))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
     }
 }
