@@ -81,7 +81,8 @@ async fn each_urgency_has_its_own_deadlines_and_the_confirmation_promises_the_ta
     // Taken: the first update is due after the level's time; /urgency moves the take
     // and resolve times to the new level's.
     let taken_at = h.clock.now() + Duration::seconds(1);
-    h.send(text(staff_chat(), STAFF, &format!("/take {a}"))).await;
+    h.send(text(staff_chat(), STAFF, &format!("/take {a}")))
+        .await;
     assert_eq!(
         ticket(&h, a).await.due.first_update,
         Some(taken_at + Duration::minutes(15))
@@ -109,7 +110,11 @@ async fn a_b_report_at_1755_on_a_friday_is_due_after_the_next_opening_and_an_a_r
     let (a, r) = h.report(NEIGHBOUR, "no water upstairs").await;
     assert!(texts_to(&r, GROUP)[0].contains("Staff will take it within 5 minutes,"));
     let tb = ticket(&h, b).await;
-    assert_eq!(tb.due.take, Some(shanghai(28, 8, 35)), "5 minutes Friday, 5 Saturday");
+    assert_eq!(
+        tb.due.take,
+        Some(shanghai(28, 8, 35)),
+        "5 minutes Friday, 5 Saturday"
+    );
     let ta = ticket(&h, a).await;
     assert_eq!(ta.due.take, Some(ta.created_at + Duration::minutes(5)));
     assert_eq!(ta.due.resolve, Some(ta.created_at + Duration::hours(4)));
@@ -193,10 +198,14 @@ async fn a_complaint_promises_an_answer_and_missed_deadlines_alert_the_managers_
     let r = h.tick_at(created + Duration::minutes(130)).await;
     assert!(to_manager(&r).is_empty(), "once");
 
-    let r = h.tick_at(created + Duration::hours(48) + Duration::minutes(1)).await;
+    let r = h
+        .tick_at(created + Duration::hours(48) + Duration::minutes(1))
+        .await;
     let late = to_manager(&r);
     assert_eq!(late.len(), 2, "both complaints are still open: {late:?}");
-    assert!(late[0].starts_with("🚨 Complaint #1 has been open for 2 days and is not closed yet (target: 2 days)."));
+    assert!(late[0].starts_with(
+        "🚨 Complaint #1 has been open for 2 days and is not closed yet (target: 2 days)."
+    ));
     let r = h.tick_at(created + Duration::hours(50)).await;
     assert!(
         !to_manager(&r).iter().any(|t| t.contains("not closed yet")),
@@ -266,12 +275,19 @@ async fn only_the_reporter_hurries_and_once_an_hour_and_each_press_is_counted() 
     assert_eq!(ping.len(), 1);
     assert_eq!(
         ping[0].text(),
-        Some("⏩ The owner of #1 asks to hurry up: nobody has taken it yet, and it has waited 11 minutes.")
+        Some(
+            "⏩ The owner of #1 asks to hurry up: nobody has taken it yet, and it has waited 11 minutes."
+        )
     );
     let card = h.bot_message(id, BotMessageKind::Card).await;
-    assert_eq!(ping[0].reply_to_message().map(|m| m.id), Some(card.id), "under the card");
+    assert_eq!(
+        ping[0].reply_to_message().map(|m| m.id),
+        Some(card.id),
+        "under the card"
+    );
 
-    h.clock.set(created + Duration::minutes(40) + Duration::seconds(1));
+    h.clock
+        .set(created + Duration::minutes(40) + Duration::seconds(1));
     let r = h.press(OWNER, &confirmation, "hurry:1").await;
     assert_eq!(
         toast(&r),
@@ -334,15 +350,23 @@ async fn a_paused_ticket_offers_no_hurry_up_and_a_complaints_hurry_reaches_the_m
     let r = h.tick_at(created + Duration::hours(30)).await;
     assert!(confirmation_edit(&r).is_none(), "paused: its clocks stand");
 
-    h.send(text(group(GROUP), NEIGHBOUR, "/complain the guard was rude"))
-        .await;
+    h.send(text(
+        group(GROUP),
+        NEIGHBOUR,
+        "/complain the guard was rude",
+    ))
+    .await;
     let complaint = TicketId(2);
     let confirmation = h.bot_message(complaint, BotMessageKind::Confirmation).await;
     assert!(buttons(&confirmation).is_empty(), "no button at first");
     let at = ticket(&h, complaint).await.created_at;
     let r = h.tick_at(at + Duration::minutes(121)).await;
     let edit = confirmation_edit(&r).expect("offered after the first-response time");
-    assert_eq!(buttons(&edit), vec![vec!["hurry:2".to_owned()]], "no Cancel on a complaint");
+    assert_eq!(
+        buttons(&edit),
+        vec![vec!["hurry:2".to_owned()]],
+        "no Cancel on a complaint"
+    );
     let r = h.press(NEIGHBOUR, &confirmation, "hurry:2").await;
     assert_eq!(
         texts_to(&r, MANAGER as i64),
