@@ -98,9 +98,13 @@ impl Ticket {
     /// the time spent paused): the take time while nobody holds it, else the resolve
     /// time; a complaint's first response while unanswered, else its reply time.
     pub fn hurry_due(&self, now: DateTime<Utc>, answered: bool) -> Option<DateTime<Utc>> {
+        let earliest = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let due = match (self.kind, self.status) {
-            (Kind::Repair, TicketStatus::Reported) => self.due.take.min(self.due.resolve),
-            (Kind::Complaint, _) if !answered => self.due.response.min(self.due.resolve),
+            (Kind::Repair, TicketStatus::Reported) => earliest(self.due.take, self.due.resolve),
+            (Kind::Complaint, _) if !answered => earliest(self.due.response, self.due.resolve),
             _ => self.due.resolve,
         }?;
         Some(due + self.paused_time(now))

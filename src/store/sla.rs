@@ -117,21 +117,26 @@ impl Tx<'_> {
         .await
     }
 
-    /// Open repairs and complaints, not paused, past their take (a repair waiting),
-    /// resolve or first-response time, whose owner has not been offered Hurry up yet.
+    /// Open repairs and complaints, not paused, past the deadline the owner may hurry up
+    /// after (a waiting repair's take time, a complaint's first response while
+    /// unanswered, else the resolve time), whose owner has not been offered Hurry up yet.
     /// The caller checks the exact deadline ([`Ticket::hurry_offered`]).
     pub async fn hurry_candidates(&mut self, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "SELECT t.id FROM tickets t
              WHERE t.status IN ('reported','taken') AND t.kind IN ('repair','complaint')
                AND t.paused_at IS NULL
-               AND (({take}) OR ({resolve}) OR ({response}))
+               AND ((t.status = 'reported' AND {take})
+                    OR ({response} AND NOT EXISTS (SELECT 1 FROM ticket_events e
+                                    WHERE e.ticket_id = t.id AND e.kind = '{answered}'))
+                    OR ({resolve}))
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
                                WHERE a.ticket_id = t.id AND a.kind = ?2)
              ORDER BY t.id LIMIT ?3",
             take = passed("t.take_due_at"),
             resolve = passed("t.resolve_due_at"),
             response = passed("t.response_due_at"),
+            answered = EventKind::Answered.as_str(),
         ))
         .bind(ts(now))
         .bind(AlertKind::HurryOffer.code())

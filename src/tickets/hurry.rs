@@ -105,10 +105,11 @@ pub async fn offer_hurry(
         .await?
         .is_some();
     if !ticket.hurry_offered(now, answered)
-        || ticket.report_in_group().is_none()
         || !tx
             .record_alert(ticket.id, AlertKind::HurryOffer, 0, now)
             .await?
+        // The confirmation is in the chat the group was before it became a supergroup.
+        || ticket.report_in_group().is_none()
     {
         return Ok(None);
     }
