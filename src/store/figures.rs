@@ -72,14 +72,22 @@ fn take_sql() -> String {
     )
 }
 
-/// Tickets never taken (nor closed) whose take time (stored on the ticket) passed in
-/// the period. `k` taker (an assignee, if any).
-fn overdue_sql() -> String {
+/// Tickets never taken (nor closed) whose take time passed in the period: the take time
+/// stored on the ticket, or for a ticket without one (written before deadlines were kept,
+/// or by hand) `take_minutes` after the report, read over the period moved back by that
+/// much. `k` taker (an assignee, if any).
+fn overdue_sql(take_minutes: u32) -> String {
     format!(
-        "SELECT json_group_array(t.taken_by) AS k
-         FROM tickets t WHERE t.take_due_at >= ?1 AND t.take_due_at < ?2
-           AND t.first_taken_at IS NULL AND t.take_due_at IS NOT NULL
-           AND t.status = 'reported' AND {SCOPE}"
+        "SELECT json_group_array(k) AS k FROM (
+             SELECT t.taken_by AS k FROM tickets t
+             WHERE t.take_due_at >= ?1 AND t.take_due_at < ?2
+               AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE}
+             UNION ALL
+             SELECT t.taken_by FROM tickets t
+             WHERE t.created_at >= {from} AND t.created_at < {to} AND t.take_due_at IS NULL
+               AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE})",
+        from = format!("strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-{take_minutes} minutes')"),
+        to = format!("strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-{take_minutes} minutes')"),
     )
 }
 
@@ -390,7 +398,7 @@ impl PartRows {
         Ok(Self {
             reported: columns(&mut *conn, &reported_sql(), part, scope).await?,
             take: columns(&mut *conn, &take_sql(), part, scope).await?,
-            overdue: columns(&mut *conn, &overdue_sql(), part, scope).await?,
+            overdue: columns(&mut *conn, &overdue_sql(take_minutes), part, scope).await?,
             done: columns(&mut *conn, &done_sql(), part, scope).await?,
             ratings: columns(&mut *conn, &ratings_sql(), part, scope).await?,
             follow: follows(&mut *conn, part, scope).await?,
@@ -415,7 +423,7 @@ impl PartRows {
             Ok::<_, Error>((
                 columns(&mut conn, &ratings_sql(), part, scope).await?,
                 follows(&mut conn, part, scope).await?,
-                columns(&mut conn, &overdue_sql(), part, scope).await?,
+                columns(&mut conn, &overdue_sql(take_minutes), part, scope).await?,
             ))
         };
         let ((reported, take, done), (ratings, follow, overdue)) =
@@ -620,7 +628,7 @@ impl Tx<'_> {
         let mut out = Tallies::default();
         for part in parts(period) {
             out.add(
-                PartRows::read_in(&mut self.0, part, scope).await?,
+                PartRows::read_in(&mut self.0, part, scope, take_minutes).await?,
                 take_minutes,
             )?;
         }
@@ -718,7 +726,7 @@ impl Store {
         }
         let mut tallies = Tallies::default();
         for part in parts(period) {
-            let rows = PartRows::read_at_once(&self.pool, part, scope).await?;
+            let rows = PartRows::read_at_once(&self.pool, part, scope, take_minutes).await?;
             tallies.add(rows, take_minutes)?;
         }
         let categories = tallies.top_categories(top)?;
