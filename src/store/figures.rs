@@ -394,7 +394,12 @@ struct PartRows {
 
 impl PartRows {
     /// Reads the part in a transaction, one query after another: one snapshot.
-    async fn read_in(conn: &mut SqliteConnection, part: Period, scope: Scope) -> Result<Self> {
+    async fn read_in(
+        conn: &mut SqliteConnection,
+        part: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<Self> {
         Ok(Self {
             reported: columns(&mut *conn, &reported_sql(), part, scope).await?,
             take: columns(&mut *conn, &take_sql(), part, scope).await?,
@@ -409,7 +414,12 @@ impl PartRows {
     /// about equal length), each chain from its own snapshot: a few milliseconds apart,
     /// which no figure can tell (each ratio comes from one query), for about half the
     /// wall time.
-    async fn read_at_once(pool: &SqlitePool, part: Period, scope: Scope) -> Result<Self> {
+    async fn read_at_once(
+        pool: &SqlitePool,
+        part: Period,
+        scope: Scope,
+        take_minutes: u32,
+    ) -> Result<Self> {
         let tickets = async {
             let mut conn = pool.acquire().await?;
             Ok::<_, Error>((
