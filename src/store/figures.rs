@@ -84,10 +84,10 @@ fn overdue_sql(take_minutes: u32) -> String {
                AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE}
              UNION ALL
              SELECT t.taken_by FROM tickets t
-             WHERE t.created_at >= {from} AND t.created_at < {to} AND t.take_due_at IS NULL
+             WHERE t.created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-{take_minutes} minutes')
+               AND t.created_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-{take_minutes} minutes')
+               AND t.take_due_at IS NULL
                AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE})",
-        from = format!("strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-{take_minutes} minutes')"),
-        to = format!("strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-{take_minutes} minutes')"),
     )
 }
 
@@ -773,7 +773,7 @@ mod tests {
             reported_sql(),
             ratings_sql(),
             take_sql(),
-            overdue_sql(),
+            overdue_sql(10),
             done_sql(),
             follow_sql(),
         ] {
