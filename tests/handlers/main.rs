@@ -24,6 +24,7 @@ mod routes;
 mod schedule;
 mod sla;
 mod staff;
+mod stall;
 mod stats;
 mod store;
 mod story;
