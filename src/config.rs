@@ -17,7 +17,6 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -33,9 +32,13 @@ pub use cronspec::CronSpec;
 
 mod routes;
 pub use routes::Route;
+mod hours;
 mod sla;
+use hours::{RawBusinessHours, is_holiday_key};
 use routes::{RawRoute, parse_routes};
-pub use sla::{ComplaintSla, SlaSettings};
+pub use sla::{ComplaintSla, LevelSla, SlaSettings};
+
+use crate::domain::calendar::BusinessHours;
 
 /// The effective configuration, all values parsed and typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +92,10 @@ pub struct Settings {
     pub routes: Vec<Route>,
     /// The web console: where it listens, the address people open.
     pub console: ConsoleSettings,
+    /// `[business_hours]`: when the office works (days, opening and closing time in
+    /// `timezone`; the `[holidays]` dates are closed). B and C repairs' clocks run only
+    /// then; A repairs' and complaints' always. `None` (no table): always open.
+    pub business_hours: Option<BusinessHours>,
 }
 
 /// How residents are asked to rate a finished repair.
@@ -224,6 +231,8 @@ pub enum ConfigError {
         example: &'static str,
         cause: String,
     },
+    #[error("config: business_hours {problem}")]
+    BusinessHours { problem: String },
     #[error(
         "config: holidays key {key:?} is not a date as \"MM-DD\" or \"YYYY-MM-DD\" (e.g. \"01-01\")"
     )]
@@ -307,26 +316,14 @@ impl Settings {
         if self.complaints_chat_id == self.staff_chat_id {
             return Err(ConfigError::ComplaintsInStaffChat);
         }
-        let positive = [
-            ("sla.take_minutes", self.sla.take_minutes),
-            ("sla.first_update_minutes", self.sla.first_update_minutes),
-            ("sla.resolve_hours", self.sla.resolve_hours),
-            ("sla.urgent_repeat_minutes", self.sla.urgent_repeat_minutes),
-            (
-                "sla.complaint.first_response_minutes",
-                self.sla.complaint.first_response_minutes,
-            ),
-            ("sla.complaint.reply_hours", self.sla.complaint.reply_hours),
-            (
-                "sla.complaint.return_visit_days",
-                self.sla.complaint.return_visit_days,
-            ),
+        let mut positive = self.sla.counts();
+        positive.extend([
             ("rating.reminder_hours", self.rating.reminder_hours),
             ("limits.hint_minutes", self.limits.hint_minutes),
             ("limits.repeat_minutes", self.limits.repeat_minutes),
             ("retention.inbox_days", self.retention.inbox_days),
             ("retention.outbox_days", self.retention.outbox_days),
-        ];
+        ]);
         for (key, value) in positive {
             if value == 0 {
                 return Err(ConfigError::OutOfRange {
@@ -497,23 +494,6 @@ fn dir_is_writable(dir: &Path) -> bool {
     }
 }
 
-/// `"MM-DD"` or `"YYYY-MM-DD"`, zero-padded, naming a real date (`"02-29"` is allowed).
-fn is_holiday_key(key: &str) -> bool {
-    let full = match key.len() {
-        5 => format!("2000-{key}"),
-        10 => key.to_owned(),
-        _ => return false,
-    };
-    let shaped = full.bytes().enumerate().all(|(i, b)| {
-        if i == 4 || i == 7 {
-            b == b'-'
-        } else {
-            b.is_ascii_digit()
-        }
-    });
-    shaped && NaiveDate::parse_from_str(&full, "%Y-%m-%d").is_ok()
-}
-
 /// toml's error is several lines (a source excerpt with a caret); keep the line
 /// number, the offending line and the message.
 fn one_line_toml_error(error: &toml::de::Error, text: &str) -> String {
@@ -573,6 +553,8 @@ struct RawSettings {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
     console: ConsoleSettings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    business_hours: Option<RawBusinessHours>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -606,6 +588,7 @@ impl Default for RawSettings {
             holidays: BTreeMap::new(),
             routes: Vec::new(),
             console: ConsoleSettings::default(),
+            business_hours: None,
         }
     }
 }
@@ -663,25 +646,9 @@ impl TryFrom<RawSettings> for Settings {
         if let Some(key) = raw.holidays.keys().find(|key| !is_holiday_key(key)) {
             return Err(ConfigError::Holiday { key: key.clone() });
         }
-        let schedule = ScheduleSettings {
-            morning_greeting: cron_at(
-                "schedule.morning_greeting",
-                &raw.schedule.morning_greeting,
-                DEFAULT_MORNING_GREETING,
-            )?,
-            daily_summary: cron_at(
-                "schedule.daily_summary",
-                &raw.schedule.daily_summary,
-                DEFAULT_DAILY_SUMMARY,
-            )?,
-            monthly_report: cron_at(
-                "schedule.monthly_report",
-                &raw.schedule.monthly_report,
-                DEFAULT_MONTHLY_REPORT,
-            )?,
-            catch_up_minutes: raw.schedule.catch_up_minutes,
-        };
+        let schedule = parse_schedule(&raw.schedule)?;
         let routes = parse_routes(&raw.routes, raw.staff_chat_id)?;
+        let business_hours = hours::parse(raw.business_hours.as_ref())?;
         Ok(Settings {
             database_url,
             timezone,
@@ -702,8 +669,31 @@ impl TryFrom<RawSettings> for Settings {
             holidays: raw.holidays,
             routes,
             console: raw.console,
+            business_hours,
         })
     }
+}
+
+/// `[schedule]` as written, its cron expressions parsed.
+fn parse_schedule(raw: &RawSchedule) -> Result<ScheduleSettings, ConfigError> {
+    Ok(ScheduleSettings {
+        morning_greeting: cron_at(
+            "schedule.morning_greeting",
+            &raw.morning_greeting,
+            DEFAULT_MORNING_GREETING,
+        )?,
+        daily_summary: cron_at(
+            "schedule.daily_summary",
+            &raw.daily_summary,
+            DEFAULT_DAILY_SUMMARY,
+        )?,
+        monthly_report: cron_at(
+            "schedule.monthly_report",
+            &raw.monthly_report,
+            DEFAULT_MONTHLY_REPORT,
+        )?,
+        catch_up_minutes: raw.catch_up_minutes,
+    })
 }
 
 fn cron_at(key: &'static str, value: &str, example: &'static str) -> Result<CronSpec, ConfigError> {
@@ -742,6 +732,7 @@ impl From<&Settings> for RawSettings {
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
             console: s.console.clone(),
+            business_hours: s.business_hours.as_ref().map(RawBusinessHours::from),
         }
     }
 }
@@ -800,8 +791,19 @@ mod tests {
                     reply_hours: 48,
                     return_visit_days: 3,
                 },
+                urgent: LevelSla {
+                    take_minutes: 5,
+                    first_update_minutes: 15,
+                    resolve_hours: 4,
+                },
+                minor: LevelSla {
+                    take_minutes: 60,
+                    first_update_minutes: 240,
+                    resolve_hours: 72,
+                },
             }
         );
+        assert_eq!(s.business_hours, None, "always open unless configured");
         assert_eq!(
             s.rating,
             RatingSettings {
@@ -1250,5 +1252,57 @@ mod tests {
                 "no comment above {line:?} in butler.example.toml"
             );
         }
+    }
+
+    #[test]
+    fn urgency_levels_override_the_flat_sla_key_by_key() {
+        let s = parse(
+            "[sla]\ntake_minutes = 12\n[sla.A]\ntake_minutes = 3\n[sla.c]\nresolve_hours = 96\n",
+        );
+        use crate::domain::Urgency;
+        assert_eq!(s.sla.level(Urgency::B).take_minutes, 12);
+        assert_eq!(
+            s.sla.level(Urgency::A),
+            LevelSla {
+                take_minutes: 3,
+                first_update_minutes: 15,
+                resolve_hours: 4
+            }
+        );
+        assert_eq!(
+            s.sla.level(Urgency::C),
+            LevelSla {
+                take_minutes: 60,
+                first_update_minutes: 240,
+                resolve_hours: 96
+            }
+        );
+        assert!(parse_err("[sla.A]\ntake_minute = 3").contains("take_minute"));
+        let mut zero = runnable();
+        zero.sla.minor.resolve_hours = 0;
+        let message = zero.validate_for_run().expect_err("zero").to_string();
+        assert_eq!(
+            message,
+            "config: sla.C.resolve_hours = 0 must be at least 1"
+        );
+    }
+
+    #[test]
+    fn business_hours_are_read_and_bad_ones_named() {
+        let s = parse(
+            "[business_hours]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nopen = \"09:00\"\nclose = \"17:30\"\n",
+        );
+        let h = s.business_hours.expect("set");
+        assert_eq!(h.day_names(), vec!["mon", "tue", "wed", "thu", "fri"]);
+        assert_eq!(h.open.format("%H:%M").to_string(), "09:00");
+        let defaults = parse("[business_hours]\n").business_hours.expect("set");
+        assert_eq!(defaults.day_names().len(), 6, "mon to sat");
+        let message = parse_err("[business_hours]\nopen = \"18:00\"\nclose = \"08:00\"\n");
+        assert!(
+            message.starts_with("config: business_hours close"),
+            "{message}"
+        );
+        let message = parse_err("[business_hours]\ndays = [\"funday\"]\n");
+        assert!(message.contains("\"funday\" is not a day"), "{message}");
     }
 }

@@ -371,6 +371,10 @@ mod tests {
             E::NotYourReport,
             E::FinishedCannotCancel,
             E::AlreadyCancelled,
+            E::NotYourHurry,
+            E::HurryPaused,
+            E::HurryNotDue,
+            E::HurryTooSoon { minutes: 5 },
         ];
         for e in &refusals {
             match e {
@@ -411,7 +415,11 @@ mod tests {
                 | E::OtherStaffChat { .. }
                 | E::NotYourReport
                 | E::FinishedCannotCancel
-                | E::AlreadyCancelled => {}
+                | E::AlreadyCancelled
+                | E::NotYourHurry
+                | E::HurryPaused
+                | E::HurryNotDue
+                | E::HurryTooSoon { .. } => {}
             }
         }
         keys.extend(refusals.iter().map(|e| e.locale_key().to_owned()));

@@ -294,6 +294,12 @@ pub async fn seed_demo(
         );
     }
     let seeded = store.seed_demo(tickets, groups, chrono::Utc::now()).await?;
+    // The demo's deadlines: the flat `[sla]` ones (as the sweep read them before they
+    // were kept on each ticket).
+    let sla = &settings.sla;
+    store
+        .set_flat_dues(sla.take_minutes, sla.resolve_hours)
+        .await?;
     store.close().await;
     Ok(seeded)
 }

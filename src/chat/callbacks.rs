@@ -27,7 +27,9 @@ fn expected(action: &CardAction) -> Option<(BotMessageKind, Option<i64>, Option<
         CardAction::Assign(t) => (BotMessageKind::Card, Some(t.0), None),
         CardAction::AssignTo { ticket, .. } => (BotMessageKind::AssignMenu, Some(ticket.0), None),
         CardAction::Photos(t) => (BotMessageKind::Story, Some(t.0), None),
-        CardAction::Cancel(t) => (BotMessageKind::Confirmation, Some(t.0), None),
+        CardAction::Cancel(t) | CardAction::Hurry(t) => {
+            (BotMessageKind::Confirmation, Some(t.0), None)
+        }
         CardAction::Notice { .. } => return None,
     })
 }
@@ -202,6 +204,10 @@ async fn act(
             tickets::cancel(tx, settings, actor, id, None, now).await?;
             t(locale, "toast.cancelled", &[("id", &id.to_string())])
         }
+        CardAction::Hurry(id) => {
+            tickets::hurry(tx, settings, actor, id, now).await?;
+            t(locale, "toast.hurried", &[("id", &id.to_string())])
+        }
         CardAction::TellOwner { follow_up } => {
             let key = if tickets::tell_owner(tx, settings, actor, follow_up, card, now).await? {
                 "toast.owner_told"
@@ -214,15 +220,23 @@ async fn act(
         CardAction::Notice { .. } | CardAction::Assign(_) | CardAction::AssignTo { .. } => {
             String::new()
         }
-        CardAction::Photos(id) => {
-            let photos = tx.all_photos(id).await?;
-            let count = photos.len().to_string();
-            let caption = t(locale, "story.photos_caption", &[("id", &id.to_string())]);
-            let reply = Some(crate::outbox::Target::Message(question.1));
-            let albums =
-                crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
-            tx.enqueue_all(&albums, now).await?;
-            t(locale, "story.photos_toast", &[("count", &count)])
-        }
+        CardAction::Photos(id) => send_photos(tx, id, question, locale, now).await?,
     })
+}
+
+/// The Show photos button: the ticket's photos as albums under the story; the toast.
+async fn send_photos(
+    tx: &mut Tx<'_>,
+    id: crate::domain::TicketId,
+    question: (i64, i32),
+    locale: Locale,
+    now: chrono::DateTime<chrono::Utc>,
+) -> tickets::Result<String> {
+    let photos = tx.all_photos(id).await?;
+    let count = photos.len().to_string();
+    let caption = t(locale, "story.photos_caption", &[("id", &id.to_string())]);
+    let reply = Some(crate::outbox::Target::Message(question.1));
+    let albums = crate::outbox::Outgoing::photos(question.0, &photos, Some(caption), reply, None);
+    tx.enqueue_all(&albums, now).await?;
+    Ok(t(locale, "story.photos_toast", &[("count", &count)]))
 }

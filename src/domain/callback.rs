@@ -1,7 +1,7 @@
 //! What a button under one of Butler's messages asks for, and its callback data on the
 //! wire: `take:42`, `done:42`, `rate:42:1:5`, `nf:42:1`, `rerate:7`, `notice:7:send`,
 //! `notice:7:cancel`, `photos:42`, `close:42`,
-//! `cancel:42`. [`CardAction::encode`] is the only writer of that data and
+//! `cancel:42`, `hurry:42`. [`CardAction::encode`] is the only writer of that data and
 //! [`CardAction::parse`] its only reader, so the two cannot drift apart. Messages already
 //! sent carry these strings, so the format stays as it is.
 
@@ -53,6 +53,8 @@ pub enum CardAction {
     Photos(TicketId),
     /// The owner's Cancel under their confirmation: withdraw the report.
     Cancel(TicketId),
+    /// The owner's Hurry up (催一下) under their confirmation, once a deadline passed.
+    Hurry(TicketId),
 }
 
 impl CardAction {
@@ -96,6 +98,7 @@ impl CardAction {
             }),
             ["photos", n] => Some(CardAction::Photos(TicketId(id(n)?))),
             ["cancel", n] => Some(CardAction::Cancel(TicketId(id(n)?))),
+            ["hurry", n] => Some(CardAction::Hurry(TicketId(id(n)?))),
             _ => None,
         }
     }
@@ -121,6 +124,7 @@ impl fmt::Display for CardAction {
             CardAction::AssignTo { ticket, user } => write!(f, "assignto:{}:{user}", ticket.0),
             CardAction::Photos(t) => write!(f, "photos:{}", t.0),
             CardAction::Cancel(t) => write!(f, "cancel:{}", t.0),
+            CardAction::Hurry(t) => write!(f, "hurry:{}", t.0),
         }
     }
 }
@@ -171,6 +175,7 @@ mod tests {
             },
             CardAction::Photos(TicketId(MAX)),
             CardAction::Cancel(TicketId(MAX)),
+            CardAction::Hurry(TicketId(MAX)),
         ]
     }
 
@@ -191,6 +196,7 @@ mod tests {
             CardAction::Close(_) => 10,
             CardAction::Cancel(_) => 11,
             CardAction::TellOwner { .. } => 12,
+            CardAction::Hurry(_) => 13,
         }
     }
 
@@ -200,7 +206,7 @@ mod tests {
         let mut seen: Vec<usize> = samples.iter().map(variant).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen, (0..13).collect::<Vec<_>>(), "a variant has no sample");
+        assert_eq!(seen, (0..14).collect::<Vec<_>>(), "a variant has no sample");
         for a in samples {
             let data = a.encode();
             assert!(
@@ -248,6 +254,7 @@ mod tests {
             ),
             (CardAction::Photos(t), "photos:42"),
             (CardAction::Cancel(t), "cancel:42"),
+            (CardAction::Hurry(t), "hurry:42"),
         ];
         for (action, data) in cases {
             assert_eq!(action.encode(), data);
@@ -294,6 +301,9 @@ mod tests {
             "cancel:0",
             "cancel:",
             "cancel:1:2",
+            "hurry:0",
+            "hurry:",
+            "hurry:1:2",
         ] {
             assert_eq!(CardAction::parse(data), None, "{data:?}");
             assert!(data.parse::<CardAction>().is_err(), "{data:?}");

@@ -10,8 +10,8 @@
 //! - **average score**: of the same ratings.
 //! - **rating coverage** = tickets done in the period that the owner rated (so far) ÷
 //!   tickets done in the period. "Done in the period": at least one `done` event in it.
-//! - **on-time take rate** = tickets first taken in the period within `sla.take_minutes`
-//!   of being reported ÷ (tickets first taken in the period + tickets still untaken, not
+//! - **on-time take rate** = tickets first taken in the period by their take time (kept
+//!   on the ticket: its urgency's policy, over business hours when set) ÷ (tickets first taken in the period + tickets still untaken, not
 //!   closed, whose take time passed in the period). A ticket nobody takes is late, not
 //!   left out; it counts in the period its take time passed in, and once taken, in the
 //!   period of its take (so each ticket counts once in any sum of periods).

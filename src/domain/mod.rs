@@ -1,6 +1,7 @@
 //! The rules of the product, free of Telegram and SQL: what a ticket is, which moves it
 //! may make and who may make them, and the small types that parse user input once.
 
+pub mod calendar;
 pub mod callback;
 pub mod category;
 pub mod daily;
@@ -12,6 +13,7 @@ pub mod locale;
 pub mod pause;
 pub mod rating;
 pub mod search;
+pub mod sla;
 pub mod story;
 pub mod text;
 pub mod ticket;
@@ -108,6 +110,14 @@ pub enum Error {
     NotYourPause,
     #[error("the ticket belongs to the staff chat {chat}")]
     OtherStaffChat { chat: String },
+    #[error("only the owner who reported may hurry the ticket up")]
+    NotYourHurry,
+    #[error("the ticket is paused")]
+    HurryPaused,
+    #[error("no promised time has passed yet")]
+    HurryNotDue,
+    #[error("hurried up less than an hour ago; again in {minutes} minutes")]
+    HurryTooSoon { minutes: i64 },
 }
 
 impl Error {
@@ -152,6 +162,10 @@ impl Error {
             Error::NotPaused => "error.not_paused",
             Error::NotYourPause => "error.not_your_pause",
             Error::OtherStaffChat { .. } => "error.other_staff_chat",
+            Error::NotYourHurry => "error.not_your_hurry",
+            Error::HurryPaused => "error.hurry_paused",
+            Error::HurryNotDue => "error.hurry_not_due",
+            Error::HurryTooSoon { .. } => "error.hurry_too_soon",
         }
     }
 
@@ -174,6 +188,7 @@ impl Error {
             | Error::HolderOrManager { by }
             | Error::AlreadyHeld { by } => vec![("by", by.clone())],
             Error::OtherStaffChat { chat } => vec![("chat", chat.clone())],
+            Error::HurryTooSoon { minutes } => vec![("minutes", minutes.to_string())],
             _ => vec![],
         }
     }

@@ -161,6 +161,8 @@ pub struct Ticket {
     pub paused: Option<super::pause::Pause>,
     /// The paused time of the pauses that have ended, in seconds.
     pub paused_secs: i64,
+    /// Its deadlines, as the SLA policy set them (see [`super::sla`]).
+    pub due: super::sla::Dues,
 }
 
 impl Ticket {
@@ -313,6 +315,7 @@ pub(crate) fn sample(status: TicketStatus, taken_by: Option<(u64, &str)>) -> Tic
         staff_chat: None,
         paused: None,
         paused_secs: 0,
+        due: Default::default(),
     }
 }
 

@@ -59,33 +59,36 @@ fn ratings_sql() -> String {
     )
 }
 
-/// Tickets first taken in the period: `k` taker, `s` seconds from report to take.
+/// Tickets first taken in the period: `k` taker, `s` seconds from report to take, `o`
+/// 1 when taken by the take time stored on the ticket (its urgency's, over business
+/// hours), 0 when later, null for a ticket without one (then `sla.take_minutes` decides).
 fn take_sql() -> String {
     format!(
-        "SELECT json_group_array(t.taken_by) AS k, json_group_array({secs}) AS s
+        "SELECT json_group_array(t.taken_by) AS k, json_group_array({secs}) AS s,
+                json_group_array(CASE WHEN t.take_due_at IS NULL THEN NULL
+                                      ELSE t.first_taken_at <= t.take_due_at END) AS o
          FROM tickets t WHERE t.first_taken_at >= ?1 AND t.first_taken_at < ?2 AND {SCOPE}",
         secs = seconds("t.created_at", "t.first_taken_at"),
     )
 }
 
-/// Tickets never taken (nor closed) whose take time passed in the period: read over the
-/// period moved back by the take time ([`overdue_part`]), so that `created_at` in it is
-/// the take deadline in the period. `k` taker (an assignee, if any).
-fn overdue_sql() -> String {
+/// Tickets never taken (nor closed) whose take time passed in the period: the take time
+/// stored on the ticket, or for a ticket without one (written before deadlines were kept,
+/// or by hand) `take_minutes` after the report, read over the period moved back by that
+/// much. `k` taker (an assignee, if any).
+fn overdue_sql(take_minutes: u32) -> String {
     format!(
-        "SELECT json_group_array(t.taken_by) AS k
-         FROM tickets t WHERE t.created_at >= ?1 AND t.created_at < ?2
-           AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE}"
+        "SELECT json_group_array(k) AS k FROM (
+             SELECT t.taken_by AS k FROM tickets t
+             WHERE t.take_due_at >= ?1 AND t.take_due_at < ?2
+               AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE}
+             UNION ALL
+             SELECT t.taken_by FROM tickets t
+             WHERE t.created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-{take_minutes} minutes')
+               AND t.created_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-{take_minutes} minutes')
+               AND t.take_due_at IS NULL
+               AND t.first_taken_at IS NULL AND t.status = 'reported' AND {SCOPE})",
     )
-}
-
-/// The reports whose take deadline (`take_minutes` after the report) falls in `part`.
-fn overdue_part(part: Period, take_minutes: u32) -> Period {
-    let take = chrono::Duration::minutes(i64::from(take_minutes));
-    Period {
-        from: part.from - take,
-        to: part.to - take,
-    }
 }
 
 /// Tickets whose latest completion falls in the period: `k` taker, `s` seconds from the
@@ -397,11 +400,10 @@ impl PartRows {
         scope: Scope,
         take_minutes: u32,
     ) -> Result<Self> {
-        let late = overdue_part(part, take_minutes);
         Ok(Self {
             reported: columns(&mut *conn, &reported_sql(), part, scope).await?,
             take: columns(&mut *conn, &take_sql(), part, scope).await?,
-            overdue: columns(&mut *conn, &overdue_sql(), late, scope).await?,
+            overdue: columns(&mut *conn, &overdue_sql(take_minutes), part, scope).await?,
             done: columns(&mut *conn, &done_sql(), part, scope).await?,
             ratings: columns(&mut *conn, &ratings_sql(), part, scope).await?,
             follow: follows(&mut *conn, part, scope).await?,
@@ -418,7 +420,6 @@ impl PartRows {
         scope: Scope,
         take_minutes: u32,
     ) -> Result<Self> {
-        let late = overdue_part(part, take_minutes);
         let tickets = async {
             let mut conn = pool.acquire().await?;
             Ok::<_, Error>((
@@ -432,7 +433,7 @@ impl PartRows {
             Ok::<_, Error>((
                 columns(&mut conn, &ratings_sql(), part, scope).await?,
                 follows(&mut conn, part, scope).await?,
-                columns(&mut conn, &overdue_sql(), late, scope).await?,
+                columns(&mut conn, &overdue_sql(take_minutes), part, scope).await?,
             ))
         };
         let ((reported, take, done), (ratings, follow, overdue)) =
@@ -482,12 +483,14 @@ impl Tallies {
         }
 
         let take_secs = i64::from(take_minutes) * 60;
-        for (k, secs) in column::<Option<i64>>(&rows.take, "k")?
+        for ((k, secs), due_kept) in column::<Option<i64>>(&rows.take, "k")?
             .into_iter()
             .zip(column::<i32>(&rows.take, "s")?)
+            .zip(column::<Option<u8>>(&rows.take, "o")?)
         {
             let t = self.of(k);
-            t.on_time += i64::from(i64::from(secs) <= take_secs);
+            let on_time = due_kept.map_or(i64::from(secs) <= take_secs, |o| o == 1);
+            t.on_time += i64::from(on_time);
             t.take_secs.push(secs);
         }
         for k in column::<Option<i64>>(&rows.overdue, "k")? {
@@ -770,7 +773,7 @@ mod tests {
             reported_sql(),
             ratings_sql(),
             take_sql(),
-            overdue_sql(),
+            overdue_sql(10),
             done_sql(),
             follow_sql(),
         ] {

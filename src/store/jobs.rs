@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::tickets::{fetch_ticket, fetch_tickets};
+use super::tickets::fetch_ticket;
 use super::{Error, Result, Store, Tx, decode, ts};
 use crate::domain::{EventKind, Ticket, TicketId};
 
@@ -41,6 +41,12 @@ pub enum AlertKind {
     RatingReminder,
     /// The rating question closed unanswered.
     RatingExpired,
+    /// A complaint no manager answered within `sla.complaint.first_response_minutes`.
+    Response,
+    /// A complaint not closed within `sla.complaint.reply_hours`.
+    Reply,
+    /// The owner's Hurry up button was put under their confirmation.
+    HurryOffer,
 }
 
 impl AlertKind {
@@ -51,6 +57,9 @@ impl AlertKind {
             AlertKind::Resolve => "resolve",
             AlertKind::RatingReminder => "rating_reminder",
             AlertKind::RatingExpired => "rating_expired",
+            AlertKind::Response => "response",
+            AlertKind::Reply => "reply",
+            AlertKind::HurryOffer => "hurry_offer",
         }
     }
 }
@@ -208,82 +217,6 @@ impl Tx<'_> {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Tickets waiting to be taken since `cutoff` or longer (paused time left out: a
-    /// paused ticket's clock stands still), not alerted yet.
-    pub async fn untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT t.id FROM tickets t
-             WHERE t.status = 'reported' AND t.created_at <= ?1 AND t.kind = 'repair'
-               AND t.paused_at IS NULL
-               AND (julianday(?1) - julianday(t.created_at)) * 86400.0 >= t.paused_secs
-               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = t.id AND a.kind = ?2)
-             ORDER BY t.id LIMIT ?3",
-        )
-        .bind(ts(cutoff))
-        .bind(AlertKind::Take.code())
-        .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
-        .await?;
-        self.tickets_by_id(ids).await
-    }
-
-    /// Taken tickets, not paused now, with no progress since they were taken at `cutoff`
-    /// or earlier, not reminded yet; with the time they were taken. Paused time since
-    /// then is the caller's to leave out.
-    pub async fn silent_since_taken(
-        &mut self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<Vec<(Ticket, DateTime<Utc>)>> {
-        let rows: Vec<DueTicket> = sqlx::query_as(
-            "WITH taken AS (
-                 SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
-                               WHERE e.ticket_id = t.id AND e.kind = ?2) AS taken_at
-                 FROM tickets t WHERE t.status = 'taken' AND t.kind = 'repair' AND t.paused_at IS NULL)
-             SELECT id, taken_at AS at FROM taken
-             WHERE taken_at IS NOT NULL AND taken_at <= ?1
-               AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = taken.id
-                               AND e.kind = ?3 AND e.at >= taken.taken_at)
-               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = taken.id AND a.kind = ?4)
-             ORDER BY id LIMIT ?5",
-        )
-        .bind(ts(cutoff))
-        .bind(EventKind::Taken.as_str())
-        .bind(EventKind::Progress.as_str())
-        .bind(AlertKind::FirstUpdate.code())
-        .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            if let Some(t) = fetch_ticket(&mut self.0, TicketId(r.id)).await? {
-                out.push((t, r.at));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Open tickets reported at `cutoff` or earlier (paused time left out), not paused
-    /// now, not escalated yet.
-    pub async fn unresolved_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT t.id FROM tickets t
-             WHERE t.status IN ('reported','taken') AND t.created_at <= ?1 AND t.kind = 'repair'
-               AND t.paused_at IS NULL
-               AND (julianday(?1) - julianday(t.created_at)) * 86400.0 >= t.paused_secs
-               AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
-                               WHERE a.ticket_id = t.id AND a.kind = ?2)
-             ORDER BY t.id LIMIT ?3",
-        )
-        .bind(ts(cutoff))
-        .bind(AlertKind::Resolve.code())
-        .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
-        .await?;
-        self.tickets_by_id(ids).await
-    }
-
     /// Done tickets whose current rating question was asked at `cutoff` or earlier and is
     /// still unanswered, for which neither `kind` nor the expiry was recorded.
     pub async fn unrated_since(
@@ -420,9 +353,5 @@ impl Tx<'_> {
         .execute(&mut *self.0)
         .await?;
         Ok(r.rows_affected() > 0)
-    }
-
-    async fn tickets_by_id(&mut self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
-        fetch_tickets(&mut self.0, ids).await
     }
 }

@@ -62,19 +62,6 @@ impl Tx<'_> {
         .await?;
         Ok(())
     }
-
-    /// A tickets not taken yet, reported at `cutoff` or earlier (their take alert repeats).
-    pub async fn urgent_untaken_since(&mut self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets
-             WHERE status = 'reported' AND kind = 'repair' AND urgency = 'A' AND created_at <= ?
-             ORDER BY id LIMIT 200",
-        )
-        .bind(ts(cutoff))
-        .fetch_all(&mut *self.0)
-        .await?;
-        fetch_tickets(&mut self.0, ids).await
-    }
 }
 
 impl Store {

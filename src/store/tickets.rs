@@ -82,6 +82,10 @@ struct TicketRecord {
     paused_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
     paused_secs: i64,
+    take_due_at: Option<DateTime<Utc>>,
+    first_update_due_at: Option<DateTime<Utc>>,
+    resolve_due_at: Option<DateTime<Utc>>,
+    response_due_at: Option<DateTime<Utc>>,
 }
 
 /// A stored unit, as the domain type (stored ones were parsed before they were written).
@@ -134,6 +138,12 @@ impl TryFrom<TicketRecord> for Ticket {
                 reason: r.pause_reason.unwrap_or_default(),
             }),
             paused_secs: r.paused_secs,
+            due: crate::domain::sla::Dues {
+                take: r.take_due_at,
+                first_update: r.first_update_due_at,
+                resolve: r.resolve_due_at,
+                response: r.response_due_at,
+            },
         })
     }
 }

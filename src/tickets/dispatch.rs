@@ -108,6 +108,7 @@ async fn hand_over(
     let (id, to) = (req.id, &req.to);
     let open_before = tx.open_count(to.id).await?;
     tx.set_taken(id, to, now).await?;
+    super::deadlines::set_taken_due(tx, settings, id, now).await?;
     let detail = match req.reason {
         Some(r) => format!("{}: {r}", to.name),
         None => to.name.clone(),

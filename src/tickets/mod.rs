@@ -13,9 +13,11 @@
 //! `App`: requests carry chat and message ids, texts and photo file ids.
 
 mod cancel;
+mod deadlines;
 mod details;
 mod dispatch;
 mod follow_up;
+mod hurry;
 mod pause;
 mod rating;
 mod report;
@@ -25,9 +27,11 @@ mod urgency;
 mod work;
 
 pub use cancel::cancel;
+pub use deadlines::promise;
 pub use details::{Detail, add_detail, comment_low_score};
 pub use dispatch::{Handed, Handover, assign, give_back, transfer};
 pub use follow_up::{close_follow_up, rerate, tell_owner};
+pub use hurry::{hurry, offer_hurry};
 pub use pause::{pause, resume};
 pub use rating::{Rate, expire_rating, not_fixed, rate};
 pub use report::{Report, edit_report, report};

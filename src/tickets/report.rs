@@ -10,7 +10,7 @@ use crate::domain::{Actor, Category, EventKind, Kind, ReportText, Ticket, Ticket
 use crate::i18n::{self, t};
 use crate::messages::{self, card_of, remember};
 use crate::outbox::Outgoing;
-use crate::store::{BotMessageKind, NewTicket, Owner, PhotoKind, Tx};
+use crate::store::{BotMessageKind, NewTicket, PhotoKind, Tx};
 
 /// `/repair <text>` in an owner group, or a photo captioned so; `/complain` and
 /// `/suggest` likewise.
@@ -78,8 +78,9 @@ pub async fn report(
         record_photo(tx, id, photo, PhotoKind::Report, owner.id, now).await?;
     }
     let ticket = fetch(tx, id).await?;
+    let ticket = super::deadlines::set_report_dues(tx, settings, &ticket).await?;
     let out = if ticket.kind.is_staff_work() {
-        repair_messages(tx, settings, &ticket, &known, req.origin, req.photo).await?
+        repair_messages(tx, settings, &ticket, req.origin, req.photo).await?
     } else {
         super::requests::reported(tx, settings, &ticket, req.origin, req.photo).await?
     };
@@ -93,11 +94,17 @@ async fn repair_messages(
     tx: &mut Tx<'_>,
     settings: &Settings,
     ticket: &Ticket,
-    known: &Owner,
     origin: Origin,
     photo: Option<Photo>,
 ) -> Result<Vec<Outgoing>> {
-    let mut out = vec![confirmation(settings, ticket, known, origin)];
+    let confirmation = super::hurry::confirmation(
+        settings,
+        ticket,
+        origin.chat_id,
+        origin.message_id,
+        origin.locale,
+    );
+    let mut out = vec![confirmation];
     out.push(messages::new_card(settings, ticket));
     if let Some(photo) = photo {
         out.extend(card_photo(settings, ticket, photo.file_id));
@@ -109,49 +116,6 @@ async fn repair_messages(
         out.extend(super::requests::urgent_alerts(tx, settings, ticket).await?);
     }
     Ok(out)
-}
-
-/// "Ticket #42 (Plumbing) received", under the report, with a hint to set the unit when
-/// the owner has none. One message, not two: owner groups are busy enough, and Telegram
-/// allows a group 20 a minute.
-fn confirmation(settings: &Settings, ticket: &Ticket, owner: &Owner, origin: Origin) -> Outgoing {
-    let locale = origin.locale;
-    let mut text = t(
-        locale,
-        "report.confirmation",
-        &[
-            ("id", &ticket.id.to_string()),
-            ("category", &i18n::category_name(locale, ticket.category)),
-            (
-                "minutes",
-                &i18n::minutes(locale, settings.sla.take_minutes.into()),
-            ),
-        ],
-    );
-    if ticket.urgency == Urgency::A {
-        text.push('\n');
-        text.push_str(&t(locale, "report.urgent", &[]));
-    }
-    if owner.unit.is_none() {
-        text.push('\n');
-        text.push_str(&t(locale, "report.unit_hint", &[]));
-    }
-    Outgoing::Text {
-        chat_id: origin.chat_id,
-        text,
-        reply_to: Some(crate::outbox::Target::Message(origin.message_id)),
-        buttons: Some(cancel_button(ticket.id, locale)),
-        remember: remember(ticket.id, BotMessageKind::Confirmation, None),
-    }
-}
-
-/// The owner's Cancel under the confirmation. It stays after the ticket is finished (an
-/// edit would need the confirmation's text again); a late press is refused with a toast.
-fn cancel_button(id: TicketId, locale: crate::i18n::Locale) -> crate::outbox::Buttons {
-    crate::outbox::Buttons(vec![vec![(
-        t(locale, "button.cancel", &[]),
-        crate::domain::CardAction::Cancel(id).encode(),
-    )]])
 }
 
 /// The report's photo under the new card.

@@ -56,17 +56,13 @@ pub(super) async fn reported(
     origin: Origin,
     photo: Option<Photo>,
 ) -> Result<Vec<Outgoing>> {
-    let key = match ticket.kind {
-        Kind::Suggestion => "suggestion.confirmation",
-        _ => "complaint.confirmation",
-    };
-    let mut out = vec![Outgoing::Text {
-        chat_id: origin.chat_id,
-        text: t(origin.locale, key, &[("id", &ticket.id.to_string())]),
-        reply_to: Some(Target::Message(origin.message_id)),
-        buttons: None,
-        remember: remember(ticket.id, BotMessageKind::Confirmation, None),
-    }];
+    let mut out = vec![super::hurry::confirmation(
+        settings,
+        ticket,
+        origin.chat_id,
+        origin.message_id,
+        origin.locale,
+    )];
     let chats = request_chats(tx, settings).await?;
     if chats.is_empty() {
         tracing::warn!(

@@ -1,4 +1,4 @@
-//! Staff set a repair's urgency (`/urgency N A|B|C`).
+//! Staff set a repair's urgency (`/urgency N A|B|C`); its deadlines follow the new level.
 
 use chrono::{DateTime, Utc};
 
@@ -25,7 +25,9 @@ pub async fn set_urgency(
     tx.set_urgency(id, level, now).await?;
     tx.add_event(id, EventKind::Urgency, actor, Some(level.code()), now)
         .await?;
-    let fresh = fetch(tx, id).await?;
+    // The take and resolve times follow the new level's policy from the report on.
+    let changed = fetch(tx, id).await?;
+    let fresh = super::deadlines::set_report_dues(tx, settings, &changed).await?;
     let mut out = vec![
         messages::card_edit(settings, &fresh),
         origin.answer(

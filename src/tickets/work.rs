@@ -21,6 +21,7 @@ pub async fn take(
 ) -> Result<Ticket> {
     fetch(tx, id).await?.take(actor)?;
     tx.set_taken(id, actor, now).await?;
+    super::deadlines::set_taken_due(tx, settings, id, now).await?;
     tx.add_event(id, EventKind::Taken, actor, None, now).await?;
     let fresh = fetch(tx, id).await?;
     let out = [

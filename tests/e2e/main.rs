@@ -15,6 +15,7 @@ mod dispatch;
 mod floods;
 mod groups;
 mod harness;
+mod hurry;
 mod membership;
 mod outages;
 mod routes;

@@ -23,6 +23,7 @@ mod retention;
 mod roles;
 mod routes;
 mod schedule;
+mod sla;
 mod staff;
 mod stall;
 mod stats;

@@ -481,9 +481,10 @@ async fn a_ticket_not_taken_in_time_is_alerted_once_under_its_card() {
     assert_eq!(alerts[0].reply_to_message().map(|m| m.id), Some(card.id));
     let r = h.tick_at(created + Duration::minutes(12)).await;
     assert!(texts_to(&r, STAFF_CHAT).is_empty(), "alerted once");
+    // The take alert, and the owner's Hurry up button (offered at the same sweep).
     assert_eq!(
         h.app.store.ticket_alerts(id).await.unwrap(),
-        vec![("take".to_owned(), 0)]
+        vec![("hurry_offer".to_owned(), 0), ("take".to_owned(), 0)]
     );
 }
 
