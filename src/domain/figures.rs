@@ -408,6 +408,13 @@ pub struct TicketRow {
     pub paused: Duration,
     /// The paused time before the last completion (left out of the time to done).
     pub paused_before_done: Duration,
+    /// A repair or a suggestion (complaints are not listed, see `Tx::ticket_rows`).
+    pub kind: super::Kind,
+    pub urgency: super::Urgency,
+    /// The earlier finished repair this one repeats.
+    pub repeat_of: Option<i64>,
+    /// Times the owner pressed Hurry up.
+    pub hurry_ups: i64,
     pub text: String,
 }
 

@@ -27,6 +27,7 @@ mod forget;
 mod groups;
 mod inbox;
 mod jobs;
+mod kind_figures;
 mod kinds;
 mod outbox;
 mod retention;
