@@ -2,7 +2,8 @@
 //! tickets. The store computes them in SQL; the chat layer, the export and the chart only
 //! show them.
 //!
-//! For a [`Period`] `[from, to)`:
+//! For a [`Period`] `[from, to)`, of repairs (complaints and suggestions have figures of
+//! their own, [`super::kind_figures`]):
 //!
 //! - **satisfaction rate** = ratings of 4 or 5 given in the period ÷ all ratings given in
 //!   the period. Every round counts: a re-rating adds a rating, it never replaces the
@@ -317,7 +318,8 @@ impl PausedTime {
 /// Every figure of the design for one period and scope.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
-    /// Tickets reported in the period.
+    /// Repairs reported in the period (complaints and suggestions are counted apart, see
+    /// [`super::kind_figures`]).
     pub reported: i64,
     /// Ratings of 4 or 5 of all ratings given in the period.
     pub satisfaction: Ratio,

@@ -39,6 +39,9 @@ pub struct LineKeys {
     suggestions: &'static str,
     owner_side: &'static str,
     repeats: &'static str,
+    /// Whether the repeat-repair rate shows when no repair was a repeat (`/stats` shows
+    /// the rate; a day's summary only the day's repeats).
+    repeats_when_none: bool,
 }
 
 /// The lines as `/stats` (and the monthly report's text) words them.
@@ -48,6 +51,7 @@ pub const STATS: LineKeys = LineKeys {
     suggestions: "stats.suggestions",
     owner_side: "stats.owner_side",
     repeats: "stats.repeats",
+    repeats_when_none: true,
 };
 
 /// The lines as the daily summary words them ("today").
@@ -57,10 +61,12 @@ pub const SUMMARY: LineKeys = LineKeys {
     suggestions: "summary.suggestions",
     owner_side: "summary.owner_side",
     repeats: "summary.repeats",
+    repeats_when_none: false,
 };
 
 /// The lines of `k`, each only when it has something to show (the repeat-repair rate
-/// when repairs were reported): nothing divided by zero, no line of zeros.
+/// when repairs were reported, and for the summary when one was a repeat): nothing
+/// divided by zero, no line of zeros.
 pub fn lines(k: &KindFigures, keys: &LineKeys, locale: Locale, settings: &Settings) -> Vec<String> {
     let mut out = Vec::new();
     if k.has_urgent() {
@@ -108,7 +114,7 @@ pub fn lines(k: &KindFigures, keys: &LineKeys, locale: Locale, settings: &Settin
             ],
         ));
     }
-    if k.repeats.whole > 0 {
+    if k.repeats.whole > 0 && (keys.repeats_when_none || k.repeats.part > 0) {
         out.push(ratio_line(keys.repeats, k.repeats, locale, &[]));
     }
     out

@@ -218,3 +218,49 @@ impl Store {
         tx.kind_figures(period, scope, chat, limits, until).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan for `sql` (its parameters NULL), one line per step.
+    async fn plan(store: &Store, sql: &str) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut q = sqlx::query(&explain);
+        for _ in 0..8 {
+            q = q.bind(Option::<i64>::None);
+        }
+        q.fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_figures_of_kinds_read_index_ranges_never_a_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let all = TicketScope::All;
+        for (sql, index) in [
+            (requests_sql(), "INDEX tickets_kind_created "),
+            (complaints_sql(), "INDEX ticket_events_kind_at "),
+            (urgent_sql(all), "COVERING INDEX tickets_urgent_created "),
+            (urgent_take_sql(all), "COVERING INDEX tickets_urgent_taken "),
+            (owner_side_sql(all), "INDEX ticket_events_kind_at "),
+            (repeats_sql(all), "COVERING INDEX tickets_repeats "),
+            (repeats_sql(all), "COVERING INDEX tickets_created "),
+        ] {
+            let steps = plan(&store, &sql).await;
+            let scans: Vec<&String> = steps
+                .iter()
+                .filter(|s| s.starts_with("SCAN "))
+                .filter(|s| !matches!(s.as_str(), "SCAN c" | "SCAN CONSTANT ROW"))
+                .collect();
+            assert!(scans.is_empty(), "full scans {scans:?} in {steps:#?}\n{sql}");
+            assert!(steps.iter().any(|s| s.contains(index)), "{index}: {steps:#?}\n{sql}");
+        }
+    }
+}

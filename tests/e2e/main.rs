@@ -15,6 +15,7 @@ mod dispatch;
 mod floods;
 mod groups;
 mod harness;
+mod kinds;
 mod membership;
 mod outages;
 mod routes;

@@ -637,6 +637,7 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
          Time to done (paused time left out): median 2 hours, 90% within 24 hours\n\
          First-time fix 75% (3 of 4 never reopened)\n\
          Follow-ups: 2 opened, 1 closed; 1 low score raised to 4–5 by a re-rating\n\
+         Repeat repairs (same unit and category within 30 days of a finished one): 0 of 6 repairs (0%)\n\
          Top categories: Plumbing 3, Electrical 2, Other 1\n\
          \n\
          Staff — taken · done · average score · praise (5 points) · paused:\n\
@@ -700,7 +701,10 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
     let bytes = export::xlsx(&sheets).unwrap();
 
     let book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
-    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据", "派单"]);
+    assert_eq!(
+        book.sheet_names(),
+        vec!["工单", "评价", "员工数据", "派单", "分类与紧急程度"]
+    );
 
     let tickets = sheet(&bytes, "工单");
     assert_eq!(tickets.height(), 7, "a header and six tickets");
@@ -804,7 +808,13 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         .collect();
     assert_eq!(
         names,
-        ["tickets.csv", "ratings.csv", "staff.csv", "dispatch.csv"]
+        [
+            "tickets.csv",
+            "ratings.csv",
+            "staff.csv",
+            "dispatch.csv",
+            "kinds.csv"
+        ]
     );
     let tickets = std::fs::read_to_string(&files[0]).unwrap();
     let mut lines = tickets.lines();
@@ -812,14 +822,14 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         lines.next(),
         Some(
             "\u{feff}Ticket,Reported at,Owner group,Unit,Owner,Category,Status,Taken by,Taken at,\
-             Done at,Minutes to take,Hours to done (paused time left out),Hours paused,Times reopened,Score,Report"
+             Done at,Minutes to take,Hours to done (paused time left out),Hours paused,Times reopened,Score,Report,Kind,Urgency,Repeat of ticket,Hurry-ups"
         )
     );
     assert_eq!(
         lines.next(),
         Some(
             "1,2026-11-02 08:00:00,Sunrise Garden,3-1201,Li,Plumbing,rated,Wang,2026-11-02 08:05:00,\
-             2026-11-02 10:00:00,5.0,2.0,0.0,0,5,\"水龙头漏水, \"\"急\"\"\""
+             2026-11-02 10:00:00,5.0,2.0,0.0,0,5,\"水龙头漏水, \"\"急\"\"\",Repair,B,,0"
         )
     );
     assert_eq!(tickets.lines().count(), 7);
@@ -1012,7 +1022,7 @@ async fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
         "the owner's name starts with a quote: {first}"
     );
     assert!(
-        first.ends_with(",'=1+2"),
+        first.contains(",'=1+2,Repair,B,"),
         "the report starts with a quote: {first}"
     );
     assert!(
