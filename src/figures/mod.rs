@@ -418,12 +418,7 @@ fn comparison_rows(
 
 /// One month's figures against the month before: each headline figure, then each figure
 /// of kinds, with the previous value beside it.
-fn comparison(
-    now: &Overview,
-    before: &Previous,
-    before_label: &str,
-    locale: Locale,
-) -> Vec<String> {
+fn comparison(now: &Overview, before: &Previous, month: &str, locale: Locale) -> Vec<String> {
     let mut rows = comparison_rows(&now.figures, &before.0, locale).to_vec();
     rows.extend(kinds::comparison_rows(&now.kinds, &before.1, locale));
     rows.iter()
@@ -434,7 +429,7 @@ fn comparison(
                 &[
                     ("figure", &t(locale, key, &[])),
                     ("value", value),
-                    ("month", before_label),
+                    ("month", month),
                     ("previous", previous),
                 ],
             )

@@ -809,7 +809,7 @@ mod tests {
         // The period's tickets are read from the index entries alone, never the wide
         // rows with the owners' text.
         for (sql, index) in [
-            (reported_sql(), "USING COVERING INDEX tickets_created "),
+            (reported_sql(), "USING COVERING INDEX tickets_kind_created "),
             (take_sql(), "USING COVERING INDEX tickets_first_taken "),
             (done_sql(), "USING COVERING INDEX tickets_done "),
             (ratings_sql(), "USING COVERING INDEX ratings_at "),

@@ -5,9 +5,9 @@
 //! Every query binds the satisfaction figures' `?1` from, `?2` to and scope (`?3`
 //! group, `?4` category, `?5` staff; see `figures`), then its own values; a day's
 //! summary narrows the repairs' figures to one staff chat with one more, last. Each reads
-//! an index range of its period: the repairs reported through `tickets_created`, urgent
-//! ones and repeats through their partial indexes (the `kind_figures` migration), events
-//! through `ticket_events_kind_at`.
+//! an index range of its period: tickets reported through `tickets_kind_created` (covering
+//! since the `kind_figures` migration), urgent ones taken through `tickets_urgent_taken`,
+//! events through `ticket_events_kind_at`.
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -79,9 +79,11 @@ fn urgent_sql(chat: TicketScope) -> String {
 }
 
 /// Seconds from report to first take of the urgent (A) repairs first taken in the period.
+/// (SQLite would rather find them among every repair ever, by kind: named, the index of
+/// urgent tickets by their first take reads the period's few.)
 fn urgent_take_sql(chat: TicketScope) -> String {
     format!(
-        "SELECT {secs} FROM tickets t
+        "SELECT {secs} FROM tickets t INDEXED BY tickets_urgent_taken
          WHERE t.kind = 'repair' AND t.urgency = 'A'
            AND t.first_taken_at >= ?1 AND t.first_taken_at < ?2 AND {SCOPE}{chat}",
         secs = seconds("t.created_at", "t.first_taken_at"),
@@ -245,13 +247,12 @@ mod tests {
         let store = Store::open(&url).await.unwrap();
         let all = TicketScope::All;
         for (sql, index) in [
-            (requests_sql(), "INDEX tickets_kind_created "),
+            (requests_sql(), "COVERING INDEX tickets_kind_created "),
             (complaints_sql(), "INDEX ticket_events_kind_at "),
-            (urgent_sql(all), "COVERING INDEX tickets_urgent_created "),
+            (urgent_sql(all), "COVERING INDEX tickets_kind_created "),
             (urgent_take_sql(all), "COVERING INDEX tickets_urgent_taken "),
             (owner_side_sql(all), "INDEX ticket_events_kind_at "),
-            (repeats_sql(all), "COVERING INDEX tickets_repeats "),
-            (repeats_sql(all), "COVERING INDEX tickets_created "),
+            (repeats_sql(all), "COVERING INDEX tickets_kind_created "),
         ] {
             let steps = plan(&store, &sql).await;
             let scans: Vec<&String> = steps
@@ -259,8 +260,14 @@ mod tests {
                 .filter(|s| s.starts_with("SCAN "))
                 .filter(|s| !matches!(s.as_str(), "SCAN c" | "SCAN CONSTANT ROW"))
                 .collect();
-            assert!(scans.is_empty(), "full scans {scans:?} in {steps:#?}\n{sql}");
-            assert!(steps.iter().any(|s| s.contains(index)), "{index}: {steps:#?}\n{sql}");
+            assert!(
+                scans.is_empty(),
+                "full scans {scans:?} in {steps:#?}\n{sql}"
+            );
+            assert!(
+                steps.iter().any(|s| s.contains(index)),
+                "{index}: {steps:#?}\n{sql}"
+            );
         }
     }
 }
