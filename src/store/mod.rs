@@ -10,7 +10,7 @@
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
 //! urgency, complaints and suggestions), `routes` (a ticket's staff
-//! chat and its pauses), `daily` and `figures` (the numbers), `seed` (demo data),
+//! chat and its pauses), `daily`, `figures` and `kind_figures` (the numbers), `seed` (demo data),
 //! `forget` (an owner forgotten), `story` (one ticket's story, and search). Rows are
 //! read with
 //! `sqlx::FromRow`; a column that holds a
