@@ -60,30 +60,39 @@ pub async fn overview(
     period: Period,
     settings: &Settings,
 ) -> Result<Overview, store::Error> {
+    overview_of(store, period, Scope::all(), settings).await
+}
+
+/// [`overview`] of the tickets in `scope` (an owner group, a category, a staff member:
+/// the console's figures); the dispatch lines only for all tickets.
+pub async fn overview_of(
+    store: &Store,
+    period: Period,
+    scope: Scope,
+    settings: &Settings,
+) -> Result<Overview, store::Error> {
     let read = store
-        .overview(
-            period,
-            Scope::all(),
-            settings.sla.take_minutes,
-            TOP_CATEGORIES,
-        )
+        .overview(period, scope, settings.sla.take_minutes, TOP_CATEGORIES)
         .await?;
     let mut overview = Overview::of(period, read);
-    overview.dispatch = store.dispatch_figures(period).await?;
-    overview.kinds = kind_figures(store, period, settings).await?;
+    if scope == Scope::all() {
+        overview.dispatch = store.dispatch_figures(period).await?;
+    }
+    overview.kinds = kind_figures(store, period, scope, settings).await?;
     Ok(overview)
 }
 
-/// The figures of kinds of `period`, all tickets, deadlines passed up to its end (as the
+/// The figures of kinds of `period` in `scope`, deadlines passed up to its end (as the
 /// take rate counts them).
 async fn kind_figures(
     store: &Store,
     period: Period,
+    scope: Scope,
     settings: &Settings,
 ) -> Result<KindFigures, store::Error> {
     let limits = kinds::limits(&settings.sla);
     store
-        .kind_figures(period, Scope::all(), TicketScope::All, limits, period.to)
+        .kind_figures(period, scope, TicketScope::All, limits, period.to)
         .await
 }
 
@@ -322,8 +331,19 @@ pub async fn weekly_chart(
     now: DateTime<Utc>,
     locale: Locale,
 ) -> Result<Vec<u8>, Error> {
+    weekly_chart_of(tx, settings, now, locale, Scope::all()).await
+}
+
+/// [`weekly_chart`] of the tickets in `scope`.
+pub async fn weekly_chart_of(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    locale: Locale,
+    scope: Scope,
+) -> Result<Vec<u8>, Error> {
     let weeks = Period::weeks_back(now, settings.timezone, CHART_WEEKS);
-    let points = tx.weekly(&weeks, Scope::all()).await?;
+    let points = tx.weekly(&weeks, scope).await?;
     Ok(chart::weekly_chart(&points, locale)?)
 }
 
