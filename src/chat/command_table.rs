@@ -164,7 +164,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[(M::Groups, 2)],
         Some("command.unit"),
     ),
-    cmd("cancel", H::OwnerGroup, &[S::Owner], &[], None),
+    cmd(
+        "cancel",
+        H::OwnerGroup,
+        &[S::Owner],
+        &[(M::Groups, 7)],
+        Some("command.cancel"),
+    ),
     cmd("register", H::OwnerGroup, &[S::GroupAdmin], &[], None),
     cmd("unregister", H::OwnerGroup, &[S::GroupAdmin], &[], None),
     cmd("lang", H::OwnerGroup, &[S::GroupAdmin], &[], None),
@@ -393,7 +399,9 @@ mod tests {
         assert_eq!(names(Menu::Private), ["start", "help", "my"]);
         assert_eq!(
             names(Menu::Groups),
-            ["repair", "unit", "my", "help", "complain", "suggest"]
+            [
+                "repair", "unit", "my", "help", "complain", "suggest", "cancel"
+            ]
         );
         assert_eq!(
             names(Menu::StaffChat),

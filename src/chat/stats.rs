@@ -10,7 +10,7 @@ use crate::figures;
 use crate::i18n::{Locale, t};
 use crate::outbox::Outgoing;
 
-/// `/stats [days]`: the headline figures, top categories and the staff table;
+/// `/stats [days]`: the headline figures, those of kinds, top categories and the staff table;
 /// `/stats chart`: the weekly trend chart.
 pub async fn stats(
     bot: Bot,
@@ -29,9 +29,7 @@ pub async fn stats(
         StatsRequest::Figures(days) => {
             let period = Period::last_days(now, days.get());
             let overview = figures::overview(&app.store, period, &app.settings).await?;
-            let repeats = figures::kinds::repeats_line(&app.store, period, locale).await?;
-            let extra: Vec<String> = repeats.into_iter().collect();
-            let text = figures::stats_text(&overview, days.get(), locale, &app.settings, &extra);
+            let text = figures::stats_text(&overview, days.get(), locale, &app.settings);
             app.send(&bot, vec![reply_text(&msg, text)]).await
         }
         StatsRequest::Chart => {

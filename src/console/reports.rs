@@ -102,7 +102,7 @@ async fn figures_body(console: &Console, who: &Who, p: &Params) -> super::Result
     let (period, days) = p.period(console, who)?;
     let scope = p.scope(who)?;
     let overview = figures::overview_of(&app.store, period, scope, &app.settings).await?;
-    let text = figures::stats_text(&overview, days, locale, &app.settings, &[]);
+    let text = figures::stats_text(&overview, days, locale, &app.settings);
     let mut body = format!("<h1>{}</h1>", esc(&t(locale, "console.nav_figures", &[])));
     body.push_str(&figures_form(console, who, p).await?);
     body.push_str(&format!("<pre id=stats>{}</pre>", esc(&text)));
@@ -235,14 +235,7 @@ pub async fn export(
             return Ok((bytes, name, kind));
         }
         let stem = file.strip_suffix(".csv").ok_or(Failure::NotFound)?;
-        let sheets = export::sheets(
-            &mut tx,
-            period,
-            app.settings.sla.take_minutes,
-            who.locale,
-            tz,
-        )
-        .await?;
+        let sheets = export::sheets(&mut tx, period, &app.settings.sla, who.locale, tz).await?;
         let sheet = sheets
             .iter()
             .find(|s| s.stem == stem)

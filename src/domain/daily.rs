@@ -35,7 +35,7 @@ impl GroupDay {
 /// The staff chat's summary of one day, as of the moment it is computed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DaySummary {
-    /// Tickets reported that day.
+    /// Repairs reported that day (complaints and suggestions have lines of their own).
     pub created: i64,
     /// Tickets finished that day.
     pub done: i64,

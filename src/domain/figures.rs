@@ -2,7 +2,8 @@
 //! tickets. The store computes them in SQL; the chat layer, the export and the chart only
 //! show them.
 //!
-//! For a [`Period`] `[from, to)`:
+//! For a [`Period`] `[from, to)`, of repairs (complaints and suggestions have figures of
+//! their own, [`super::kind_figures`]):
 //!
 //! - **satisfaction rate** = ratings of 4 or 5 given in the period ÷ all ratings given in
 //!   the period. Every round counts: a re-rating adds a rating, it never replaces the
@@ -317,7 +318,8 @@ impl PausedTime {
 /// Every figure of the design for one period and scope.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
-    /// Tickets reported in the period.
+    /// Repairs reported in the period (complaints and suggestions are counted apart, see
+    /// [`super::kind_figures`]).
     pub reported: i64,
     /// Ratings of 4 or 5 of all ratings given in the period.
     pub satisfaction: Ratio,
@@ -408,6 +410,13 @@ pub struct TicketRow {
     pub paused: Duration,
     /// The paused time before the last completion (left out of the time to done).
     pub paused_before_done: Duration,
+    /// A repair or a suggestion (complaints are not listed, see `Tx::ticket_rows`).
+    pub kind: super::Kind,
+    pub urgency: super::Urgency,
+    /// The earlier finished repair this one repeats.
+    pub repeat_of: Option<i64>,
+    /// Times the owner pressed Hurry up.
+    pub hurry_ups: i64,
     pub text: String,
 }
 

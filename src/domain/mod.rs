@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod event;
 pub mod figures;
 pub mod kind;
+pub mod kind_figures;
 pub mod locale;
 pub mod pause;
 pub mod rating;

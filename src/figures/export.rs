@@ -1,5 +1,7 @@
-//! The export: three sheets — tickets reported in the period, ratings given in it, and
-//! each staff member's figures — as one XLSX workbook or as three CSV files.
+//! The export: five sheets — tickets reported in the period (repairs and suggestions;
+//! complaints only counted, as they may be about staff), ratings given in it, each staff
+//! member's figures, dispatch, and the figures of kinds (complaints' clocks, urgent
+//! repairs, hurry-ups, withdrawals, repeats) — as one XLSX workbook or as CSV files.
 //!
 //! In the XLSX, times are Excel date-times in the configured time zone with a date
 //! format, counts and scores are numbers, rates are numbers with a percent format.
@@ -18,10 +20,12 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::config::SlaSettings;
 use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{Period, RatingRow, Ratio, Scope, StaffFigures, TicketRow};
+use crate::domain::kind_figures::KindFigures;
 use crate::i18n::{self, Locale, t};
-use crate::store::{self, Tx};
+use crate::store::{self, TicketScope, Tx};
 
 /// One cell, typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +43,7 @@ pub enum Cell {
 /// One sheet: a file name stem, a localized name and header, and rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sheet {
-    /// `tickets`, `ratings`, `staff`: the CSV file name without `.csv`.
+    /// One of [`STEMS`]: the CSV file name without `.csv`.
     pub stem: &'static str,
     pub name: String,
     pub header: Vec<String>,
@@ -97,25 +101,71 @@ impl ExportRequest {
     }
 }
 
-/// The three sheets for `period`, read in one transaction.
+/// The sheets' CSV file names without `.csv`, in the order written.
+pub const STEMS: [&str; 5] = ["tickets", "ratings", "staff", "dispatch", "kinds"];
+
+/// The sheets for `period` (deadlines under `sla`), read in one transaction.
 pub async fn sheets(
     tx: &mut Tx<'_>,
     period: Period,
-    take_minutes: u32,
+    sla: &SlaSettings,
     locale: Locale,
     tz: Tz,
 ) -> Result<Vec<Sheet>, store::Error> {
     let scope = Scope::all();
     let tickets = tx.ticket_rows(period, scope).await?;
     let ratings = tx.rating_rows(period, scope).await?;
-    let staff = tx.staff_figures(period, scope, take_minutes).await?;
+    let staff = tx.staff_figures(period, scope, sla.take_minutes).await?;
     let dispatch = tx.dispatch_figures(period).await?;
+    let limits = super::kinds::limits(sla);
+    let kinds = tx
+        .kind_figures(period, scope, TicketScope::All, limits, period.to)
+        .await?;
     Ok(vec![
         ticket_sheet(&tickets, locale, tz),
         rating_sheet(&ratings, locale, tz),
         staff_sheet(&staff, locale),
         dispatch_sheet(&dispatch, locale),
+        kinds_sheet(&kinds, locale),
     ])
+}
+
+/// The figures of kinds, one a row: the value (a count, a rate, minutes), and for a
+/// rate its part and whole.
+fn kinds_sheet(k: &KindFigures, locale: Locale) -> Sheet {
+    let count = |key: &str, n: i64| vec![Cell::Text(t(locale, key, &[])), Cell::Int(n)];
+    let share = |key: &str, r: Ratio| {
+        vec![
+            Cell::Text(t(locale, key, &[])),
+            ratio(r),
+            Cell::Int(r.part),
+            Cell::Int(r.whole),
+        ]
+    };
+    let take = |d: Option<chrono::Duration>| opt(d, |d| Cell::Decimal(minutes(d)));
+    let label = |key: &str| Cell::Text(t(locale, key, &[]));
+    Sheet {
+        stem: "kinds",
+        name: t(locale, "export.sheet.kinds", &[]),
+        header: header(locale, &["figure", "value", "part", "whole"]),
+        rows: vec![
+            count("figure.complaints", k.complaints),
+            share("figure.complaint_first_response", k.first_response),
+            share("figure.complaint_reply", k.reply),
+            count("figure.suggestions", k.suggestions),
+            count("figure.urgent", k.urgent),
+            count("figure.urgent_waiting", k.urgent_waiting),
+            vec![
+                label("figure.urgent_median_minutes"),
+                take(k.urgent_take.median),
+                Cell::Empty,
+                Cell::Int(k.urgent_take.count),
+            ],
+            count("figure.hurry_ups", k.hurry_ups),
+            count("figure.cancelled", k.cancelled),
+            share("figure.repeats", k.repeats),
+        ],
+    }
 }
 
 /// How each staff member's tickets came to them, and how many they returned.
@@ -195,6 +245,10 @@ fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
                 "reopened",
                 "score",
                 "text",
+                "kind",
+                "urgency",
+                "repeat_of",
+                "hurry_ups",
             ],
         ),
         rows: rows
@@ -222,6 +276,10 @@ fn ticket_sheet(rows: &[TicketRow], locale: Locale, tz: Tz) -> Sheet {
                     Cell::Int(r.reopened),
                     opt(r.score, |s| Cell::Int(i64::from(s))),
                     text(&r.text),
+                    Cell::Text(t(locale, &format!("kind.{}", r.kind.code()), &[])),
+                    text(r.urgency.code()),
+                    opt(r.repeat_of, Cell::Int),
+                    Cell::Int(r.hurry_ups),
                 ]
             })
             .collect(),
@@ -434,7 +492,7 @@ pub fn file_name(period: Period, tz: Tz, extension: &str) -> String {
 pub fn targets(format: ExportFormat, out: &Path) -> Vec<PathBuf> {
     match format {
         ExportFormat::Xlsx => vec![out.to_owned()],
-        ExportFormat::Csv => ["tickets", "ratings", "staff"]
+        ExportFormat::Csv => STEMS
             .iter()
             .map(|stem| out.join(format!("{stem}.csv")))
             .collect(),
@@ -447,8 +505,7 @@ pub fn existing_target(format: ExportFormat, out: &Path) -> Option<PathBuf> {
 }
 
 /// Writes the export of `period` to `out`: an XLSX file, or for CSV a directory (created
-/// if missing) holding `tickets.csv`, `ratings.csv` and `staff.csv`. Returns the files
-/// written.
+/// if missing) holding a file per sheet ([`STEMS`]). Returns the files written.
 pub async fn write(
     store: &store::Store,
     settings: &crate::config::Settings,
@@ -460,7 +517,7 @@ pub async fn write(
     let sheets = sheets(
         &mut tx,
         period,
-        settings.sla.take_minutes,
+        &settings.sla,
         settings.default_locale,
         settings.timezone,
     )

@@ -13,10 +13,11 @@ use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, PausedTime, Period, Ratio, Scope, StaffFigures,
 };
+use crate::domain::kind_figures::KindFigures;
 use crate::domain::text::fit_utf16;
 use crate::i18n::{self, Locale, t};
 use crate::outbox::Outgoing;
-use crate::store::{self, Store, Tx};
+use crate::store::{self, Store, TicketScope, Tx};
 
 /// Weeks on the trend chart.
 pub const CHART_WEEKS: u32 = 12;
@@ -48,6 +49,8 @@ pub struct Overview {
     pub staff: Vec<StaffFigures>,
     /// Each staff member's takes by themselves, assignments, transfers and returns.
     pub dispatch: Vec<StaffDispatch>,
+    /// Complaints, suggestions, urgent repairs, hurry-ups, withdrawals, repeats.
+    pub kinds: KindFigures,
 }
 
 /// Reads the overview of `period` (for `/stats` and the monthly report), outside any
@@ -75,7 +78,22 @@ pub async fn overview_of(
     if scope == Scope::all() {
         overview.dispatch = store.dispatch_figures(period).await?;
     }
+    overview.kinds = kind_figures(store, period, scope, settings).await?;
     Ok(overview)
+}
+
+/// The figures of kinds of `period` in `scope`, deadlines passed up to its end (as the
+/// take rate counts them).
+async fn kind_figures(
+    store: &Store,
+    period: Period,
+    scope: Scope,
+    settings: &Settings,
+) -> Result<KindFigures, store::Error> {
+    let limits = kinds::limits(&settings.sla);
+    store
+        .kind_figures(period, scope, TicketScope::All, limits, period.to)
+        .await
 }
 
 impl Overview {
@@ -86,6 +104,7 @@ impl Overview {
             categories,
             staff,
             dispatch: Vec::new(),
+            kinds: KindFigures::default(),
         }
     }
 }
@@ -98,7 +117,7 @@ pub fn duration_text(d: Option<Duration>, locale: Locale) -> String {
     }
 }
 
-fn rate(r: Ratio, locale: Locale) -> String {
+pub(crate) fn rate(r: Ratio, locale: Locale) -> String {
     r.percent().unwrap_or_else(|| t(locale, "stats.none", &[]))
 }
 
@@ -107,7 +126,7 @@ fn average(f: &Figures, locale: Locale) -> String {
         .map_or_else(|| t(locale, "stats.none", &[]), |a| format!("{a:.1}"))
 }
 
-fn ratio_line(key: &str, r: Ratio, locale: Locale, extra: &[(&str, &str)]) -> String {
+pub(crate) fn ratio_line(key: &str, r: Ratio, locale: Locale, extra: &[(&str, &str)]) -> String {
     let (part, whole) = (r.part.to_string(), r.whole.to_string());
     let mut args = vec![("rate", rate(r, locale)), ("part", part), ("whole", whole)];
     args.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
@@ -285,26 +304,20 @@ fn date_range(period: Period, settings: &Settings) -> (String, String) {
     (first.to_string(), last.to_string())
 }
 
-/// The `/stats` answer for the `days` days up to the overview's end; `extra` lines (the
-/// repeat-repair rate, see [`kinds`]) go after the headline figures.
-pub fn stats_text(
-    o: &Overview,
-    days: u32,
-    locale: Locale,
-    settings: &Settings,
-    extra: &[String],
-) -> String {
+/// The `/stats` answer for the `days` days up to the overview's end: the repairs'
+/// figures, then those of kinds (see [`kinds`]), categories, staff and dispatch.
+pub fn stats_text(o: &Overview, days: u32, locale: Locale, settings: &Settings) -> String {
     let (from, to) = date_range(o.period, settings);
     let mut lines = vec![t(
         locale,
         "stats.heading",
         &[("from", &from), ("to", &to), ("days", &days.to_string())],
     )];
-    if o.figures == Figures::default() {
+    if o.figures == Figures::default() && o.kinds.is_empty() {
         lines.push(t(locale, "stats.nothing", &[]));
     } else {
         lines.extend(headline(&o.figures, locale, settings.sla.take_minutes));
-        lines.extend(extra.iter().cloned());
+        lines.extend(kinds::lines(&o.kinds, &kinds::STATS, locale, settings));
         lines.extend(breakdown(o, locale));
         lines.extend(dispatch_lines(&o.dispatch, locale));
     }
@@ -341,14 +354,7 @@ pub async fn xlsx_export(
     period: Period,
     locale: Locale,
 ) -> Result<(Vec<u8>, String), Error> {
-    let sheets = export::sheets(
-        tx,
-        period,
-        settings.sla.take_minutes,
-        locale,
-        settings.timezone,
-    )
-    .await?;
+    let sheets = export::sheets(tx, period, &settings.sla, locale, settings.timezone).await?;
     Ok((
         export::xlsx(&sheets)?,
         export::file_name(period, settings.timezone, "xlsx"),
@@ -430,11 +436,12 @@ fn comparison_rows(
     ]
 }
 
-/// One month's figures against the month before: each headline figure with the previous
-/// value beside it.
-fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Locale) -> Vec<String> {
-    comparison_rows(now, before, locale)
-        .iter()
+/// One month's figures against the month before: each headline figure, then each figure
+/// of kinds, with the previous value beside it.
+fn comparison(now: &Overview, before: &Previous, month: &str, locale: Locale) -> Vec<String> {
+    let mut rows = comparison_rows(&now.figures, &before.0, locale).to_vec();
+    rows.extend(kinds::comparison_rows(&now.kinds, &before.1, locale));
+    rows.iter()
         .map(|(key, value, previous)| {
             t(
                 locale,
@@ -442,13 +449,16 @@ fn comparison(now: &Figures, before: &Figures, before_label: &str, locale: Local
                 &[
                     ("figure", &t(locale, key, &[])),
                     ("value", value),
-                    ("month", before_label),
+                    ("month", month),
                     ("previous", previous),
                 ],
             )
         })
         .collect()
 }
+
+/// The month before's figures, of repairs and of kinds.
+type Previous = (Figures, KindFigures);
 
 /// The monthly report's text: last month (before `now`, in the configured time zone)
 /// against the month before, then last month's categories and staff.
@@ -463,9 +473,18 @@ pub async fn monthly_report_text(
     let last = Period::month_before(now, tz, 1);
     let before = Period::month_before(now, tz, 2);
     let o = overview(store, last, settings).await?;
-    let previous = tx
-        .figures(before, Scope::all(), settings.sla.take_minutes)
-        .await?;
+    let previous = (
+        tx.figures(before, Scope::all(), settings.sla.take_minutes)
+            .await?,
+        tx.kind_figures(
+            before,
+            Scope::all(),
+            TicketScope::All,
+            kinds::limits(&settings.sla),
+            before.to,
+        )
+        .await?,
+    );
     let month = |p: Period| p.local_dates(tz).0.format("%Y-%m").to_string();
     let mut lines = vec![t(
         locale,
@@ -475,7 +494,7 @@ pub async fn monthly_report_text(
     if o.figures.ratings() == 0 {
         lines.push(t(locale, "stats.no_ratings", &[]));
     }
-    lines.extend(comparison(&o.figures, &previous, &month(before), locale));
+    lines.extend(comparison(&o, &previous, &month(before), locale));
     lines.extend(breakdown(&o, locale));
     Ok(fit_utf16(&lines.join("\n"), TEXT_LIMIT))
 }

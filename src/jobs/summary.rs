@@ -1,13 +1,16 @@
-//! The daily summary for the staff chat: created and done today, still open, overdue,
-//! today's ratings and satisfaction, open follow-ups, and per staff member taken / done /
-//! average score. Never over Telegram's 4,096 characters: a long summary is split between
+//! The daily summary for the staff chat: repairs created and done today, still open,
+//! overdue, today's ratings and satisfaction, open follow-ups, today's figures of kinds
+//! (urgent repairs, complaints and suggestions, hurry-ups and withdrawals, repeats), and
+//! per staff member taken / done / average score. Never over Telegram's 4,096 characters: a long summary is split between
 //! lines into several messages, each headed so that it reads on its own.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::app::App;
 use crate::domain::daily::{DaySummary, day_bounds, satisfaction_percent};
+use crate::domain::figures::{Period, Scope};
 use crate::domain::text::{shorten, split_lines_utf16};
+use crate::figures;
 use crate::i18n::{Locale, t};
 use crate::messages::render;
 use crate::store::{self, TicketScope, Tx};
@@ -37,11 +40,24 @@ pub async fn texts(
         TicketScope::StaffChat((chat != settings.staff_chat_id).then_some(chat))
     };
     let summary = tx.day_summary(from, to, now, &settings.sla, scope).await?;
-    Ok(render_summary(app.staff_locale(), date, &summary))
+    let day = Period { from, to };
+    let limits = figures::kinds::limits(&settings.sla);
+    let kinds = tx
+        .kind_figures(day, Scope::all(), scope, limits, now)
+        .await?;
+    let locale = app.staff_locale();
+    let lines = figures::kinds::lines(&kinds, &figures::kinds::SUMMARY, locale, settings);
+    Ok(render_summary(locale, date, &summary, &lines))
 }
 
-/// The words of a summary, split into messages of at most [`MESSAGE_LIMIT`].
-pub fn render_summary(locale: Locale, date: NaiveDate, s: &DaySummary) -> Vec<String> {
+/// The words of a summary, with the lines of kinds after the figures, split into messages
+/// of at most [`MESSAGE_LIMIT`].
+pub fn render_summary(
+    locale: Locale,
+    date: NaiveDate,
+    s: &DaySummary,
+    kinds: &[String],
+) -> Vec<String> {
     let count = |n: i64| n.to_string();
     let mut lines = vec![
         t(locale, "summary.created", &[("count", &count(s.created))]),
@@ -69,8 +85,9 @@ pub fn render_summary(locale: Locale, date: NaiveDate, s: &DaySummary) -> Vec<St
             "summary.follow_ups",
             &[("count", &count(s.follow_ups_open))],
         ),
-        String::new(),
     ];
+    lines.extend(kinds.iter().cloned());
+    lines.push(String::new());
     if s.staff.is_empty() {
         lines.push(t(locale, "summary.staff_none", &[]));
     } else {
@@ -145,7 +162,7 @@ mod tests {
                 score_sum: 9,
             }],
         };
-        let parts = render_summary(Locale::En, date(), &s);
+        let parts = render_summary(Locale::En, date(), &s, &[]);
         assert_eq!(parts.len(), 1);
         let text = &parts[0];
         for expected in [
@@ -178,7 +195,7 @@ mod tests {
             staff,
             ..Default::default()
         };
-        let parts = render_summary(Locale::ZhCn, date(), &s);
+        let parts = render_summary(Locale::ZhCn, date(), &s, &[]);
         assert!(parts.len() > 1);
         for (i, p) in parts.iter().enumerate() {
             assert!(

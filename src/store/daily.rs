@@ -97,9 +97,9 @@ impl Tx<'_> {
                  FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair'
                    AND (?11 = 0 OR t.id IN scope))
              SELECT
-                 (SELECT COUNT(*) FROM ticket_events
-                  WHERE kind = ?8 AND at >= ?1 AND at < ?2
-                    AND (?11 = 0 OR ticket_id IN scope)) AS created,
+                 (SELECT COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+                  WHERE e.kind = ?8 AND e.at >= ?1 AND e.at < ?2 AND t.kind = 'repair'
+                    AND (?11 = 0 OR e.ticket_id IN scope)) AS created,
                  (SELECT COUNT(DISTINCT ticket_id) FROM ticket_events
                   WHERE kind = ?9 AND at >= ?1 AND at < ?2
                     AND (?11 = 0 OR ticket_id IN scope)) AS done,

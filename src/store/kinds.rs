@@ -1,6 +1,6 @@
 //! Kinds, urgency and repeat repairs on `tickets` (the `kinds` migration): the earlier
 //! repair a report repeats, the urgency staff set, complaints and suggestions closed by
-//! managers, A tickets still waiting, and the month's suggestions and repeat count.
+//! managers, A tickets still waiting, and the month's suggestions.
 
 use chrono::{DateTime, Utc};
 
@@ -85,25 +85,5 @@ impl Store {
         let listed = ids.into_iter().take(SUGGESTIONS_LISTED as usize).collect();
         let mut conn = self.pool.acquire().await?;
         Ok((fetch_tickets(&mut conn, listed).await?, total))
-    }
-
-    /// Repairs reported in `[from, to)` (in owner group `group`, if given): how many
-    /// repeat an earlier finished one, and how many there were.
-    pub async fn repeat_repairs(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        group: Option<i64>,
-    ) -> Result<(i64, i64)> {
-        Ok(sqlx::query_as(
-            "SELECT COALESCE(SUM(repeat_of IS NOT NULL), 0), COUNT(*) FROM tickets
-             WHERE kind = 'repair' AND created_at >= ?1 AND created_at < ?2
-               AND (?3 IS NULL OR group_chat_id = ?3)",
-        )
-        .bind(ts(from))
-        .bind(ts(to))
-        .bind(group)
-        .fetch_one(&self.pool)
-        .await?)
     }
 }

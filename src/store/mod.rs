@@ -10,10 +10,10 @@
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
 //! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
 //! urgency, complaints and suggestions), `routes` (a ticket's staff
-//! chat and its pauses), `sla` (a ticket's deadlines and the tickets past them), `daily`
-//! and `figures` (the numbers), `seed` (demo data), `forget` (an owner forgotten), `story`
-//! (one ticket's story, and search), `console` (the web console's sign-in links, sessions
-//! and board). Rows are
+//! chat and its pauses), `sla` (a ticket's deadlines and the tickets past them), `daily`,
+//! `figures` and `kind_figures` (the numbers), `seed` (demo data), `forget` (an owner
+//! forgotten), `story` (one ticket's story, and search), `console` (the web console's
+//! sign-in links, sessions and board). Rows are
 //! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -30,6 +30,7 @@ mod forget;
 mod groups;
 mod inbox;
 mod jobs;
+mod kind_figures;
 mod kinds;
 mod outbox;
 mod retention;

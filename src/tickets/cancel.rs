@@ -32,19 +32,13 @@ pub async fn cancel(
     tx.add_event(id, EventKind::Cancelled, owner, None, now)
         .await?;
     let fresh = fetch(tx, id).await?;
-    let holder = match (&ticket.taken_by, ticket.status) {
-        (Some(holder), TicketStatus::Taken) => Some(holder.clone()),
-        _ => None,
+    let mut out = if fresh.kind.is_staff_work() {
+        staff_words(tx, settings, &ticket, &fresh).await?
+    } else {
+        // A complaint or suggestion has no card in the staff chat, and may be about
+        // staff: the managers are told, where its card went.
+        super::requests::withdrawn(tx, settings, &fresh).await?
     };
-    let mut out = vec![
-        messages::card_edit(settings, &fresh),
-        messages::to_card(settings, &fresh, staff_line(settings, &fresh, &holder)),
-    ];
-    if let Some((holder_id, _)) = &holder
-        && tx.has_private_chat(*holder_id).await?
-    {
-        out.push(private_word(settings, &fresh, *holder_id));
-    }
     let ids = id.to_string();
     out.push(match answer {
         Some(origin) => origin.answer("cancel.done", &[("id", &ids)]),
@@ -52,6 +46,30 @@ pub async fn cancel(
     });
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
+}
+
+/// What staff are told of a withdrawn repair (`ticket` as it was, `fresh` as it is now):
+/// the card edited, a line under it, and the holder privately.
+async fn staff_words(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    ticket: &Ticket,
+    fresh: &Ticket,
+) -> Result<Vec<Outgoing>> {
+    let holder = match (&ticket.taken_by, ticket.status) {
+        (Some(holder), TicketStatus::Taken) => Some(holder.clone()),
+        _ => None,
+    };
+    let mut out = vec![
+        messages::card_edit(settings, fresh),
+        messages::to_card(settings, fresh, staff_line(settings, fresh, &holder)),
+    ];
+    if let Some((holder_id, _)) = &holder
+        && tx.has_private_chat(*holder_id).await?
+    {
+        out.push(private_word(settings, fresh, *holder_id));
+    }
+    Ok(out)
 }
 
 /// "#5 was withdrawn by its reporter, Li." under the card, naming the holder if any.

@@ -267,6 +267,35 @@ pub async fn close_request(
     Ok(fresh)
 }
 
+/// The managers' word that the owner withdrew complaint or suggestion `ticket`, under
+/// its card wherever its card went (never the staff chat).
+pub(super) async fn withdrawn(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    ticket: &Ticket,
+) -> Result<Vec<Outgoing>> {
+    let id = ticket.id.to_string();
+    let card = Target::Latest {
+        ticket_id: ticket.id.0,
+        kind: BotMessageKind::RequestCard,
+    };
+    Ok(request_chats(tx, settings)
+        .await?
+        .into_iter()
+        .map(|(chat_id, locale)| Outgoing::Text {
+            chat_id,
+            text: t(
+                locale,
+                "cancel.request_line",
+                &[("id", &id), ("owner", &ticket.owner_name)],
+            ),
+            reply_to: Some(card.clone()),
+            buttons: None,
+            remember: None,
+        })
+        .collect())
+}
+
 /// Each reachable manager, privately, about a new urgency A repair.
 pub(super) async fn urgent_alerts(
     tx: &mut Tx<'_>,

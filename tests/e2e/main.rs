@@ -16,6 +16,7 @@ mod floods;
 mod groups;
 mod harness;
 mod hurry;
+mod kinds;
 mod membership;
 mod outages;
 mod routes;

@@ -34,7 +34,9 @@ async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
             .collect::<Vec<_>>()
     });
     let private = ["start", "help", "my"];
-    let groups = ["repair", "unit", "my", "help", "complain", "suggest"];
+    let groups = [
+        "repair", "unit", "my", "help", "complain", "suggest", "cancel",
+    ];
     let staff = [
         "open", "mine", "take", "done", "reopen", "category", "note", "summary", "stats", "export",
         "help", "pause", "resume", "urgency",

@@ -221,3 +221,42 @@ async fn cancel_in_the_staff_chat_points_to_the_owner_group() {
     assert!(!r.sent_messages.is_empty());
     assert_eq!(status(&h, TicketId(1)).await, TicketStatus::Reported);
 }
+
+/// A complaint may be about staff: withdrawing it tells the managers under their card,
+/// and says nothing in the staff chat (before, a line "#1 was withdrawn by its reporter,
+/// Li. No need to go." went there, naming the owner of a complaint staff never saw).
+#[tokio::test]
+async fn a_withdrawn_complaint_is_told_to_the_managers_and_never_to_the_staff_chat() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    h.send(text(private(MANAGER), MANAGER, "/start")).await;
+    h.send(text(group(GROUP), OWNER, "/complain the guard was rude"))
+        .await;
+    let r = h.send(text(group(GROUP), OWNER, "/cancel 1")).await;
+    assert_eq!(status(&h, TicketId(1)).await, TicketStatus::Cancelled);
+    assert!(texts_to(&r, STAFF_CHAT).is_empty(), "{:?}", texts(&r));
+    let to_manager = sent_to(&r, MANAGER as i64);
+    assert_eq!(to_manager.len(), 1, "{:?}", texts(&r));
+    assert_eq!(
+        to_manager[0].text(),
+        Some("#1 was withdrawn by its owner, Li: nothing more to answer.")
+    );
+    let card = h
+        .app
+        .store
+        .latest_bot_message(MANAGER as i64, 1, BotMessageKind::RequestCard)
+        .await
+        .unwrap()
+        .expect("the complaint's card");
+    assert_eq!(
+        to_manager[0].reply_to_message().map(|m| m.id.0),
+        Some(card),
+        "under the complaint's card"
+    );
+    assert_eq!(
+        texts_to(&r, GROUP),
+        vec![
+            "Ticket #1 is withdrawn. If the problem comes back, just report it again with /repair."
+        ]
+    );
+}

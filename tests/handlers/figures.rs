@@ -18,12 +18,13 @@
 
 use std::sync::LazyLock;
 
-use butler::config::Settings;
+use butler::config::{Settings, SlaSettings};
 use butler::domain::figures::{Durations, Figures, PausedTime, Period, Ratio, Scope};
-use butler::domain::{Actor, Category, EventKind, TicketId, TicketStatus, Unit};
+use butler::domain::kind_figures::{ComplaintLimits, KindFigures};
+use butler::domain::{Actor, Category, EventKind, Kind, TicketId, TicketStatus, Unit, Urgency};
 use butler::figures::{self, export};
 use butler::i18n::Locale;
-use butler::store::{NewTicket, Store};
+use butler::store::{NewTicket, Store, TicketScope};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -42,6 +43,15 @@ fn staff(id: u64, name: &str) -> Actor {
 }
 const TAKE_MINUTES: u32 = 10;
 
+/// The deadlines of the data sets: take within 10 minutes; complaints as by default
+/// (first response within 2 hours, closed within 48 hours).
+fn sla() -> SlaSettings {
+    SlaSettings {
+        take_minutes: TAKE_MINUTES,
+        ..SlaSettings::default()
+    }
+}
+
 fn at(s: &str) -> DateTime<Utc> {
     format!("2026-{s}:00Z").replace(' ', "T").parse().unwrap()
 }
@@ -56,6 +66,42 @@ fn minutes(n: i64) -> Option<Duration> {
 
 fn hours(n: i64) -> Option<Duration> {
     Some(Duration::hours(n))
+}
+
+/// What a fixture's report is: a repair by default.
+#[derive(Clone, Copy)]
+struct Request {
+    group: i64,
+    category: Category,
+    kind: Kind,
+    urgency: Urgency,
+    repeat_of: Option<TicketId>,
+}
+
+impl Request {
+    fn repair(group: i64, category: Category) -> Self {
+        Self {
+            group,
+            category,
+            kind: Kind::Repair,
+            urgency: Urgency::B,
+            repeat_of: None,
+        }
+    }
+
+    fn of(kind: Kind, group: i64) -> Self {
+        Self {
+            kind,
+            ..Self::repair(group, Category::Other)
+        }
+    }
+
+    fn urgent(group: i64) -> Self {
+        Self {
+            urgency: Urgency::A,
+            ..Self::repair(group, Category::Plumbing)
+        }
+    }
 }
 
 struct Fixture {
@@ -117,6 +163,12 @@ impl Fixture {
     }
 
     async fn report(&self, group: i64, category: Category, when: &str, message: i32) -> TicketId {
+        self.report_as(Request::repair(group, category), when, message)
+            .await
+    }
+
+    /// A report of any kind and urgency, maybe a repeat.
+    async fn report_as(&self, r: Request, when: &str, message: i32) -> TicketId {
         let mut tx = self.store.begin().await.unwrap();
         let owner = Actor {
             id: OWNER,
@@ -127,16 +179,16 @@ impl Fixture {
         let id = tx
             .insert_ticket(
                 &NewTicket {
-                    group_chat_id: group,
+                    group_chat_id: r.group,
                     report_message_id: message,
                     owner_id: OWNER,
                     unit: Some(&unit),
-                    category,
+                    category: r.category,
                     text: "水龙头漏水, \"急\"",
                     priority: false,
-                    kind: butler::domain::Kind::Repair,
-                    urgency: butler::domain::Urgency::B,
-                    repeat_of: None,
+                    kind: r.kind,
+                    urgency: r.urgency,
+                    repeat_of: r.repeat_of,
                     reported_at: at(when),
                     staff_chat: None,
                 },
@@ -544,7 +596,7 @@ async fn an_empty_period_has_zero_counts_and_no_rates() {
     let settings = Settings::default();
     let overview = figures::overview(&f.store, quiet, &settings).await.unwrap();
     assert!(overview.staff.is_empty() && overview.categories.is_empty());
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
     assert!(
         text.contains("Nothing in this period: no tickets, no ratings."),
         "{text}"
@@ -573,7 +625,7 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
     let overview = figures::overview(&f.store, november(), &settings)
         .await
         .unwrap();
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
     assert_eq!(
         text,
         "📊 Figures 2026-11-01 – 2026-11-30 (last 30 days)\n\
@@ -585,6 +637,7 @@ async fn the_stats_text_shows_the_figures_categories_and_staff() {
          Time to done (paused time left out): median 2 hours, 90% within 24 hours\n\
          First-time fix 75% (3 of 4 never reopened)\n\
          Follow-ups: 2 opened, 1 closed; 1 low score raised to 4–5 by a re-rating\n\
+         Repeat repairs (same unit and category within 30 days of a finished one): 0 of 6 repairs (0%)\n\
          Top categories: Plumbing 3, Electrical 2, Other 1\n\
          \n\
          Staff — taken · done · average score · praise (5 points) · paused:\n\
@@ -642,13 +695,16 @@ async fn the_xlsx_has_chinese_headers_real_dates_and_numbers() {
     let f = Fixture::november().await;
     let tz = chrono_tz::Asia::Shanghai;
     let mut tx = f.store.begin().await.unwrap();
-    let sheets = export::sheets(&mut tx, november(), TAKE_MINUTES, Locale::ZhCn, tz)
+    let sheets = export::sheets(&mut tx, november(), &sla(), Locale::ZhCn, tz)
         .await
         .unwrap();
     let bytes = export::xlsx(&sheets).unwrap();
 
     let book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
-    assert_eq!(book.sheet_names(), vec!["工单", "评价", "员工数据", "派单"]);
+    assert_eq!(
+        book.sheet_names(),
+        vec!["工单", "评价", "员工数据", "派单", "分类与紧急程度"]
+    );
 
     let tickets = sheet(&bytes, "工单");
     assert_eq!(tickets.height(), 7, "a header and six tickets");
@@ -752,7 +808,13 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         .collect();
     assert_eq!(
         names,
-        ["tickets.csv", "ratings.csv", "staff.csv", "dispatch.csv"]
+        [
+            "tickets.csv",
+            "ratings.csv",
+            "staff.csv",
+            "dispatch.csv",
+            "kinds.csv"
+        ]
     );
     let tickets = std::fs::read_to_string(&files[0]).unwrap();
     let mut lines = tickets.lines();
@@ -760,14 +822,14 @@ async fn the_cli_export_writes_csv_files_into_a_directory_and_xlsx_to_a_file() {
         lines.next(),
         Some(
             "\u{feff}Ticket,Reported at,Owner group,Unit,Owner,Category,Status,Taken by,Taken at,\
-             Done at,Minutes to take,Hours to done (paused time left out),Hours paused,Times reopened,Score,Report"
+             Done at,Minutes to take,Hours to done (paused time left out),Hours paused,Times reopened,Score,Report,Kind,Urgency,Repeat of ticket,Hurry-ups"
         )
     );
     assert_eq!(
         lines.next(),
         Some(
             "1,2026-11-02 08:00:00,Sunrise Garden,3-1201,Li,Plumbing,rated,Wang,2026-11-02 08:05:00,\
-             2026-11-02 10:00:00,5.0,2.0,0.0,0,5,\"水龙头漏水, \"\"急\"\"\""
+             2026-11-02 10:00:00,5.0,2.0,0.0,0,5,\"水龙头漏水, \"\"急\"\"\",Repair,B,,0"
         )
     );
     assert_eq!(tickets.lines().count(), 7);
@@ -960,7 +1022,7 @@ async fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
         "the owner's name starts with a quote: {first}"
     );
     assert!(
-        first.ends_with(",'=1+2"),
+        first.contains(",'=1+2,Repair,B,"),
         "the report starts with a quote: {first}"
     );
     assert!(
@@ -973,15 +1035,9 @@ async fn csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() {
 async fn xlsx_cells_hold_formula_like_text_as_strings_and_long_text_cut_with_a_mark() {
     let f = hostile_reports().await;
     let mut tx = f.store.begin().await.unwrap();
-    let sheets = export::sheets(
-        &mut tx,
-        november(),
-        TAKE_MINUTES,
-        Locale::En,
-        chrono_tz::UTC,
-    )
-    .await
-    .unwrap();
+    let sheets = export::sheets(&mut tx, november(), &sla(), Locale::En, chrono_tz::UTC)
+        .await
+        .unwrap();
     drop(tx);
     let bytes = export::xlsx(&sheets).unwrap();
     let tickets = sheet(&bytes, "Tickets");
@@ -1193,7 +1249,7 @@ async fn stats_and_the_export_show_the_paused_time() {
     let overview = figures::overview(&f.store, november(), &settings)
         .await
         .unwrap();
-    let text = figures::stats_text(&overview, 30, Locale::En, &settings, &[]);
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
     for line in [
         "Time to done (paused time left out): median 1 hour, 90% within 3 hours",
         "Paused time: 12 hours in all · median 4 hours, 90% within 6 hours per paused ticket (3 done after a pause)",
@@ -1202,7 +1258,7 @@ async fn stats_and_the_export_show_the_paused_time() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
     }
-    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings, &[]);
+    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings);
     assert!(
         zh.contains(
             "暂停时长：共 12 小时 · 每单中位数 4 小时，90% 在 6 小时 内（3 张完成的工单曾暂停）"
@@ -1211,15 +1267,9 @@ async fn stats_and_the_export_show_the_paused_time() {
     );
 
     let mut tx = f.store.begin().await.unwrap();
-    let sheets = export::sheets(
-        &mut tx,
-        november(),
-        TAKE_MINUTES,
-        Locale::En,
-        chrono_tz::UTC,
-    )
-    .await
-    .unwrap();
+    let sheets = export::sheets(&mut tx, november(), &sla(), Locale::En, chrono_tz::UTC)
+        .await
+        .unwrap();
     drop(tx);
     let bytes = export::xlsx(&sheets).unwrap();
     let tickets = sheet(&bytes, "Tickets");
@@ -1252,4 +1302,402 @@ async fn stats_and_the_export_show_the_paused_time() {
     // Wang: two paused tickets, 6 hours.
     assert_eq!(staff.get((2, 10)), Some(&Data::Float(2.0)));
     assert_eq!(staff.get((2, 11)), Some(&Data::Float(6.0)));
+}
+
+// Figures of kinds, urgency and the owner's side (issue 15, item 7).
+
+static BOSS: LazyLock<Actor> = LazyLock::new(|| Actor {
+    id: 900,
+    name: "Boss".to_owned(),
+    is_manager: true,
+});
+
+fn li() -> Actor {
+    staff(OWNER, "Li")
+}
+
+impl Fixture {
+    async fn event(&self, id: TicketId, kind: EventKind, who: &Actor, when: &str) {
+        let mut tx = self.store.begin().await.unwrap();
+        match kind {
+            EventKind::Closed => tx.close_request(id, at(when)).await.unwrap(),
+            EventKind::Cancelled => tx
+                .set_status(id, TicketStatus::Cancelled, at(when))
+                .await
+                .unwrap(),
+            _ => {}
+        }
+        tx.add_event(id, kind, who, None, at(when)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn answer(&self, id: TicketId, when: &str) {
+        self.event(id, EventKind::Answered, &BOSS, when).await;
+    }
+
+    async fn close(&self, id: TicketId, when: &str) {
+        self.event(id, EventKind::Closed, &BOSS, when).await;
+    }
+
+    /// The data set of kinds: complaints (C), suggestions (S), urgent repairs (U) and two
+    /// plain repairs (R), in the order reported (ticket numbers 1 to 16). Complaint
+    /// limits: first response within 2 hours, closed within 48 hours.
+    ///
+    /// | #      | kind      | group | reported    | what happened                                          |
+    /// |--------|-----------|-------|-------------|--------------------------------------------------------|
+    /// | 1 U0   | A repair  | G1    | 10-31 23:50 | taken by Wang 11-01 00:02 (12 m)                       |
+    /// | 2 C5   | complaint | G2    | 10-31 23:30 | answered 11-01 00:30 (1 h), closed 01:00 (1.5 h)        |
+    /// | 3 C1   | complaint | G1    | 11-02 08:00 | answered 09:00 (1 h), closed 11-05 10:00 (74 h: late)   |
+    /// | 4 U1   | A repair  | G1    | 11-03 07:00 | taken by Wang 07:04 (4 m)                              |
+    /// | 5 C2   | complaint | G2    | 11-05 10:00 | answered 13:00 (3 h: late), closed 11-08 10:00 (72 h)   |
+    /// | 6 U2   | A repair  | G2    | 11-06 07:00 | taken by Chen 07:30 (30 m)                             |
+    /// | 7 R1   | repair    | G1    | 11-08 09:00 | repeat of U0; taken by Wang 09:05                      |
+    /// | 8 R2   | repair    | G2    | 11-09 09:00 | taken by Chen 09:20                                    |
+    /// | 9 C6   | complaint | G1    | 11-10 08:00 | closed 09:00, never answered: the close answers (1 h)  |
+    /// | 10 C7  | complaint | G2    | 11-12 08:00 | withdrawn 08:30, never answered                        |
+    /// | 11 S1  | suggestion| G1    | 11-15 09:00 | answered 10:00 (a suggestion has no clock)             |
+    /// | 12 S2  | suggestion| G2    | 11-16 09:00 | —                                                      |
+    /// | 13 C3  | complaint | G1    | 11-20 08:00 | nothing: due 11-20 10:00 and 11-22 08:00, late on both |
+    /// | 14 U3  | A repair  | G1    | 11-25 07:00 | never taken; Hurry up 07:20, 08:30 and 12-01 10:00     |
+    /// | 15 U4  | A repair  | G1    | 11-26 07:00 | withdrawn 07:10                                        |
+    /// | 16 C4  | complaint | G1    | 11-30 23:00 | nothing: due in December                               |
+    async fn kinds() -> Self {
+        use Kind::{Complaint, Suggestion};
+        let f = Self::empty().await;
+        let u0 = f.report_as(Request::urgent(G1), "10-31 23:50", 1).await;
+        f.take(u0, &A, "11-01 00:02").await;
+        let c5 = f
+            .report_as(Request::of(Complaint, G2), "10-31 23:30", 2)
+            .await;
+        f.answer(c5, "11-01 00:30").await;
+        f.close(c5, "11-01 01:00").await;
+        let c1 = f
+            .report_as(Request::of(Complaint, G1), "11-02 08:00", 3)
+            .await;
+        f.answer(c1, "11-02 09:00").await;
+        f.close(c1, "11-05 10:00").await;
+        let u1 = f.report_as(Request::urgent(G1), "11-03 07:00", 4).await;
+        f.take(u1, &A, "11-03 07:04").await;
+        let c2 = f
+            .report_as(Request::of(Complaint, G2), "11-05 10:00", 5)
+            .await;
+        f.answer(c2, "11-05 13:00").await;
+        f.close(c2, "11-08 10:00").await;
+        let u2 = f.report_as(Request::urgent(G2), "11-06 07:00", 6).await;
+        f.take(u2, &B, "11-06 07:30").await;
+        let repeat = Request {
+            repeat_of: Some(u0),
+            ..Request::repair(G1, Category::Plumbing)
+        };
+        let r1 = f.report_as(repeat, "11-08 09:00", 7).await;
+        f.take(r1, &A, "11-08 09:05").await;
+        let r2 = f.report(G2, Category::Electrical, "11-09 09:00", 8).await;
+        f.take(r2, &B, "11-09 09:20").await;
+        let c6 = f
+            .report_as(Request::of(Complaint, G1), "11-10 08:00", 9)
+            .await;
+        f.close(c6, "11-10 09:00").await;
+        let c7 = f
+            .report_as(Request::of(Complaint, G2), "11-12 08:00", 10)
+            .await;
+        f.event(c7, EventKind::Cancelled, &li(), "11-12 08:30")
+            .await;
+        let s1 = f
+            .report_as(Request::of(Suggestion, G1), "11-15 09:00", 11)
+            .await;
+        f.answer(s1, "11-15 10:00").await;
+        f.report_as(Request::of(Suggestion, G2), "11-16 09:00", 12)
+            .await;
+        f.report_as(Request::of(Complaint, G1), "11-20 08:00", 13)
+            .await;
+        let u3 = f.report_as(Request::urgent(G1), "11-25 07:00", 14).await;
+        for when in ["11-25 07:20", "11-25 08:30", "12-01 10:00"] {
+            f.event(u3, EventKind::Hurried, &li(), when).await;
+        }
+        let u4 = f.report_as(Request::urgent(G1), "11-26 07:00", 15).await;
+        f.event(u4, EventKind::Cancelled, &li(), "11-26 07:10")
+            .await;
+        f.report_as(Request::of(Complaint, G1), "11-30 23:00", 16)
+            .await;
+        f
+    }
+
+    async fn kind_figures(&self, period: Period, scope: Scope, until: &str) -> KindFigures {
+        let limits = ComplaintLimits::new(120, 48);
+        self.store
+            .kind_figures(period, scope, TicketScope::All, limits, at(until))
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn every_figure_of_kinds_matches_the_hand_count() {
+    let f = Fixture::kinds().await;
+    let got = f
+        .kind_figures(november(), Scope::all(), "12-01 00:00")
+        .await;
+    let expected = KindFigures {
+        // C1, C2, C3, C4, C6, C7 (C5 was made in October).
+        complaints: 6,
+        // First responses in November: C5 1 h, C1 1 h, C6 1 h (its close), C2 3 h (late);
+        // C3 never answered, due 11-20 10:00: late. C7 was withdrawn unanswered, C4 is
+        // due in December: neither counts. 3 of 5.
+        first_response: Ratio::new(3, 5),
+        // Closed in November: C5 1.5 h, C6 1 h, C1 74 h and C2 72 h (late); C3 still
+        // open past 11-22 08:00: late. 2 of 5.
+        reply: Ratio::new(2, 5),
+        suggestions: 2,
+        // U1, U2, U3, U4; U3 nobody took (U4 was withdrawn).
+        urgent: 4,
+        urgent_waiting: 1,
+        // First taken in November: U1 4 m, U0 12 m, U2 30 m: ranks ⌈1.5⌉ = 2 and ⌈2.7⌉ = 3.
+        urgent_take: Durations {
+            count: 3,
+            median: minutes(12),
+            p90: minutes(30),
+        },
+        // U3's two presses in November (the third is December's).
+        hurry_ups: 2,
+        // C7 and U4.
+        cancelled: 2,
+        // Repairs reported in November: U1, U2, U3, U4, R1, R2; R1 repeats U0.
+        repeats: Ratio::new(1, 6),
+    };
+    assert_eq!(got, expected);
+    assert_eq!(got.repeats.percent().as_deref(), Some("16.7%"));
+
+    // The repairs' figures leave complaints and suggestions out: 6 reported, not 14, and
+    // the take rate counts only repairs left untaken. Taken in November: U0 12 m, U1
+    // 4 m, U2 30 m, R1 5 m, R2 20 m (2 on time); U3 untaken past 11-25 07:10: late.
+    // Counting the untaken complaints and suggestions (C3, C4, S1, S2) would make it
+    // 2 of 10.
+    let repairs = f.figures(november(), Scope::all()).await;
+    assert_eq!(repairs.reported, 6);
+    assert_eq!(repairs.on_time_take, Ratio::new(2, 6));
+}
+
+#[tokio::test]
+async fn figures_of_kinds_narrow_to_an_owner_group() {
+    let f = Fixture::kinds().await;
+    let got = f
+        .kind_figures(november(), Scope::group(G2), "12-01 00:00")
+        .await;
+    let expected = KindFigures {
+        // C2, C7.
+        complaints: 2,
+        // C5 on time, C2 late (first response and close alike).
+        first_response: Ratio::new(1, 2),
+        reply: Ratio::new(1, 2),
+        suggestions: 1,
+        urgent: 1,
+        urgent_waiting: 0,
+        urgent_take: Durations {
+            count: 1,
+            median: minutes(30),
+            p90: minutes(30),
+        },
+        hurry_ups: 0,
+        cancelled: 1,
+        // U2, R2: no repeat.
+        repeats: Ratio::new(0, 2),
+    };
+    assert_eq!(got, expected);
+    let quiet = Period::new(at("06-01 00:00"), at("07-01 00:00")).unwrap();
+    let none = f.kind_figures(quiet, Scope::all(), "07-01 00:00").await;
+    assert_eq!(none, KindFigures::default());
+    assert_eq!(none.first_response.percent(), None, "no division by zero");
+}
+
+/// C3, made 11-20 08:00, is nobody's answer yet: late on the 20th once 10:00 has passed
+/// (not before), and, answered the next morning, late on the 21st instead.
+#[tokio::test]
+async fn a_complaint_unanswered_past_its_time_counts_as_late_when_due() {
+    let f = Fixture::kinds().await;
+    let the_20th = Period::new(at("11-20 00:00"), at("11-21 00:00")).unwrap();
+    let early = f.kind_figures(the_20th, Scope::all(), "11-20 09:00").await;
+    assert_eq!(early.complaints, 1);
+    assert_eq!(early.first_response, Ratio::new(0, 0));
+    let due = f.kind_figures(the_20th, Scope::all(), "11-20 12:00").await;
+    assert_eq!(due.first_response, Ratio::new(0, 1));
+    assert_eq!(due.reply, Ratio::new(0, 0), "closing is due on the 22nd");
+
+    f.answer(TicketId(13), "11-21 09:00").await;
+    let day = f.kind_figures(the_20th, Scope::all(), "11-21 00:00").await;
+    assert_eq!(
+        day.first_response,
+        Ratio::new(0, 0),
+        "answered: counted on the 21st"
+    );
+    let the_21st = Period::new(at("11-21 00:00"), at("11-22 00:00")).unwrap();
+    let next = f.kind_figures(the_21st, Scope::all(), "11-22 00:00").await;
+    assert_eq!(next.first_response, Ratio::new(0, 1), "25 hours: late");
+    // November as a whole: still 3 of 5, C3 once.
+    let month = f
+        .kind_figures(november(), Scope::all(), "12-01 00:00")
+        .await;
+    assert_eq!(month.first_response, Ratio::new(3, 5));
+}
+
+#[tokio::test]
+async fn stats_and_the_monthly_report_show_the_figures_of_kinds() {
+    let f = Fixture::kinds().await;
+    let settings = Settings::from_toml("timezone = \"UTC\"\ndefault_locale = \"en\"").unwrap();
+    let overview = figures::overview(&f.store, november(), &settings)
+        .await
+        .unwrap();
+    let text = figures::stats_text(&overview, 30, Locale::En, &settings);
+    for line in [
+        "Reported 6 · taken 5 · done 0",
+        "Taken on time 33.3% (2 of 6 within 10 minutes)",
+        "Urgent (A) repairs: 4 reported, 1 still waiting to be taken · time to take: median 12 minutes, 90% within 30 minutes",
+        "Complaints: 6 · first response on time 60% (3 of 5 within 2 hours) · closed on time 40% (2 of 5 within 2 days)",
+        "Suggestions: 2",
+        "Hurry-ups pressed: 2 · reports withdrawn by their owner: 2",
+        "Repeat repairs (same unit and category within 30 days of a finished one): 1 of 6 repairs (16.7%)",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+    }
+    let zh = figures::stats_text(&overview, 30, Locale::ZhCn, &settings);
+    assert!(
+        zh.contains("投诉：6 件 · 首次回复及时率 60%（5 件中 3 件在 2 小时内回复）· 办结及时率 40%（5 件中 2 件在 2 天内办结）"),
+        "{zh}"
+    );
+
+    let now = at("12-01 01:00");
+    let mut tx = f.store.begin_read().await.unwrap();
+    let report = figures::monthly_report_text(&f.store, &mut tx, &settings, now, Locale::En)
+        .await
+        .unwrap();
+    // October: U0 (a repair, urgent) and C5 (a complaint whose clocks ran in November).
+    for line in [
+        "Tickets reported: 6 (2026-10: 1)",
+        "Urgent (A) repairs: 4 (2026-10: 1)",
+        "Urgent (A) median time to take: 12 minutes (2026-10: —)",
+        "Complaints: 6 (2026-10: 1)",
+        "Complaints with a first response on time: 60% (2026-10: —)",
+        "Complaints closed on time: 40% (2026-10: —)",
+        "Suggestions: 2 (2026-10: 0)",
+        "Hurry-ups pressed: 2 (2026-10: 0)",
+        "Reports withdrawn by their owner: 2 (2026-10: 0)",
+        "Repeat-repair rate: 16.7% (2026-10: 0%)",
+    ] {
+        assert!(report.lines().any(|l| l == line), "{line:?} in\n{report}");
+    }
+}
+
+#[tokio::test]
+async fn the_export_has_the_kinds_sheet_and_the_new_ticket_columns() {
+    let f = Fixture::kinds().await;
+    let mut tx = f.store.begin_read().await.unwrap();
+    let sheets = export::sheets(&mut tx, november(), &sla(), Locale::En, chrono_tz::UTC)
+        .await
+        .unwrap();
+    drop(tx);
+    let bytes = export::xlsx(&sheets).unwrap();
+
+    let kinds = sheet(&bytes, "Kinds and urgency");
+    let row = |r: u32| -> Vec<Data> {
+        (0..4)
+            .map(|c| kinds.get((r as usize, c)).cloned().unwrap_or(Data::Empty))
+            .collect()
+    };
+    let s = |x: &str| Data::String(x.to_owned());
+    let n = |x: f64| Data::Float(x);
+    assert_eq!(
+        row(0),
+        [s("Figure"), s("Value"), s("Of which"), s("Out of")]
+    );
+    assert_eq!(row(1), [s("Complaints"), n(6.0), Data::Empty, Data::Empty]);
+    assert_eq!(
+        row(2),
+        [
+            s("Complaints with a first response on time"),
+            n(0.6),
+            n(3.0),
+            n(5.0)
+        ]
+    );
+    assert_eq!(
+        row(3),
+        [s("Complaints closed on time"), n(0.4), n(2.0), n(5.0)]
+    );
+    assert_eq!(row(4), [s("Suggestions"), n(2.0), Data::Empty, Data::Empty]);
+    assert_eq!(
+        row(5),
+        [s("Urgent (A) repairs"), n(4.0), Data::Empty, Data::Empty]
+    );
+    assert_eq!(
+        row(6),
+        [
+            s("Urgent (A) repairs still waiting to be taken"),
+            n(1.0),
+            Data::Empty,
+            Data::Empty
+        ]
+    );
+    assert_eq!(
+        row(7),
+        [
+            s("Urgent (A) median minutes to take"),
+            n(12.0),
+            Data::Empty,
+            n(3.0)
+        ]
+    );
+    assert_eq!(
+        row(8),
+        [s("Hurry-ups pressed"), n(2.0), Data::Empty, Data::Empty]
+    );
+    assert_eq!(
+        row(9),
+        [
+            s("Reports withdrawn by their owner"),
+            n(2.0),
+            Data::Empty,
+            Data::Empty
+        ]
+    );
+    assert_eq!(
+        row(10),
+        [s("Repeat-repair rate"), n(1.0 / 6.0), n(1.0), n(6.0)]
+    );
+
+    // Tickets: repairs and suggestions, never a complaint's words.
+    let tickets = sheet(&bytes, "Tickets");
+    let header: Vec<Data> = (16..20)
+        .map(|c| tickets.get((0, c)).cloned().unwrap())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            s("Kind"),
+            s("Urgency"),
+            s("Repeat of ticket"),
+            s("Hurry-ups")
+        ]
+    );
+    let listed: Vec<(Data, Vec<Data>)> = (1..tickets.height())
+        .map(|r| {
+            let cells = (16..20)
+                .map(|c| tickets.get((r, c)).cloned().unwrap_or(Data::Empty))
+                .collect();
+            (tickets.get((r, 0)).cloned().unwrap(), cells)
+        })
+        .collect();
+    let repair = |u: &str, repeat: Data, hurry: f64| vec![s("Repair"), s(u), repeat, n(hurry)];
+    assert_eq!(
+        listed,
+        vec![
+            (n(4.0), repair("A", Data::Empty, 0.0)),
+            (n(6.0), repair("A", Data::Empty, 0.0)),
+            (n(7.0), repair("B", n(1.0), 0.0)),
+            (n(8.0), repair("B", Data::Empty, 0.0)),
+            (n(11.0), vec![s("Suggestion"), s("B"), Data::Empty, n(0.0)]),
+            (n(12.0), vec![s("Suggestion"), s("B"), Data::Empty, n(0.0)]),
+            // Every press of the ticket, December's too.
+            (n(14.0), repair("A", Data::Empty, 3.0)),
+            (n(15.0), repair("A", Data::Empty, 0.0)),
+        ]
+    );
 }

@@ -121,7 +121,13 @@ async fn export_sends_an_xlsx_of_the_last_days_to_the_staff_chat() {
     let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(
         book.sheet_names(),
-        vec!["Tickets", "Ratings", "Staff figures", "Dispatch"]
+        vec![
+            "Tickets",
+            "Ratings",
+            "Staff figures",
+            "Dispatch",
+            "Kinds and urgency"
+        ]
     );
     let ratings = book.worksheet_range("Ratings").unwrap();
     assert_eq!(ratings.height(), 2);
@@ -247,4 +253,61 @@ async fn the_monthly_workbook_is_the_managers_unless_exports_are_opened_to_staff
             .iter()
             .any(|p| p.message.chat.id.0 == STAFF_CHAT)
     );
+}
+
+/// Issue 15, item 7, through the real tree: a complaint nobody answered for three hours,
+/// an urgent repair taken after three hours, a suggestion and a withdrawn repair, in
+/// `/stats` and the daily summary (complaint limits: 2 hours, 48 hours).
+#[tokio::test]
+async fn stats_and_the_summary_show_complaints_urgent_repairs_and_withdrawals_apart() {
+    let mut h = Harness::new().await;
+    h.register(GROUP).await;
+    h.send(text(private(MANAGER), MANAGER, "/start")).await;
+    h.send(text(group(GROUP), OWNER, "/complain the guard was rude"))
+        .await;
+    let (urgent, _) = h.report(OWNER, "gas smell in the kitchen").await;
+    let ticket = h.app.store.ticket(urgent).await.unwrap().unwrap();
+    assert_eq!(ticket.urgency, butler::domain::Urgency::A);
+    h.send(text(group(GROUP), OWNER, "/suggest a bicycle shed"))
+        .await;
+    let (withdrawn, _) = h.report(OWNER, "the tap drips").await;
+    h.send(text(group(GROUP), OWNER, &format!("/cancel {withdrawn}")))
+        .await;
+    // Three hours on (13:00 in Shanghai, the same day): the complaint is past its first
+    // response time, unanswered; the urgent repair is taken now.
+    h.clock.advance(chrono::Duration::hours(3));
+    h.send(text(staff_chat(), STAFF, &format!("/take {urgent}")))
+        .await;
+
+    let r = h.send(text(staff_chat(), STAFF, "/stats 1")).await;
+    let answer = last_text(&r);
+    for line in [
+        // The two repairs; the complaint and the suggestion have lines of their own.
+        "Reported 2 · taken 1 · done 0",
+        "Urgent (A) repairs: 1 reported, 0 still waiting to be taken · time to take: median 3 hours, 90% within 3 hours",
+        // Unanswered past its 2 hours: late, not left out.
+        "Complaints: 1 · first response on time 0% (0 of 1 within 2 hours) · closed on time — (0 of 0 within 2 days)",
+        "Suggestions: 1",
+        "Hurry-ups pressed: 0 · reports withdrawn by their owner: 1",
+        "Repeat repairs (same unit and category within 30 days of a finished one): 0 of 2 repairs (0%)",
+    ] {
+        assert!(answer.lines().any(|l| l == line), "{line:?} in\n{answer}");
+    }
+
+    let r = h.send(text(staff_chat(), MANAGER, "/summary")).await;
+    let summary = texts_to(&r, STAFF_CHAT).join("\n");
+    for line in [
+        "New today: 2",
+        "Urgent (A) today: 1, 0 still waiting · median time to take 3 hours",
+        "Complaints today: 1 · first response on time 0% (0 of 1) · closed on time — (0 of 0)",
+        "Suggestions today: 1",
+        "Hurry-ups today: 0 · withdrawn today: 1",
+    ] {
+        assert!(summary.lines().any(|l| l == line), "{line:?} in\n{summary}");
+    }
+    // A day without a repeat repair says nothing of repeats (`/stats` shows the rate).
+    assert!(!summary.contains("Repeat"), "{summary}");
+    // The staff chat's lists still leave the complaint out.
+    let r = h.send(text(staff_chat(), STAFF, "/open")).await;
+    assert!(!last_text(&r).contains("rude"), "{}", last_text(&r));
 }
