@@ -13,6 +13,10 @@ pub use groups::MemberChange;
 pub(crate) use groups::{bot_admin_json, member_status_json};
 mod machinery;
 mod people;
+mod webhook;
+
+pub use webhook::{Delivery, Webhook};
+pub(crate) use webhook::{Next, WebhookState};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -40,6 +44,12 @@ pub struct Options {
     /// driver that starts Butler on a database another emulator fed sets this above the
     /// ids that database has seen (Butler asks for updates after the last one it stored).
     pub first_update_id: i32,
+    /// The pause before delivering again to a webhook that failed, doubled with each
+    /// failure in a row up to `webhook_retry_max`. Telegram waits longer; tests wait less.
+    pub webhook_retry_initial: Duration,
+    pub webhook_retry_max: Duration,
+    /// How long a delivery waits for the bot's answer before it counts as failed.
+    pub webhook_timeout: Duration,
 }
 
 impl Default for Options {
@@ -50,6 +60,9 @@ impl Default for Options {
             bot_name: "Butler".into(),
             privacy_mode: true,
             first_update_id: 1000,
+            webhook_retry_initial: Duration::from_millis(100),
+            webhook_retry_max: Duration::from_secs(2),
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -245,6 +258,8 @@ pub struct State {
     /// Bumped by each getUpdates; an older long poll sees it and answers 409.
     pub(crate) poll_generation: u64,
     pub(crate) events: broadcast::Sender<Event>,
+    /// The webhook, if set, and the record of deliveries.
+    pub(crate) webhook: WebhookState,
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -287,6 +302,7 @@ impl State {
             started: Instant::now(),
             poll_generation: 0,
             events: broadcast::channel(1024).0,
+            webhook: WebhookState::default(),
         }
     }
 
