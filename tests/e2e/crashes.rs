@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use butler_emulator::{Fault, FaultRule, State};
+use butler_emulator::{Fault, FaultRule, State, User};
 use sqlx::Connection;
 
 use crate::harness::*;
@@ -103,6 +103,94 @@ async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_a
         "the report is confirmed after the restart",
     )
     .await;
+}
+
+/// Owners who report once each in the burst (user ids from 300): one report each, so no
+/// one meets the per-owner flood limit.
+const BURST: u64 = 24;
+
+async fn inbox_counts(db: &std::path::Path) -> (i64, i64) {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("opening the database");
+    sqlx::query_as("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
+        .fetch_one(&mut conn)
+        .await
+        .expect("counting the inbox")
+}
+
+/// A burst of reports from many owners; kill -9 once the first few are confirmed, the
+/// rest of the burst arrives while Butler is down; after the restart every report has
+/// one ticket, one confirmation and one card, and every update is stored once, handled.
+async fn a_burst_survives_kill_9(mode: Mode) {
+    let mut story = Story::start_with_in(mode, "[delivery]\nrate_limits = false", |emu| {
+        for i in 0..BURST {
+            emu.add_user(User::new(300 + i, &format!("Owner {i}")).language("en"));
+            emu.add_member(GROUP, 300 + i).unwrap();
+        }
+    })
+    .await;
+    story.manager_registers_group().await;
+    let send = |story: &Story, i: u64| {
+        story
+            .emu
+            .user_sends_text(GROUP, 300 + i, &format!("/repair burst report {i}"), None)
+            .unwrap()
+    };
+    let mut reports: Vec<_> = (0..BURST / 2).map(|i| send(&story, i)).collect();
+    let confirmed = |s: &State| {
+        s.bot_messages_in(GROUP)
+            .iter()
+            .filter(|m| m.body().starts_with("Received: ticket #"))
+            .count()
+    };
+    story
+        .until("the first reports are confirmed", |s| {
+            (confirmed(s) >= 3).then_some(())
+        })
+        .await;
+    story.butler.kill9();
+    let at_kill = story.emu.read(confirmed);
+    reports.extend((BURST / 2..BURST).map(|i| send(&story, i)));
+
+    story.butler.restart();
+    story
+        .until_within("every report confirmed", 2 * STEP, |s| {
+            (confirmed(s) as u64 >= BURST).then_some(())
+        })
+        .await;
+    story
+        .until("every card", |s| (cards_in(s).len() as u64 >= BURST).then_some(()))
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for report in &reports {
+        assert_eq!(
+            answers(&story, GROUP, report.id, "Received: ticket #"),
+            1,
+            "report {} (killed after {at_kill} confirmations)\n{}",
+            report.id,
+            story.context()
+        );
+    }
+    assert_eq!(cards(&story).len() as u64, BURST, "{}", story.context());
+    assert_eq!(tickets_in(&story.butler.db).await as u64, BURST);
+    let updates = story.emu.read(|s| s.next_update_id()) - 1000;
+    assert_eq!(
+        inbox_counts(&story.butler.db).await,
+        (updates as i64, updates as i64),
+        "each update stored once and handled"
+    );
+    assert!(story.emu.pending_updates().is_empty());
+}
+
+#[tokio::test]
+async fn a_burst_of_reports_survives_kill_9_with_each_confirmed_once() {
+    a_burst_survives_kill_9(Mode::Polling).await;
+}
+
+#[tokio::test]
+async fn on_a_webhook_a_burst_of_reports_survives_kill_9_with_each_confirmed_once() {
+    a_burst_survives_kill_9(Mode::Webhook).await;
 }
 
 #[tokio::test]

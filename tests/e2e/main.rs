@@ -19,3 +19,4 @@ mod membership;
 mod outages;
 mod routes;
 mod ticket_loop;
+mod webhook;
