@@ -145,7 +145,7 @@ fn tickets_named(s: &State, chat: i64, prefix: &str) -> Vec<(Option<i32>, i64)> 
 async fn a_burst_survives_kill_9(mode: Mode) {
     let mut story = Story::start_with_in(mode, "[delivery]\nrate_limits = false", |emu| {
         for i in 0..BURST {
-            emu.add_user(User::new(300 + i, &format!("Owner {i}")).language("en"));
+            emu.add_user(User::new(300 + i, format!("Owner {i}")).language("en"));
             emu.add_member(GROUP, 300 + i).unwrap();
         }
     })
@@ -170,9 +170,7 @@ async fn a_burst_survives_kill_9(mode: Mode) {
 
     story.butler.restart();
     let distinct = |named: Vec<(Option<i32>, i64)>| {
-        named
-            .into_iter()
-            .collect::<std::collections::BTreeSet<_>>()
+        named.into_iter().collect::<std::collections::BTreeSet<_>>()
     };
     story
         .until_within("every report confirmed", 2 * STEP, |s| {
@@ -195,9 +193,17 @@ async fn a_burst_survives_kill_9(mode: Mode) {
             .collect();
         let context = || format!("report {}: {named:?}\n{}", report.id, story.context());
         assert!(!named.is_empty(), "lost: {}", context());
-        assert!(named.iter().all(|n| *n == named[0]), "two tickets: {}", context());
+        assert!(
+            named.iter().all(|n| *n == named[0]),
+            "two tickets: {}",
+            context()
+        );
         let sent_before = before_kill.iter().any(|(to, _)| *to == Some(report.id));
-        assert!(named.len() == 1 || sent_before, "confirmed twice: {}", context());
+        assert!(
+            named.len() == 1 || sent_before,
+            "confirmed twice: {}",
+            context()
+        );
         tickets.insert(named[0]);
     }
     assert_eq!(tickets.len() as u64, BURST, "one ticket a report");
@@ -226,7 +232,8 @@ async fn a_burst_of_reports_survives_kill_9_with_nothing_lost_and_nothing_handle
 }
 
 #[tokio::test]
-async fn on_a_webhook_a_burst_of_reports_survives_kill_9_with_nothing_lost_and_nothing_handled_twice() {
+async fn on_a_webhook_a_burst_of_reports_survives_kill_9_with_nothing_lost_and_nothing_handled_twice()
+ {
     a_burst_survives_kill_9(Mode::Webhook).await;
 }
 

@@ -54,11 +54,12 @@ async fn a_delivery_without_the_right_secret_is_refused_401_and_nothing_is_store
         Ok(400)
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!inbox_has(&story.butler.db, 77_777).await, "a forged update stored");
+    assert!(
+        !inbox_has(&story.butler.db, 77_777).await,
+        "a forged update stored"
+    );
     assert_eq!(
-        story
-            .emu
-            .read(|s| s.replies_to(GROUP, 4242).len()),
+        story.emu.read(|s| s.replies_to(GROUP, 4242).len()),
         0,
         "{}",
         story.context()
@@ -66,7 +67,12 @@ async fn a_delivery_without_the_right_secret_is_refused_401_and_nothing_is_store
     // A real report still gets through, ticket #1: the forged one made none.
     let report = story.owner_reports("the tap leaks").await;
     assert_eq!(report.ticket, 1);
-    assert!(story.butler.stderr().contains("without the right secret token"));
+    assert!(
+        story
+            .butler
+            .stderr()
+            .contains("without the right secret token")
+    );
 }
 
 #[tokio::test]
@@ -80,7 +86,11 @@ async fn a_delivery_made_twice_is_answered_both_times_and_handled_once() {
         .until("the report delivered twice, the second time taken", |s| {
             let tries = s.deliveries();
             let last = tries.last()?;
-            let twice = tries.iter().filter(|d| d.update_id == last.update_id).count() == 2;
+            let twice = tries
+                .iter()
+                .filter(|d| d.update_id == last.update_id)
+                .count()
+                == 2;
             (twice && last.ok()).then_some(last.update_id)
         })
         .await;
@@ -92,7 +102,11 @@ async fn a_delivery_made_twice_is_answered_both_times_and_handled_once() {
         .into_iter()
         .filter(|d| d.update_id == id)
         .collect();
-    assert_eq!(tries[0].status, Some(200), "Butler answered the first delivery");
+    assert_eq!(
+        tries[0].status,
+        Some(200),
+        "Butler answered the first delivery"
+    );
     let confirmations = story.emu.read(|s| {
         s.replies_to(GROUP, report.message.id)
             .iter()
