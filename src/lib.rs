@@ -22,9 +22,10 @@
 //! - [`app`]: [`app::App`], the context every handler and job gets.
 //! - Adapters: [`chat`] (the handler tree, one module per audience, the command table),
 //!   [`jobs`] (the scheduler: morning greeting, daily summary, monthly report, SLA watch,
-//!   rating reminders), [`inbox`] (updates stored before their offset is confirmed),
-//!   [`sandbox`] (`butler sandbox`, a local web page that plays the owner group, the staff
-//!   chat and a manager against the Bot API emulator: Butler without Telegram).
+//!   rating reminders), [`inbox`] (updates stored before their offset is confirmed, or
+//!   before a webhook delivery is answered), [`sandbox`] (`butler sandbox`, a local web
+//!   page that plays the owner group, the staff chat and a manager against the Bot API
+//!   emulator: Butler without Telegram).
 //! - The shell: [`cli`] (the command line, parsed once with clap), [`telemetry`] (tracing
 //!   set-up), and [`run`] here.
 //!
