@@ -669,7 +669,11 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     )
     .await;
 
-    // 中文: the labels, the personas' apps, the group (by /lang) and the staff chat.
+    // 中文: the labels, the personas' apps, the group and the staff chat. The group's
+    // language is set without a word in it: the switch is the page's, not the manager's.
+    let before = b
+        .js("return msgs(arguments[0]).length;", json!([GROUP]))
+        .await;
     b.click(
         "the 中文 switch",
         "return document.querySelector('.lang button[data-lang=\"zh-CN\"]');",
@@ -677,11 +681,36 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     )
     .await;
     b.until(
-        "the group's language set by the manager",
-        "return msg(arguments[0], '/lang zh') && msg(arguments[0], '语言已设为中文。') && inPane(arguments[0], '.send-label').innerText === '发送' && document.querySelector('#busy').hidden;",
+        "the page in Chinese, the switch done",
+        "return inPane(arguments[0], '.send-label').innerText === '发送' && document.querySelector('#busy').hidden;",
         json!([GROUP]),
     )
     .await;
+    b.click(
+        "Jump to 08:00",
+        "return document.querySelector('#jump-morning');",
+        json!([]),
+    )
+    .await;
+    b.until(
+        "the next greeting in the group's new language",
+        "return msg(arguments[0], '的各位业主，早上好！');",
+        json!([GROUP]),
+    )
+    .await;
+    let said = b
+        .js(
+            "return msgs(arguments[0]).slice(arguments[1]).map((m) => bubbleText(m));",
+            json!([GROUP, before]),
+        )
+        .await;
+    let said: Vec<String> = serde_json::from_value(said).unwrap();
+    assert!(
+        said.iter()
+            .all(|m| !m.contains("/lang") && !m.contains("语言已设为中文")),
+        "no /lang posted for the switch: {said:?}"
+    );
+    assert_eq!(said.len(), 1, "only the greeting came: {said:?}");
     type_and_send(&b, STAFF_CHAT, "/open").await;
     b.until(
         "the staff chat answers in Chinese",
@@ -735,6 +764,141 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     assert!(status.success(), "{status:?}\n{}", sandbox.log());
 }
 
+#[tokio::test]
+async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_phone_sees_it_all()
+{
+    let _one = ONE_BROWSER.lock().await;
+    let Some(mut b) = Browser::start().await else {
+        return;
+    };
+    let mut sandbox = SandboxProcess::start();
+    b.log = Some(sandbox.process.log_path().to_owned());
+    b.goto(&sandbox.url).await;
+    seeded(&b).await;
+
+    // The weekly chart Butler draws is the picture itself, not the stand-in.
+    type_and_send(&b, STAFF_CHAT, "/stats chart").await;
+    let chart = b
+        .until(
+            "the chart in the staff chat",
+            "const m = msgs(arguments[0]).reverse().find((m) => m.classList.contains('from-bot') && m.querySelector('img.photo')); \
+             const img = m && m.querySelector('img.photo'); \
+             return img && photoShown(img) && { width: img.naturalWidth, src: img.getAttribute('src') };",
+            json!([STAFF_CHAT]),
+        )
+        .await;
+    assert!(
+        chart["width"].as_i64().unwrap() > 320,
+        "not the 320 px stand-in: {chart}"
+    );
+    let src = chart["src"].as_str().unwrap();
+    let served = fetch(&b, src).await;
+    assert_eq!(served["type"], "image/png", "the chart itself: {served}");
+
+    // The manager exports: a file bubble with the workbook's name, size and a link that
+    // downloads a workbook.
+    b.click(
+        "Zhou Yan, to act as the manager",
+        "return inPane(arguments[0], '.chip[data-user=\"901\"]');",
+        json!([STAFF_CHAT]),
+    )
+    .await;
+    type_and_send(&b, STAFF_CHAT, "/export").await;
+    let link = b
+        .until(
+            "the export's file bubble",
+            "const a = inPane(arguments[0], 'a.file[download]'); \
+             return a && { href: a.getAttribute('href'), download: a.getAttribute('download'), \
+                           name: a.querySelector('.file-name').innerText, size: a.querySelector('.file-size').innerText };",
+            json!([STAFF_CHAT]),
+        )
+        .await;
+    let name = link["name"].as_str().unwrap();
+    assert!(name.ends_with(".xlsx"), "{link}");
+    assert_eq!(link["download"], link["name"], "{link}");
+    assert!(link["size"].as_str().unwrap().ends_with("KB"), "{link}");
+    let served = fetch(&b, link["href"].as_str().unwrap()).await;
+    assert_eq!(
+        served["type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        served["disposition"]
+            .as_str()
+            .unwrap()
+            .starts_with("attachment"),
+        "{served}"
+    );
+    let bytes: Vec<u8> = serde_json::from_value(served["bytes"].clone()).unwrap();
+    let workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a valid XLSX");
+    let sheets = calamine::Reader::sheet_names(&workbook);
+    assert!(sheets.iter().any(|s| s == "Tickets"), "{sheets:?}");
+
+    // A phone, 390 × 844: the header, the chart and the file bubble fit; nothing is wider
+    // than the screen.
+    let (w, h) = wd("window size", b.client.get_window_size()).await;
+    let inner = b
+        .js("return innerWidth;", json!([]))
+        .await
+        .as_i64()
+        .unwrap();
+    let frame = w as i64 - inner;
+    let inner_h = b
+        .js("return innerHeight;", json!([]))
+        .await
+        .as_i64()
+        .unwrap();
+    let frame_h = h as i64 - inner_h;
+    wd(
+        "a phone's screen",
+        b.client
+            .set_window_size((390 + frame) as u32, (844 + frame_h) as u32),
+    )
+    .await;
+    nothing_wider_than_the_screen(&b, 390).await;
+
+    b.quit().await;
+    let status = sandbox.stop().await;
+    assert!(status.success(), "{status:?}\n{}", sandbox.log());
+}
+
+/// `url` fetched by the page: its type, disposition and bytes.
+async fn fetch(b: &Browser, url: &str) -> Value {
+    let script = "const done = arguments[arguments.length - 1]; \
+        fetch(arguments[0]).then((r) => r.arrayBuffer().then((buf) => done({ \
+            status: r.status, type: r.headers.get('content-type'), \
+            disposition: r.headers.get('content-disposition'), \
+            bytes: Array.from(new Uint8Array(buf)) }))).catch((e) => done({ error: String(e) }));";
+    let got = wd("fetch", b.client.execute_async(script, vec![json!(url)])).await;
+    assert_eq!(got["status"], 200, "{url}: {}", got["error"]);
+    got
+}
+
+/// Waits until the page is `width` px wide, then checks that no element reaches past
+/// either edge and the page does not scroll sideways.
+async fn nothing_wider_than_the_screen(b: &Browser, width: i64) {
+    let check = "const W = document.documentElement.clientWidth; \
+        const wide = [...document.querySelectorAll('body *')].filter((e) => { \
+            const r = e.getBoundingClientRect(); \
+            return r.width > 0 && r.height > 0 && (r.right > W + 0.5 || r.left < -0.5); }) \
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().left)}..${Math.round(e.getBoundingClientRect().right)}`); \
+        return innerWidth === arguments[0] && { width: W, scroll: document.documentElement.scrollWidth, \
+                 body: document.body.scrollWidth, wide: wide.slice(0, 12) };";
+    let seen = b
+        .until("the page at a phone's width", check, json!([width]))
+        .await;
+    assert!(
+        seen["scroll"].as_i64().unwrap() <= width && seen["body"].as_i64().unwrap() <= width,
+        "no sideways scrolling: {seen}"
+    );
+    assert_eq!(
+        seen["wide"],
+        json!([]),
+        "elements past the screen's edge: {seen}"
+    );
+}
+
 /// The four chats side by side in the laptop's 1440 px, nothing cut off; on a 390 px
 /// phone one above the other, nothing wider than the screen.
 async fn four_panes_fit_a_laptop_and_stack_on_a_phone(b: &Browser) {
@@ -779,6 +943,7 @@ async fn four_panes_fit_a_laptop_and_stack_on_a_phone(b: &Browser) {
     assert!(rights.iter().all(|r| *r <= 390), "{phone}");
     let tops: Vec<i64> = serde_json::from_value(phone["tops"].clone()).unwrap();
     assert!(tops.windows(2).all(|t| t[0] < t[1]), "stacked: {phone}");
+    nothing_wider_than_the_screen(b, 390).await;
     wd(
         "back to the laptop",
         b.client.set_window_size(w as u32, h as u32),

@@ -149,6 +149,7 @@ function applySnapshot(snap) {
   for (const node of document.querySelectorAll("[data-s]")) node.textContent = s(node.dataset.s);
   for (const b of document.querySelectorAll(".lang button")) {
     b.classList.toggle("on", b.dataset.lang === snap.lang);
+    b.title = s("lang_tip");
   }
   const jumps = [
     ["#jump-morning", snap.jumps.morning ? s("jump_to", { time: snap.jumps.morning }) : "08:00", "jump_morning_tip"],
@@ -336,7 +337,8 @@ function refreshComposerBars(chat) {
     bar.hidden = !m;
     if (m) {
       $(".reply-what b", pane).textContent = s("reply_to", { name: m.from.name });
-      $(".reply-what span", pane).textContent = m.text || (m.photo ? s("photo") : "");
+      $(".reply-what span", pane).textContent =
+        m.text || (m.photo ? s("photo") : m.document ? m.document.name : "");
     }
   } else {
     bar.hidden = true;
@@ -461,6 +463,29 @@ function flash(node) {
   node.classList.add("flash");
 }
 
+// A document Butler sent (an export): its name and size, and a link that downloads it.
+function fileEl(doc) {
+  return el("a", {
+    class: "file", href: doc.url, download: doc.name, title: s("download"),
+    onclick: (e) => e.stopPropagation(),
+  },
+  el("span", { class: "file-icon", "aria-hidden": "true" }, fileExt(doc.name)),
+  el("span", { class: "file-info" },
+    el("span", { class: "file-name" }, doc.name),
+    el("span", { class: "file-size" }, fileSize(doc.size))));
+}
+
+function fileExt(name) {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1, dot + 5).toUpperCase() : "FILE";
+}
+
+function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 function messageEl(chat, m, prev) {
   if (m.service) return el("div", { class: "service", "data-id": m.id }, el("span", {}, m.service));
   const own = !m.from.bot && m.from.id === chat.acting;
@@ -485,6 +510,7 @@ function messageEl(chat, m, prev) {
     img.addEventListener("load", () => { if (chat.stick) scrollToEnd(chat, true); });
     bubble.append(img);
   }
+  if (m.document) bubble.append(fileEl(m.document));
   if (m.text) bubble.append(el("div", { class: "text" }, m.text));
   bubble.append(el("div", { class: "meta" },
     m.edited ? el("span", { class: "edited" }, s("edited")) : null,

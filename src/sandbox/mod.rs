@@ -413,12 +413,20 @@ mod tests {
                 StatusCode::BAD_REQUEST,
                 "one photo per message"
             );
-            assert!(lock_images(&sandbox) == 0, "nothing refused was kept");
+            assert_eq!(kept_bytes(&sandbox), 0, "nothing refused was kept");
             assert_eq!(
                 status(&sandbox, send(&[("image/jpeg", jpeg)])).await,
                 StatusCode::NO_CONTENT
             );
-            assert_eq!(lock_images(&sandbox), 1);
+            assert_eq!(kept_bytes(&sandbox), jpeg.len());
+            // The photo is served from the emulator's files, the real picture.
+            let sent = sandbox.world().emu.messages_in(GROUP);
+            let photo = sent.last().and_then(|m| m.photo.clone()).expect("a photo");
+            let path = format!("/photo/{}", photo.file_unique_id);
+            let (status, headers, body) = get(&sandbox, request(local, &path, None)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(headers[header::CONTENT_TYPE], "image/jpeg");
+            assert_eq!(&body[..], jpeg);
             sandbox.world().stop().await;
         }
 
@@ -476,8 +484,106 @@ mod tests {
             sandbox.world().stop().await;
         }
 
-        fn lock_images(sandbox: &Sandbox) -> usize {
-            world::lock(&sandbox.world().images).len()
+        #[tokio::test]
+        async fn the_language_switch_sets_the_groups_language_without_a_message_in_it() {
+            let dir = tempfile::tempdir().unwrap();
+            let options = Options {
+                port: 0,
+                database: dir.path().join("sandbox.db"),
+                lang: Some(Locale::En),
+            };
+            let bound = Sandbox::bind(Settings::default(), options).await.unwrap();
+            let sandbox = bound.sandbox.clone();
+            let before = sandbox.world().emu.messages_in(GROUP).len();
+            sandbox.switch_language(Locale::ZhCn).await.unwrap();
+            let world = sandbox.world();
+            let store = crate::store::Store::open(&world.settings().database_url)
+                .await
+                .unwrap();
+            let group = store.group(GROUP).await.unwrap().expect("the group");
+            assert_eq!(group.locale.as_deref(), Some(Locale::ZhCn.code()));
+            store.close().await;
+            let after = world.emu.messages_in(GROUP);
+            assert_eq!(after.len(), before, "nothing said in the group: {after:?}");
+            assert!(
+                world
+                    .emu
+                    .calls_of("sendMessage")
+                    .iter()
+                    .all(|c| c.chat_id != Some(GROUP)
+                        || !c.param_str("text").unwrap_or("").contains("语言"))
+            );
+            world.stop().await;
+        }
+
+        fn kept_bytes(sandbox: &Sandbox) -> usize {
+            sandbox.world().emu.read(|s| s.kept_file_bytes())
+        }
+
+        async fn get(
+            sandbox: &Arc<Sandbox>,
+            req: Request<Body>,
+        ) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
+            let router = page::router(sandbox.clone());
+            let response = router.oneshot(req).await.unwrap();
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            (parts.status, parts.headers, body)
+        }
+
+        #[tokio::test]
+        async fn a_document_butler_sent_downloads_under_its_name_with_its_type() {
+            let dir = tempfile::tempdir().unwrap();
+            let options = Options {
+                port: 0,
+                database: dir.path().join("sandbox.db"),
+                lang: Some(Locale::En),
+            };
+            let bound = Sandbox::bind(Settings::default(), options).await.unwrap();
+            let sandbox = bound.sandbox.clone();
+            let workbook = b"PK\x03\x04 a workbook".to_vec();
+            let upload = butler_emulator::Upload::new(workbook.clone()).named("导出 2026.xlsx");
+            let uploads = butler_emulator::Uploads::from([("document".to_owned(), upload)]);
+            let params = serde_json::json!({ "chat_id": STAFF_CHAT });
+            let answer = sandbox.world().emu.write(|s| {
+                s.call(
+                    "sendDocument",
+                    params.as_object().unwrap(),
+                    &uploads,
+                    std::time::Instant::now(),
+                )
+            });
+            assert_eq!(answer.status, 200);
+            let snap = sandbox.snapshot();
+            let shown = snap["messages"].as_array().unwrap();
+            let doc = shown
+                .iter()
+                .find_map(|m| m["document"].as_object().cloned())
+                .expect("the document in the snapshot");
+            assert_eq!(doc["name"], "导出 2026.xlsx");
+            assert_eq!(doc["size"], workbook.len());
+            let url = doc["url"].as_str().unwrap();
+            let (status, headers, body) =
+                get(&sandbox, request(Some("127.0.0.1"), url, None)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body.to_vec(), workbook);
+            assert_eq!(
+                headers[header::CONTENT_TYPE],
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            );
+            let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+            assert!(
+                disposition.starts_with("attachment; filename=\"__ 2026.xlsx\""),
+                "{disposition}"
+            );
+            assert!(
+                disposition.contains("filename*=UTF-8''%E5%AF%BC%E5%87%BA%202026.xlsx"),
+                "{disposition}"
+            );
+            let (status, _, _) =
+                get(&sandbox, request(Some("127.0.0.1"), "/file/nope", None)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+            sandbox.world().stop().await;
         }
     }
 

@@ -1,6 +1,7 @@
 //! The HTTP side of the sandbox: the page (plain HTML, CSS and JavaScript compiled into
-//! the binary), the sample photos, the photos people attached, a JSON API for what people
-//! do, and the live event stream (server-sent events: a snapshot first, then each change).
+//! the binary), the sample photos, the files the emulator keeps (photos people attached,
+//! the charts and exports Butler sent), a JSON API for what people do, and the live event
+//! stream (server-sent events: a snapshot first, then each change).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,9 +19,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::world::{Image, lock};
 use super::{Jump, Sandbox};
 use crate::i18n::Locale;
+use butler_emulator::FileKind;
 
 const INDEX: &str = include_str!("../../assets/sandbox/index.html");
 const SCRIPT: &str = include_str!("../../assets/sandbox/app.js");
@@ -53,9 +54,6 @@ pub const SAMPLES: [(&str, &str, &[u8]); 4] = [
 /// The largest photo people may upload (one per message).
 const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 
-/// How many uploaded photos a sandbox keeps until it is reset.
-pub const MAX_KEPT_IMAGES: usize = 100;
-
 type Shared = State<Arc<Sandbox>>;
 
 pub fn router(sandbox: Arc<Sandbox>) -> Router {
@@ -75,6 +73,7 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/fonts/butler-cjk.ttf", get(font))
         .route("/samples/{name}", get(sample))
         .route("/photo/{id}", get(photo))
+        .route("/file/{id}", get(file))
         .route("/api/events", get(events))
         .route("/api/send", post(send))
         .route("/api/press", post(press))
@@ -237,17 +236,58 @@ async fn sample(Path(name): Path<String>) -> Response {
     }
 }
 
-/// A photo by its `file_unique_id`; one the bot made itself (a chart) has no picture
-/// here, as the emulator keeps no files: a placeholder stands in.
+/// A photo by its `file_unique_id`, from the files the emulator keeps; one it no longer
+/// keeps (see `world::FILE_MEMORY`) shows a placeholder.
 async fn photo(State(sandbox): Shared, Path(id): Path<String>) -> Response {
-    let found = lock(&sandbox.world().images).get(&id).cloned();
+    let found = sandbox.world().emu.file_contents(&id);
     match found {
-        Some(Image {
-            content_type,
-            bytes,
-        }) => image(&content_type, bytes),
-        None => image("image/svg+xml", Bytes::from_static(PLACEHOLDER.as_bytes())),
+        Some((meta, bytes)) if meta.kind == FileKind::Photo => image(&meta.mime_type, bytes),
+        _ => image("image/svg+xml", Bytes::from_static(PLACEHOLDER.as_bytes())),
     }
+}
+
+/// A document Butler sent (an export), by its `file_unique_id`: its bytes with its type,
+/// as a download under its name (never shown in the page's own origin).
+async fn file(State(sandbox): Shared, Path(id): Path<String>) -> Response {
+    let Some((meta, bytes)) = sandbox.world().emu.file_contents(&id) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "the sandbox no longer keeps this file",
+        );
+    };
+    let name = meta.file_name.as_deref().unwrap_or("file");
+    let mut headers = HeaderMap::new();
+    let content_type = HeaderValue::from_str(&meta.mime_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    if let Ok(v) = HeaderValue::from_str(&attachment(name)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    (headers, bytes).into_response()
+}
+
+/// `Content-Disposition` for a download named `name`: a plain ASCII name, and the
+/// real one (RFC 5987) for browsers that read it.
+fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 const PLACEHOLDER: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200" viewBox="0 0 320 200"><rect width="320" height="200" fill="#dfe6ec"/><g fill="none" stroke="#8a9aa9" stroke-width="8" stroke-linejoin="round"><rect x="110" y="70" width="100" height="70" rx="10"/><circle cx="160" cy="105" r="20"/><path d="M135 70l10-14h30l10 14"/></g></svg>"##;
@@ -282,7 +322,7 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
     let mut user: Option<u64> = None;
     let mut text = String::new();
     let mut reply_to: Option<i32> = None;
-    let mut picture: Option<Image> = None;
+    let mut picture: Option<Bytes> = None;
     let mut uploads = 0;
     loop {
         let field = match form.next_field().await {
@@ -316,10 +356,7 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
                 picture = SAMPLES
                     .iter()
                     .find(|(n, _, _)| *n == value)
-                    .map(|(_, kind, bytes)| Image {
-                        content_type: (*kind).to_owned(),
-                        bytes: Bytes::from_static(bytes),
-                    })
+                    .map(|(_, _, bytes)| Bytes::from_static(bytes))
             }
             _ => {}
         }
@@ -328,25 +365,12 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
         return refuse(StatusCode::BAD_REQUEST, "chat and user are needed");
     };
     let world = sandbox.world();
-    if uploads > 0 && lock(&world.images).len() >= MAX_KEPT_IMAGES {
-        let why = format!("the sandbox keeps {MAX_KEPT_IMAGES} photos: reset it to attach more");
-        return refuse(StatusCode::INSUFFICIENT_STORAGE, &why);
-    }
+    let caption = Some(text.as_str()).filter(|t| !t.trim().is_empty());
     let sent = match picture {
-        Some(picture) => {
-            let caption = Some(text.as_str()).filter(|t| !t.trim().is_empty());
-            world
-                .emu
-                .user_sends_photo(chat, user, caption, reply_to, None)
-                .map(|m| {
-                    let mut images = lock(&world.images);
-                    if let Some(p) = m.photo
-                        && images.len() < MAX_KEPT_IMAGES
-                    {
-                        images.insert(p.file_unique_id, picture);
-                    }
-                })
-        }
+        Some(picture) => world
+            .emu
+            .user_sends_photo_file(chat, user, picture, caption, reply_to)
+            .map(|_| ()),
         None => world
             .emu
             .user_sends_text(chat, user, &text, reply_to)
@@ -360,7 +384,7 @@ async fn send(State(sandbox): Shared, mut form: Multipart) -> Response {
 
 /// An uploaded photo: an image by its bytes (its declared type is not trusted), at most
 /// [`MAX_UPLOAD`] bytes. `None` when empty.
-async fn upload(field: axum::extract::multipart::Field<'_>) -> Result<Option<Image>, Response> {
+async fn upload(field: axum::extract::multipart::Field<'_>) -> Result<Option<Bytes>, Response> {
     let bytes = field
         .bytes()
         .await
@@ -372,14 +396,11 @@ async fn upload(field: axum::extract::multipart::Field<'_>) -> Result<Option<Ima
         let why = format!("a photo may be at most {} MiB", MAX_UPLOAD / (1024 * 1024));
         return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, &why));
     }
-    let Some(content_type) = image_type(&bytes) else {
+    if image_type(&bytes).is_none() {
         let why = "only pictures (PNG, JPEG, GIF, WebP) can be attached";
         return Err(refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, why));
-    };
-    Ok(Some(Image {
-        content_type: content_type.to_owned(),
-        bytes,
-    }))
+    }
+    Ok(Some(bytes))
 }
 
 /// A JSON body, or why it is not one.

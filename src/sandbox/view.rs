@@ -14,7 +14,7 @@ use butler_emulator::{Event, Message, State};
 pub const SHOWN: [i64; 4] = [GROUP, STAFF_CHAT, ENGINEERING, MANAGER_CHAT];
 
 /// The page's own labels (`sandbox.*` in the locale files), sent with every snapshot.
-const PAGE_KEYS: [&str; 31] = [
+const PAGE_KEYS: [&str; 33] = [
     "title",
     "tagline",
     "hint",
@@ -33,6 +33,8 @@ const PAGE_KEYS: [&str; 31] = [
     "upload",
     "reply_to",
     "photo",
+    "download",
+    "lang_tip",
     "edited",
     "commands",
     "members",
@@ -178,8 +180,8 @@ fn menu(s: &State, chat: i64, lang: Locale) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// One message as a bubble: who, when, text or caption, photo, what it replies to,
-/// its buttons.
+/// One message as a bubble: who, when, text or caption, photo or document, what it
+/// replies to, its buttons.
 fn message(world: &World, s: &State, m: &Message) -> Value {
     let at = lock(&world.stamps)
         .get(&(m.chat_id, m.id))
@@ -189,6 +191,11 @@ fn message(world: &World, s: &State, m: &Message) -> Value {
     let reply = m.reply_to.and_then(|r| s.message(m.chat_id, r)).map(|r| {
         let snippet = match r.body() {
             "" if r.photo.is_some() => t(lang, "sandbox.photo", &[]),
+            "" if r.document.is_some() => r
+                .document
+                .as_ref()
+                .and_then(|d| d.file_name.clone())
+                .unwrap_or_default(),
             body => body.chars().take(90).collect(),
         };
         json!({ "id": r.id, "name": r.from.first_name, "text": snippet })
@@ -209,6 +216,11 @@ fn message(world: &World, s: &State, m: &Message) -> Value {
         "at_ms": at,
         "text": m.body(),
         "photo": m.photo.as_ref().map(|p| format!("/photo/{}", p.file_unique_id)),
+        "document": m.document.as_ref().map(|d| json!({
+            "name": d.file_name.clone().unwrap_or_else(|| "file".to_owned()),
+            "size": d.file_size,
+            "url": format!("/file/{}", d.file_unique_id),
+        })),
         "reply": reply,
         "buttons": buttons,
         "service": m.service.as_ref().map(|_| t(lang, "sandbox.service", &[])),

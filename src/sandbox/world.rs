@@ -1,5 +1,7 @@
 //! One life of the sandbox, from start or reset to the next reset: the emulator, Butler
-//! running on it with the sandbox's clock, the cast, and the photos people attached.
+//! running on it with the sandbox's clock and the cast. The emulator keeps the files
+//! (the photos people attach, the charts and exports Butler sends), within
+//! [`FILE_MEMORY`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,10 @@ pub const STAFF_2: u64 = 202;
 /// The plumber, of the Engineering chat.
 pub const STAFF_3: u64 = 203;
 pub const MANAGER: u64 = 901;
+
+/// The bytes of files the sandbox's emulator keeps (photos, charts, exports); past it the
+/// oldest are forgotten, and the page shows a placeholder for them.
+pub const FILE_MEMORY: usize = 128 * 1024 * 1024;
 
 /// How long a seeding step may wait for Butler's answer.
 const STEP: Duration = Duration::from_secs(20);
@@ -106,14 +112,6 @@ pub fn telegram_language(lang: Locale) -> &'static str {
     }
 }
 
-/// A picture someone attached, served to the page by the photo's `file_unique_id` (the
-/// emulator keeps no file contents; Telegram keeps that id when the bot sends it on).
-#[derive(Clone)]
-pub struct Image {
-    pub content_type: String,
-    pub bytes: axum::body::Bytes,
-}
-
 /// The sandbox's time: real time flowing from a point that the page can move forward.
 /// Butler reads it through a fixed [`Clock`] that a ticker keeps up to date.
 pub struct SandboxTime {
@@ -161,8 +159,6 @@ struct Running {
 pub struct World {
     pub emu: EmulatorHandle,
     pub time: SandboxTime,
-    /// The photos people attached, by `file_unique_id`.
-    pub images: Mutex<HashMap<String, Image>>,
     /// When (in sandbox time, Unix ms) each message appeared, by chat and id.
     pub stamps: Mutex<HashMap<(i64, i32), i64>>,
     /// Butler's settings; the default language follows the page's language switch.
@@ -199,7 +195,6 @@ impl World {
         let world = Arc::new(World {
             emu,
             time: SandboxTime::new(Utc::now()),
-            images: Default::default(),
             stamps: Default::default(),
             settings: Mutex::new(settings),
             butler: tokio::sync::Mutex::new(None),
@@ -275,8 +270,9 @@ impl World {
     }
 
     /// Everyone's Telegram app switches to `lang`, the staff chat follows (Butler restarts
-    /// with it as the default language), and the manager sets the group's language with
-    /// `/lang`, as in Telegram.
+    /// with it as the default language), and the owner group's language is set as a
+    /// manager's `/lang` sets it, without a message in the group: the page's switch is
+    /// not something a person says there.
     pub async fn switch_language(&self, lang: Locale) -> anyhow::Result<()> {
         for p in CAST {
             let mut user = self
@@ -291,18 +287,18 @@ impl World {
             settings.default_locale = lang;
             settings.routes = vec![engineering_route(lang)];
         }
-        {
-            let mut butler = self.butler.lock().await;
-            if let Some(running) = butler.take() {
-                stop_butler(running).await?;
-            }
-            *butler = Some(self.start_butler().await?);
+        let mut butler = self.butler.lock().await;
+        if let Some(running) = butler.take() {
+            stop_butler(running).await?;
         }
-        let code = match lang {
-            Locale::ZhCn => "zh",
-            Locale::En => "en",
-        };
-        say(&self.emu, GROUP, MANAGER, &format!("/lang {code}")).await
+        let running = self.start_butler().await?;
+        let store = running.app.store.clone();
+        *butler = Some(running);
+        drop(butler);
+        let mut tx = store.begin().await?;
+        tx.set_group_locale(GROUP, lang.code()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Moves time to `to` and has the scheduler look at once.
@@ -431,6 +427,7 @@ async fn cast_emulator(lang: Locale) -> anyhow::Result<EmulatorHandle> {
         "127.0.0.1:0".parse().expect("a socket address"),
         Options {
             bot_username: "butler_sandbox_bot".into(),
+            file_memory: FILE_MEMORY,
             ..Options::default()
         },
     )

@@ -18,7 +18,8 @@
 //!
 //! # Layout
 //! - [`model`]: people, chats, messages and their Bot API JSON.
-//! - [`state`]: everything the emulator knows, and the driver's verbs.
+//! - [`state`]: everything the emulator knows, and the driver's verbs; files and their
+//!   bytes (bounded: [`Options::file_memory`]).
 //! - [`api`]: the Bot API methods and Telegram's answers.
 //! - [`faults`]: 429s, 5xx and lost answers on demand; Telegram's rate limits.
 //! - `server`: HTTP, request parsing (JSON and multipart) and the long poll.
@@ -38,11 +39,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio::sync::broadcast;
 
+pub use axum::body::Bytes;
 pub use faults::{Fault, FaultRule, RateLimits};
-pub use model::{Button, Chat, ChatKind, Message, Photo, Service, User};
+pub use model::{Button, Chat, ChatKind, Document, Message, Photo, Service, User};
 pub use state::{
-    Call, CallbackAnswer, CommandSet, Delivery, DriverError, Event, MemberChange, Options,
-    PendingUpdate, State, Webhook,
+    Call, CallbackAnswer, CommandSet, Delivery, DriverError, Event, FileKind, FileMeta,
+    MemberChange, Options, PendingUpdate, State, Upload, Uploads, Webhook,
 };
 
 use server::Shared;
@@ -233,6 +235,20 @@ impl EmulatorHandle {
         self.write(|s| s.user_sends_photo(chat, user, caption, reply_to, media_group_id))
     }
 
+    /// `user` sends `picture` (PNG, JPEG, GIF or WebP) as a photo; `getFile` and the
+    /// download give the same bytes back.
+    pub fn user_sends_photo_file(
+        &self,
+        chat: i64,
+        user: u64,
+        picture: impl Into<Bytes>,
+        caption: Option<&str>,
+        reply_to: Option<i32>,
+    ) -> Result<Message, DriverError> {
+        let picture = picture.into();
+        self.write(|s| s.user_sends_photo_file(chat, user, picture, caption, reply_to))
+    }
+
     /// Returns the callback query id.
     pub fn user_presses_button(
         &self,
@@ -339,6 +355,18 @@ impl EmulatorHandle {
     /// The emulator's clock, as [`Call::at`] counts it.
     pub fn elapsed(&self) -> Duration {
         self.read(|s| s.elapsed())
+    }
+
+    /// The bytes of a file by its `file_unique_id` (as a photo or document in a message
+    /// names it), with what is known of it, while kept.
+    pub fn file_contents(&self, file_unique_id: &str) -> Option<(FileMeta, Bytes)> {
+        self.read(|s| s.file_contents(file_unique_id).map(|(m, b)| (m.clone(), b)))
+    }
+
+    /// The URL a bot with `token` downloads `file_path` from (as teloxide's
+    /// `download_file` builds it).
+    pub fn file_url(&self, token: &str, file_path: &str) -> String {
+        format!("{}/file/bot{token}/{file_path}", self.api_url())
     }
 
     pub fn calls(&self) -> Vec<Call> {

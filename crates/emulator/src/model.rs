@@ -122,11 +122,17 @@ impl Button {
     }
 }
 
-/// A photo as stored: the largest size's file, and a thumbnail Telegram sends beside it.
+/// A photo as stored: the largest size's file, and a thumbnail Telegram lists beside it.
+/// The emulator does not scale pictures: the thumbnail's file is the same picture, with
+/// its size written smaller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Photo {
     pub file_id: String,
     pub file_unique_id: String,
+    pub width: u32,
+    pub height: u32,
+    /// The bytes `getFile` and the download give back.
+    pub file_size: u64,
 }
 
 impl Photo {
@@ -135,19 +141,53 @@ impl Photo {
         format!("{}_t", self.file_id)
     }
 
+    /// The thumbnail's size: the longer side 90 pixels, as Telegram's `s` size.
+    fn thumbnail_size(&self) -> (u32, u32) {
+        let (w, h) = (self.width.max(1), self.height.max(1));
+        if w >= h {
+            (90, (90 * h / w).max(1))
+        } else {
+            ((90 * w / h).max(1), 90)
+        }
+    }
+
     fn to_json(&self) -> Value {
+        let (tw, th) = self.thumbnail_size();
         json!([
             {
                 "file_id": self.thumbnail_id(),
                 "file_unique_id": format!("{}_t", self.file_unique_id),
-                "width": 90, "height": 68, "file_size": 1_204
+                "width": tw, "height": th, "file_size": self.file_size
             },
             {
                 "file_id": self.file_id,
                 "file_unique_id": self.file_unique_id,
-                "width": 1280, "height": 960, "file_size": 98_304
+                "width": self.width, "height": self.height, "file_size": self.file_size
             }
         ])
+    }
+}
+
+/// A file sent as a document (`sendDocument`): an export, a PDF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub file_name: Option<String>,
+    pub mime_type: String,
+    pub file_size: u64,
+}
+
+impl Document {
+    fn to_json(&self) -> Value {
+        let mut v = json!({
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "mime_type": self.mime_type,
+            "file_size": self.file_size,
+        });
+        put(&mut v, "file_name", self.file_name.as_deref());
+        v
     }
 }
 
@@ -175,6 +215,7 @@ pub struct Message {
     pub text: Option<String>,
     pub caption: Option<String>,
     pub photo: Option<Photo>,
+    pub document: Option<Document>,
     pub media_group_id: Option<String>,
     /// The message this one replies to, in the same chat.
     pub reply_to: Option<i32>,
@@ -184,7 +225,7 @@ pub struct Message {
 }
 
 impl Message {
-    /// The text, or the caption of a photo.
+    /// The text, or the caption of a photo or document.
     pub fn body(&self) -> &str {
         self.text
             .as_deref()
@@ -236,6 +277,9 @@ impl Message {
         }
         if let Some(p) = &self.photo {
             o.insert("photo".into(), p.to_json());
+        }
+        if let Some(d) = &self.document {
+            o.insert("document".into(), d.to_json());
         }
         if let Some(c) = &self.caption {
             o.insert("caption".into(), json!(c));

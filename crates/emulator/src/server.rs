@@ -1,23 +1,22 @@
 //! HTTP: `POST {api_url}/bot{token}/{method}` with JSON, multipart or form parameters,
 //! as teloxide sends them (JSON for most methods; multipart for `sendPhoto` and
-//! `sendMediaGroup`, even with a file id, where nested values are JSON strings), and the
-//! `getUpdates` long poll.
+//! `sendMediaGroup`, even with a file id, where nested values are JSON strings), the
+//! `getUpdates` long poll, and file downloads: `GET {api_url}/file/bot{token}/{file_path}`.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Path, Request, State as AxState};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State as AxState};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use super::api::{Answer, AnswerBody};
-use super::state::State;
+use super::state::{State, Upload, Uploads};
 
 /// The state and a counter bumped on every change, which long polls and drivers wait on.
 pub(crate) struct Shared {
@@ -56,9 +55,14 @@ impl Shared {
     }
 }
 
+/// The largest request: Telegram takes uploads up to 50 MB (then answers 413).
+const UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/{bot}/{method}", any(handle))
+        .route("/file/{bot}/{*path}", get(download))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT + 64 * 1024))
         .with_state(shared)
 }
 
@@ -87,10 +91,10 @@ fn form_value(name: &str, raw: String) -> Value {
     }
 }
 
-/// The call's parameters as one JSON object, and the names of uploaded file parts.
-async fn read_params(req: Request) -> Result<(Map<String, Value>, HashSet<String>), String> {
+/// The call's parameters as one JSON object, and the uploaded file parts.
+async fn read_params(req: Request) -> Result<(Map<String, Value>, Uploads), ParamError> {
     let mut params = Map::new();
-    let mut uploads = HashSet::new();
+    let mut uploads = Uploads::new();
     if let Some(q) = req.uri().query() {
         for (k, v) in form_pairs(q) {
             let value = form_value(&k, v);
@@ -106,27 +110,35 @@ async fn read_params(req: Request) -> Result<(Map<String, Value>, HashSet<String
     if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(req, &())
             .await
-            .map_err(|e| e.body_text())?;
-        while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
+            .map_err(|e| ParamError::of(e.status(), e.body_text()))?;
+        let field_error =
+            |e: axum::extract::multipart::MultipartError| ParamError::of(e.status(), e.body_text());
+        while let Some(field) = form.next_field().await.map_err(field_error)? {
             let name = field.name().unwrap_or("").to_owned();
-            if field.file_name().is_some() {
-                field.bytes().await.map_err(|e| e.body_text())?;
-                uploads.insert(name);
+            if let Some(file_name) = field.file_name().map(str::to_owned) {
+                let content_type = field.content_type().map(str::to_owned);
+                let bytes = field.bytes().await.map_err(field_error)?;
+                let upload = Upload {
+                    bytes,
+                    file_name: Some(file_name),
+                    content_type,
+                };
+                uploads.insert(name, upload);
             } else {
-                let text = field.text().await.map_err(|e| e.body_text())?;
+                let text = field.text().await.map_err(field_error)?;
                 let value = form_value(&name, text);
                 params.insert(name, value);
             }
         }
     } else {
-        let body = axum::body::to_bytes(req.into_body(), 50 * 1024 * 1024)
+        let body = axum::body::to_bytes(req.into_body(), UPLOAD_LIMIT)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| ParamError::TooLarge)?;
         if content_type.starts_with("application/json") {
             if !body.is_empty() {
                 match serde_json::from_slice::<Value>(&body) {
                     Ok(Value::Object(m)) => params.extend(m),
-                    _ => return Err("can't parse JSON object".into()),
+                    _ => return Err(ParamError::Bad("can't parse JSON object".into())),
                 }
             }
         } else if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -138,6 +150,39 @@ async fn read_params(req: Request) -> Result<(Map<String, Value>, HashSet<String
         }
     }
     Ok((params, uploads))
+}
+
+/// Why a call's parameters could not be read.
+enum ParamError {
+    /// Over [`UPLOAD_LIMIT`]: Telegram answers 413.
+    TooLarge,
+    Bad(String),
+}
+
+impl ParamError {
+    fn of(status: StatusCode, text: String) -> Self {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ParamError::TooLarge
+        } else {
+            ParamError::Bad(text)
+        }
+    }
+}
+
+/// A file download, as Telegram's file server answers it: the bytes with their type, or
+/// 404 for a path `getFile` never gave (or whose bytes are no longer kept).
+async fn download(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
+    let found = bot
+        .starts_with("bot")
+        .then(|| shared.write(|s| s.download(&path)))
+        .flatten();
+    match found {
+        Some((meta, bytes)) => ([(header::CONTENT_TYPE, meta.mime_type)], bytes).into_response(),
+        None => respond(Answer::error(404, "Not Found", None)),
+    }
 }
 
 /// `a=1&b=x%20y` → pairs.
@@ -196,7 +241,10 @@ async fn handle(
     }
     let (params, uploads) = match read_params(req).await {
         Ok(x) => x,
-        Err(why) => return respond(Answer::bad(&format!("Bad Request: {why}"))),
+        Err(ParamError::TooLarge) => {
+            return respond(Answer::error(413, "Request Entity Too Large", None));
+        }
+        Err(ParamError::Bad(why)) => return respond(Answer::bad(&format!("Bad Request: {why}"))),
     };
     let answer = if method.eq_ignore_ascii_case("getUpdates") {
         get_updates(&shared, params).await

@@ -2,7 +2,6 @@
 //! HTTP with teloxide's own client, so that what teloxide sends is what the emulator reads
 //! and what the emulator answers is what teloxide parses.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -28,7 +27,7 @@ fn call(s: &mut State, method: &str, params: Value) -> Answer {
     let Value::Object(p) = params else {
         panic!("params must be an object")
     };
-    s.call(method, &p, &HashSet::new(), Instant::now())
+    s.call(method, &p, &Uploads::new(), Instant::now())
 }
 
 fn error_of(a: &Answer) -> (u16, String) {
@@ -829,3 +828,5 @@ fn an_unknown_method_is_not_found_and_still_recorded() {
     let methods: Vec<&str> = s.calls().iter().map(|c| c.method.as_str()).collect();
     assert_eq!(methods, vec!["sendSticker", "getMe"]);
 }
+
+mod files;

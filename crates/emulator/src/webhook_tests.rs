@@ -1,7 +1,6 @@
 //! Webhooks as Telegram keeps them: set, refused, described, and updates posted to a
 //! small HTTP server here that answers as the test tells it to.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ fn call(s: &mut State, method: &str, params: Value) -> Answer {
     let Value::Object(p) = params else {
         panic!("params must be an object")
     };
-    s.call(method, &p, &HashSet::new(), Instant::now())
+    s.call(method, &p, &Uploads::new(), Instant::now())
 }
 
 fn world() -> State {

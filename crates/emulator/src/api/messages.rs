@@ -3,7 +3,6 @@
 
 const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -11,8 +10,8 @@ use serde_json::{Value, json};
 use super::params::{Params, caption, flag, int, markup, message_text, object, string};
 use super::{Answer, fault_answer};
 use crate::faults::{Fault, Limiter, RateLimits};
-use crate::model::{ChatKind, Message, Photo, utf16_len};
-use crate::state::{BotStatus, Draft, Event, State, unix_now};
+use crate::model::{ChatKind, Document, Message, Photo, utf16_len};
+use crate::state::{BotStatus, Draft, Event, FileKind, State, Uploads, image_type, unix_now};
 
 impl State {
     // ---- chats --------------------------------------------------------------------------
@@ -155,54 +154,120 @@ impl State {
         ))
     }
 
-    /// A photo to send: a known file id, an uploaded part (`attach://name`) or a URL.
-    pub(super) fn photo_from(
-        &mut self,
-        value: &str,
-        uploads: &HashSet<String>,
-    ) -> Result<Photo, Answer> {
+    /// A photo to send: a known photo's file id, an uploaded part (`attach://name`) or a
+    /// URL (shown as the stock picture: the emulator fetches nothing).
+    pub(super) fn photo_from(&mut self, value: &str, uploads: &Uploads) -> Result<Photo, Answer> {
+        match self.check_photo(value, uploads)? {
+            PhotoSource::Upload(bytes) => Ok(self.files.new_photo(Some(bytes))),
+            PhotoSource::Url => Ok(self.files.new_photo(None)),
+            PhotoSource::Known(unique) => self.files.reissue_photo(&unique).ok_or_else(wrong_file),
+        }
+    }
+
+    /// Where a photo comes from, or Telegram's refusal; nothing is kept yet.
+    fn check_photo(&self, value: &str, uploads: &Uploads) -> Result<PhotoSource, Answer> {
         let value = value.trim();
         if value.is_empty() {
             return Err(Answer::bad("Bad Request: there is no photo in the request"));
         }
         if let Some(name) = value.strip_prefix("attach://") {
-            return if uploads.contains(name) {
-                Ok(self.new_photo())
-            } else {
-                Err(Answer::bad(
-                    "Bad Request: wrong file identifier/HTTP URL specified",
-                ))
+            let Some(upload) = uploads.get(name) else {
+                return Err(wrong_file());
             };
+            if upload.bytes.is_empty() {
+                return Err(Answer::bad("Bad Request: file must be non-empty"));
+            }
+            if image_type(&upload.bytes).is_none() {
+                return Err(Answer::bad("Bad Request: IMAGE_PROCESS_FAILED"));
+            }
+            return Ok(PhotoSource::Upload(upload.bytes.clone()));
         }
         if value.starts_with("http://") || value.starts_with("https://") {
-            return Ok(self.new_photo());
+            return Ok(PhotoSource::Url);
         }
-        match self.files.get(value).cloned() {
-            Some(unique) => Ok(self.reissue(&unique)),
-            None => Err(Answer::bad(
-                "Bad Request: wrong file identifier/HTTP URL specified",
-            )),
+        self.known_file(value, FileKind::Photo)
+            .map(PhotoSource::Known)
+    }
+
+    /// The file a file id names, if it is of `kind`.
+    fn known_file(&self, file_id: &str, kind: FileKind) -> Result<String, Answer> {
+        let unique = self
+            .files
+            .lookup(file_id)
+            .map(|r| r.unique.clone())
+            .ok_or_else(wrong_file)?;
+        match self.files.meta(&unique) {
+            Some(m) if m.kind == kind => Ok(unique),
+            Some(_) => Err(Answer::bad("Bad Request: type of file mismatch")),
+            None => Err(wrong_file()),
         }
+    }
+
+    /// A document to send: a known document's file id or an uploaded part.
+    fn document_from(&mut self, value: &str, uploads: &Uploads) -> Result<Document, Answer> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(Answer::bad(
+                "Bad Request: there is no document in the request",
+            ));
+        }
+        if let Some(name) = value.strip_prefix("attach://") {
+            let Some(upload) = uploads.get(name) else {
+                return Err(wrong_file());
+            };
+            if upload.bytes.is_empty() {
+                return Err(Answer::bad("Bad Request: file must be non-empty"));
+            }
+            return Ok(self.files.new_document(upload));
+        }
+        if value.starts_with("http://") || value.starts_with("https://") {
+            return Err(Answer::bad("Bad Request: failed to get HTTP URL content"));
+        }
+        let unique = self.known_file(value, FileKind::Document)?;
+        self.files.reissue_document(&unique).ok_or_else(wrong_file)
+    }
+
+    /// `sendDocument`: a file by upload (part `document`, or `attach://name`) or by file
+    /// id, with a caption, reply and buttons, as `sendPhoto`.
+    pub(super) fn send_document(
+        &mut self,
+        p: &Params,
+        uploads: &Uploads,
+        now: Instant,
+    ) -> Result<Value, Answer> {
+        let chat = self.writable_chat(p)?;
+        let raw = file_param(p, uploads, "document");
+        let caption = caption(string(p, "caption"))?;
+        let buttons = markup(p)?;
+        let reply_to = self.reply_target(p, chat)?;
+        self.rate_check(chat, 1, now)?;
+        let document = self.document_from(raw.as_deref().unwrap_or(""), uploads)?;
+        Ok(self.post(
+            chat,
+            Draft {
+                caption,
+                document: Some(document),
+                reply_to,
+                buttons,
+                ..Draft::default()
+            },
+        ))
     }
 
     pub(super) fn send_photo(
         &mut self,
         p: &Params,
-        uploads: &HashSet<String>,
+        uploads: &Uploads,
         now: Instant,
     ) -> Result<Value, Answer> {
         let chat = self.writable_chat(p)?;
-        // An uploaded file arrives as a part named `photo`.
-        let raw = string(p, "photo").or_else(|| {
-            uploads
-                .contains("photo")
-                .then(|| "attach://photo".to_owned())
-        });
+        let raw = file_param(p, uploads, "photo");
         let caption = caption(string(p, "caption"))?;
         let buttons = markup(p)?;
         let reply_to = self.reply_target(p, chat)?;
-        let photo = self.photo_from(raw.as_deref().unwrap_or(""), uploads)?;
+        self.check_photo(raw.as_deref().unwrap_or(""), uploads)?;
         self.rate_check(chat, 1, now)?;
+        let photo = self.photo_from(raw.as_deref().unwrap_or(""), uploads)?;
         Ok(self.post(
             chat,
             Draft {
@@ -218,7 +283,7 @@ impl State {
     pub(super) fn send_media_group(
         &mut self,
         p: &Params,
-        uploads: &HashSet<String>,
+        uploads: &Uploads,
         now: Instant,
     ) -> Result<Value, Answer> {
         let chat = self.writable_chat(p)?;
@@ -237,7 +302,7 @@ impl State {
         }
         let reply_to = self.reply_target(p, chat)?;
         let mut drafts = Vec::new();
-        let group = format!("{}", 13_000_000_000_000u64 + self.next_file);
+        let group = format!("{}", 13_000_000_000_000u64 + self.files.next_number());
         for item in &items {
             if item.get("type").and_then(Value::as_str) != Some("photo") {
                 return Err(Answer::bad(
@@ -253,11 +318,14 @@ impl State {
             drafts.push((media.to_owned(), caption));
         }
         // Every file must be valid before any message is sent.
+        for (media, _) in &drafts {
+            self.check_photo(media, uploads)?;
+        }
+        self.rate_check(chat, drafts.len(), now)?;
         let mut photos = Vec::new();
         for (media, caption) in drafts {
             photos.push((self.photo_from(&media, uploads)?, caption));
         }
-        self.rate_check(chat, photos.len(), now)?;
         let sent: Vec<Value> = photos
             .into_iter()
             .map(|(photo, caption)| {
@@ -328,7 +396,7 @@ impl State {
                 next.text = new_text;
             }
             Edit::Caption => {
-                if next.photo.is_none() {
+                if next.photo.is_none() && next.document.is_none() {
                     return Err(Answer::bad(
                         "Bad Request: there is no caption in the message to edit",
                     ));
@@ -373,6 +441,27 @@ impl State {
         });
         Ok(json!(true))
     }
+}
+
+/// Where a photo to send comes from.
+enum PhotoSource {
+    Upload(axum::body::Bytes),
+    Url,
+    Known(String),
+}
+
+fn wrong_file() -> Answer {
+    Answer::bad("Bad Request: wrong file identifier/HTTP URL specified")
+}
+
+/// A file parameter: its value (a file id, a URL, `attach://name`), or an uploaded part of
+/// the same name.
+fn file_param(p: &Params, uploads: &Uploads, name: &str) -> Option<String> {
+    string(p, name).or_else(|| {
+        uploads
+            .contains_key(name)
+            .then(|| format!("attach://{name}"))
+    })
 }
 
 /// What an edit changes.

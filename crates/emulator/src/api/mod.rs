@@ -3,30 +3,35 @@
 //! descriptions Telegram gives. Parameters arrive as one JSON object whether the request
 //! was JSON or multipart (see `server`).
 //!
+//! Files are kept (see `state::files`): `sendPhoto`, `sendMediaGroup` and `sendDocument`
+//! take uploads and file ids, `getFile` gives a `file_path`, and
+//! `GET /file/bot<token>/<file_path>` serves the bytes.
+//!
 //! Not modelled: `parse_mode` (text is stored as sent, entities are not parsed), inline
 //! messages, keyboards other than inline ones (accepted, not shown), topics.
 //!
 //! Here: answers, dispatching a call to its method, `getMe` and `getUpdates`;
 //! `params`: reading parameters; `messages`: sending, editing and deleting;
-//! `menus`: button presses, command menus and chat members.
+//! `menus`: button presses, command menus and chat members; `files`: `getFile` and the
+//! download.
 
+mod files;
 mod menus;
 mod messages;
 mod params;
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
-use crate::state::{Call, State, Webhook};
+use crate::state::{Call, State, Uploads, Webhook};
 use messages::Edit;
 pub use params::chat_of;
 use params::{Params, flag, int, object, string};
 
 /// The methods the emulator serves, by their canonical names.
-pub const METHODS: [&str; 18] = [
+pub const METHODS: [&str; 20] = [
     "getMe",
     "getUpdates",
     "getWebhookInfo",
@@ -39,6 +44,8 @@ pub const METHODS: [&str; 18] = [
     "sendMessage",
     "sendPhoto",
     "sendMediaGroup",
+    "sendDocument",
+    "getFile",
     "editMessageText",
     "editMessageCaption",
     "editMessageReplyMarkup",
@@ -151,7 +158,7 @@ impl State {
         &mut self,
         method: &str,
         params: &Params,
-        uploads: &HashSet<String>,
+        uploads: &Uploads,
         now: Instant,
     ) -> Answer {
         let name = canonical(method).unwrap_or(method).to_owned();
@@ -198,13 +205,7 @@ impl State {
         });
     }
 
-    fn execute(
-        &mut self,
-        name: &str,
-        p: &Params,
-        uploads: &HashSet<String>,
-        now: Instant,
-    ) -> Answer {
+    fn execute(&mut self, name: &str, p: &Params, uploads: &Uploads, now: Instant) -> Answer {
         let result = match name {
             "getMe" => Ok(self.get_me()),
             "getWebhookInfo" => Ok(self.webhook_info()),
@@ -221,6 +222,8 @@ impl State {
             "sendMessage" => self.send_message(p, now),
             "sendPhoto" => self.send_photo(p, uploads, now),
             "sendMediaGroup" => self.send_media_group(p, uploads, now),
+            "sendDocument" => self.send_document(p, uploads, now),
+            "getFile" => self.get_file(p),
             "editMessageText" => self.edit_message(p, Edit::Text),
             "editMessageCaption" => self.edit_message(p, Edit::Caption),
             "editMessageReplyMarkup" => self.edit_message(p, Edit::Markup),

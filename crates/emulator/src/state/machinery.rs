@@ -1,41 +1,12 @@
-//! The machinery the verbs and the Bot API methods share: files, storing a message, what
+//! The machinery the verbs and the Bot API methods share: storing a message, what
 //! the bot hears, the update queue and its offsets, the record of calls.
 
 use serde_json::{Value, json};
 
 use super::{BotStatus, Call, DEFAULT_EXCLUDED, Draft, Event, PendingUpdate, State, unix_now};
-use crate::model::{ChatKind, Message, Photo, User, command_entities};
+use crate::model::{ChatKind, Message, User, command_entities};
 
 impl State {
-    /// A new photo file, known from now on.
-    pub(crate) fn new_photo(&mut self) -> Photo {
-        let n = self.next_file;
-        self.next_file += 1;
-        let photo = Photo {
-            file_id: format!("AgACAgUAAxkBAAI{n:06}"),
-            file_unique_id: format!("AQAD{n:06}"),
-        };
-        self.files
-            .insert(photo.file_id.clone(), photo.file_unique_id.clone());
-        self.files
-            .insert(photo.thumbnail_id(), format!("{}_t", photo.file_unique_id));
-        photo
-    }
-
-    /// The same file under a new id, as Telegram returns for a photo a bot sends.
-    pub(crate) fn reissue(&mut self, unique: &str) -> Photo {
-        let n = self.next_file;
-        self.next_file += 1;
-        let photo = Photo {
-            file_id: format!("AgACAgUAAxkDAAI{n:06}"),
-            file_unique_id: unique.to_owned(),
-        };
-        self.files.insert(photo.file_id.clone(), unique.to_owned());
-        self.files
-            .insert(photo.thumbnail_id(), format!("{unique}_t"));
-        photo
-    }
-
     /// Stores a message in `chat` (which must exist) and tells subscribers.
     pub(crate) fn store_message(&mut self, chat: i64, from: User, draft: Draft) -> Message {
         let c = self.chats.get_mut(&chat).expect("chat exists");
@@ -50,6 +21,7 @@ impl State {
             text: draft.text,
             caption: draft.caption,
             photo: draft.photo,
+            document: draft.document,
             media_group_id: draft.media_group_id,
             reply_to: draft.reply_to,
             buttons: draft.buttons,

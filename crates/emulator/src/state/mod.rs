@@ -4,11 +4,15 @@
 //! edits; the bot is removed; a group migrates); the Bot API methods are in `api`.
 //!
 //! Here: the types and the read side, and setting the scene; `people`: what people do;
-//! `groups`: the bot removed, added and migrated; `machinery`: what the verbs and the
+//! `groups`: the bot removed, added and migrated; `files`: file ids and the bytes
+//! behind them, bounded; `machinery`: what the verbs and the
 //! Bot API methods share (files, storing messages, the update queue, the call record).
 
+mod files;
 mod groups;
 
+pub(crate) use files::Files;
+pub use files::{FileKind, FileMeta, STOCK_PHOTO, Upload, Uploads, image_size, image_type};
 pub use groups::MemberChange;
 pub(crate) use groups::{bot_admin_json, member_status_json};
 mod machinery;
@@ -44,6 +48,9 @@ pub struct Options {
     /// driver that starts Butler on a database another emulator fed sets this above the
     /// ids that database has seen (Butler asks for updates after the last one it stored).
     pub first_update_id: i32,
+    /// How many bytes of file contents (uploads, photos people send with a picture) the
+    /// emulator keeps in memory; past it the oldest are forgotten (see `state::files`).
+    pub file_memory: usize,
     /// The pause before delivering again to a webhook that failed, doubled with each
     /// failure in a row up to `webhook_retry_max`. Telegram waits longer; tests wait less.
     pub webhook_retry_initial: Duration,
@@ -60,6 +67,7 @@ impl Default for Options {
             bot_name: "Butler".into(),
             privacy_mode: true,
             first_update_id: 1000,
+            file_memory: 64 * 1024 * 1024,
             webhook_retry_initial: Duration::from_millis(100),
             webhook_retry_max: Duration::from_secs(2),
             webhook_timeout: Duration::from_secs(10),
@@ -243,9 +251,8 @@ pub struct State {
     pub(crate) next_update_id: i32,
     pub(crate) confirmed_offset: i32,
     pub(crate) allowed_updates: Option<Vec<String>>,
-    /// Every file id Telegram would accept from this bot → its file_unique_id.
-    pub(crate) files: HashMap<String, String>,
-    pub(crate) next_file: u64,
+    /// Every file id Telegram would accept from this bot, and the files' bytes.
+    pub(crate) files: Files,
     pub(crate) queries: HashMap<String, Query>,
     pub(crate) next_query: u64,
     pub(crate) answers: Vec<CallbackAnswer>,
@@ -271,6 +278,7 @@ pub(crate) fn unix_now() -> i64 {
 impl State {
     pub(crate) fn new(options: Options) -> Self {
         let first_update_id = options.first_update_id;
+        let file_memory = options.file_memory;
         let bot = User {
             id: options.bot_id,
             is_bot: true,
@@ -289,8 +297,7 @@ impl State {
             next_update_id: first_update_id,
             confirmed_offset: 0,
             allowed_updates: None,
-            files: HashMap::new(),
-            next_file: 1,
+            files: Files::new(file_memory),
             queries: HashMap::new(),
             next_query: 1,
             answers: Vec::new(),
@@ -401,6 +408,29 @@ impl State {
 
     pub fn commands(&self) -> &[CommandSet] {
         &self.commands
+    }
+
+    /// What the emulator knows of the file a file id names (the photo's, for a
+    /// thumbnail's id).
+    pub fn file(&self, file_id: &str) -> Option<&FileMeta> {
+        let r = self.files.lookup(file_id)?;
+        self.files.meta(&r.unique)
+    }
+
+    /// The bytes of a file by its `file_unique_id`, while kept (see `state::files`).
+    pub fn file_contents(&self, file_unique_id: &str) -> Option<(&FileMeta, axum::body::Bytes)> {
+        let meta = self.files.meta(file_unique_id)?;
+        Some((meta, self.files.contents(file_unique_id)?))
+    }
+
+    /// The file paths downloaded (`GET /file/bot<token>/<file_path>`), in order.
+    pub fn downloads(&self) -> &[String] {
+        self.files.downloads()
+    }
+
+    /// Bytes of file contents kept against [`Options::file_memory`].
+    pub fn kept_file_bytes(&self) -> usize {
+        self.files.kept_bytes()
     }
 
     /// 429s the rate limiter answered.
@@ -519,6 +549,7 @@ pub(crate) struct Draft {
     pub text: Option<String>,
     pub caption: Option<String>,
     pub photo: Option<Photo>,
+    pub document: Option<crate::model::Document>,
     pub media_group_id: Option<String>,
     pub reply_to: Option<i32>,
     pub buttons: Vec<Vec<crate::model::Button>>,

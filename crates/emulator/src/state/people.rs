@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use axum::body::Bytes;
 use serde_json::json;
 
-use super::{Draft, DriverError, Event, Query, State, unix_now};
+use super::{Draft, DriverError, Event, Query, State, image_type, unix_now};
 use crate::model::{ChatKind, Message, utf16_len};
 
 impl State {
@@ -34,11 +35,42 @@ impl State {
         self.user_posts(chat, user, draft)
     }
 
-    /// `user` sends a photo (a fresh file) with an optional caption, reply and album id.
+    /// `user` sends a photo (a fresh file, showing the stock picture) with an optional
+    /// caption, reply and album id.
     pub fn user_sends_photo(
         &mut self,
         chat: i64,
         user: u64,
+        caption: Option<&str>,
+        reply_to: Option<i32>,
+        media_group_id: Option<&str>,
+    ) -> Result<Message, DriverError> {
+        self.send_picture(chat, user, None, caption, reply_to, media_group_id)
+    }
+
+    /// `user` sends `picture` (PNG, JPEG, GIF or WebP) as a photo: `getFile` and the
+    /// download give these bytes back.
+    pub fn user_sends_photo_file(
+        &mut self,
+        chat: i64,
+        user: u64,
+        picture: Bytes,
+        caption: Option<&str>,
+        reply_to: Option<i32>,
+    ) -> Result<Message, DriverError> {
+        if image_type(&picture).is_none() {
+            return Err(DriverError::NotSendable(
+                "a photo that is not a picture (PNG, JPEG, GIF or WebP)".into(),
+            ));
+        }
+        self.send_picture(chat, user, Some(picture), caption, reply_to, None)
+    }
+
+    fn send_picture(
+        &mut self,
+        chat: i64,
+        user: u64,
+        picture: Option<Bytes>,
         caption: Option<&str>,
         reply_to: Option<i32>,
         media_group_id: Option<&str>,
@@ -49,7 +81,8 @@ impl State {
                 "a caption over 1024 characters".into(),
             ));
         }
-        let photo = self.new_photo();
+        self.may_post(chat, user, reply_to)?;
+        let photo = self.files.new_photo(picture);
         let draft = Draft {
             caption: caption.map(str::to_owned),
             photo: Some(photo),
@@ -60,7 +93,13 @@ impl State {
         self.user_posts(chat, user, draft)
     }
 
-    fn user_posts(&mut self, chat: i64, user: u64, draft: Draft) -> Result<Message, DriverError> {
+    /// Whether `user` may post in `chat` (replying to `reply_to`): who they are, or why not.
+    fn may_post(
+        &self,
+        chat: i64,
+        user: u64,
+        reply_to: Option<i32>,
+    ) -> Result<crate::model::User, DriverError> {
         let from = self
             .users
             .get(&user)
@@ -76,12 +115,17 @@ impl State {
         if !c.members.contains(&user) {
             return Err(DriverError::NotAMember { chat, user });
         }
-        if let Some(r) = draft.reply_to
+        if let Some(r) = reply_to
             && c.message(r).is_none()
         {
             return Err(DriverError::UnknownMessage { chat, id: r });
         }
-        if c.chat.kind == ChatKind::Private {
+        Ok(from)
+    }
+
+    fn user_posts(&mut self, chat: i64, user: u64, draft: Draft) -> Result<Message, DriverError> {
+        let from = self.may_post(chat, user, draft.reply_to)?;
+        if self.chats[&chat].chat.kind == ChatKind::Private {
             // Writing to a blocked bot means unblocking it first.
             self.blocked.remove(&user);
         }
