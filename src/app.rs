@@ -30,6 +30,30 @@ pub enum BotError {
     Telegram(#[from] teloxide::RequestError),
     #[error("figures: {0}")]
     Figures(#[from] crate::figures::Error),
+    /// A store read that failed in a filter of the handler tree (see `chat::Fault`).
+    #[error("{0}")]
+    Lookup(Arc<store::Error>),
+}
+
+impl BotError {
+    /// A store fault that passes ([`store::Error::is_transient`]): the update is worth
+    /// handling again a little later.
+    pub fn is_transient(&self) -> bool {
+        self.store_error().is_some_and(store::Error::is_transient)
+    }
+
+    /// The store was closed: Butler is stopping.
+    pub fn is_closing(&self) -> bool {
+        self.store_error().is_some_and(store::Error::is_closing)
+    }
+
+    fn store_error(&self) -> Option<&store::Error> {
+        match self {
+            BotError::Store(e) | BotError::Figures(crate::figures::Error::Store(e)) => Some(e),
+            BotError::Lookup(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 pub type HandlerResult = Result<(), BotError>;

@@ -14,8 +14,14 @@
 //! its "handled" mark); handlers are idempotent for that: one ticket per report message,
 //! one photo per message, one event per relayed message, button presses checked against
 //! the ticket's state.
+//!
+//! A handler that failed on a passing store fault (no connection free in time, the
+//! database locked by another process) runs again a few times, its update unhandled
+//! meanwhile; one that failed for good, or every time, marks its update failed and is
+//! logged at error with the update's id ([`track_with`], [`Retry`]).
 
 use std::collections::{HashSet, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -205,10 +211,44 @@ impl<'a> AsUpdateStream<'a> for InboxListener {
     }
 }
 
+/// How an update whose handler failed on a passing store fault is handled again.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Runs of the handler tree in all, the first included.
+    pub attempts: u32,
+    /// The wait before the second run, doubled before each later one.
+    pub first_wait: Duration,
+}
+
+impl Default for Retry {
+    /// Four runs, 1, 2 and 4 s apart (each failed run having waited up to a pool's
+    /// acquire timeout first): a queue of writers or a lock held by another process has
+    /// cleared by then, and the chat's next update, which waits behind this one, is held
+    /// up for less than a minute.
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            first_wait: Duration::from_secs(1),
+        }
+    }
+}
+
+/// [`track_with`] with the [`Retry::default`].
+pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
+    track_with(tree, Retry::default())
+}
+
 /// Wraps the handler tree: runs it inside a span naming the update, then marks the update
 /// handled. What reaches it was not handled yet: the listener queues only updates whose
 /// inbox row has no mark ([`InboxListener::receive`], and the replay on start).
-pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
+///
+/// A run that fails on a passing store fault ([`BotError::is_transient`]: no connection
+/// free in time, the database locked) is run again, as `retry` says, the update unmarked
+/// meanwhile (a crash in between leaves it for the replay on start). Any other failure,
+/// or the last attempt's, marks the update failed, logged at error with its id: it is
+/// not run again. When the store is closing, the update is left for the next start.
+/// Handlers are idempotent for runs again (see the module docs).
+pub fn track_with(tree: UpdateHandler<BotError>, retry: Retry) -> UpdateHandler<BotError> {
     let deps_of = Arc::new(Asyncify(|update: Update, app: AppRef| (update, app)));
     let obligations = obligations_of(&*deps_of);
     dptree::from_fn_with_description(
@@ -221,20 +261,25 @@ pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
                     let f = deps_of.inject(&deps);
                     f().await
                 };
+                let (result, attempts) = run(&tree, deps, &update, retry).await;
                 let id = update.id.0 as i32;
-                let started = std::time::Instant::now();
-                let result = async {
-                    let result = tree.execute(deps, cont).await;
-                    let ms = started.elapsed().as_millis() as u64;
-                    tracing::info!(ms, "update handled");
-                    result
+                let now = chrono::Utc::now();
+                match result {
+                    ControlFlow::Continue(rest) => {
+                        let result = cont(rest).await;
+                        mark_handled(&app, id, now).await;
+                        result
+                    }
+                    ControlFlow::Break(Ok(())) => {
+                        mark_handled(&app, id, now).await;
+                        ControlFlow::Break(Ok(()))
+                    }
+                    ControlFlow::Break(Err(e)) => {
+                        give_up(&app, id, &e, attempts, now).await;
+                        // Logged here, with the update's id.
+                        ControlFlow::Break(Ok(()))
+                    }
                 }
-                .instrument(update_span(&update))
-                .await;
-                if let Err(e) = app.store.inbox_handled(id, chrono::Utc::now()).await {
-                    tracing::error!(update_id = id, error = %e, "marking the update handled failed");
-                }
-                result
             }
         },
         HandlerSignature::Other {
@@ -244,6 +289,76 @@ pub fn track(tree: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
             continues: true,
         },
     )
+}
+
+type Run = ControlFlow<Result<(), BotError>, DependencyMap>;
+
+/// Runs `tree` on `update`, again after a passing fault, up to `retry.attempts` times;
+/// returns the last run's outcome and how many runs there were. The continuation (the
+/// dispatcher's default handler) is not run here, but once, by the caller.
+async fn run(
+    tree: &UpdateHandler<BotError>,
+    deps: DependencyMap,
+    update: &Update,
+    retry: Retry,
+) -> (Run, u32) {
+    let span = update_span(update);
+    let mut wait = retry.first_wait;
+    let mut attempt = 1;
+    loop {
+        let started = std::time::Instant::now();
+        let result = tree
+            .clone()
+            .execute(
+                deps.clone(),
+                |rest| async move { ControlFlow::Continue(rest) },
+            )
+            .instrument(span.clone())
+            .await;
+        let ms = started.elapsed().as_millis() as u64;
+        match &result {
+            ControlFlow::Break(Err(e)) if e.is_transient() && attempt < retry.attempts => {
+                tracing::warn!(parent: &span, attempt, ms, ?wait, error = %e,
+                    "handling the update failed on a passing fault; trying again");
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2);
+                attempt += 1;
+            }
+            _ => {
+                tracing::info!(parent: &span, ms, "update handled");
+                return (result, attempt);
+            }
+        }
+    }
+}
+
+async fn mark_handled(app: &AppRef, id: i32, now: chrono::DateTime<chrono::Utc>) {
+    if let Err(e) = app.store.inbox_handled(id, now).await {
+        tracing::error!(update_id = id, error = %e, "marking the update handled failed");
+    }
+}
+
+/// The update's handling failed for good (or Butler is stopping): logged, and marked.
+async fn give_up(
+    app: &AppRef,
+    id: i32,
+    e: &BotError,
+    attempts: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    if e.is_closing() {
+        tracing::warn!(update_id = id, error = %e, "stopping: the update is handled on the next start");
+        return;
+    }
+    if e.is_transient() {
+        tracing::error!(update_id = id, attempts, error = %e, "handling the update failed on every attempt; given up");
+    } else {
+        tracing::error!(update_id = id, error = %e, "handling the update failed");
+    }
+    if let Err(mark) = app.store.inbox_failed(id, &e.to_string(), now).await {
+        // Unmarked, it is handled again on the next start.
+        tracing::error!(update_id = id, error = %mark, "marking the update failed failed");
+    }
 }
 
 fn obligations_of<F, Args>(

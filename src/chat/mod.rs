@@ -20,6 +20,8 @@ pub mod requests;
 pub mod staff;
 pub mod stats;
 
+use std::sync::Arc;
+
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::Message;
@@ -147,18 +149,36 @@ async fn replied_bot_message(app: AppRef, msg: Message) -> Option<store::BotMess
         .await
 }
 
-async fn registered_group(app: AppRef, msg: Message) -> Option<Group> {
+/// A store read that failed in a filter of the tree. The update fails with it (and is
+/// handled again after a passing fault, see `inbox::track`) instead of passing the
+/// branch by as if it did not apply: an owner's report is not taken for chatter in a
+/// group Butler does not serve.
+#[derive(Debug, Clone)]
+pub struct Fault(pub Arc<store::Error>);
+
+/// A group message's owner group, if the chat is one, or the fault that hid it.
+type GroupLookup = Result<Group, Fault>;
+
+async fn registered_group(app: AppRef, msg: Message) -> Option<GroupLookup> {
     if !is_group(msg.clone()) {
         return None;
     }
     match app.store.group(msg.chat.id.0).await {
-        Ok(Some(g)) if g.active => Some(g),
+        Ok(Some(g)) if g.active => Some(Ok(g)),
         Ok(_) => None,
-        Err(e) => {
-            tracing::error!(error = %e, "reading the group failed");
-            None
-        }
+        Err(e) => Some(Err(Fault(Arc::new(e)))),
     }
+}
+
+/// `branch`, for messages in a registered owner group (given the `Group`); a message
+/// whose group could not be read fails with the [`Fault`].
+fn in_owner_group(branch: UpdateHandler<BotError>) -> UpdateHandler<BotError> {
+    dptree::filter_map_async(registered_group)
+        .branch(
+            dptree::filter_map(|found: GroupLookup| found.err())
+                .endpoint(|fault: Fault| async move { Err(BotError::Lookup(fault.0)) }),
+        )
+        .branch(dptree::filter_map(|found: GroupLookup| found.ok()).branch(branch))
 }
 
 /// Every path an update can take, in the order tried.
@@ -178,16 +198,14 @@ pub fn handler_tree() -> UpdateHandler<BotError> {
                     dptree::filter(requests::in_complaints_chat)
                         .branch(requests::complaints_chat_branch()),
                 )
-                .branch(dptree::filter_map_async(registered_group).branch(owner::branch()))
+                .branch(in_owner_group(owner::branch()))
                 .branch(
                     dptree::filter(|msg: Message| msg.chat.is_private()).branch(private::branch()),
                 ),
         )
         // An owner corrects their report.
         .branch(
-            Update::filter_edited_message()
-                .filter_map_async(registered_group)
-                .endpoint(owner::edited),
+            Update::filter_edited_message().chain(in_owner_group(dptree::endpoint(owner::edited))),
         )
         .branch(Update::filter_callback_query().endpoint(callbacks::press))
 }

@@ -38,6 +38,8 @@ mod errors;
 mod model;
 mod pacer;
 mod send;
+#[cfg(test)]
+mod stall_tests;
 mod turns;
 mod worker;
 

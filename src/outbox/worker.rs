@@ -5,6 +5,14 @@
 //! until the pacer lets it go, without holding up the others; a wake (a commit) makes
 //! the worker look again at once, so a confirmation enqueued during a broadcast goes
 //! ahead of the broadcast's remaining groups.
+//!
+//! Each turn is a task of its own ([`JoinSet`]), not a future the worker polls between
+//! its own awaits. A turn waits for the store's connections like everyone else, and the
+//! store's pools hand a freed connection to the first in line even while its task is
+//! not polled: had the worker stopped polling its turns to read the due chats, turns
+//! first in line would have taken every reader (or the writer) and waited for the
+//! worker, which waited for them, and every other reader of the store with it, until
+//! the pool's timeout. The flood benchmark's set-up stalled so on a loaded machine.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -12,9 +20,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
-use futures::future::BoxFuture;
-use futures::stream::FuturesUnordered;
 use teloxide::prelude::*;
+use tokio::task::{Id, JoinSet};
 use tokio::time::Instant;
 
 use super::Outbox;
@@ -33,7 +40,43 @@ const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// How long a chat sits out after a turn that went wrong or did nothing.
 const SIT_OUT: Duration = Duration::from_secs(1);
 
-type Turn<'a> = BoxFuture<'a, (DueChat, Result<Lane, store::Error>)>;
+/// The turns taking place, each a task of its own, and the chat each is for.
+#[derive(Default)]
+struct Lanes {
+    tasks: JoinSet<Result<Lane, store::Error>>,
+    chats: HashMap<Id, DueChat>,
+}
+
+impl Lanes {
+    fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Starts `chat`'s turn.
+    fn start(&mut self, outbox: &Arc<Outbox>, bot: &Bot, chat: DueChat) {
+        let (outbox, bot, due) = (Arc::clone(outbox), bot.clone(), chat.clone());
+        let task = self
+            .tasks
+            .spawn(async move { outbox.take_turn(&bot, due).await });
+        self.chats.insert(task.id(), chat);
+    }
+
+    /// The next turn to end: its chat and what it did. Pending while none is taking place.
+    async fn next(&mut self) -> (DueChat, Result<Lane, String>) {
+        loop {
+            let Some(ended) = self.tasks.join_next_with_id().await else {
+                return std::future::pending().await;
+            };
+            let (id, lane) = match ended {
+                Ok((id, lane)) => (id, lane.map_err(|e| e.to_string())),
+                Err(e) => (e.id(), Err(format!("the turn's task ended: {e}"))),
+            };
+            if let Some(chat) = self.chats.remove(&id) {
+                return (chat, lane);
+            }
+        }
+    }
+}
 
 /// The worker's view of the chats between looks at the store.
 struct Round {
@@ -65,7 +108,7 @@ impl Round {
     }
 
     /// A chat's turn ended as `lane` says.
-    fn done(&mut self, chat: DueChat, lane: Result<Lane, store::Error>) {
+    fn done(&mut self, chat: DueChat, lane: Result<Lane, String>) {
         let now = Instant::now();
         self.busy.remove(&chat.chat_id);
         self.turns.served(chat.chat_id);
@@ -103,8 +146,9 @@ impl Outbox {
     pub async fn run(self: Arc<Self>, bot: Bot, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut round = Round::new();
-        let mut lanes: FuturesUnordered<Turn<'_>> = FuturesUnordered::new();
+        let mut lanes = Lanes::default();
         loop {
+            // Turns go on meanwhile: they are tasks (see the module docs).
             self.retry_marks(&mut round).await;
             if round.look || Instant::now() >= round.next_look {
                 self.look(&mut round).await;
@@ -114,14 +158,15 @@ impl Outbox {
                 biased;
                 _ = &mut shutdown => break,
                 _ = self.wake.notified() => round.look = true,
-                Some((chat, lane)) = lanes.next(), if !lanes.is_empty() => round.done(chat, lane),
+                (chat, lane) = lanes.next() => round.done(chat, lane),
                 _ = tokio::time::sleep_until(round.next_look.min(round.next_mark_retry)) => {}
             }
         }
         // Turns in hand finish (their marks are written); then a last flush, bounded, so
-        // that what the last updates caused goes out.
+        // that what the last updates caused goes out. Turns still going after it are
+        // aborted with the set.
         let _ = tokio::time::timeout(Duration::from_secs(3), async {
-            while lanes.next().await.is_some() {}
+            while lanes.tasks.join_next().await.is_some() {}
             self.marks.retry(&self.store).await;
             let _ = self.drain(&bot).await;
         })
@@ -170,12 +215,7 @@ impl Outbox {
     }
 
     /// Starts the turns of the chats at the head of the queue, as many as lanes allow.
-    fn start_turns<'a>(
-        &'a self,
-        bot: &'a Bot,
-        round: &mut Round,
-        lanes: &mut FuturesUnordered<Turn<'a>>,
-    ) {
+    fn start_turns(self: &Arc<Self>, bot: &Bot, round: &mut Round, lanes: &mut Lanes) {
         while let Some(next) = round.queue.front() {
             let room = if next.urgent {
                 LANES + URGENT_LANES
@@ -189,10 +229,7 @@ impl Outbox {
                 break;
             };
             round.busy.insert(chat.chat_id);
-            lanes.push(Box::pin(async move {
-                let lane = self.take_turn(bot, chat.clone()).await;
-                (chat, lane)
-            }));
+            lanes.start(self, bot, chat);
         }
     }
 

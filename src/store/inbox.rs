@@ -110,6 +110,28 @@ impl Store {
         Ok(())
     }
 
+    /// Marks an update handled, its handling having failed for good (`why`): it is not
+    /// dispatched again.
+    pub async fn inbox_failed(&self, id: i32, why: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE inbox SET handled_at = ?, failed = ? WHERE update_id = ?")
+            .bind(ts(now))
+            .bind(why)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Why handling the update failed for good, if it did.
+    pub async fn inbox_failure(&self, id: i32) -> Result<Option<String>> {
+        let failed: Option<Option<String>> =
+            sqlx::query_scalar("SELECT failed FROM inbox WHERE update_id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(failed.flatten())
+    }
+
     /// True if the update was received and handled (its mark written).
     pub async fn inbox_is_handled(&self, id: i32) -> Result<bool> {
         let handled: Option<Option<String>> =

@@ -73,6 +73,33 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// A fault that passes: no connection free in time (`PoolTimedOut`), or SQLite's
+    /// lock held by another connection past the busy timeout (`SQLITE_BUSY`,
+    /// `SQLITE_LOCKED`, with their extended codes). The same work may succeed when tried
+    /// again a little later; any other error would fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Sqlx(sqlx::Error::PoolTimedOut) => true,
+            Error::Sqlx(sqlx::Error::Database(e)) => e
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                // The primary result code is the low byte of the extended one.
+                .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+            _ => false,
+        }
+    }
+
+    /// The store was closed: Butler is stopping.
+    pub fn is_closing(&self) -> bool {
+        matches!(self, Error::Sqlx(sqlx::Error::PoolClosed))
+    }
+}
+
+/// SQLite's primary result codes for a lock held elsewhere.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -104,6 +131,11 @@ pub const SANDBOX_APPLICATION_ID: u32 = u32::from_be_bytes(*b"BTLS");
 
 /// How long a write waits for the write connection, as SQLite's busy timeout would.
 const WRITE_WAIT: Duration = Duration::from_secs(5);
+/// How long a read waits for a reader connection. Reads never wait for the writer (WAL),
+/// only for each other, and the longest (a year's figures) take a few seconds: a longer
+/// wait means the pool is stuck, and failing sooner lets the update be handled again
+/// sooner (`inbox::track`). sqlx's default is 30 s.
+const READ_WAIT: Duration = Duration::from_secs(10);
 
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url`.
@@ -128,6 +160,7 @@ impl Store {
         sqlx::migrate!("./migrations").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(READ_WAIT)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;

@@ -23,6 +23,7 @@ mod roles;
 mod routes;
 mod schedule;
 mod staff;
+mod stall;
 mod stats;
 mod store;
 mod story;
