@@ -23,6 +23,8 @@
 //!   queued to its confirmation, and how many answers the flood got.
 //! - `figures`: `/stats` and the daily summary on a database of 1,000,000 tickets, in
 //!   process (the SQL alone) and end to end, and cold start to the first `getUpdates`.
+//! - `console`: the web console's board (filtered, searched, deep pages) and a ticket's
+//!   page on the same million tickets, server time through its router in process.
 //!
 //! Options: `--quick` (or `BUTLER_BENCH_QUICK=1`), `--runs N`, scenario names to pick;
 //! `BUTLER_BENCH_KEEP`, `BUTLER_BENCH_LOG`, `BUTLER_BENCH_DEBUG` (see BENCHMARKS.md).
@@ -42,6 +44,8 @@ use chrono::{Timelike, Utc};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "load/console.rs"]
+mod console;
 
 use common::{
     LANG, MANAGER, Process, STAFF, STAFF_CHAT, STAFF_CHAT_TITLE, butler_with_config, log_level,
@@ -83,6 +87,7 @@ struct Opts {
     broadcast: bool,
     figures: bool,
     flood: bool,
+    console: bool,
     data: PathBuf,
 }
 
@@ -105,9 +110,9 @@ impl Opts {
                             .context("--runs needs a positive number")?,
                     )
                 }
-                "reports" | "broadcast" | "figures" | "flood" => picked.push(a),
+                "reports" | "broadcast" | "figures" | "flood" | "console" => picked.push(a),
                 other => bail!(
-                    "unknown argument {other:?}; use [--quick] [--runs N] [reports] [broadcast] [figures] [flood]"
+                    "unknown argument {other:?}; use [--quick] [--runs N] [reports] [broadcast] [figures] [flood] [console]"
                 ),
             }
         }
@@ -127,6 +132,7 @@ impl Opts {
             broadcast: all || picked.iter().any(|p| p == "broadcast"),
             figures: all || picked.iter().any(|p| p == "figures"),
             flood: all || picked.iter().any(|p| p == "flood"),
+            console: all || picked.iter().any(|p| p == "console"),
             data,
         })
     }
@@ -171,6 +177,9 @@ async fn run_all(opts: Opts) -> anyhow::Result<()> {
     }
     if opts.figures {
         verdicts.extend(figures(&opts).await?);
+    }
+    if opts.console {
+        verdicts.extend(console::console(&opts).await?);
     }
     if opts.flood {
         verdicts.extend(flood(&opts).await?);

@@ -2,7 +2,7 @@
 //! clock and the scheduler's wake-up; the chat handlers receive it from the dispatcher,
 //! the jobs and the sandbox hold the same `Arc`.
 //!
-//! It sits above `tickets`, `messages` and `figures` and below the adapters (`chat`,
+//! It sits above `tickets`, `messages` and `figures` and below the adapters (`chat`, `console`,
 //! `jobs`, `inbox`, `sandbox`): it may use everything under it, and teloxide (it sends
 //! through the outbox and reads a Telegram user's name and language), never an adapter.
 
@@ -288,6 +288,24 @@ impl App {
         self.roster.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// What `user` may do in the web console, as in the chat: a manager, a dispatcher,
+    /// or a current member of a staff chat (the main one or a route's); `None` for
+    /// everyone else (owners, strangers).
+    pub async fn console_role(&self, bot: &Bot, user: u64) -> Option<ConsoleRole> {
+        if self.settings.is_manager(user) {
+            return Some(ConsoleRole::Manager);
+        }
+        if self.settings.is_dispatcher(user) {
+            return Some(ConsoleRole::Dispatcher);
+        }
+        for chat in self.settings.staff_chats() {
+            if chat != 0 && self.is_member_of(bot, chat, user).await {
+                return Some(ConsoleRole::Staff);
+            }
+        }
+        None
+    }
+
     pub fn actor(&self, user: &User) -> Actor {
         Actor {
             id: user.id.0,
@@ -295,6 +313,39 @@ impl App {
             is_manager: self.settings.is_manager(user.id.0),
         }
     }
+}
+
+/// Who someone is in the web console: what they see and may do follows the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleRole {
+    /// Everything: complaints and suggestions, follow-ups, exports, assigning.
+    Manager,
+    /// The front desk: the staff's view, and may assign.
+    Dispatcher,
+    /// Repairs only (a complaint may be about staff).
+    Staff,
+}
+
+/// How long a console sign-in link is valid.
+pub const CONSOLE_LINK_MINUTES: i64 = 10;
+
+/// A new random secret (32 bytes from the system's generator), as 64 hex digits: a
+/// sign-in link's token, a session's cookie, a CSRF token.
+pub fn new_secret() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(hex(&bytes))
+}
+
+/// The SHA-256 of a secret, as hex: what the store keeps of a token.
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(secret.as_bytes()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How a Telegram user is named to others: the full name, else the username, else the id.

@@ -26,6 +26,10 @@ use crate::i18n::Locale;
 
 mod bounds;
 pub use bounds::{LimitSettings, RetentionSettings};
+mod console;
+pub use console::ConsoleSettings;
+mod cronspec;
+pub use cronspec::CronSpec;
 
 mod routes;
 pub use routes::Route;
@@ -90,6 +94,8 @@ pub struct Settings {
     pub routes: Vec<Route>,
     /// How updates arrive: long polling or a webhook (`[telegram]`).
     pub telegram: TelegramSettings,
+    /// The web console: where it listens, the address people open.
+    pub console: ConsoleSettings,
 }
 
 /// How residents are asked to rate a finished repair.
@@ -191,68 +197,6 @@ impl FromStr for LogFormat {
             "json" => Ok(LogFormat::Json),
             other => Err(format!("unknown log format {other:?}: use text or json")),
         }
-    }
-}
-
-/// A parsed cron expression (seconds first, as the `cron` crate reads it) that keeps
-/// its source text.
-#[derive(Debug, Clone)]
-pub struct CronSpec {
-    source: String,
-    schedule: cron::Schedule,
-}
-
-impl CronSpec {
-    /// Parses an expression such as `"0 0 18 * * *"` (sec min hour day-of-month month
-    /// day-of-week, optionally year). The error is the `cron` crate's explanation.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let source = s.trim();
-        let schedule = cron::Schedule::from_str(source)
-            .map_err(|e| one_line_cron_error(source, &e.to_string()))?;
-        Ok(Self {
-            source: source.to_owned(),
-            schedule,
-        })
-    }
-
-    /// The expression as written (trimmed).
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    /// The parsed schedule, for computing the next run.
-    pub fn schedule(&self) -> &cron::Schedule {
-        &self.schedule
-    }
-}
-
-/// The `cron` crate explains an error in three lines: the expression, a caret under
-/// the fault and a message (sometimes empty). Keep the message, or say where it failed.
-fn one_line_cron_error(source: &str, error: &str) -> String {
-    let mut lines = error.lines().skip(1);
-    let caret = lines.next().and_then(|line| line.find('^'));
-    let message = lines.collect::<Vec<_>>().join(" ");
-    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    match caret {
-        _ if !message.is_empty() => message,
-        Some(at) if at >= source.len() => {
-            "the expression ends too early (it needs 6 fields, or 7 with a year)".to_owned()
-        }
-        Some(at) => format!("unexpected text at character {}", at + 1),
-        None => error.split_whitespace().collect::<Vec<_>>().join(" "),
-    }
-}
-
-/// Two specs are equal when they were written the same way.
-impl PartialEq for CronSpec {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl fmt::Display for CronSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
     }
 }
 
@@ -610,6 +554,7 @@ struct RawSettings {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
     telegram: RawTelegram,
+    console: ConsoleSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -643,6 +588,7 @@ impl Default for RawSettings {
             holidays: BTreeMap::new(),
             routes: Vec::new(),
             telegram: RawTelegram::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -718,7 +664,6 @@ impl TryFrom<RawSettings> for Settings {
             )?,
             catch_up_minutes: raw.schedule.catch_up_minutes,
         };
-        let routes = parse_routes(&raw.routes, raw.staff_chat_id)?;
         Ok(Settings {
             database_url,
             timezone,
@@ -737,8 +682,9 @@ impl TryFrom<RawSettings> for Settings {
             limits: raw.limits,
             retention: raw.retention,
             holidays: raw.holidays,
-            routes,
+            routes: parse_routes(&raw.routes, raw.staff_chat_id)?,
             telegram: TelegramSettings::try_from(&raw.telegram)?,
+            console: raw.console,
         })
     }
 }
@@ -779,6 +725,7 @@ impl From<&Settings> for RawSettings {
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
             telegram: RawTelegram::from(&s.telegram),
+            console: s.console.clone(),
         }
     }
 }

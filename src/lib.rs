@@ -17,10 +17,11 @@
 //!   rating question, follow-up card) and the texts they carry.
 //! - [`tickets`]: the ticket use cases (report, details, take, progress, done, reopen,
 //!   rating, follow-ups): the rule, the state change, its events and messages in one
-//!   transaction. Chat, jobs and (later) the console call the same functions.
+//!   transaction. Chat, jobs and the console call the same functions.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
 //! - [`app`]: [`app::App`], the context every handler and job gets.
 //! - Adapters: [`chat`] (the handler tree, one module per audience, the command table),
+//!   [`console`] (the web console: board, a ticket's story and actions, figures, exports),
 //!   [`jobs`] (the scheduler: morning greeting, daily summary, monthly report, SLA watch,
 //!   rating reminders), [`inbox`] (updates stored before their offset is confirmed, or
 //!   before a webhook delivery is answered), [`sandbox`] (`butler sandbox`, a local web
@@ -38,6 +39,7 @@ pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod figures;
 pub mod i18n;
@@ -187,6 +189,7 @@ pub async fn run_with(
         }))
     };
 
+    start_console(&app, &bot, stop_rx.clone());
     let dispatcher = Dispatcher::builder(bot.clone(), inbox::track(chat::handler_tree()))
         .dependencies(dptree::deps![app.clone()])
         .default_handler(|_| async {})
@@ -260,6 +263,23 @@ async fn hear_updates(
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), server).await;
     }
     Ok(())
+}
+
+/// Serves the web console (when `[console] listen` is set) until `stop`. A console that
+/// cannot start is logged: the bot goes on without it.
+fn start_console(app: &AppRef, bot: &Bot, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if !app.settings.console.serves() {
+        return;
+    }
+    let (app, bot) = (app.clone(), bot.clone());
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = console::serve(app, bot, stopped).await {
+            tracing::error!(error = ?e, "the console is not running; the bot goes on without it");
+        }
+    });
 }
 
 /// `butler backup <path>`: a consistent copy of the database, also while the bot runs.

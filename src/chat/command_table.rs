@@ -22,6 +22,8 @@ pub enum Home {
     OwnerGroup,
     StaffChat,
     StaffOrPrivate,
+    /// A private chat with Butler only (`/console`: its link is for one person).
+    Private,
     Anywhere,
 }
 
@@ -40,6 +42,7 @@ impl Home {
             Home::OwnerGroup => place == Place::OwnerGroup,
             Home::StaffChat => place == Place::StaffChat,
             Home::StaffOrPrivate => matches!(place, Place::StaffChat | Place::Private),
+            Home::Private => place == Place::Private,
             Home::Anywhere => true,
         }
     }
@@ -51,6 +54,7 @@ impl Home {
             Home::OwnerGroup => "wrong_chat.owner_group",
             Home::StaffChat => "wrong_chat.staff_chat",
             Home::StaffOrPrivate => "wrong_chat.staff_or_private",
+            Home::Private => "wrong_chat.private",
             Home::Anywhere => "error.bad_arguments",
         }
     }
@@ -270,6 +274,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     // Staff and managers, in the staff chat or privately.
     cmd("ticket", H::StaffOrPrivate, &[S::Lookup], &[], None),
     cmd("find", H::StaffOrPrivate, &[S::Lookup], &[], None),
+    // Staff and managers, privately: a sign-in link to the web console.
+    cmd("console", H::Private, &[S::Private], &[], None),
 ];
 
 /// The chat a Butler command belongs in, if `name` (lowercase) is one.
@@ -453,6 +459,9 @@ mod tests {
             ("my", G, bad),
             ("help", C, bad),
             ("start", P, bad),
+            ("console", P, bad),
+            ("console", C, "wrong_chat.private"),
+            ("console", G, "wrong_chat.private"),
         ];
         for (name, place, key) in cases {
             for addressed in [false, true] {

@@ -115,6 +115,8 @@ pub enum PrivateCommand {
     Start,
     Help,
     My,
+    /// A one-time sign-in link to the web console (staff and managers).
+    Console,
 }
 
 /// The command word of a message (`/take@ButlerBot 4` → `take`), and whether it names

@@ -179,10 +179,10 @@ async fn ticket_command(
         tickets::check_place(tx, settings, actor, id, msg.chat.id.0).await?;
         match cmd {
             StaffCommand::Pause(_) => {
-                tickets::pause(tx, settings, actor, id, &rest, origin, now).await?;
+                tickets::pause(tx, settings, actor, id, &rest, Some(origin), now).await?;
             }
             StaffCommand::Resume(_) => {
-                tickets::resume(tx, settings, actor, id, origin, now).await?;
+                tickets::resume(tx, settings, actor, id, Some(origin), now).await?;
             }
             StaffCommand::Take(_) => {
                 tickets::take(tx, settings, actor, id, now).await?;
@@ -303,6 +303,7 @@ async fn close_follow_up(
     let note = msg.text().map(str::trim).filter(|s| !s.is_empty());
     let origin = origin(&msg, locale);
     change!(app, &bot, &msg, locale, |tx| {
+        let origin = Some(origin);
         tickets::close_follow_up(tx, &app.settings, &actor, follow_up, note, origin, now).await?;
         Ok(())
     })

@@ -57,16 +57,24 @@ pub async fn overview(
     period: Period,
     settings: &Settings,
 ) -> Result<Overview, store::Error> {
+    overview_of(store, period, Scope::all(), settings).await
+}
+
+/// [`overview`] of the tickets in `scope` (an owner group, a category, a staff member:
+/// the console's figures); the dispatch lines only for all tickets.
+pub async fn overview_of(
+    store: &Store,
+    period: Period,
+    scope: Scope,
+    settings: &Settings,
+) -> Result<Overview, store::Error> {
     let read = store
-        .overview(
-            period,
-            Scope::all(),
-            settings.sla.take_minutes,
-            TOP_CATEGORIES,
-        )
+        .overview(period, scope, settings.sla.take_minutes, TOP_CATEGORIES)
         .await?;
     let mut overview = Overview::of(period, read);
-    overview.dispatch = store.dispatch_figures(period).await?;
+    if scope == Scope::all() {
+        overview.dispatch = store.dispatch_figures(period).await?;
+    }
     Ok(overview)
 }
 
@@ -310,8 +318,19 @@ pub async fn weekly_chart(
     now: DateTime<Utc>,
     locale: Locale,
 ) -> Result<Vec<u8>, Error> {
+    weekly_chart_of(tx, settings, now, locale, Scope::all()).await
+}
+
+/// [`weekly_chart`] of the tickets in `scope`.
+pub async fn weekly_chart_of(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    locale: Locale,
+    scope: Scope,
+) -> Result<Vec<u8>, Error> {
     let weeks = Period::weeks_back(now, settings.timezone, CHART_WEEKS);
-    let points = tx.weekly(&weeks, Scope::all()).await?;
+    let points = tx.weekly(&weeks, scope).await?;
     Ok(chart::weekly_chart(&points, locale)?)
 }
 

@@ -29,7 +29,7 @@ fn units(s: &str) -> usize {
 }
 
 /// What an event says, and the detail it shows. One arm per kind.
-fn event_text(e: &StoryEvent, locale: Locale) -> String {
+pub fn event_text(e: &StoryEvent, locale: Locale) -> String {
     let detail = e.detail.as_deref();
     let (key, shown): (&str, Option<String>) = match e.kind {
         EventKind::Reported => ("story.reported", None),

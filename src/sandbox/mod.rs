@@ -102,7 +102,7 @@ pub struct Bound {
 
 impl Sandbox {
     /// Starts the first world (seeded) and binds the page's port on 127.0.0.1.
-    pub async fn bind(settings: Settings, options: Options) -> anyhow::Result<Bound> {
+    pub async fn bind(mut settings: Settings, options: Options) -> anyhow::Result<Bound> {
         if let Some(production) = settings.database_path()
             && same_file(&production, &options.database)
         {
@@ -121,6 +121,8 @@ impl Sandbox {
                     format!("binding the sandbox page to 127.0.0.1:{}", options.port)
                 })?;
         let addr = listener.local_addr()?;
+        // `/console` sends links to the console on this page's port.
+        settings.console.public_url = format!("http://{addr}");
         let world = Self::new_world(&settings, &options.database, lang, events.clone()).await?;
         let sandbox = Arc::new(Sandbox {
             base: settings,
@@ -427,6 +429,52 @@ mod tests {
             assert_eq!(status, StatusCode::OK);
             assert_eq!(headers[header::CONTENT_TYPE], "image/jpeg");
             assert_eq!(&body[..], jpeg);
+            sandbox.world().stop().await;
+        }
+
+        #[tokio::test]
+        async fn the_console_is_on_the_page_s_port_signed_in_as_the_manager() {
+            let dir = tempfile::tempdir().unwrap();
+            let options = Options {
+                port: 0,
+                database: dir.path().join("sandbox.db"),
+                lang: Some(Locale::En),
+            };
+            let bound = Sandbox::bind(Settings::default(), options).await.unwrap();
+            let sandbox = bound.sandbox.clone();
+            let local = Some("127.0.0.1:8088");
+            let router = page::router(sandbox.clone());
+            let res = router
+                .clone()
+                .oneshot(request(local, "/api/console", None))
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+            let cookie = cookie.split(';').next().unwrap().to_owned();
+            let mut board = request(local, "/console/", None);
+            board
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+            let res = router.clone().oneshot(board).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body = String::from_utf8_lossy(&body);
+            assert!(
+                body.contains("Zhou Yan"),
+                "signed in as the manager: {body}"
+            );
+            let rebound = Some("evil.example:8088");
+            assert_eq!(
+                status(&sandbox, request(rebound, "/console/", None)).await,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                sandbox.world().settings().console.base_url(),
+                format!("http://{}", bound.addr())
+            );
             sandbox.world().stop().await;
         }
 

@@ -80,10 +80,30 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/api/time", post(time))
         .route("/api/lang", post(language))
         .route("/api/reset", post(reset))
+        .route("/api/console", get(console_sign_in))
+        .with_state(sandbox.clone())
+        .merge(crate::console::router_with(Arc::new(move || {
+            sandbox.world().console()
+        })))
         .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(local_host))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
-        .with_state(sandbox)
+}
+
+/// The page's console link: signed in as the sandbox's manager, to the board (the page
+/// answers this machine only).
+async fn console_sign_in(State(sandbox): Shared) -> Response {
+    let world = sandbox.world();
+    let Some(console) = world.console() else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "Butler is starting");
+    };
+    let lang = world.lang();
+    let manager = crate::store::ConsolePerson {
+        user_id: super::MANAGER as i64,
+        name: crate::i18n::t(lang, "sandbox.manager", &[]),
+        locale: lang.code().to_owned(),
+    };
+    crate::console::sign_in_as(&console, &manager).await
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -14,8 +14,9 @@ use butler_emulator::{Event, Message, State};
 pub const SHOWN: [i64; 4] = [GROUP, STAFF_CHAT, ENGINEERING, MANAGER_CHAT];
 
 /// The page's own labels (`sandbox.*` in the locale files), sent with every snapshot.
-const PAGE_KEYS: [&str; 33] = [
+const PAGE_KEYS: [&str; 34] = [
     "title",
+    "console",
     "tagline",
     "hint",
     "clock",

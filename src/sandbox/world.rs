@@ -167,6 +167,8 @@ pub struct World {
     butler: tokio::sync::Mutex<Option<Running>>,
     /// The ticker and the event relay; aborted when the world stops.
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The web console on the running Butler, served on the page's port.
+    console: Mutex<Option<Arc<crate::console::Console>>>,
 }
 
 impl World {
@@ -188,6 +190,8 @@ impl World {
         settings.staff_chat_id = STAFF_CHAT;
         settings.routes = vec![engineering_route(lang)];
         settings.managers = vec![MANAGER];
+        // The console is on the sandbox's own port (`/console/`), not on one of its own.
+        settings.console.listen = String::new();
         settings.default_locale = lang;
 
         let emu = cast_emulator(lang).await?;
@@ -199,6 +203,7 @@ impl World {
             settings: Mutex::new(settings),
             butler: tokio::sync::Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
+            console: Mutex::new(None),
         });
 
         let ticker = spawn_ticker(&world);
@@ -218,12 +223,18 @@ impl World {
         lock(&self.settings).clone()
     }
 
+    /// The console on the Butler running now.
+    pub fn console(&self) -> Option<Arc<crate::console::Console>> {
+        lock(&self.console).clone()
+    }
+
     /// Starts Butler on the emulator with this world's settings and clock, and waits
     /// until it polls for updates.
     async fn start_butler(&self) -> anyhow::Result<Running> {
         let app = crate::build_app(self.settings(), self.time.clock.clone()).await?;
         let api_url = self.emu.api_url().parse().context("the emulator's URL")?;
         let bot = Bot::new("7000000001:SANDBOX").set_api_url(api_url);
+        *lock(&self.console) = Some(crate::console::Console::new(app.clone(), bot.clone()));
         let (stop, mut stopped) = watch::channel(false);
         let polls_before = self.emu.read(|s| s.polls_started());
         let task = tokio::spawn(crate::run_with(app.clone(), bot, async move {

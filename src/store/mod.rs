@@ -11,7 +11,8 @@
 //! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
 //! urgency, complaints and suggestions), `routes` (a ticket's staff
 //! chat and its pauses), `daily` and `figures` (the numbers), `seed` (demo data),
-//! `forget` (an owner forgotten), `story` (one ticket's story, and search). Rows are
+//! `forget` (an owner forgotten), `story` (one ticket's story, and search), `console`
+//! (the web console's sign-in links, sessions and board). Rows are
 //! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -20,6 +21,7 @@
 
 mod batch;
 mod bot_messages;
+mod console;
 mod daily;
 mod figures;
 mod follow_ups;
@@ -47,6 +49,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use batch::Batched;
 
 pub use bot_messages::{BotMessage, BotMessageKind};
+pub use console::{BoardPage, BoardQuery, ConsolePerson, ConsoleSession};
 pub use figures::OverviewParts;
 pub use follow_ups::FollowUp;
 pub use forget::Forgotten;

@@ -102,12 +102,12 @@ impl Tx<'_> {
 }
 
 /// A phrase for FTS5: quoted, its quotes doubled.
-fn phrase(word: &str) -> String {
+pub(super) fn phrase(word: &str) -> String {
     format!("\"{}\"", word.replace('"', "\"\""))
 }
 
 /// `%word%` for LIKE, its wildcards escaped with `\`.
-fn like(word: &str) -> String {
+pub(super) fn like(word: &str) -> String {
     let escaped = word
         .replace('\\', "\\\\")
         .replace('%', "\\%")

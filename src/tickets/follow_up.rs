@@ -14,20 +14,23 @@ use crate::store::{self, Tx};
 
 /// A manager's reply to a follow-up card closes it with that reply as the note; the card
 /// then says who closed it and how, with a "rate again" button after a low score. `None`
-/// when nothing changed (the manager was told why, or the follow-up is unknown).
+/// when nothing changed (the manager was told why under `origin`, or the follow-up is
+/// unknown). Without an `origin` (the console) no answer goes to a chat.
 pub async fn close_follow_up(
     tx: &mut Tx<'_>,
     settings: &Settings,
     manager: &Actor,
     follow_up: i64,
     note: Option<&str>,
-    origin: Origin,
+    origin: Option<Origin>,
     now: DateTime<Utc>,
 ) -> Result<Option<Ticket>> {
     manager.must_be_manager()?;
     let Some(note) = note else {
-        tx.enqueue(&origin.answer("follow_up.note_needed", &[]), now)
-            .await?;
+        if let Some(origin) = origin {
+            tx.enqueue(&origin.answer("follow_up.note_needed", &[]), now)
+                .await?;
+        }
         return Ok(None);
     };
     let Some(fu) = tx.follow_up(follow_up).await? else {
@@ -37,8 +40,10 @@ pub async fn close_follow_up(
         .close_follow_up(fu.id, (manager.id, &manager.name), note, now)
         .await?
     {
-        tx.enqueue(&origin.answer("follow_up.already_closed", &[]), now)
-            .await?;
+        if let Some(origin) = origin {
+            tx.enqueue(&origin.answer("follow_up.already_closed", &[]), now)
+                .await?;
+        }
         return Ok(None);
     }
     tx.add_event(
@@ -53,15 +58,13 @@ pub async fn close_follow_up(
     let staff = messages::staff_locale(settings);
     let closed = Some((manager.name.as_str(), note));
     let buttons = closed_buttons(staff, &ticket, fu.id, fu.round, false);
-    let out = [
-        Outgoing::Edit {
-            chat_id: messages::staff_chat(settings, &ticket),
-            target: Target::FollowUp { id: fu.id },
-            text: render::follow_up_text(&ticket, fu.id, staff, closed),
-            buttons,
-        },
-        origin.answer("follow_up.closed", &[("id", &ticket.id.to_string())]),
-    ];
+    let mut out = vec![Outgoing::Edit {
+        chat_id: messages::staff_chat(settings, &ticket),
+        target: Target::FollowUp { id: fu.id },
+        text: render::follow_up_text(&ticket, fu.id, staff, closed),
+        buttons,
+    }];
+    out.extend(origin.map(|o| o.answer("follow_up.closed", &[("id", &ticket.id.to_string())])));
     tx.enqueue_all(&out, now).await?;
     Ok(Some(ticket))
 }

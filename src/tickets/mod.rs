@@ -1,5 +1,5 @@
 //! The ticket use cases: every change to a ticket, whoever asks for it — a chat handler,
-//! a button, a scheduled job or (later) the web console.
+//! a button, a scheduled job or the web console.
 //!
 //! Each use case takes the open transaction, the settings, the person asking (a
 //! `domain::Actor`), a parsed request of plain values and the time. It checks the rule in

@@ -18,7 +18,7 @@ pub async fn pause(
     actor: &Actor,
     id: TicketId,
     reason: &str,
-    origin: Origin,
+    origin: Option<Origin>,
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
     fetch(tx, id).await?.pause(actor)?;
@@ -28,7 +28,7 @@ pub async fn pause(
         .await?;
     let fresh = fetch(tx, id).await?;
     let id_s = id.to_string();
-    let out = [
+    let mut out = vec![
         messages::card_edit(settings, &fresh),
         messages::to_owner(
             settings,
@@ -36,8 +36,8 @@ pub async fn pause(
             "owner.paused",
             &[("id", &id_s), ("reason", &reason)],
         ),
-        origin.answer("pause.done", &[("id", &id_s)]),
     ];
+    out.extend(origin.map(|o| o.answer("pause.done", &[("id", &id_s)])));
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
 }
@@ -48,17 +48,15 @@ pub async fn resume(
     settings: &Settings,
     actor: &Actor,
     id: TicketId,
-    origin: Origin,
+    origin: Option<Origin>,
     now: DateTime<Utc>,
 ) -> Result<Ticket> {
     let ticket = fetch(tx, id).await?;
     ticket.resume(actor)?;
     end_pause(tx, &ticket, actor, now).await?;
     let fresh = fetch(tx, id).await?;
-    let out = [
-        messages::card_edit(settings, &fresh),
-        origin.answer("pause.resumed", &[("id", &id.to_string())]),
-    ];
+    let mut out = vec![messages::card_edit(settings, &fresh)];
+    out.extend(origin.map(|o| o.answer("pause.resumed", &[("id", &id.to_string())])));
     tx.enqueue_all(&out, now).await?;
     Ok(fresh)
 }

@@ -7,6 +7,7 @@ mod harness;
 
 mod bounds;
 mod cancel;
+mod console;
 mod dispatch;
 mod figures;
 mod groups;
