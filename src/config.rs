@@ -34,9 +34,14 @@ mod routes;
 pub use routes::Route;
 mod hours;
 mod sla;
+mod telegram;
+mod toml_error;
 use hours::{RawBusinessHours, is_holiday_key};
 use routes::{RawRoute, parse_routes};
 pub use sla::{ComplaintSla, LevelSla, SlaSettings};
+pub use telegram::{TelegramSettings, UpdateMode};
+use telegram::RawTelegram;
+use toml_error::one_line_toml_error;
 
 use crate::domain::calendar::BusinessHours;
 
@@ -90,6 +95,8 @@ pub struct Settings {
     /// Categories sent to their own staff chats (`[[routes]]`); the main staff chat gets
     /// every ticket no route claims.
     pub routes: Vec<Route>,
+    /// How updates arrive: long polling or a webhook (`[telegram]`).
+    pub telegram: TelegramSettings,
     /// The web console: where it listens, the address people open.
     pub console: ConsoleSettings,
     /// `[business_hours]`: when the office works (days, opening and closing time in
@@ -251,6 +258,9 @@ pub enum ConfigError {
     /// A `[[routes]]` entry (numbered from 1) that cannot be used.
     #[error("config: routes #{index} {problem}")]
     Route { index: usize, problem: String },
+    /// A `[telegram]` key that cannot be used.
+    #[error("config: telegram.{key} {problem}")]
+    Telegram { key: &'static str, problem: String },
     /// A number outside its allowed range; `rule` says what is allowed.
     #[error("config: {key} = {value} {rule}")]
     OutOfRange {
@@ -350,6 +360,7 @@ impl Settings {
                 ),
             });
         }
+        self.telegram.check_for_run()?;
         self.check_database()
     }
 
@@ -494,36 +505,6 @@ fn dir_is_writable(dir: &Path) -> bool {
     }
 }
 
-/// toml's error is several lines (a source excerpt with a caret); keep the line
-/// number, the offending line and the message.
-fn one_line_toml_error(error: &toml::de::Error, text: &str) -> String {
-    let message = error
-        .message()
-        .lines()
-        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let message = if message.is_empty() {
-        "not valid TOML".to_owned()
-    } else {
-        message
-    };
-    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
-        return message;
-    };
-    let line_no = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("").trim();
-    if line.is_empty() {
-        format!("line {line_no}: {message}")
-    } else {
-        let shown: String = line.chars().take(60).collect();
-        let ellipsis = if shown.len() < line.len() { "…" } else { "" };
-        format!("line {line_no} ({shown}{ellipsis}): {message}")
-    }
-}
-
 const DEFAULT_MORNING_GREETING: &str = "0 0 8 * * *";
 const DEFAULT_DAILY_SUMMARY: &str = "0 0 18 * * *";
 const DEFAULT_MONTHLY_REPORT: &str = "0 0 9 1 * *";
@@ -552,6 +533,7 @@ struct RawSettings {
     holidays: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<RawRoute>,
+    telegram: RawTelegram,
     console: ConsoleSettings,
     #[serde(skip_serializing_if = "Option::is_none")]
     business_hours: Option<RawBusinessHours>,
@@ -587,6 +569,7 @@ impl Default for RawSettings {
             retention: RetentionSettings::default(),
             holidays: BTreeMap::new(),
             routes: Vec::new(),
+            telegram: RawTelegram::default(),
             console: ConsoleSettings::default(),
             business_hours: None,
         }
@@ -667,7 +650,8 @@ impl TryFrom<RawSettings> for Settings {
             limits: raw.limits,
             retention: raw.retention,
             holidays: raw.holidays,
-            routes,
+            routes: parse_routes(&raw.routes, raw.staff_chat_id)?,
+            telegram: TelegramSettings::try_from(&raw.telegram)?,
             console: raw.console,
             business_hours,
         })
@@ -731,6 +715,7 @@ impl From<&Settings> for RawSettings {
             retention: s.retention,
             holidays: s.holidays.clone(),
             routes: s.routes.iter().map(RawRoute::from).collect(),
+            telegram: RawTelegram::from(&s.telegram),
             console: s.console.clone(),
             business_hours: s.business_hours.as_ref().map(RawBusinessHours::from),
         }

@@ -7,6 +7,9 @@
 //! the handler tree has run; on start, what was received but not handled is dispatched
 //! again, oldest first.
 //!
+//! In webhook mode ([`webhook`]) Telegram posts each update instead, and the delivery is
+//! answered only once its row is written: the same promise, the other way round.
+//!
 //! An update may therefore be handled twice (a crash after a handler's commit but before
 //! its "handled" mark); handlers are idempotent for that: one ticket per report message,
 //! one photo per message, one event per relayed message, button presses checked against
@@ -36,6 +39,9 @@ use tracing::Instrument;
 
 use crate::app::{AppRef, BotError};
 use crate::store::Store;
+
+pub mod webhook;
+pub use webhook::WebhookListener;
 
 /// Long-poll timeout for getUpdates, in seconds. Under teloxide's default client timeout
 /// (17 s): a longer poll is cut off by the client as a network error, every time the bot
@@ -152,26 +158,34 @@ impl InboxListener {
 
     /// Queues the updates a previous run received but did not finish.
     async fn replay(&mut self) {
-        match self.store.inbox_unhandled(REPLAY_LIMIT).await {
-            Ok(rows) => {
-                if !rows.is_empty() {
-                    tracing::warn!(
-                        count = rows.len(),
-                        "handling updates left over from the last run"
-                    );
-                }
-                for (id, payload) in rows {
-                    match serde_json::from_str::<Update>(&payload) {
-                        Ok(u) => self.pending.push_back(u),
-                        Err(e) => {
-                            tracing::error!(update_id = id, error = %e, "unreadable update in the inbox, skipped")
-                        }
+        let left = unhandled(&self.store).await;
+        self.pending.extend(left);
+    }
+}
+
+/// The updates a previous run received but did not finish, oldest first.
+async fn unhandled(store: &Store) -> VecDeque<Update> {
+    let mut pending = VecDeque::new();
+    match store.inbox_unhandled(REPLAY_LIMIT).await {
+        Ok(rows) => {
+            if !rows.is_empty() {
+                tracing::warn!(
+                    count = rows.len(),
+                    "handling updates left over from the last run"
+                );
+            }
+            for (id, payload) in rows {
+                match serde_json::from_str::<Update>(&payload) {
+                    Ok(u) => pending.push_back(u),
+                    Err(e) => {
+                        tracing::error!(update_id = id, error = %e, "unreadable update in the inbox, skipped")
                     }
                 }
             }
-            Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
         }
+        Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
     }
+    pending
 }
 
 impl UpdateListener for InboxListener {

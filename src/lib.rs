@@ -23,9 +23,10 @@
 //! - Adapters: [`chat`] (the handler tree, one module per audience, the command table),
 //!   [`console`] (the web console: board, a ticket's story and actions, figures, exports),
 //!   [`jobs`] (the scheduler: morning greeting, daily summary, monthly report, SLA watch,
-//!   rating reminders), [`inbox`] (updates stored before their offset is confirmed),
-//!   [`sandbox`] (`butler sandbox`, a local web page that plays the owner group, the staff
-//!   chat and a manager against the Bot API emulator: Butler without Telegram).
+//!   rating reminders), [`inbox`] (updates stored before their offset is confirmed, or
+//!   before a webhook delivery is answered), [`sandbox`] (`butler sandbox`, a local web
+//!   page that plays the owner group, the staff chat and a manager against the Bot API
+//!   emulator: Butler without Telegram).
 //! - The shell: [`cli`] (the command line, parsed once with clap), [`telemetry`] (tracing
 //!   set-up), and [`run`] here.
 //!
@@ -140,8 +141,8 @@ async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::t
     }
 }
 
-/// Runs the bot until `shutdown` completes: the dispatcher on long polling, the outbox
-/// worker and the scheduler, stopped together.
+/// Runs the bot until `shutdown` completes: the dispatcher (on long polling or a webhook),
+/// the outbox worker and the scheduler, stopped together.
 pub async fn run(
     settings: Settings,
     bot: Bot,
@@ -189,7 +190,7 @@ pub async fn run_with(
     };
 
     start_console(&app, &bot, stop_rx.clone());
-    let mut dispatcher = Dispatcher::builder(bot.clone(), inbox::track(chat::handler_tree()))
+    let dispatcher = Dispatcher::builder(bot.clone(), inbox::track(chat::handler_tree()))
         .dependencies(dptree::deps![app.clone()])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
@@ -197,7 +198,6 @@ pub async fn run_with(
         ))
         .build();
     let token = dispatcher.shutdown_token();
-    let mut stopping = stop_rx.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: no new updates, finishing those in hand");
@@ -210,15 +210,46 @@ pub async fn run_with(
             }
         }
     });
-    // Long polling and a webhook exclude each other.
-    if let Err(e) = bot.delete_webhook().await {
-        tracing::warn!(error = %e, "deleteWebhook failed");
-    }
-    let listener = inbox::InboxListener::new(bot.clone(), app.store.clone()).await?;
-    let dispatching = dispatcher.dispatch_with_listener(
-        listener,
-        LoggingErrorHandler::with_custom_text("getting updates failed"),
-    );
+    hear_updates(&app, &bot, dispatcher, stop_rx).await?;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), scheduler).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), worker).await;
+    app.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Hears updates until the stop: long polling through the inbox, or the webhook server
+/// (`[telegram] mode`), both feeding `dispatcher`.
+async fn hear_updates(
+    app: &AppRef,
+    bot: &Bot,
+    mut dispatcher: Dispatcher<Bot, app::BotError, teloxide::dispatching::DefaultKey>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let on_error = LoggingErrorHandler::with_custom_text("getting updates failed");
+    let mut server = None;
+    let dispatching: std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> =
+        match app.settings.telegram.webhook() {
+            Some((url, secret)) => {
+                let mut rx = stopping.clone();
+                let stop = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                let at = (app.settings.telegram.listen, url, secret);
+                let (listener, task) =
+                    inbox::webhook::serve(bot.clone(), app.store.clone(), at, stop).await?;
+                server = Some(task);
+                Box::pin(dispatcher.dispatch_with_listener(listener, on_error))
+            }
+            None => {
+                // Long polling and a webhook exclude each other.
+                if let Err(e) = bot.delete_webhook().await {
+                    tracing::warn!(error = %e, "deleteWebhook failed");
+                }
+                let listener = inbox::InboxListener::new(bot.clone(), app.store.clone()).await?;
+                Box::pin(dispatcher.dispatch_with_listener(listener, on_error))
+            }
+        };
     // Stopping is bounded: updates still in hand after the grace period stay unhandled in
     // the inbox and are handled on the next start, so a service manager's 10 s are kept.
     tokio::select! {
@@ -228,10 +259,9 @@ pub async fn run_with(
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => tracing::warn!("updates still in hand after the grace period; they are handled on the next start"),
     }
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), scheduler).await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), worker).await;
-    app.store.close().await;
-    tracing::info!("stopped");
+    if let Some(server) = server {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), server).await;
+    }
     Ok(())
 }
 

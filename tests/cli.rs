@@ -117,6 +117,36 @@ fn check_config_prints_the_effective_settings_with_the_token_masked() {
 }
 
 #[test]
+fn webhook_mode_without_its_secret_or_with_a_bad_one_stops_start_up_naming_the_key() {
+    let dir = temp_dir();
+    let webhook =
+        "[telegram]\nmode = \"webhook\"\nwebhook_url = \"https://butler.example.com/telegram\"\n";
+    write_config(dir.path(), &format!("{GOOD}{webhook}"));
+    for args in [&[][..], &["check-config"][..]] {
+        let o = butler(dir.path(), args, Some("1:x"));
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("telegram.secret_token"), "{args:?}: {err}");
+    }
+    write_config(
+        dir.path(),
+        &format!("{GOOD}{webhook}secret_token = \"not/allowed\"\n"),
+    );
+    let o = butler(dir.path(), &[], Some("1:x"));
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("telegram.secret_token") && err.contains("A-Z"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not/allowed"),
+        "the secret is not repeated: {err}"
+    );
+}
+
+#[test]
 fn check_config_reports_the_first_problem() {
     let dir = temp_dir();
     write_config(dir.path(), "staff_chat_id = 5\nmistake = 1\n");

@@ -53,6 +53,26 @@ impl Store {
             .collect())
     }
 
+    /// Writes one update a webhook delivered, on the disk before the delivery is answered;
+    /// `true` when it is new. A repeated delivery (Telegram missed the answer) is not: that
+    /// update is in hand already, or was left unhandled and is replayed on the next start.
+    pub async fn inbox_deliver(&self, id: i32, payload: &str, now: DateTime<Utc>) -> Result<bool> {
+        let received = ts(now);
+        self.durably(async |tx| {
+            let written = sqlx::query(
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)
+                 ON CONFLICT(update_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(payload)
+            .bind(received.as_str())
+            .execute(&mut *tx)
+            .await?;
+            Ok(written.rows_affected() == 1)
+        })
+        .await
+    }
+
     /// Updates received but not handled, oldest first.
     pub async fn inbox_unhandled(&self, limit: i64) -> Result<Vec<(i32, String)>> {
         Ok(sqlx::query_as("SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?")

@@ -10,7 +10,16 @@ fn longest_report_text() -> String {
 
 #[tokio::test]
 async fn the_longest_report_telegram_allows_is_confirmed_and_carded_without_a_400() {
-    let story = Story::start("").await;
+    longest_report(Mode::Polling).await;
+}
+
+#[tokio::test]
+async fn on_a_webhook_the_longest_report_is_confirmed_and_carded_without_a_400() {
+    longest_report(Mode::Webhook).await;
+}
+
+async fn longest_report(mode: Mode) {
+    let story = Story::start_in(mode, "").await;
     story.manager_registers_group().await;
     let text = longest_report_text();
     assert_eq!(units(&format!("/repair {text}")), 4096);

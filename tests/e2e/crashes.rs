@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use butler_emulator::{Fault, FaultRule, State};
+use butler_emulator::{Fault, FaultRule, State, User};
 use sqlx::Connection;
 
 use crate::harness::*;
@@ -103,6 +103,138 @@ async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_a
         "the report is confirmed after the restart",
     )
     .await;
+}
+
+/// Owners who report once each in the burst (user ids from 300): one report each, so no
+/// one meets the per-owner flood limit.
+const BURST: u64 = 24;
+
+async fn inbox_counts(db: &std::path::Path) -> (i64, i64) {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("opening the database");
+    sqlx::query_as("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
+        .fetch_one(&mut conn)
+        .await
+        .expect("counting the inbox")
+}
+
+/// The ticket number each of the bot's messages in `chat` starting with `prefix` names,
+/// by the message it replies to (cards: by their own id).
+fn tickets_named(s: &State, chat: i64, prefix: &str) -> Vec<(Option<i32>, i64)> {
+    s.bot_messages_in(chat)
+        .iter()
+        .filter(|m| m.body().starts_with(prefix))
+        .filter_map(|m| {
+            let n = m.body()[prefix.len()..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
+            Some((m.reply_to, n))
+        })
+        .collect()
+}
+
+/// A burst of reports from many owners; kill -9 once the first few are confirmed, and the
+/// rest of the burst arrives while Butler is down. After the restart nothing is lost and
+/// nothing is handled twice: every report has exactly one ticket, every ticket a card,
+/// and every update is stored once and handled. A message the outbox had sent when the
+/// kill came, before it could write "sent", goes out again (it cannot know Telegram got
+/// it): only those may show twice.
+async fn a_burst_survives_kill_9(mode: Mode) {
+    let mut story = Story::start_with_in(mode, "[delivery]\nrate_limits = false", |emu| {
+        for i in 0..BURST {
+            emu.add_user(User::new(300 + i, format!("Owner {i}")).language("en"));
+            emu.add_member(GROUP, 300 + i).unwrap();
+        }
+    })
+    .await;
+    story.manager_registers_group().await;
+    let send = |story: &Story, i: u64| {
+        story
+            .emu
+            .user_sends_text(GROUP, 300 + i, &format!("/repair burst report {i}"), None)
+            .unwrap()
+    };
+    const RECEIVED: &str = "Received: ticket #";
+    let mut reports: Vec<_> = (0..BURST / 2).map(|i| send(&story, i)).collect();
+    story
+        .until("the first reports are confirmed", |s| {
+            (tickets_named(s, GROUP, RECEIVED).len() >= 3).then_some(())
+        })
+        .await;
+    story.butler.kill9();
+    let before_kill = story.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
+    reports.extend((BURST / 2..BURST).map(|i| send(&story, i)));
+
+    story.butler.restart();
+    let distinct = |named: Vec<(Option<i32>, i64)>| {
+        named.into_iter().collect::<std::collections::BTreeSet<_>>()
+    };
+    story
+        .until_within("every report confirmed", 2 * STEP, |s| {
+            (distinct(tickets_named(s, GROUP, RECEIVED)).len() as u64 >= BURST).then_some(())
+        })
+        .await;
+    story
+        .until("every card", |s| {
+            (distinct(tickets_named(s, STAFF_CHAT, "🔧 #")).len() as u64 >= BURST).then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let confirmations = story.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
+    let mut tickets = std::collections::BTreeSet::new();
+    for report in &reports {
+        let named: Vec<i64> = confirmations
+            .iter()
+            .filter(|(to, _)| *to == Some(report.id))
+            .map(|(_, n)| *n)
+            .collect();
+        let context = || format!("report {}: {named:?}\n{}", report.id, story.context());
+        assert!(!named.is_empty(), "lost: {}", context());
+        assert!(
+            named.iter().all(|n| *n == named[0]),
+            "two tickets: {}",
+            context()
+        );
+        let sent_before = before_kill.iter().any(|(to, _)| *to == Some(report.id));
+        assert!(
+            named.len() == 1 || sent_before,
+            "confirmed twice: {}",
+            context()
+        );
+        tickets.insert(named[0]);
+    }
+    assert_eq!(tickets.len() as u64, BURST, "one ticket a report");
+    assert_eq!(tickets_in(&story.butler.db).await as u64, BURST);
+    let cards = distinct(story.emu.read(|s| tickets_named(s, STAFF_CHAT, "🔧 #")));
+    let carded: std::collections::BTreeSet<i64> = cards.iter().map(|(_, n)| *n).collect();
+    assert!(carded.is_superset(&tickets), "{}", story.context());
+    let updates = story.emu.read(|s| s.next_update_id()) - 1000;
+    assert_eq!(
+        inbox_counts(&story.butler.db).await,
+        (updates as i64, updates as i64),
+        "each update stored once and handled"
+    );
+    assert!(story.emu.pending_updates().is_empty());
+    if mode == Mode::Webhook {
+        assert!(
+            story.emu.deliveries().iter().any(|d| d.status.is_none()),
+            "deliveries met Butler down and were made again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_reports_survives_kill_9_with_nothing_lost_and_nothing_handled_twice() {
+    a_burst_survives_kill_9(Mode::Polling).await;
+}
+
+#[tokio::test]
+async fn on_a_webhook_a_burst_of_reports_survives_kill_9_with_nothing_lost_and_nothing_handled_twice()
+ {
+    a_burst_survives_kill_9(Mode::Webhook).await;
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! Runs the real `butler` binary against the Bot API emulator, with verbs for the people in
-//! the story. Each test gets its own emulator (port 0), SQLite file and process.
+//! the story. Each test gets its own emulator (port 0), SQLite file and process, and runs
+//! Butler on long polling ([`Story::start`]) or on a webhook the emulator posts to
+//! ([`Story::start_in`] with [`Mode::Webhook`]).
 
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -20,35 +22,72 @@ pub const STEP: Duration = Duration::from_secs(15);
 /// when a reply beats the record; a quick person is still slower than this.
 pub const REACTION: Duration = Duration::from_millis(50);
 
+/// How Butler hears from the emulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `getUpdates` (the default).
+    Polling,
+    /// The emulator posts each update to Butler's webhook server, on a free port.
+    Webhook,
+}
+
+/// The secret token Butler runs with in webhook mode.
+pub const WEBHOOK_SECRET: &str = "e2e-webhook-secret_0123456789";
+
+impl Mode {
+    /// The `[telegram]` table for this mode, and the address Butler will listen on.
+    fn config(self) -> (String, Option<std::net::SocketAddr>) {
+        match self {
+            Mode::Polling => (String::new(), None),
+            Mode::Webhook => {
+                // A free port: taken, noted and let go (Butler binds it a moment later).
+                let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+                let addr = probe.local_addr().expect("its address");
+                drop(probe);
+                let table = format!(
+                    "\n[telegram]\nmode = \"webhook\"\nwebhook_url = \"http://{addr}/telegram\"\nlisten = \"{addr}\"\nsecret_token = \"{WEBHOOK_SECRET}\"\n"
+                );
+                (table, Some(addr))
+            }
+        }
+    }
+}
+
 /// A running `butler` process. Killed (SIGKILL) when dropped.
 pub struct Butler {
     process: Process,
     config: PathBuf,
     /// The SQLite file, for tests that look at what was stored.
     pub db: PathBuf,
+    /// Where its webhook server listens (webhook mode).
+    pub webhook: Option<std::net::SocketAddr>,
     api_url: String,
     _dir: tempfile::TempDir,
 }
 
-/// Starts the real binary against `emu`, with `tweaks` appended to its butler.toml (keys
-/// or whole tables, e.g. "[sla]\ntake_minutes = 5").
-pub fn spawn_butler(emu: &EmulatorHandle, tweaks: &str) -> Butler {
+/// Starts the real binary against `emu`, hearing it in `mode`, with `tweaks` appended to
+/// its butler.toml (keys or whole tables, e.g. "[sla]\ntake_minutes = 5").
+pub fn spawn_butler_in(emu: &EmulatorHandle, tweaks: &str, mode: Mode) -> Butler {
     let dir = crate::common::temp_dir();
     let config = dir.path().join("butler.toml");
     let db = dir.path().join("butler.db");
-    std::fs::write(&config, cast_config(&db, tweaks)).expect("writing butler.toml");
+    // After the tweaks: a table of its own, whatever table the tweaks ended in.
+    let (telegram, webhook) = mode.config();
+    std::fs::write(&config, cast_config(&db, &format!("{tweaks}{telegram}")))
+        .expect("writing butler.toml");
     let api_url = emu.api_url().to_string();
     let process = launch(&config, &dir.path().join("stderr.log"), &api_url);
     Butler {
         process,
         config,
         db,
+        webhook,
         api_url,
         _dir: dir,
     }
 }
 
-/// As [`spawn_butler`], on a database that `butler seed-demo` filled first with `groups`
+/// As [`spawn_butler_in`] on long polling, on a database that `butler seed-demo` filled first with `groups`
 /// registered owner groups (chat ids -1_000_001 …), which the emulator gets too.
 pub fn spawn_butler_with_demo_groups(emu: &EmulatorHandle, tweaks: &str, groups: usize) -> Butler {
     for g in 1..=groups as i64 {
@@ -80,6 +119,7 @@ pub fn spawn_butler_with_demo_groups(emu: &EmulatorHandle, tweaks: &str, groups:
         process,
         config,
         db,
+        webhook: None,
         api_url,
         _dir: dir,
     }
@@ -141,27 +181,57 @@ impl Story {
         Self::start_with(tweaks, |_| {}).await
     }
 
+    /// The world, and Butler hearing it in `mode`.
+    pub async fn start_in(mode: Mode, tweaks: &str) -> Story {
+        Self::start_with_in(mode, tweaks, |_| {}).await
+    }
+
     /// [`Story::start`], with more of the world (people, chats) made by `prepare` before
     /// Butler starts.
     pub async fn start_with(tweaks: &str, prepare: impl FnOnce(&EmulatorHandle)) -> Story {
+        Self::start_with_in(Mode::Polling, tweaks, prepare).await
+    }
+
+    /// [`Story::start_with`] in `mode`: ready once Butler polls, or once it set its webhook.
+    pub async fn start_with_in(
+        mode: Mode,
+        tweaks: &str,
+        prepare: impl FnOnce(&EmulatorHandle),
+    ) -> Story {
         let turn = TURNS
             .acquire()
             .await
             .expect("the semaphore is never closed");
         let emu = emulator_with_cast().await;
         prepare(&emu);
-        let butler = spawn_butler(&emu, tweaks);
+        let butler = spawn_butler_in(&emu, tweaks, mode);
         let story = Story {
             emu,
             butler,
             _turn: turn,
         };
+        story.until_listening(mode).await;
         story
-            .until("butler polls for updates", |s| {
-                (s.polls_started() > 0).then_some(())
-            })
-            .await;
-        story
+    }
+
+    /// Waits until Butler hears updates: it polls, or it set its webhook.
+    pub async fn until_listening(&self, mode: Mode) {
+        match mode {
+            Mode::Polling => {
+                self.until("butler polls for updates", |s| {
+                    (s.polls_started() > 0).then_some(())
+                })
+                .await
+            }
+            Mode::Webhook => {
+                self.until("butler sets its webhook", |s| {
+                    s.webhook()
+                        .filter(|h| h.secret_token.as_deref() == Some(WEBHOOK_SECRET))
+                        .map(|_| ())
+                })
+                .await
+            }
+        }
     }
 
     /// As [`Story::start`], Butler on a database with `groups` demo owner groups (see
@@ -251,8 +321,22 @@ impl Story {
             })
             .collect::<Vec<_>>()
             .join("\n");
+        let deliveries = self.emu.deliveries();
+        let deliveries = deliveries[deliveries.len().saturating_sub(10)..]
+            .iter()
+            .map(|d| {
+                format!(
+                    "  {:>7.2}s update {} → {:?} {}",
+                    d.at.as_secs_f64(),
+                    d.update_id,
+                    d.status,
+                    d.error.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         format!(
-            "owner group:\n{}\nstaff chat:\n{}\nlast calls:\n{calls}\nbutler's log (tail):\n{}",
+            "owner group:\n{}\nstaff chat:\n{}\nlast calls:\n{calls}\nlast webhook deliveries:\n{deliveries}\nbutler's log (tail):\n{}",
             chat(GROUP),
             chat(STAFF_CHAT),
             tail(&self.butler.stderr(), 40)

@@ -21,3 +21,4 @@ mod membership;
 mod outages;
 mod routes;
 mod ticket_loop;
+mod webhook;

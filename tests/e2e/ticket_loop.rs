@@ -4,7 +4,16 @@ use crate::harness::*;
 
 #[tokio::test]
 async fn a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
-    let mut story = Story::start("").await;
+    photo_report_loop(Mode::Polling).await;
+}
+
+#[tokio::test]
+async fn on_a_webhook_a_photo_report_is_taken_relayed_finished_and_rated_in_both_chats() {
+    photo_report_loop(Mode::Webhook).await;
+}
+
+async fn photo_report_loop(mode: Mode) {
+    let mut story = Story::start_in(mode, "").await;
     story.manager_registers_group().await;
     // In any order: teloxide gathers them in a set.
     let mut asked_for = story

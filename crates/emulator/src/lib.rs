@@ -23,12 +23,14 @@
 //! - [`api`]: the Bot API methods and Telegram's answers.
 //! - [`faults`]: 429s, 5xx and lost answers on demand; Telegram's rate limits.
 //! - `server`: HTTP, request parsing (JSON and multipart) and the long poll.
+//! - [`webhook`]: posting updates to a webhook a bot set, as Telegram does.
 
 pub mod api;
 pub mod faults;
 pub mod model;
 mod server;
 pub mod state;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,8 +43,8 @@ pub use axum::body::Bytes;
 pub use faults::{Fault, FaultRule, RateLimits};
 pub use model::{Button, Chat, ChatKind, Document, Message, Photo, Service, User};
 pub use state::{
-    Call, CallbackAnswer, CommandSet, DriverError, Event, FileKind, FileMeta, MemberChange,
-    Options, PendingUpdate, State, Upload, Uploads,
+    Call, CallbackAnswer, CommandSet, Delivery, DriverError, Event, FileKind, FileMeta,
+    MemberChange, Options, PendingUpdate, State, Upload, Uploads, Webhook,
 };
 
 use server::Shared;
@@ -63,6 +65,7 @@ impl Emulator {
         let local = listener.local_addr()?;
         let shared = Arc::new(Shared::new(State::new(options)));
         let app = server::router(shared.clone());
+        tokio::spawn(webhook::run(shared.clone()));
         let mut closed = shared.closed.subscribe();
         let task = tokio::spawn(async move {
             let stop = async move {
@@ -386,6 +389,22 @@ impl EmulatorHandle {
         self.read(|s| s.confirmed_offset())
     }
 
+    /// The webhook the bot set, if any.
+    pub fn webhook(&self) -> Option<Webhook> {
+        self.read(|s| s.webhook().cloned())
+    }
+
+    /// Every attempt to post an update to the webhook, in order.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.read(|s| s.deliveries().to_vec())
+    }
+
+    /// The next `n` answers to webhook deliveries are lost on the way back: Telegram
+    /// delivers those updates again.
+    pub fn lose_webhook_answers(&self, n: u32) {
+        self.write(|s| s.lose_webhook_answers(n));
+    }
+
     pub fn callback_answers(&self) -> Vec<CallbackAnswer> {
         self.read(|s| s.callback_answers().to_vec())
     }
@@ -397,3 +416,6 @@ impl EmulatorHandle {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod webhook_tests;

@@ -25,16 +25,17 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
-use crate::state::{Call, State, Uploads};
+use crate::state::{Call, State, Uploads, Webhook};
 use messages::Edit;
 pub use params::chat_of;
-use params::{Params, flag, int, object};
+use params::{Params, flag, int, object, string};
 
 /// The methods the emulator serves, by their canonical names.
-pub const METHODS: [&str; 19] = [
+pub const METHODS: [&str; 20] = [
     "getMe",
     "getUpdates",
     "getWebhookInfo",
+    "setWebhook",
     "deleteWebhook",
     "setMyCommands",
     "getMyCommands",
@@ -207,16 +208,10 @@ impl State {
     fn execute(&mut self, name: &str, p: &Params, uploads: &Uploads, now: Instant) -> Answer {
         let result = match name {
             "getMe" => Ok(self.get_me()),
-            "getWebhookInfo" => Ok(json!({
-                "url": "",
-                "has_custom_certificate": false,
-                "pending_update_count": self.updates.len(),
-            })),
+            "getWebhookInfo" => Ok(self.webhook_info()),
+            "setWebhook" => self.set_webhook(p),
             "deleteWebhook" => {
-                if flag(p, "drop_pending_updates") {
-                    let next = self.next_update_id as i64;
-                    self.confirm(next);
-                }
+                self.remove_webhook(flag(p, "drop_pending_updates"));
                 Ok(json!(true))
             }
             "close" => Ok(json!(true)),
@@ -264,17 +259,13 @@ impl State {
         if let Some(f) = self.faults.take("getupdates", None, now) {
             return Err(fault_answer(&f));
         }
+        if self.webhook().is_some() {
+            return Err(webhook_conflict());
+        }
         let offset = int(p, "offset").unwrap_or(0);
         let limit = int(p, "limit").unwrap_or(100).clamp(1, 100) as usize;
         let timeout = Duration::from_secs(int(p, "timeout").unwrap_or(0).max(0) as u64);
-        if let Some(Value::Array(kinds)) = object(p, "allowed_updates") {
-            self.allowed_updates = Some(
-                kinds
-                    .iter()
-                    .filter_map(|k| k.as_str().map(str::to_owned))
-                    .collect(),
-            );
-        }
+        self.take_allowed_updates(p);
         self.confirm(offset);
         self.poll_generation += 1;
         Ok(Poll {
@@ -296,6 +287,9 @@ impl State {
     /// The updates `poll` may return now (empty: keep waiting), or 409 when a newer
     /// `getUpdates` took over.
     pub(crate) fn collect_updates(&self, poll: &Poll) -> Result<Vec<Value>, Answer> {
+        if self.webhook().is_some() {
+            return Err(webhook_conflict());
+        }
         if poll.generation != self.poll_generation {
             return Err(Answer::error(
                 409,
@@ -316,6 +310,67 @@ impl State {
             .map(|u| u.json.clone())
             .collect())
     }
+
+    /// `allowed_updates`, when the call gives it (getUpdates, setWebhook).
+    fn take_allowed_updates(&mut self, p: &Params) {
+        if let Some(Value::Array(kinds)) = object(p, "allowed_updates") {
+            self.allowed_updates = Some(
+                kinds
+                    .iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect(),
+            );
+        }
+    }
+
+    // ---- webhooks ---------------------------------------------------------------------
+
+    /// `setWebhook`: an empty URL removes it. Telegram wants HTTPS; the emulator, which
+    /// posts to a bot on the same machine, plain HTTP.
+    fn set_webhook(&mut self, p: &Params) -> Result<Value, Answer> {
+        let url = string(p, "url").unwrap_or_default();
+        let url = url.trim();
+        let drop_pending = flag(p, "drop_pending_updates");
+        if url.is_empty() {
+            self.remove_webhook(drop_pending);
+            return Ok(json!(true));
+        }
+        if url.len() <= "http://".len() || !url.starts_with("http://") {
+            return Err(Answer::bad(
+                "Bad Request: bad webhook: the emulator posts over plain HTTP only (http://127.0.0.1:PORT/…)",
+            ));
+        }
+        let secret_token = match string(p, "secret_token").as_deref() {
+            None | Some("") => None,
+            Some(s)
+                if s.len() <= 256
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                Some(s.to_owned())
+            }
+            Some(_) => {
+                return Err(Answer::bad(
+                    "Bad Request: secret token contains unallowed characters",
+                ));
+            }
+        };
+        self.take_allowed_updates(p);
+        let hook = Webhook {
+            url: url.to_owned(),
+            secret_token,
+        };
+        self.install_webhook(hook, drop_pending);
+        Ok(json!(true))
+    }
+}
+
+fn webhook_conflict() -> Answer {
+    Answer::error(
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        None,
+    )
 }
 
 /// A waiting `getUpdates`.

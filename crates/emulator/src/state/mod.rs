@@ -17,6 +17,10 @@ pub use groups::MemberChange;
 pub(crate) use groups::{bot_admin_json, member_status_json};
 mod machinery;
 mod people;
+mod webhook;
+
+pub use webhook::{Delivery, Webhook};
+pub(crate) use webhook::{Next, WebhookState};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -47,6 +51,12 @@ pub struct Options {
     /// How many bytes of file contents (uploads, photos people send with a picture) the
     /// emulator keeps in memory; past it the oldest are forgotten (see `state::files`).
     pub file_memory: usize,
+    /// The pause before delivering again to a webhook that failed, doubled with each
+    /// failure in a row up to `webhook_retry_max`. Telegram waits longer; tests wait less.
+    pub webhook_retry_initial: Duration,
+    pub webhook_retry_max: Duration,
+    /// How long a delivery waits for the bot's answer before it counts as failed.
+    pub webhook_timeout: Duration,
 }
 
 impl Default for Options {
@@ -58,6 +68,9 @@ impl Default for Options {
             privacy_mode: true,
             first_update_id: 1000,
             file_memory: 64 * 1024 * 1024,
+            webhook_retry_initial: Duration::from_millis(100),
+            webhook_retry_max: Duration::from_secs(2),
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -252,6 +265,8 @@ pub struct State {
     /// Bumped by each getUpdates; an older long poll sees it and answers 409.
     pub(crate) poll_generation: u64,
     pub(crate) events: broadcast::Sender<Event>,
+    /// The webhook, if set, and the record of deliveries.
+    pub(crate) webhook: WebhookState,
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -294,6 +309,7 @@ impl State {
             started: Instant::now(),
             poll_generation: 0,
             events: broadcast::channel(1024).0,
+            webhook: WebhookState::default(),
         }
     }
 
