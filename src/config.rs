@@ -39,8 +39,8 @@ mod toml_error;
 use hours::{RawBusinessHours, is_holiday_key};
 use routes::{RawRoute, parse_routes};
 pub use sla::{ComplaintSla, LevelSla, SlaSettings};
-pub use telegram::{TelegramSettings, UpdateMode};
 use telegram::RawTelegram;
+pub use telegram::{TelegramSettings, UpdateMode};
 use toml_error::one_line_toml_error;
 
 use crate::domain::calendar::BusinessHours;
@@ -650,7 +650,7 @@ impl TryFrom<RawSettings> for Settings {
             limits: raw.limits,
             retention: raw.retention,
             holidays: raw.holidays,
-            routes: parse_routes(&raw.routes, raw.staff_chat_id)?,
+            routes,
             telegram: TelegramSettings::try_from(&raw.telegram)?,
             console: raw.console,
             business_hours,
