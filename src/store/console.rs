@@ -243,6 +243,14 @@ fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
         .as_ref()
         .map(|s| search_terms(s, &mut filters, &mut binds))
         .unwrap_or_default();
+    // With words, order and page by the index's own rowid: the full-text index then reads
+    // newest first and stops at the page (ordering by `t.id` sorted every match: 800 ms
+    // for a common word on a million tickets, 2 ms this way).
+    let id = if matches.is_empty() {
+        "t.id"
+    } else {
+        "f.rowid"
+    };
     if matches.is_empty() {
         sql.push_str("SELECT t.id FROM tickets t WHERE 1");
     } else {
@@ -257,7 +265,7 @@ fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
         binds.push(bind);
     };
     if let Some(before) = q.before {
-        more("t.id < ?", Bind::Int(before.0));
+        more(&format!("{id} < ?"), Bind::Int(before.0));
     }
     if let Some(k) = q.kind {
         more("t.kind = ?", Bind::Text(k.code().into()));
@@ -297,7 +305,7 @@ fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
         sql.push_str(" AND ");
         sql.push_str(f);
     }
-    sql.push_str(" ORDER BY t.id DESC LIMIT ?");
+    sql.push_str(&format!(" ORDER BY {id} DESC LIMIT ?"));
     (sql, binds)
 }
 
@@ -321,10 +329,11 @@ mod tests {
         assert!(sql.contains("tickets_fts f CROSS JOIN tickets t"), "{sql}");
         assert!(
             sql.contains(
-                "MATCH ? AND t.unit = ? AND t.text LIKE ? ESCAPE '\\' AND t.id < ? AND t.status IN ('reported')"
+                "MATCH ? AND t.unit = ? AND t.text LIKE ? ESCAPE '\\' AND f.rowid < ? AND t.status IN ('reported')"
             ),
             "{sql}"
         );
+        assert!(sql.ends_with("ORDER BY f.rowid DESC LIMIT ?"), "{sql}");
         assert_eq!(binds.len(), 4);
         assert!(matches!(&binds[0], Bind::Text(m) if m == "unit : \"3-1201\" AND text : \"leak\""));
         assert!(matches!(&binds[3], Bind::Int(90)));
