@@ -765,21 +765,6 @@ impl Store {
 mod tests {
     use super::*;
 
-    /// SQLite's plan for `sql`, one line per step.
-    async fn plan(store: &Store, sql: &str) -> Vec<String> {
-        let explain = format!("EXPLAIN QUERY PLAN {sql}");
-        let mut q = sqlx::query(&explain);
-        for _ in 0..6 {
-            q = q.bind(Option::<i64>::None);
-        }
-        q.fetch_all(&store.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>("detail"))
-            .collect()
-    }
-
     #[tokio::test]
     async fn the_figures_read_the_big_tables_through_indexes() {
         let dir = tempfile::tempdir().unwrap();
@@ -793,7 +778,7 @@ mod tests {
             done_sql(),
             follow_sql(),
         ] {
-            let steps = plan(&store, &sql).await;
+            let steps = crate::store::query_plan(&store, &sql, 6).await;
             // Tables are searched through an index or the primary key; the only scans
             // are of the period's own rows (the follow-ups' union).
             let scans: Vec<&String> = steps
@@ -817,7 +802,7 @@ mod tests {
             (done_sql(), "USING COVERING INDEX tickets_done "),
             (ratings_sql(), "USING COVERING INDEX ratings_at "),
         ] {
-            let steps = plan(&store, &sql).await;
+            let steps = crate::store::query_plan(&store, &sql, 6).await;
             assert!(steps.iter().any(|s| s.contains(index)), "{steps:#?}\n{sql}");
         }
     }

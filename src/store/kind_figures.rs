@@ -225,21 +225,6 @@ impl Store {
 mod tests {
     use super::*;
 
-    /// SQLite's plan for `sql` (its parameters NULL), one line per step.
-    async fn plan(store: &Store, sql: &str) -> Vec<String> {
-        let explain = format!("EXPLAIN QUERY PLAN {sql}");
-        let mut q = sqlx::query(&explain);
-        for _ in 0..8 {
-            q = q.bind(Option::<i64>::None);
-        }
-        q.fetch_all(&store.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>("detail"))
-            .collect()
-    }
-
     #[tokio::test]
     async fn the_figures_of_kinds_read_index_ranges_never_a_table() {
         let dir = tempfile::tempdir().unwrap();
@@ -254,7 +239,7 @@ mod tests {
             (owner_side_sql(all), "INDEX ticket_events_kind_at "),
             (repeats_sql(all), "COVERING INDEX tickets_kind_created "),
         ] {
-            let steps = plan(&store, &sql).await;
+            let steps = crate::store::query_plan(&store, &sql, 8).await;
             let scans: Vec<&String> = steps
                 .iter()
                 .filter(|s| s.starts_with("SCAN "))

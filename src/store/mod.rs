@@ -283,6 +283,24 @@ impl Tx<'_> {
     }
 }
 
+/// SQLite's plan for `sql` with its first `nulls` parameters bound to NULL, one line
+/// per step: for the tests that check a query reads an index, never a whole table.
+#[cfg(test)]
+pub(crate) async fn query_plan(store: &Store, sql: &str, nulls: usize) -> Vec<String> {
+    use sqlx::Row;
+    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+    let mut q = sqlx::query(&explain);
+    for _ in 0..nulls {
+        q = q.bind(Option::<i64>::None);
+    }
+    q.fetch_all(&store.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("detail"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
