@@ -443,6 +443,7 @@ impl Settings {
             problem,
         };
         let path = match sqlite_target(&self.database_url) {
+            None if is_postgres_url(&self.database_url) => return Ok(()),
             None => return Err(problem(NOT_SQLITE.into())),
             Some(SqliteTarget::Memory) => return Ok(()),
             Some(SqliteTarget::File(path)) => path,
@@ -470,7 +471,13 @@ impl Settings {
     }
 }
 
-const NOT_SQLITE: &str = "only SQLite is supported (e.g. sqlite://butler.db)";
+const NOT_SQLITE: &str =
+    "names neither a SQLite file (sqlite://butler.db) nor a PostgreSQL database (postgres://host/db)";
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
 
 enum SqliteTarget {
     File(PathBuf),
@@ -612,6 +619,7 @@ impl TryFrom<RawSettings> for Settings {
                 })?;
         let database_url = raw.database_url.trim().to_owned();
         match sqlite_target(&database_url) {
+            None if is_postgres_url(&database_url) => {}
             None => {
                 return Err(ConfigError::Database {
                     url: database_url,
@@ -1021,14 +1029,21 @@ mod tests {
     }
 
     #[test]
-    fn a_database_that_is_not_sqlite_is_refused() {
-        let message = parse_err("database_url = \"postgres://localhost/butler\"");
+    fn a_database_neither_sqlite_nor_postgres_is_refused() {
+        let message = parse_err("database_url = \"mysql://localhost/butler\"");
         assert_one_line(&message);
         assert!(
-            message.contains("database_url \"postgres://localhost/butler\""),
+            message.contains("database_url \"mysql://localhost/butler\""),
             "{message}"
         );
+        assert!(message.contains("PostgreSQL"), "{message}");
         assert!(parse_err("database_url = \"sqlite://\"").contains("names no file"));
+        for url in ["postgres://localhost/butler", "postgresql://u@db:5433/b"] {
+            let s = parse(&format!("database_url = \"{url}\"\nstaff_chat_id = -100"));
+            assert_eq!(s.database_url, url);
+            assert_eq!(s.database_path(), None, "not a file");
+            s.check_database().unwrap();
+        }
     }
 
     #[test]

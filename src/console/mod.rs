@@ -107,7 +107,7 @@ impl Console {
 }
 
 /// The photo cache: `console-cache` beside the database file (the system's temporary
-/// directory for a database in memory).
+/// directory for a database in memory or on PostgreSQL).
 fn cache_dir(app: &AppRef) -> PathBuf {
     match app.settings.database_path() {
         Some(db) => db

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Result, Store, decode};
+use super::{query_as, query_scalar, Error, Result, Store, decode};
 use crate::domain::TicketId;
 
 /// What a message Butler sent is, for a ticket.
@@ -89,7 +89,7 @@ impl TryFrom<BotMessageRecord> for BotMessage {
 impl Store {
     /// Which ticket a message of Butler's belongs to.
     pub async fn bot_message(&self, chat_id: i64, message_id: i32) -> Result<Option<BotMessage>> {
-        let row: Option<BotMessageRecord> = sqlx::query_as(
+        let row: Option<BotMessageRecord> = query_as(
             "SELECT ticket_id, kind, ref_id FROM bot_messages WHERE chat_id = ? AND message_id = ?",
         )
         .bind(chat_id)
@@ -107,7 +107,7 @@ impl Store {
         ticket_id: i64,
         kind: BotMessageKind,
     ) -> Result<Option<i32>> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT message_id FROM bot_messages WHERE ticket_id = ? AND kind = ? AND chat_id = ?
              ORDER BY at DESC, message_id DESC LIMIT 1",
         )
@@ -119,7 +119,7 @@ impl Store {
     }
 
     pub async fn follow_up_message(&self, follow_up_id: i64) -> Result<Option<i32>> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT message_id FROM bot_messages WHERE kind = ? AND ref_id = ? LIMIT 1",
         )
         .bind(BotMessageKind::FollowUp.code())

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::story::{like, phrase};
 use super::tickets::fetch_tickets;
-use super::{Result, Store, Tx, ts};
+use super::{query, query_as, query_scalar, Result, Store, Tx};
 use crate::domain::{Category, Kind, SearchQuery, Ticket, TicketId, TicketStatus, Urgency};
 
 /// Words shorter than this cannot use the trigram index (as for `/find`).
@@ -71,12 +71,12 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsoleSession>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT user_id, name, locale, csrf, expires_at FROM console_sessions
              WHERE token_hash = ? AND expires_at > ?",
         )
         .bind(token_hash)
-        .bind(ts(now))
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -84,26 +84,27 @@ impl Store {
     /// One page of the board: at most `limit` tickets, newest first.
     pub async fn board(&self, q: &BoardQuery, limit: i64) -> Result<BoardPage> {
         let (sql, binds) = board_sql(q);
-        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        let mut query = query_scalar::<i64>(&sql);
         for b in binds {
             query = match b {
                 Bind::Int(n) => query.bind(n),
                 Bind::Text(s) => query.bind(s),
+                Bind::Time(t) => query.bind(t),
             };
         }
         let mut ids = query.bind(limit + 1).fetch_all(&self.pool).await?;
         let more = ids.len() as i64 > limit;
         ids.truncate(limit.max(0) as usize);
         let next = more.then(|| ids.last().copied().map(TicketId)).flatten();
-        let mut conn = self.pool.acquire().await?;
-        let tickets = fetch_tickets(&mut conn, ids).await?;
+        let mut conn = self.begin_read().await?;
+        let tickets = fetch_tickets(&mut conn.0, ids).await?;
         Ok(BoardPage { tickets, next })
     }
 
     /// The owner groups, by name: (chat id, name).
     pub async fn group_names(&self) -> Result<Vec<(i64, String)>> {
         Ok(
-            sqlx::query_as("SELECT chat_id, name FROM owner_groups ORDER BY name, chat_id")
+            query_as("SELECT chat_id, name FROM owner_groups ORDER BY name, chat_id")
                 .fetch_all(&self.pool)
                 .await?,
         )
@@ -120,11 +121,11 @@ impl Tx<'_> {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("DELETE FROM console_links WHERE expires_at <= ?")
-            .bind(ts(now))
-            .execute(&mut *self.0)
+        query("DELETE FROM console_links WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut self.0)
             .await?;
-        sqlx::query(
+        query(
             "INSERT INTO console_links (token_hash, user_id, name, locale, created_at, expires_at)
              VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -132,9 +133,9 @@ impl Tx<'_> {
         .bind(person.user_id)
         .bind(&person.name)
         .bind(&person.locale)
-        .bind(ts(now))
-        .bind(ts(expires))
-        .execute(&mut *self.0)
+        .bind(now)
+        .bind(expires)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -146,14 +147,14 @@ impl Tx<'_> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsolePerson>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "UPDATE console_links SET used_at = ?2
              WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2
              RETURNING user_id, name, locale",
         )
         .bind(token_hash)
-        .bind(ts(now))
-        .fetch_optional(&mut *self.0)
+        .bind(now)
+        .fetch_optional(&mut self.0)
         .await?)
     }
 
@@ -167,11 +168,11 @@ impl Tx<'_> {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("DELETE FROM console_sessions WHERE expires_at <= ?")
-            .bind(ts(now))
-            .execute(&mut *self.0)
+        query("DELETE FROM console_sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut self.0)
             .await?;
-        sqlx::query(
+        query(
             "INSERT INTO console_sessions (token_hash, user_id, name, locale, csrf, created_at, expires_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -180,18 +181,18 @@ impl Tx<'_> {
         .bind(&person.name)
         .bind(&person.locale)
         .bind(csrf)
-        .bind(ts(now))
-        .bind(ts(expires))
-        .execute(&mut *self.0)
+        .bind(now)
+        .bind(expires)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
 
     /// Ends the session whose cookie hashes to `token_hash` (signing out).
     pub async fn end_console_session(&mut self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM console_sessions WHERE token_hash = ?")
+        query("DELETE FROM console_sessions WHERE token_hash = ?")
             .bind(token_hash)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -200,6 +201,7 @@ impl Tx<'_> {
 enum Bind {
     Int(i64),
     Text(String),
+    Time(DateTime<Utc>),
 }
 
 /// The full-text terms of a search (all must match), and the filters (with their values)
@@ -283,10 +285,10 @@ fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
         more("t.taken_by = ?", Bind::Int(h as i64));
     }
     if let Some(from) = q.from {
-        more("t.created_at >= ?", Bind::Text(ts(from)));
+        more("t.created_at >= ?", Bind::Time(from));
     }
     if let Some(to) = q.to {
-        more("t.created_at < ?", Bind::Text(ts(to)));
+        more("t.created_at < ?", Bind::Time(to));
     }
     if q.staff_work_only {
         filters.push("t.kind = 'repair'".into());

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Result, TicketScope, Tx, ts};
+use super::{query_as, Result, TicketScope, Tx};
 use crate::config::SlaSettings;
 use crate::domain::EventKind;
 use crate::domain::daily::{DaySummary, GroupDay, SATISFIED_SCORE, StaffDay};
@@ -25,6 +25,7 @@ struct DayCounts {
 /// One staff member's row of [`StaffDay`].
 #[derive(sqlx::FromRow)]
 struct StaffRecord {
+    #[sqlx(try_from = "i64")]
     user_id: u64,
     name: String,
     taken: i64,
@@ -42,7 +43,7 @@ impl Tx<'_> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<GroupDay> {
-        let (reported, done, ratings, satisfied): (i64, i64, i64, i64) = sqlx::query_as(
+        let (reported, done, ratings, satisfied): (i64, i64, i64, i64) = query_as(
             "SELECT
                  (SELECT COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
                   WHERE t.group_chat_id = ?1 AND e.kind = ?5
@@ -58,12 +59,12 @@ impl Tx<'_> {
                     AND r.score >= ?4) AS satisfied",
         )
         .bind(group_chat_id)
-        .bind(ts(from))
-        .bind(ts(to))
+        .bind(from)
+        .bind(to)
         .bind(SATISFIED_SCORE as i64)
         .bind(EventKind::Reported.as_str())
         .bind(EventKind::Done.as_str())
-        .fetch_one(&mut *self.0)
+        .fetch_one(&mut self.0)
         .await?;
         Ok(GroupDay {
             reported,
@@ -87,7 +88,7 @@ impl Tx<'_> {
         let take_cutoff = now - Duration::minutes(sla.take_minutes.into());
         let update_cutoff = now - Duration::minutes(sla.first_update_minutes.into());
         let resolve_cutoff = now - Duration::hours(sla.resolve_hours.into());
-        let r: DayCounts = sqlx::query_as(
+        let r: DayCounts = query_as(
             "WITH scope AS (SELECT t.id FROM tickets t WHERE
                  CASE WHEN ?12 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?12 END),
              open AS (
@@ -120,11 +121,11 @@ impl Tx<'_> {
                  (SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL
                     AND (?11 = 0 OR ticket_id IN scope)) AS follow_ups_open",
         )
-        .bind(ts(from))
-        .bind(ts(to))
-        .bind(ts(take_cutoff))
-        .bind(ts(update_cutoff))
-        .bind(ts(resolve_cutoff))
+        .bind(from)
+        .bind(to)
+        .bind(take_cutoff)
+        .bind(update_cutoff)
+        .bind(resolve_cutoff)
         .bind(SATISFIED_SCORE as i64)
         .bind(EventKind::Taken.as_str())
         .bind(EventKind::Reported.as_str())
@@ -132,7 +133,7 @@ impl Tx<'_> {
         .bind(EventKind::Progress.as_str())
         .bind(scoped)
         .bind(chat)
-        .fetch_one(&mut *self.0)
+        .fetch_one(&mut self.0)
         .await?;
         let staff = self.staff_days(from, to, scope).await?;
         Ok(DaySummary {
@@ -157,7 +158,7 @@ impl Tx<'_> {
         scope: TicketScope,
     ) -> Result<Vec<StaffDay>> {
         let (scoped, chat) = scope.binds();
-        let rows: Vec<StaffRecord> = sqlx::query_as(
+        let rows: Vec<StaffRecord> = query_as(
             "WITH
              scope AS (SELECT t.id FROM tickets t WHERE
                  CASE WHEN ?6 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?6 END),
@@ -188,13 +189,13 @@ impl Tx<'_> {
              LEFT JOIN rated r ON r.user_id = p.user_id
              ORDER BY COALESCE(tk.n, 0) + COALESCE(d.n, 0) DESC, 2, p.user_id",
         )
-        .bind(ts(from))
-        .bind(ts(to))
+        .bind(from)
+        .bind(to)
         .bind(EventKind::Taken.as_str())
         .bind(EventKind::Done.as_str())
         .bind(scoped)
         .bind(chat)
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         Ok(rows
             .into_iter()

@@ -19,10 +19,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
-
-use super::{Error, Result, Store, Tx, decode, ts};
+use super::db::{Conn, Texts};
+use super::{query, query_as, Error, Result, Store, Tx, decode};
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, PausedTime, Period, RatingRow, Ratio, Scope, StaffFigures,
     TicketRow, WeekPoint,
@@ -131,12 +129,12 @@ fn follow_sql() -> String {
     )
 }
 
-pub(super) type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+pub(super) type Query<'q> = super::db::Query<'q>;
 
-pub(super) fn scoped<'q>(sql: &'q str, period: Period, scope: Scope) -> Query<'q> {
-    sqlx::query(sql)
-        .bind(ts(period.from))
-        .bind(ts(period.to))
+pub(super) fn scoped<'q>(sql: impl Into<super::Sql<'q>>, period: Period, scope: Scope) -> Query<'q> {
+    query(sql)
+        .bind(period.from)
+        .bind(period.to)
         .bind(scope.group)
         .bind(scope.category.map(Category::code))
         .bind(scope.staff.map(|s| s as i64))
@@ -144,29 +142,29 @@ pub(super) fn scoped<'q>(sql: &'q str, period: Period, scope: Scope) -> Query<'q
 
 /// The period's rows of a columns query (see the module docs): its one row.
 async fn columns(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     sql: &str,
     period: Period,
     scope: Scope,
-) -> Result<SqliteRow> {
-    Ok(scoped(sql, period, scope).fetch_one(conn).await?)
+) -> Result<Texts> {
+    Ok(scoped(sql, period, scope).fetch_texts(conn).await?)
 }
 
 /// The rows of [`follow_sql`].
 async fn follows(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     period: Period,
     scope: Scope,
 ) -> Result<Vec<FollowCounts>> {
     Ok(scoped(&follow_sql(), period, scope)
-        .try_map(|r: SqliteRow| <FollowCounts as sqlx::FromRow<SqliteRow>>::from_row(&r))
+        .into_as::<FollowCounts>()
         .fetch_all(conn)
         .await?)
 }
 
 /// Column `name` of a columns query's row, one element per row of the period.
-fn column<T: DeserializeOwned>(row: &SqliteRow, name: &str) -> Result<Vec<T>> {
-    serde_json::from_str(row.get::<&str, _>(name))
+fn column<T: DeserializeOwned>(row: &Texts, name: &str) -> Result<Vec<T>> {
+    serde_json::from_str(row.get(name).unwrap_or("[]"))
         .map_err(|e| Error::Corrupt(format!("figures column {name}: {e}")))
 }
 
@@ -206,7 +204,7 @@ struct ExportedTicket {
     taken_at: Option<DateTime<Utc>>,
     done_at: Option<DateTime<Utc>>,
     reopened: i64,
-    score: Option<u8>,
+    score: Option<i64>,
     paused_secs: i64,
     done_paused_secs: i64,
     kind: String,
@@ -230,7 +228,10 @@ impl TryFrom<ExportedTicket> for TicketRow {
             taken_at: r.taken_at,
             done_at: r.done_at,
             reopened: r.reopened,
-            score: r.score,
+            score: r
+                .score
+                .map(|s| super::tickets::parse_score(s).map(|s| s.get()))
+                .transpose()?,
             paused: chrono::Duration::seconds(r.paused_secs),
             paused_before_done: chrono::Duration::seconds(r.done_paused_secs),
             kind: decode("kind", &r.kind, Kind::from_code)?,
@@ -247,6 +248,7 @@ impl TryFrom<ExportedTicket> for TicketRow {
 struct ExportedRating {
     ticket_id: i64,
     round: i64,
+    #[sqlx(try_from = "i64")]
     score: u8,
     at: DateTime<Utc>,
     comment: Option<String>,
@@ -394,18 +396,18 @@ impl Tallies {
 
 /// One part of a period as the five figure queries return it (see the module docs).
 struct PartRows {
-    reported: SqliteRow,
-    take: SqliteRow,
-    overdue: SqliteRow,
-    done: SqliteRow,
-    ratings: SqliteRow,
+    reported: Texts,
+    take: Texts,
+    overdue: Texts,
+    done: Texts,
+    ratings: Texts,
     follow: Vec<FollowCounts>,
 }
 
 impl PartRows {
     /// Reads the part in a transaction, one query after another: one snapshot.
     async fn read_in(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn<'_>,
         part: Period,
         scope: Scope,
         take_minutes: u32,
@@ -425,25 +427,27 @@ impl PartRows {
     /// which no figure can tell (each ratio comes from one query), for about half the
     /// wall time.
     async fn read_at_once(
-        pool: &SqlitePool,
+        store: &Store,
         part: Period,
         scope: Scope,
         take_minutes: u32,
     ) -> Result<Self> {
         let tickets = async {
-            let mut conn = pool.acquire().await?;
+            let mut tx = store.begin_read().await?;
+            let conn = &mut tx.0;
             Ok::<_, Error>((
-                columns(&mut conn, &reported_sql(), part, scope).await?,
-                columns(&mut conn, &take_sql(), part, scope).await?,
-                columns(&mut conn, &done_sql(), part, scope).await?,
+                columns(&mut *conn, &reported_sql(), part, scope).await?,
+                columns(&mut *conn, &take_sql(), part, scope).await?,
+                columns(&mut *conn, &done_sql(), part, scope).await?,
             ))
         };
         let ratings = async {
-            let mut conn = pool.acquire().await?;
+            let mut tx = store.begin_read().await?;
+            let conn = &mut tx.0;
             Ok::<_, Error>((
-                columns(&mut conn, &ratings_sql(), part, scope).await?,
-                follows(&mut conn, part, scope).await?,
-                columns(&mut conn, &overdue_sql(take_minutes), part, scope).await?,
+                columns(&mut *conn, &ratings_sql(), part, scope).await?,
+                follows(&mut *conn, part, scope).await?,
+                columns(&mut *conn, &overdue_sql(take_minutes), part, scope).await?,
             ))
         };
         let ((reported, take, done), (ratings, follow, overdue)) =
@@ -477,7 +481,7 @@ impl Tallies {
     /// Adds a part's rows, per taker.
     fn add(&mut self, rows: PartRows, take_minutes: u32) -> Result<()> {
         // Category codes are plain ASCII: borrowed from the row, not copied per ticket.
-        let categories: Vec<&str> = serde_json::from_str(rows.reported.get::<&str, _>("c"))
+        let categories: Vec<&str> = serde_json::from_str(rows.reported.get("c").unwrap_or("[]"))
             .map_err(|e| Error::Corrupt(format!("figures column c: {e}")))?;
         for (k, c) in column::<Option<i64>>(&rows.reported, "k")?
             .into_iter()
@@ -563,12 +567,12 @@ impl Tallies {
 }
 
 /// The staff members' names as of their latest take, and their figures, by name.
-async fn named<'c>(
-    db: impl sqlx::Executor<'c, Database = Sqlite>,
+async fn named(
+    db: &mut Conn<'_>,
     staff: Vec<(i64, Figures)>,
 ) -> Result<Vec<StaffFigures>> {
     let ids: Vec<i64> = staff.iter().map(|(id, _)| *id).collect();
-    let mut names: HashMap<i64, String> = sqlx::query_as(
+    let mut names: HashMap<i64, String> = query_as(
         "SELECT user_id, name FROM staff_names WHERE user_id IN (SELECT value FROM json_each(?))",
     )
     .bind(serde_json::to_string(&ids).map_err(|e| Error::Corrupt(e.to_string()))?)
@@ -621,7 +625,7 @@ impl Tx<'_> {
         take_minutes: u32,
     ) -> Result<(Figures, Vec<StaffFigures>)> {
         let (all, staff) = self.tallies(period, scope, take_minutes).await?.sum_up();
-        Ok((all, named(&mut *self.0, staff).await?))
+        Ok((all, named(&mut self.0, staff).await?))
     }
 
     /// [`Tx::figures_and_staff`], and the tickets reported per category (most first, at
@@ -636,7 +640,7 @@ impl Tx<'_> {
         let mut tallies = self.tallies(period, scope, take_minutes).await?;
         let categories = tallies.top_categories(top)?;
         let (all, staff) = tallies.sum_up();
-        Ok((all, named(&mut *self.0, staff).await?, categories))
+        Ok((all, named(&mut self.0, staff).await?, categories))
     }
 
     async fn tallies(
@@ -674,8 +678,8 @@ impl Tx<'_> {
         let mut out = Vec::with_capacity(weeks.len());
         for (start, period) in weeks {
             let r: WeekCounts = scoped(&sql, *period, scope)
-                .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
-                .fetch_one(&mut *self.0)
+                .into_as()
+                .fetch_one(&mut self.0)
                 .await?;
             out.push(WeekPoint {
                 start: *start,
@@ -707,8 +711,8 @@ impl Tx<'_> {
         let rows: Vec<ExportedTicket> = scoped(&sql, period, scope)
             .bind(EventKind::Reopened.as_str())
             .bind(EventKind::Hurried.as_str())
-            .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
-            .fetch_all(&mut *self.0)
+            .into_as()
+            .fetch_all(&mut self.0)
             .await?;
         rows.into_iter().map(TicketRow::try_from).collect()
     }
@@ -726,8 +730,8 @@ impl Tx<'_> {
              ORDER BY r.at, r.ticket_id, r.round"
         );
         let rows: Vec<ExportedRating> = scoped(&sql, period, scope)
-            .try_map(|r: SqliteRow| sqlx::FromRow::from_row(&r))
-            .fetch_all(&mut *self.0)
+            .into_as()
+            .fetch_all(&mut self.0)
             .await?;
         rows.into_iter().map(RatingRow::try_from).collect()
     }
@@ -752,12 +756,13 @@ impl Store {
         }
         let mut tallies = Tallies::default();
         for part in parts(period) {
-            let rows = PartRows::read_at_once(&self.pool, part, scope, take_minutes).await?;
+            let rows = PartRows::read_at_once(self, part, scope, take_minutes).await?;
             tallies.add(rows, take_minutes)?;
         }
         let categories = tallies.top_categories(top)?;
         let (all, staff) = tallies.sum_up();
-        Ok((all, named(&self.pool, staff).await?, categories))
+        let mut tx = self.begin_read().await?;
+        Ok((all, named(&mut tx.0, staff).await?, categories))
     }
 }
 
@@ -813,7 +818,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("m.db").display());
         let store = Store::open(&url).await.unwrap();
         let milestones = || async {
-            sqlx::query_as::<_, (Option<String>, Option<String>, bool, bool)>(
+            query_as::<(Option<String>, Option<String>, bool, bool)>(
                 "SELECT first_taken_at, done_at, reopened, rated FROM tickets WHERE id = 1",
             )
             .fetch_one(&store.pool)
@@ -830,14 +835,17 @@ mod tests {
                  VALUES (-1, -1, 1, 7, 'other', 'x', 'reported',
                          '2026-11-01T08:00:00Z', '2026-11-01T08:00:00Z');",
         )
-        .execute(&store.writer)
+        .execute(match &store.writer {
+            crate::store::db::Db::Sqlite(writer) => writer,
+            crate::store::db::Db::Postgres(_) => unreachable!("a SQLite file"),
+        })
         .await
         .unwrap();
         assert_eq!(milestones().await, (None, None, false, false));
         let event = |kind: &'static str, when: String| {
             let store = &store;
             async move {
-                sqlx::query(
+                query(
                     "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
                      VALUES (1, ?, 9, 'S', ?)",
                 )
@@ -857,7 +865,7 @@ mod tests {
             milestones().await,
             (Some(at("1T09:00:00")), Some(at("4T09:00:00")), true, false)
         );
-        sqlx::query(
+        query(
             "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (1, 1, 7, 5, ?)",
         )
         .bind(at("4T10:00:00"))

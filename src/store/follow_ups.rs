@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, Tx, ts};
+use super::{query, query_as, query_scalar, Result, Store, Tx};
 use crate::domain::TicketId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,7 +38,7 @@ const FOLLOW_UP: &str =
 
 impl Store {
     pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
-        Ok(sqlx::query_as(FOLLOW_UP)
+        Ok(query_as(FOLLOW_UP)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?)
@@ -46,29 +46,31 @@ impl Store {
 
     /// Every score given for a ticket, by round.
     pub async fn ratings(&self, ticket_id: TicketId) -> Result<Vec<(i64, u8)>> {
-        Ok(
-            sqlx::query_as("SELECT round, score FROM ratings WHERE ticket_id = ? ORDER BY round")
+        let rows: Vec<(i64, i64)> =
+            query_as("SELECT round, score FROM ratings WHERE ticket_id = ? ORDER BY round")
                 .bind(ticket_id.0)
                 .fetch_all(&self.pool)
-                .await?,
-        )
+                .await?;
+        rows.into_iter()
+            .map(|(round, score)| Ok((round, super::tickets::parse_score(score)?.get())))
+            .collect()
     }
 }
 
 impl Tx<'_> {
     /// A follow-up, read inside this change.
     pub async fn follow_up(&mut self, id: i64) -> Result<Option<FollowUp>> {
-        Ok(sqlx::query_as(FOLLOW_UP)
+        Ok(query_as(FOLLOW_UP)
             .bind(id)
-            .fetch_optional(&mut *self.0)
+            .fetch_optional(&mut self.0)
             .await?)
     }
 
     /// Opens the next rating round; returns its number.
     pub async fn next_rating_round(&mut self, ticket: TicketId) -> Result<i64> {
-        Ok(sqlx::query_scalar("UPDATE tickets SET rating_round = rating_round + 1 WHERE id = ? RETURNING rating_round")
+        Ok(query_scalar("UPDATE tickets SET rating_round = rating_round + 1 WHERE id = ? RETURNING rating_round")
             .bind(ticket.0)
-            .fetch_one(&mut *self.0)
+            .fetch_one(&mut self.0)
             .await?)
     }
 
@@ -81,7 +83,7 @@ impl Tx<'_> {
         score: u8,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT(ticket_id, round) DO NOTHING",
         )
@@ -89,8 +91,8 @@ impl Tx<'_> {
         .bind(round)
         .bind(owner as i64)
         .bind(score as i64)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -101,11 +103,11 @@ impl Tx<'_> {
         round: i64,
         comment: &str,
     ) -> Result<()> {
-        sqlx::query("UPDATE ratings SET comment = COALESCE(comment || char(10), '') || ? WHERE ticket_id = ? AND round = ?")
+        query("UPDATE ratings SET comment = COALESCE(comment || char(10), '') || ? WHERE ticket_id = ? AND round = ?")
             .bind(comment)
             .bind(ticket.0)
             .bind(round)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -118,17 +120,16 @@ impl Tx<'_> {
         round: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>> {
-        let r = sqlx::query(
+        Ok(query_scalar(
             "INSERT INTO follow_ups (ticket_id, reason, round, opened_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT(ticket_id, round, reason) DO NOTHING",
+             ON CONFLICT(ticket_id, round, reason) DO NOTHING RETURNING id",
         )
         .bind(ticket.0)
         .bind(reason)
         .bind(round)
-        .bind(ts(now))
-        .execute(&mut *self.0)
-        .await?;
-        Ok((r.rows_affected() > 0).then(|| r.last_insert_rowid()))
+        .bind(now)
+        .fetch_optional(&mut self.0)
+        .await?)
     }
 
     /// Closes a follow-up with a note; false if it was already closed.
@@ -139,16 +140,16 @@ impl Tx<'_> {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE follow_ups SET closed_by = ?, closed_by_name = ?, closed_note = ?, closed_at = ?
              WHERE id = ? AND closed_at IS NULL",
         )
         .bind(by.0 as i64)
         .bind(by.1)
         .bind(note)
-        .bind(ts(now))
+        .bind(now)
         .bind(id)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -156,26 +157,26 @@ impl Tx<'_> {
     /// Records that `by` told the owner the outcome of closed follow-up `id`; false if it
     /// is not closed or the owner was told already.
     pub async fn mark_owner_told(&mut self, id: i64, by: &str, now: DateTime<Utc>) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE follow_ups SET owner_told_by = ?, owner_told_at = ?
              WHERE id = ? AND closed_at IS NOT NULL AND owner_told_at IS NULL",
         )
         .bind(by)
-        .bind(ts(now))
+        .bind(now)
         .bind(id)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
 
     /// The open follow-up of a ticket's round, if any.
     pub async fn open_follow_up_of(&mut self, ticket: TicketId, round: i64) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT id FROM follow_ups WHERE ticket_id = ? AND round = ? AND closed_at IS NULL",
         )
         .bind(ticket.0)
         .bind(round)
-        .fetch_optional(&mut *self.0)
+        .fetch_optional(&mut self.0)
         .await?)
     }
 }

@@ -28,9 +28,9 @@
 //! and lists shorten a text, never cut its start); one shorter than [`MIN_NEEDLE_CHARS`]
 //! is not looked for, so that a short name or "ok" does not match other people's rows.
 
-use sqlx::SqliteConnection;
 
-use super::{Result, Store};
+use super::db::Conn;
+use super::{query, query_as, query_scalar, Result, Store};
 
 /// How much of a text is looked for in stored messages and updates.
 pub const NEEDLE_CHARS: usize = 12;
@@ -63,9 +63,9 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let user = user_id as i64;
         let known: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM owners WHERE user_id = ?)")
+            query_scalar("SELECT EXISTS (SELECT 1 FROM owners WHERE user_id = ?)")
                 .bind(user)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut tx)
                 .await?;
         if !known {
             return Ok(Forgotten::default());
@@ -74,14 +74,14 @@ impl Store {
             .map_err(|e| super::Error::Corrupt(e.to_string()))?;
         // ?1 the user id, ?2 the placeholder, ?3 the needles: bound as far as used.
         let mut run = async |sql: &str| -> Result<u64> {
-            let mut query = sqlx::query(sql).bind(user);
+            let mut query = query(sql).bind(user);
             if sql.contains("?2") || sql.contains("?3") {
                 query = query.bind(placeholder);
             }
             if sql.contains("?3") {
                 query = query.bind(needles.as_str());
             }
-            Ok(query.execute(&mut *tx).await?.rows_affected())
+            Ok(query.execute(&mut tx).await?.rows_affected())
         };
         let forgotten = Forgotten {
             owner: run("UPDATE owners SET name = ?2, watched = 0 WHERE user_id = ?1").await? > 0,
@@ -118,7 +118,7 @@ impl Store {
     /// Every `table.column` of the database where `text` occurs in some row (blobs read as
     /// text): to check that a person was forgotten.
     pub async fn columns_holding(&self, text: &str) -> Result<Vec<String>> {
-        let columns: Vec<(String, String)> = sqlx::query_as(
+        let columns: Vec<(String, String)> = query_as(
             "SELECT m.name, c.name FROM sqlite_schema m, pragma_table_info(m.name) c
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'
              ORDER BY m.name, c.cid",
@@ -130,7 +130,7 @@ impl Store {
             let sql = format!(
                 "SELECT EXISTS (SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?) > 0)"
             );
-            let hit: bool = sqlx::query_scalar(&sql)
+            let hit: bool = query_scalar(&sql)
                 .bind(text)
                 .fetch_one(&self.pool)
                 .await?;
@@ -143,7 +143,7 @@ impl Store {
 
     /// How many rows each table holds, by name.
     pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
-        let tables: Vec<String> = sqlx::query_scalar(
+        let tables: Vec<String> = query_scalar(
             "SELECT name FROM sqlite_schema WHERE type = 'table'
              AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
         )
@@ -151,7 +151,7 @@ impl Store {
         .await?;
         let mut counts = Vec::new();
         for table in tables {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\""))
+            let n: i64 = query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\""))
                 .fetch_one(&self.pool)
                 .await?;
             counts.push((table, n));
@@ -177,8 +177,8 @@ const FORGET_INBOX: &str = "DELETE FROM inbox WHERE update_id IN (
            AND EXISTS (SELECT 1 FROM json_each(?3) n WHERE instr(j.atom, n.value) > 0)))";
 
 /// The starts of the owner's name and texts that are long enough to look for.
-async fn needles(tx: &mut SqliteConnection, user: i64) -> Result<Vec<String>> {
-    let texts: Vec<String> = sqlx::query_scalar(&format!(
+async fn needles(tx: &mut Conn<'_>, user: i64) -> Result<Vec<String>> {
+    let texts: Vec<String> = query_scalar(&format!(
         "SELECT name FROM owners WHERE user_id = ?1
          UNION SELECT text FROM tickets WHERE owner_id = ?1
          UNION SELECT detail FROM ticket_events

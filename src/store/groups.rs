@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::parse_unit;
-use super::{Error, Result, Store, Tx, ts};
+use super::{query, query_as, query_scalar, Error, Result, Store, Tx};
 use crate::domain::Unit;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -26,6 +26,7 @@ pub struct Owner {
 /// An owner's row, before its unit is parsed.
 #[derive(sqlx::FromRow)]
 struct OwnerRecord {
+    #[sqlx(try_from = "i64")]
     user_id: u64,
     name: String,
     unit: Option<String>,
@@ -48,7 +49,7 @@ impl TryFrom<OwnerRecord> for Owner {
 
 impl Store {
     pub async fn group(&self, chat_id: i64) -> Result<Option<Group>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT chat_id, name, locale, active FROM owner_groups WHERE chat_id = ?",
         )
         .bind(chat_id)
@@ -57,7 +58,7 @@ impl Store {
     }
 
     pub async fn owner(&self, user_id: u64) -> Result<Option<Owner>> {
-        let row: Option<OwnerRecord> = sqlx::query_as(
+        let row: Option<OwnerRecord> = query_as(
             "SELECT user_id, name, unit, locale, watched FROM owners WHERE user_id = ?",
         )
         .bind(user_id as i64)
@@ -71,24 +72,24 @@ impl Store {
     pub async fn move_chat(&self, from: i64, to: i64) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let exists: Option<i64> =
-            sqlx::query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
+            query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
                 .bind(to)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?;
         if exists.is_none() {
-            sqlx::query("UPDATE owner_groups SET chat_id = ? WHERE chat_id = ?")
+            query("UPDATE owner_groups SET chat_id = ? WHERE chat_id = ?")
                 .bind(to)
                 .bind(from)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
-        sqlx::query(
+        query(
             "UPDATE outbox SET chat_id = ?1, payload = json_set(payload, '$.chat_id', ?1)
              WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL",
         )
         .bind(to)
         .bind(from)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -105,49 +106,49 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let existed: Option<i64> =
-            sqlx::query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
+            query_scalar("SELECT chat_id FROM owner_groups WHERE chat_id = ?")
                 .bind(chat_id)
-                .fetch_optional(&mut *self.0)
+                .fetch_optional(&mut self.0)
                 .await?;
-        sqlx::query(
+        query(
             "INSERT INTO owner_groups (chat_id, name, active, registered_by, registered_at) VALUES (?, ?, 1, ?, ?)
              ON CONFLICT(chat_id) DO UPDATE SET name = excluded.name, active = 1",
         )
         .bind(chat_id)
         .bind(name)
         .bind(by as i64)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(existed.is_none())
     }
 
     /// True if the group was active.
     pub async fn deactivate_group(&mut self, chat_id: i64) -> Result<bool> {
-        let r = sqlx::query("UPDATE owner_groups SET active = 0 WHERE chat_id = ? AND active = 1")
+        let r = query("UPDATE owner_groups SET active = 0 WHERE chat_id = ? AND active = 1")
             .bind(chat_id)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(r.rows_affected() > 0)
     }
 
     pub async fn set_group_locale(&mut self, chat_id: i64, locale: &str) -> Result<()> {
-        sqlx::query("UPDATE owner_groups SET locale = ? WHERE chat_id = ?")
+        query("UPDATE owner_groups SET locale = ? WHERE chat_id = ?")
             .bind(locale)
             .bind(chat_id)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
 
     /// The registered owner groups Butler still serves, oldest registration first.
     pub async fn active_groups(&mut self) -> Result<Vec<Group>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT chat_id, name, locale, active FROM owner_groups
              WHERE active = 1 AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)
              ORDER BY registered_at, chat_id",
         )
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?)
     }
 
@@ -159,7 +160,7 @@ impl Tx<'_> {
         locale: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Owner> {
-        let r: OwnerRecord = sqlx::query_as(
+        let r: OwnerRecord = query_as(
             "INSERT INTO owners (user_id, name, locale, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT(user_id) DO UPDATE SET name = excluded.name,
                  locale = COALESCE(excluded.locale, owners.locale), updated_at = excluded.updated_at
@@ -168,8 +169,8 @@ impl Tx<'_> {
         .bind(user_id as i64)
         .bind(name)
         .bind(locale)
-        .bind(ts(now))
-        .fetch_one(&mut *self.0)
+        .bind(now)
+        .fetch_one(&mut self.0)
         .await?;
         r.try_into()
     }
@@ -180,11 +181,11 @@ impl Tx<'_> {
         unit: &Unit,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE owners SET unit = ?, updated_at = ? WHERE user_id = ?")
+        query("UPDATE owners SET unit = ?, updated_at = ? WHERE user_id = ?")
             .bind(&**unit)
-            .bind(ts(now))
+            .bind(now)
             .bind(user_id as i64)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -196,14 +197,14 @@ impl Tx<'_> {
         watched: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO owners (user_id, name, watched, updated_at) VALUES (?, '', ?, ?)
              ON CONFLICT(user_id) DO UPDATE SET watched = excluded.watched, updated_at = excluded.updated_at",
         )
         .bind(user_id as i64)
         .bind(watched as i64)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }

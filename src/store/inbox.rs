@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Error, Result, Store, ts};
+use super::{Error, Result, Sql, Store, query, query_as, query_scalar};
 
 impl Store {
     /// Writes a batch of updates as received; returns the ids that still need handling
@@ -15,32 +15,29 @@ impl Store {
         if updates.is_empty() {
             return Ok(Vec::new());
         }
-        let received = ts(now);
         // On the disk before Telegram is told to forget these updates (the next poll).
         let mut unhandled = self
             .durably(async |tx| {
                 let mut unhandled = std::collections::HashSet::new();
                 // Two statements a chunk, not two an update (getUpdates gives at most 100).
                 for chunk in updates.chunks(100) {
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO inbox (update_id, payload, received_at) ",
-                    );
-                    insert.push_values(chunk, |mut row, (id, payload)| {
-                        row.push_bind(*id)
-                            .push_bind(payload.as_str())
-                            .push_bind(received.as_str());
-                    });
-                    insert.push(" ON CONFLICT(update_id) DO NOTHING");
-                    insert.build().execute(&mut *tx).await?;
-                    let mut select = sqlx::QueryBuilder::new(
-                        "SELECT update_id FROM inbox WHERE handled_at IS NULL AND update_id IN (",
-                    );
-                    let mut ids = select.separated(", ");
-                    for (id, _) in chunk {
-                        ids.push_bind(*id);
+                    let rows = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+                    let mut insert = query(format!(
+                        "INSERT INTO inbox (update_id, payload, received_at) VALUES {rows}
+                         ON CONFLICT(update_id) DO NOTHING"
+                    ));
+                    for (id, payload) in chunk {
+                        insert = insert.bind(*id).bind(payload.as_str()).bind(now);
                     }
-                    ids.push_unseparated(")");
-                    let found: Vec<i32> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+                    insert.execute(&mut *tx).await?;
+                    let marks = vec!["?"; chunk.len()].join(", ");
+                    let mut select = query_scalar::<i32>(format!(
+                        "SELECT update_id FROM inbox WHERE handled_at IS NULL AND update_id IN ({marks})"
+                    ));
+                    for (id, _) in chunk {
+                        select = select.bind(*id);
+                    }
+                    let found: Vec<i32> = select.fetch_all(&mut *tx).await?;
                     unhandled.extend(found);
                 }
                 Ok(unhandled)
@@ -57,15 +54,14 @@ impl Store {
     /// `true` when it is new. A repeated delivery (Telegram missed the answer) is not: that
     /// update is in hand already, or was left unhandled and is replayed on the next start.
     pub async fn inbox_deliver(&self, id: i32, payload: &str, now: DateTime<Utc>) -> Result<bool> {
-        let received = ts(now);
         self.durably(async |tx| {
-            let written = sqlx::query(
+            let written = query(
                 "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)
                  ON CONFLICT(update_id) DO NOTHING",
             )
             .bind(id)
             .bind(payload)
-            .bind(received.as_str())
+            .bind(now)
             .execute(&mut *tx)
             .await?;
             Ok(written.rows_affected() == 1)
@@ -75,7 +71,7 @@ impl Store {
 
     /// Updates received but not handled, oldest first.
     pub async fn inbox_unhandled(&self, limit: i64) -> Result<Vec<(i32, String)>> {
-        Ok(sqlx::query_as("SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?")
+        Ok(query_as("SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id LIMIT ?")
             .bind(limit)
             .fetch_all(&self.pool)
             .await?)
@@ -83,7 +79,7 @@ impl Store {
 
     /// The highest update id ever received, if any.
     pub async fn inbox_last_id(&self) -> Result<Option<i32>> {
-        Ok(sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
+        Ok(query_scalar("SELECT MAX(update_id) FROM inbox")
             .fetch_one(&self.pool)
             .await?)
     }
@@ -99,11 +95,14 @@ impl Store {
             return Ok(());
         };
         let ids: Vec<i32> = marks.iter().map(|(id, _)| *id).collect();
-        sqlx::query(
+        query(Sql::each(
             "UPDATE inbox SET handled_at = ?
              WHERE handled_at IS NULL AND update_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ts(now))
+            "UPDATE inbox SET handled_at = ?
+             WHERE handled_at IS NULL
+               AND update_id IN (SELECT value::integer FROM json_array_elements_text(?::json))",
+        ))
+        .bind(now)
         .bind(serde_json::to_string(&ids).map_err(|e| Error::Corrupt(e.to_string()))?)
         .execute(&self.writer)
         .await?;
@@ -113,8 +112,8 @@ impl Store {
     /// Marks an update handled, its handling having failed for good (`why`): it is not
     /// dispatched again.
     pub async fn inbox_failed(&self, id: i32, why: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE inbox SET handled_at = ?, failed = ? WHERE update_id = ?")
-            .bind(ts(now))
+        query("UPDATE inbox SET handled_at = ?, failed = ? WHERE update_id = ?")
+            .bind(now)
             .bind(why)
             .bind(id)
             .execute(&self.writer)
@@ -125,7 +124,7 @@ impl Store {
     /// Why handling the update failed for good, if it did.
     pub async fn inbox_failure(&self, id: i32) -> Result<Option<String>> {
         let failed: Option<Option<String>> =
-            sqlx::query_scalar("SELECT failed FROM inbox WHERE update_id = ?")
+            query_scalar("SELECT failed FROM inbox WHERE update_id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -134,8 +133,8 @@ impl Store {
 
     /// True if the update was received and handled (its mark written).
     pub async fn inbox_is_handled(&self, id: i32) -> Result<bool> {
-        let handled: Option<Option<String>> =
-            sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
+        let handled: Option<Option<DateTime<Utc>>> =
+            query_scalar("SELECT handled_at FROM inbox WHERE update_id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;

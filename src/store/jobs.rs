@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_ticket;
-use super::{Error, Result, Store, Tx, decode, ts};
+use super::{query, query_as, query_scalar, Error, Result, Store, Tx, decode};
 use crate::domain::{EventKind, Ticket, TicketId};
 
 /// How a scheduled time of a job was handled.
@@ -104,6 +104,7 @@ impl NoticeStatus {
 pub struct Notice {
     pub id: i64,
     pub text: String,
+    #[sqlx(try_from = "i64")]
     pub asked_by: u64,
     /// The chat /notice was sent in, and that message: the confirmation replies to it.
     pub chat_id: i64,
@@ -136,7 +137,7 @@ impl Store {
     /// The latest scheduled time of `job` that was handled (ran or skipped), if any.
     pub async fn last_job_time(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
         Ok(
-            sqlx::query_scalar("SELECT MAX(scheduled_for) FROM job_runs WHERE job = ?")
+            query_scalar("SELECT MAX(scheduled_for) FROM job_runs WHERE job = ?")
                 .bind(job)
                 .fetch_one(&self.pool)
                 .await?,
@@ -145,7 +146,7 @@ impl Store {
 
     /// Every handled time of `job`, oldest first, with its outcome (`ran` / `skipped`).
     pub async fn job_runs(&self, job: &str) -> Result<Vec<(DateTime<Utc>, String)>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT scheduled_for, outcome FROM job_runs WHERE job = ? ORDER BY scheduled_for",
         )
         .bind(job)
@@ -155,7 +156,7 @@ impl Store {
 
     /// The alerts sent for a ticket, as (kind, round), in the order sent.
     pub async fn ticket_alerts(&self, ticket: TicketId) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT kind, round FROM ticket_alerts WHERE ticket_id = ? ORDER BY sent_at, kind",
         )
         .bind(ticket.0)
@@ -164,7 +165,7 @@ impl Store {
     }
 
     pub async fn notice(&self, id: i64) -> Result<Option<Notice>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT id, text, asked_by, chat_id, command_message_id, status, created_at
              FROM notices WHERE id = ?",
         )
@@ -184,14 +185,14 @@ impl Tx<'_> {
         outcome: JobOutcome,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT OR IGNORE INTO job_runs (job, scheduled_for, ran_at, outcome) VALUES (?, ?, ?, ?)",
         )
         .bind(job)
-        .bind(ts(scheduled_for))
-        .bind(ts(now))
+        .bind(scheduled_for)
+        .bind(now)
         .bind(outcome.code())
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -205,14 +206,14 @@ impl Tx<'_> {
         round: i64,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT OR IGNORE INTO ticket_alerts (ticket_id, kind, round, sent_at) VALUES (?, ?, ?, ?)",
         )
         .bind(ticket.0)
         .bind(kind.code())
         .bind(round)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -224,7 +225,7 @@ impl Tx<'_> {
         cutoff: DateTime<Utc>,
         kind: AlertKind,
     ) -> Result<Vec<Unrated>> {
-        let rows: Vec<DueTicket> = sqlx::query_as(
+        let rows: Vec<DueTicket> = query_as(
             "WITH asked AS (
                  SELECT t.id, t.rating_round AS round,
                         (SELECT MAX(e.at) FROM ticket_events e
@@ -239,12 +240,12 @@ impl Tx<'_> {
                                  AND a.kind IN (?3, ?4))
              ORDER BY id LIMIT ?5",
         )
-        .bind(ts(cutoff))
+        .bind(cutoff)
         .bind(EventKind::Done.as_str())
         .bind(kind.code())
         .bind(AlertKind::RatingExpired.code())
         .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
@@ -261,13 +262,13 @@ impl Tx<'_> {
 
     /// Whether the rating question of this round closed unanswered.
     pub async fn rating_expired(&mut self, ticket: TicketId, round: i64) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
+        let found: Option<i64> = query_scalar(
             "SELECT 1 FROM ticket_alerts WHERE ticket_id = ? AND round = ? AND kind = ?",
         )
         .bind(ticket.0)
         .bind(round)
         .bind(AlertKind::RatingExpired.code())
-        .fetch_optional(&mut *self.0)
+        .fetch_optional(&mut self.0)
         .await?;
         Ok(found.is_some())
     }
@@ -279,16 +280,16 @@ impl Tx<'_> {
         locale: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO private_chats (user_id, locale, first_seen, last_seen) VALUES (?, ?, ?, ?)
              ON CONFLICT(user_id) DO UPDATE SET last_seen = excluded.last_seen,
                  locale = COALESCE(excluded.locale, private_chats.locale)",
         )
         .bind(user_id as i64)
         .bind(locale)
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -299,9 +300,9 @@ impl Tx<'_> {
         let mut out = HashMap::new();
         for &user in users {
             let row: Option<Option<String>> =
-                sqlx::query_scalar("SELECT locale FROM private_chats WHERE user_id = ?")
+                query_scalar("SELECT locale FROM private_chats WHERE user_id = ?")
                     .bind(user as i64)
-                    .fetch_optional(&mut *self.0)
+                    .fetch_optional(&mut self.0)
                     .await?;
             if let Some(locale) = row {
                 out.insert(user, locale);
@@ -319,18 +320,17 @@ impl Tx<'_> {
         command_message_id: i32,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let r = sqlx::query(
+        Ok(query_scalar(
             "INSERT INTO notices (text, asked_by, chat_id, command_message_id, created_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(text)
         .bind(asked_by as i64)
         .bind(chat_id)
         .bind(command_message_id)
-        .bind(ts(now))
-        .execute(&mut *self.0)
-        .await?;
-        Ok(r.last_insert_rowid())
+        .bind(now)
+        .fetch_one(&mut self.0)
+        .await?)
     }
 
     /// Sends or cancels a pending notice; false if it was no longer pending.
@@ -341,16 +341,16 @@ impl Tx<'_> {
         groups: i64,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE notices SET status = ?, groups = ?, decided_at = ?
              WHERE id = ? AND status = ?",
         )
         .bind(status.code())
         .bind(groups)
-        .bind(ts(now))
+        .bind(now)
         .bind(id)
         .bind(NoticeStatus::Pending.code())
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }

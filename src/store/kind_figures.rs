@@ -10,11 +10,9 @@
 //! events through `ticket_events_kind_at`.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Row, SqliteConnection};
-
+use super::db::Conn;
 use super::figures::{Query, SCOPE, scoped, seconds};
-use super::{Result, Store, TicketScope, Tx, ts};
+use super::{Result, Store, TicketScope, Tx};
 use crate::domain::EventKind;
 use crate::domain::figures::{Period, Ratio, Scope};
 use crate::domain::kind_figures::{ComplaintLimits, ComplaintRow, KindFigures};
@@ -117,9 +115,8 @@ fn repeats_sql(chat: TicketScope) -> String {
 }
 
 /// The one row of a query of two counts.
-async fn pair(conn: &mut SqliteConnection, q: Query<'_>) -> Result<(i64, i64)> {
-    Ok(q.try_map(|r: SqliteRow| <(i64, i64)>::from_row(&r))
-        .fetch_one(conn)
+async fn pair(conn: &mut Conn<'_>, q: Query<'_>) -> Result<(i64, i64)> {
+    Ok(q.into_as::<(i64, i64)>().fetch_one(conn)
         .await?)
 }
 
@@ -166,8 +163,8 @@ impl Tx<'_> {
             pair(&mut self.0, bind_chat(scoped(&sql, period, scope), chat)).await?;
         let sql = urgent_take_sql(chat);
         let mut secs: Vec<i64> = bind_chat(scoped(&sql, period, scope), chat)
-            .try_map(|r: SqliteRow| r.try_get(0))
-            .fetch_all(&mut *self.0)
+            .into_scalar()
+            .fetch_all(&mut self.0)
             .await?;
         k.set_urgent_take(&mut secs);
         let sql = owner_side_sql(chat);
@@ -197,10 +194,13 @@ impl Tx<'_> {
         let rows: Vec<ComplaintRow> = scoped(&sql, period, scope)
             .bind(EventKind::Answered.as_str())
             .bind(EventKind::Closed.as_str())
-            .bind(ts(period.from - limits.longest()))
-            .try_map(|r: SqliteRow| ComplaintRecord::from_row(&r).map(ComplaintRow::from))
-            .fetch_all(&mut *self.0)
-            .await?;
+            .bind(period.from - limits.longest())
+            .into_as::<ComplaintRecord>()
+            .fetch_all(&mut self.0)
+            .await?
+            .into_iter()
+            .map(ComplaintRow::from)
+            .collect();
         k.set_complaint_clocks(&rows, limits, period, until);
         Ok(())
     }

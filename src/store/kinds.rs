@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_tickets;
-use super::{Result, Store, Tx, ts};
+use super::{query, query_scalar, Result, Store, Tx};
 use crate::domain::{Category, Kind, Ticket, TicketId, Unit, Urgency};
 
 /// Most suggestions a monthly report lists.
@@ -21,7 +21,7 @@ impl Tx<'_> {
         category: Category,
         since: DateTime<Utc>,
     ) -> Result<Option<TicketId>> {
-        let id: Option<i64> = sqlx::query_scalar(
+        let id: Option<i64> = query_scalar(
             "SELECT id FROM tickets
              WHERE group_chat_id = ? AND unit = ? AND category = ? AND kind = 'repair'
                AND done_at IS NOT NULL AND done_at >= ? AND status IN ('done','rated')
@@ -30,8 +30,8 @@ impl Tx<'_> {
         .bind(group)
         .bind(&**unit)
         .bind(category.code())
-        .bind(ts(since))
-        .fetch_optional(&mut *self.0)
+        .bind(since)
+        .fetch_optional(&mut self.0)
         .await?;
         Ok(id.map(TicketId))
     }
@@ -42,23 +42,23 @@ impl Tx<'_> {
         urgency: Urgency,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET urgency = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE tickets SET urgency = ?, updated_at = ? WHERE id = ?")
             .bind(urgency.code())
-            .bind(ts(now))
+            .bind(now)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
 
     /// A complaint or suggestion closed by a manager: done, never rated.
     pub async fn close_request(&mut self, ticket: TicketId, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE tickets SET status = 'done', updated_at = ? WHERE id = ? AND kind <> 'repair'",
         )
-        .bind(ts(now))
+        .bind(now)
         .bind(ticket.0)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -72,18 +72,18 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<(Vec<Ticket>, i64)> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = query_scalar(
             "SELECT id FROM tickets WHERE kind = ? AND created_at >= ? AND created_at < ?
              ORDER BY id",
         )
         .bind(Kind::Suggestion.code())
-        .bind(ts(from))
-        .bind(ts(to))
+        .bind(from)
+        .bind(to)
         .fetch_all(&self.pool)
         .await?;
         let total = ids.len() as i64;
         let listed = ids.into_iter().take(SUGGESTIONS_LISTED as usize).collect();
-        let mut conn = self.pool.acquire().await?;
-        Ok((fetch_tickets(&mut conn, listed).await?, total))
+        let mut conn = self.begin_read().await?;
+        Ok((fetch_tickets(&mut conn.0, listed).await?, total))
     }
 }

@@ -21,6 +21,7 @@
 //! outbox's payload is stored and handed back as the text it was given.
 
 mod batch;
+mod db;
 mod bot_messages;
 mod console;
 mod daily;
@@ -40,14 +41,19 @@ mod sla;
 mod staff;
 mod story;
 mod tickets;
+#[doc(hidden)]
+pub mod testing;
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use db::{Conn, Db};
+pub(crate) use db::{Sql, query, query_as, query_scalar};
 
 use batch::Batched;
 
@@ -75,6 +81,8 @@ pub enum Error {
     Corrupt(String),
     #[error("database: a write made together with others failed: {0}")]
     Batch(String),
+    #[error("not on this database: {0}")]
+    Unsupported(&'static str),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -106,7 +114,9 @@ impl Error {
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
 
-pub fn ts(t: DateTime<Utc>) -> String {
+/// A time as SQLite holds it: RFC 3339 in UTC with milliseconds, so that text order is time
+/// order. (PostgreSQL holds `timestamptz`; [`db`] binds a time for each.)
+pub fn ts_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -117,14 +127,14 @@ fn decode<T>(what: &str, code: &str, parse: impl FnOnce(&str) -> Option<T>) -> R
 
 #[derive(Clone)]
 pub struct Store {
-    /// Reads, on several connections at once (WAL lets them run beside a writer).
-    pool: SqlitePool,
-    /// Writes, on one connection. SQLite has one write lock per file: a second writer of
-    /// ours would only find it taken and sleep (1, 2, 5, 10 … ms) before trying again,
-    /// leaving the lock idle meanwhile; waiting for this connection instead, writers
-    /// queue in order and each gets the lock the moment the last one is done. Another
-    /// process on the same file still meets SQLite's busy timeout.
-    writer: SqlitePool,
+    /// Reads, on several connections at once (SQLite's WAL lets them run beside a writer).
+    pool: Db,
+    /// Writes. On SQLite, one connection: SQLite has one write lock per file, and a second
+    /// writer of ours would only find it taken and sleep (1, 2, 5, 10 … ms) before trying
+    /// again, leaving the lock idle meanwhile; waiting for this connection instead, writers
+    /// queue in order and each gets the lock the moment the last one is done. On
+    /// PostgreSQL the same pool as reads: a change takes [`WRITE_LOCK`] instead.
+    writer: Db,
     /// "Handled" marks of updates, written together (see [`batch`]).
     handled: Arc<Batched<(i32, DateTime<Utc>)>>,
     /// "Sent" marks and message ids of outbox rows, written together.
@@ -143,33 +153,27 @@ const WRITE_WAIT: Duration = Duration::from_secs(5);
 /// sooner (`inbox::track`). sqlx's default is 30 s.
 const READ_WAIT: Duration = Duration::from_secs(10);
 
+/// The PostgreSQL advisory lock every change takes for its transaction: changes are made
+/// one at a time, across every instance on the database, as on SQLite. A ticket's rules
+/// read and then write (is it still waiting? then take it), and this keeps them true
+/// without retrying serialization failures. ("BTLW", Butler's writes.)
+pub const WRITE_LOCK: i64 = u32::from_be_bytes(*b"BTLW") as i64;
+
+/// Connections to PostgreSQL per instance.
+const PG_CONNECTIONS: u32 = 8;
+
+pub use crate::config::is_postgres_url;
+
 impl Store {
-    /// Opens (creating if missing) and migrates the database at `url`.
+    /// Opens and migrates the database at `url`: a SQLite file (created if missing), or a
+    /// PostgreSQL database (`postgres://…`).
     pub async fn open(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // A commit is in the WAL, not yet synced: a power cut may undo the last ones
-            // (never corrupt the file). The inbox's commits are synced: see `durably`.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        // A file in this process cannot hang up: pinging it on every acquire (sqlx's
-        // default, meant for network databases) would double the trips to each
-        // connection's thread.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(WRITE_WAIT)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(READ_WAIT)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
+        let (pool, writer) = if is_postgres_url(url) {
+            let pg = open_postgres(url).await?;
+            (pg.clone(), pg)
+        } else {
+            open_sqlite(url).await?
+        };
         Ok(Self {
             pool,
             writer,
@@ -178,17 +182,25 @@ impl Store {
         })
     }
 
+    /// Whether this store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.pool.is_postgres()
+    }
+
     /// Stamps the database as a sandbox's: SQLite's `application_id` in its header (see
     /// [`SANDBOX_APPLICATION_ID`]), written to the main file when the store is closed.
     pub async fn mark_as_sandbox(&self) -> Result<()> {
+        let Db::Sqlite(writer) = &self.writer else {
+            return Err(Error::Unsupported("the sandbox runs on SQLite"));
+        };
         sqlx::query("PRAGMA application_id = 1112820819")
-            .execute(&self.writer)
+            .execute(writer)
             .await?;
         // Into the file itself at once, not only the WAL: the stamp is read from the
         // file's header, and closing the pool does not promise the last checkpoint has
         // run by the time it returns.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
+            .execute(writer)
             .await?;
         Ok(())
     }
@@ -198,29 +210,43 @@ impl Store {
         self.writer.close().await;
     }
 
-    /// A write transaction. It takes SQLite's write lock at once (BEGIN IMMEDIATE): a
+    /// A write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE): a
     /// deferred one that reads and then writes fails with "database is locked" when
-    /// another writer committed in between, and busy_timeout cannot help it.
-    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    /// another writer committed in between, and busy_timeout cannot help it. On
+    /// PostgreSQL it takes [`WRITE_LOCK`], for the same order.
+    async fn write_tx(&self) -> Result<Conn<'static>> {
+        Ok(match &self.writer {
+            Db::Sqlite(writer) => Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Conn::Postgres(tx)
+            }
+        })
     }
 
     /// Runs `work` in a write transaction whose commit is on the disk when this returns,
     /// not only in the operating system's cache: SQLite's `synchronous = FULL` for this
     /// commit (the WAL is synced), `NORMAL` again after it. For what Telegram is told to
     /// forget next ([`Store::inbox_receive`]). The WAL is written in order, so the sync
-    /// also makes every earlier commit durable.
-    async fn durably<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> Result<T>,
-    ) -> Result<T> {
+    /// also makes every earlier commit durable. (PostgreSQL syncs every commit.)
+    async fn durably<T>(&self, work: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T>) -> Result<T> {
         use sqlx::Connection;
-        let mut conn = self.writer.acquire().await?;
+        let Db::Sqlite(writer) = &self.writer else {
+            let mut tx = self.write_tx().await?;
+            let out = work(&mut tx).await?;
+            tx.commit().await?;
+            return Ok(out);
+        };
+        let mut conn = writer.acquire().await?;
         sqlx::query("PRAGMA synchronous = FULL")
             .execute(&mut *conn)
             .await?;
         let result = async {
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = Conn::Sqlite(conn.begin_with("BEGIN IMMEDIATE").await?);
             let out = work(&mut tx).await?;
             tx.commit().await?;
             Ok(out)
@@ -239,7 +265,10 @@ impl Store {
     /// A read-only view for long reads (figures, exports) that must not hold up writers.
     /// Writing through it may fail under contention: use [`Store::begin`] for changes.
     pub async fn begin_read(&self) -> Result<Tx<'static>> {
-        Ok(Tx(self.pool.begin().await?))
+        Ok(Tx(match &self.pool {
+            Db::Sqlite(pool) => Conn::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Conn::Postgres(pool.begin().await?),
+        }))
     }
 
     /// Starts a change: state, events and messages, committed together.
@@ -247,20 +276,66 @@ impl Store {
         Ok(Tx(self.write_tx().await?))
     }
 
-    /// A consistent copy of the database at `path`, taken while the bot runs.
+    /// A consistent copy of the database at `path`, taken while the bot runs (SQLite; on
+    /// PostgreSQL, `pg_dump` does this).
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        let Db::Sqlite(pool) = &self.pool else {
+            return Err(Error::Unsupported("on PostgreSQL, back up with pg_dump"));
+        };
         sqlx::query("VACUUM INTO ?")
             .bind(path.to_string_lossy().into_owned())
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         Ok(())
     }
+}
+
+async fn open_sqlite(url: &str) -> Result<(Db, Db)> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // A commit is in the WAL, not yet synced: a power cut may undo the last ones
+        // (never corrupt the file). The inbox's commits are synced: see `durably`.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    // A file in this process cannot hang up: pinging it on every acquire (sqlx's
+    // default, meant for network databases) would double the trips to each
+    // connection's thread.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(WRITE_WAIT)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await?;
+    sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(READ_WAIT)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await?;
+    Ok((Db::Sqlite(pool), Db::Sqlite(writer)))
+}
+
+async fn open_postgres(url: &str) -> Result<Db> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(PG_CONNECTIONS)
+        .acquire_timeout(READ_WAIT)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok(Db::Postgres(pool))
 }
 
 /// `butler backup`: a consistent copy of the database at `url` written to `to`, also
 /// while the bot runs. The source is opened read-only: never created, never migrated
 /// (a missing file is an error, not a new empty database).
 pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
+    if is_postgres_url(url) {
+        return Err(Error::Unsupported("on PostgreSQL, back up with pg_dump"));
+    }
     let options = SqliteConnectOptions::from_str(url)?
         .read_only(true)
         .create_if_missing(false)
@@ -275,7 +350,7 @@ pub async fn backup(url: &str, to: &std::path::Path) -> Result<()> {
 }
 
 /// A change in progress: state, events and outgoing messages, committed together.
-pub struct Tx<'c>(Transaction<'c, Sqlite>);
+pub struct Tx<'c>(Conn<'c>);
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
@@ -293,7 +368,10 @@ pub(crate) async fn query_plan(store: &Store, sql: &str, nulls: usize) -> Vec<St
     for _ in 0..nulls {
         q = q.bind(Option::<i64>::None);
     }
-    q.fetch_all(&store.pool)
+    let Db::Sqlite(pool) = &store.pool else {
+        panic!("query plans are SQLite's");
+    };
+    q.fetch_all(pool)
         .await
         .unwrap()
         .iter()
@@ -319,15 +397,26 @@ mod tests {
         let store = Store::open(&url).await.unwrap();
         // 1 is NORMAL, 2 is FULL.
         let inside = store
-            .durably(async |conn| Ok(synchronous(conn).await))
+            .durably(async |conn| {
+                let Conn::Sqlite(conn) = conn else {
+                    unreachable!()
+                };
+                Ok(synchronous(conn).await)
+            })
             .await
             .unwrap();
         assert_eq!(inside, 2, "a durable commit runs with synchronous = FULL");
-        let mut writer = store.writer.acquire().await.unwrap();
+        let Db::Sqlite(pool) = &store.writer else {
+            unreachable!()
+        };
+        let mut writer = pool.acquire().await.unwrap();
         assert_eq!(synchronous(&mut writer).await, 1, "back to NORMAL after it");
         drop(writer);
         let mut tx = store.begin().await.unwrap();
-        assert_eq!(synchronous(&mut tx.0).await, 1, "other changes stay NORMAL");
+        let Conn::Sqlite(conn) = &mut tx.0 else {
+            unreachable!()
+        };
+        assert_eq!(synchronous(conn).await, 1, "other changes stay NORMAL");
         drop(tx);
         // The inbox goes through it.
         let ids = store
@@ -335,7 +424,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ids, vec![7]);
-        let mut writer = store.writer.acquire().await.unwrap();
+        let mut writer = pool.acquire().await.unwrap();
         assert_eq!(synchronous(&mut writer).await, 1);
     }
 }

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::bot_messages::BotMessage;
-use super::{Result, Store, Tx, ts};
+use super::{Result, Sql, Store, Tx, query, query_as, query_scalar};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
@@ -25,7 +25,7 @@ pub struct OutboxRow {
 struct DueRecord {
     #[sqlx(flatten)]
     row: OutboxRow,
-    not_before: Option<String>,
+    not_before: Option<DateTime<Utc>>,
 }
 
 /// A sent outbox row: its id, when, and the messages to remember it by.
@@ -47,12 +47,12 @@ impl Tx<'_> {
         bulk: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO outbox (chat_id, payload, bulk, created_at) VALUES (?, ?, ?, ?)")
+        query("INSERT INTO outbox (chat_id, payload, bulk, created_at) VALUES (?, ?, ?, ?)")
             .bind(chat_id)
             .bind(payload)
             .bind(bulk)
-            .bind(ts(now))
-            .execute(&mut *self.0)
+            .bind(now)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -65,18 +65,16 @@ impl Tx<'_> {
         bulk: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let created = ts(now);
         for chunk in rows.chunks(100) {
-            let mut insert =
-                sqlx::QueryBuilder::new("INSERT INTO outbox (chat_id, payload, bulk, created_at) ");
             // Rows of one INSERT take ascending ids in the order of its VALUES.
-            insert.push_values(chunk, |mut row, (chat_id, payload)| {
-                row.push_bind(*chat_id)
-                    .push_bind(payload.as_str())
-                    .push_bind(bulk)
-                    .push_bind(created.as_str());
-            });
-            insert.build().execute(&mut *self.0).await?;
+            let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+            let mut insert = query(format!(
+                "INSERT INTO outbox (chat_id, payload, bulk, created_at) VALUES {values}"
+            ));
+            for (chat_id, payload) in chunk {
+                insert = insert.bind(*chat_id).bind(payload.as_str()).bind(bulk).bind(now);
+            }
+            insert.execute(&mut self.0).await?;
         }
         Ok(())
     }
@@ -84,21 +82,26 @@ impl Tx<'_> {
     /// Keeps the bytes of a file for a later outbox row to upload; returns its id. Files
     /// a week old that no unsent row needs are dropped on the way.
     pub async fn add_outbox_file(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Result<i64> {
-        sqlx::query(
+        query(Sql::each(
             "DELETE FROM outbox_files WHERE created_at < ? AND id NOT IN (
                  SELECT json_extract(payload, '$.file') FROM outbox
                  WHERE sent_at IS NULL AND failed IS NULL
                    AND json_extract(payload, '$.file') IS NOT NULL)",
-        )
-        .bind(ts(now - chrono::Duration::days(7)))
-        .execute(&mut *self.0)
+            "DELETE FROM outbox_files WHERE created_at < ? AND id NOT IN (
+                 SELECT (payload::jsonb ->> 'file')::bigint FROM outbox
+                 WHERE sent_at IS NULL AND failed IS NULL
+                   AND payload::jsonb ->> 'file' IS NOT NULL)",
+        ))
+        .bind(now - chrono::Duration::days(7))
+        .execute(&mut self.0)
         .await?;
-        let r = sqlx::query("INSERT INTO outbox_files (bytes, created_at) VALUES (?, ?)")
-            .bind(bytes)
-            .bind(ts(now))
-            .execute(&mut *self.0)
-            .await?;
-        Ok(r.last_insert_rowid())
+        Ok(
+            query_scalar("INSERT INTO outbox_files (bytes, created_at) VALUES (?, ?) RETURNING id")
+                .bind(bytes)
+                .bind(now)
+                .fetch_one(&mut self.0)
+                .await?,
+        )
     }
 }
 
@@ -120,7 +123,7 @@ impl Store {
     ///
     /// One entry per chat, read from the index of unsent rows (`outbox_due_chats`).
     pub async fn outbox_due_chats(&self, now: DateTime<Utc>) -> Result<Vec<DueChat>> {
-        Ok(sqlx::query_as(
+        Ok(query_as(
             "SELECT h.chat_id, h.head, h.urgent FROM (
                  SELECT chat_id, COALESCE(MIN(CASE WHEN bulk = 0 THEN id END), MIN(id)) AS head,
                         MIN(bulk) = 0 AS urgent
@@ -130,7 +133,7 @@ impl Store {
              WHERE (o.not_before IS NULL OR o.not_before <= ?) AND COALESCE(u.waiting, 0) = 0
              ORDER BY h.urgent DESC, h.head",
         )
-        .bind(ts(now))
+        .bind(now)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -145,7 +148,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxRow>> {
-        let rows: Vec<DueRecord> = sqlx::query_as(
+        let rows: Vec<DueRecord> = query_as(
             "SELECT o.id, o.chat_id, o.payload, o.not_before, o.attempts, u.reason AS unreachable
              FROM outbox o LEFT JOIN unreachable_chats u ON u.chat_id = o.chat_id
              WHERE o.chat_id = ? AND o.sent_at IS NULL AND o.failed IS NULL
@@ -155,7 +158,6 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let now = ts(now);
         Ok(rows
             .into_iter()
             .take_while(|r| r.not_before.as_ref().is_none_or(|nb| *nb <= now))
@@ -166,7 +168,7 @@ impl Store {
     /// Rows not yet sent nor failed whose time has come, oldest first, each with the
     /// reason its chat is unreachable, if it is.
     pub async fn outbox_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>> {
-        let rows: Vec<DueRecord> = sqlx::query_as(
+        let rows: Vec<DueRecord> = query_as(
             "SELECT o.id, o.chat_id, o.payload, o.not_before, o.attempts, u.reason AS unreachable
              FROM outbox o LEFT JOIN unreachable_chats u ON u.chat_id = o.chat_id
              WHERE o.sent_at IS NULL AND o.failed IS NULL ORDER BY o.id LIMIT ?",
@@ -177,7 +179,6 @@ impl Store {
         // A chat with a row still waiting holds back its later rows: order per chat.
         let mut waiting = std::collections::HashSet::new();
         let mut out = Vec::new();
-        let now = ts(now);
         for DueRecord { row, not_before } in rows {
             if waiting.contains(&row.chat_id) {
                 continue;
@@ -215,7 +216,7 @@ impl Store {
         };
         let sent = Sent {
             row_id: row.id,
-            at: ts(now),
+            at: super::ts_text(now),
             messages,
         };
         self.sent.write(self, sent).await
@@ -238,23 +239,48 @@ impl Store {
             .iter()
             .map(|s| serde_json::json!([s.row_id, s.at]))
             .collect();
-        sqlx::query(
-            "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
-                 FROM json_each(?1);
-             UPDATE outbox SET sent_at = m.value ->> 1, attempts = attempts + 1
-                 FROM json_each(?2) AS m WHERE outbox.id = m.value ->> 0",
+        let (messages, marks) = (json(messages.into()), json(marks.into()));
+        if !self.writer.is_postgres() {
+            query(
+                "INSERT OR REPLACE INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at)
+                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+                     FROM json_each(?1);
+                 UPDATE outbox SET sent_at = m.value ->> 1, attempts = attempts + 1
+                     FROM json_each(?2) AS m WHERE outbox.id = m.value ->> 0",
+            )
+            .bind(messages)
+            .bind(marks)
+            .execute(&self.writer)
+            .await?;
+            return Ok(());
+        }
+        // PostgreSQL takes one statement a trip: both in one transaction.
+        let mut tx = self.write_tx().await?;
+        query(
+            "INSERT INTO bot_messages (chat_id, message_id, ticket_id, kind, ref_id, at)
+                 SELECT (v ->> 0)::bigint, (v ->> 1)::integer, (v ->> 2)::bigint, v ->> 3,
+                        (v ->> 4)::bigint, (v ->> 5)::timestamptz
+                 FROM jsonb_array_elements(?::jsonb) AS v
+             ON CONFLICT (chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id,
+                 kind = excluded.kind, ref_id = excluded.ref_id, at = excluded.at",
         )
-        .bind(json(messages.into()))
-        .bind(json(marks.into()))
-        .execute(&self.writer)
+        .bind(messages)
+        .execute(&mut tx)
         .await?;
+        query(
+            "UPDATE outbox SET sent_at = (m ->> 1)::timestamptz, attempts = attempts + 1
+                 FROM jsonb_array_elements(?::jsonb) AS m WHERE outbox.id = (m ->> 0)::bigint",
+        )
+        .bind(marks)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     pub async fn outbox_defer(&self, id: i64, until: DateTime<Utc>, why: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
-            .bind(ts(until))
+        query("UPDATE outbox SET not_before = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
+            .bind(until)
             .bind(why)
             .bind(id)
             .execute(&self.writer)
@@ -263,7 +289,7 @@ impl Store {
     }
 
     pub async fn outbox_failed(&self, id: i64, why: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?")
+        query("UPDATE outbox SET failed = ?, attempts = attempts + 1 WHERE id = ?")
             .bind(why)
             .bind(id)
             .execute(&self.writer)
@@ -273,7 +299,7 @@ impl Store {
 
     /// (sent, failed, pending) counts, for tests and health checks.
     pub async fn outbox_counts(&self) -> Result<(i64, i64, i64)> {
-        let (sent, failed, pending): (i64, i64, Option<i64>) = sqlx::query_as(
+        let (sent, failed, pending): (i64, i64, Option<i64>) = query_as(
             "SELECT COUNT(sent_at) AS sent, COUNT(failed) AS failed,
                     SUM(CASE WHEN sent_at IS NULL AND failed IS NULL THEN 1 ELSE 0 END) AS pending
              FROM outbox",
@@ -286,7 +312,7 @@ impl Store {
     /// The bytes of an outbox file, if still kept.
     pub async fn outbox_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
         Ok(
-            sqlx::query_scalar("SELECT bytes FROM outbox_files WHERE id = ?")
+            query_scalar("SELECT bytes FROM outbox_files WHERE id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -296,7 +322,7 @@ impl Store {
     /// Why a chat takes no messages from the bot, if it does not.
     pub async fn chat_unreachable(&self, chat_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT reason FROM unreachable_chats WHERE chat_id = ?")
+            query_scalar("SELECT reason FROM unreachable_chats WHERE chat_id = ?")
                 .bind(chat_id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -314,23 +340,23 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO unreachable_chats (chat_id, reason, since, waiting) VALUES (?, ?, ?, ?) ON CONFLICT(chat_id) DO NOTHING")
+        query("INSERT INTO unreachable_chats (chat_id, reason, since, waiting) VALUES (?, ?, ?, ?) ON CONFLICT(chat_id) DO NOTHING")
             .bind(chat_id)
             .bind(reason)
-            .bind(ts(now))
+            .bind(now)
             .bind(wait)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if wait {
             tx.commit().await?;
             return Ok(());
         }
-        sqlx::query(
+        query(
             "UPDATE outbox SET failed = ? WHERE chat_id = ? AND sent_at IS NULL AND failed IS NULL",
         )
         .bind(format!("chat unreachable: {reason}"))
         .bind(chat_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -342,7 +368,7 @@ impl Store {
         // Called for every message, and nearly every chat is reachable: look first, and
         // take the write lock only when there is a mark to clear.
         let marked: Option<i64> =
-            sqlx::query_scalar("SELECT chat_id FROM unreachable_chats WHERE chat_id = ?")
+            query_scalar("SELECT chat_id FROM unreachable_chats WHERE chat_id = ?")
                 .bind(chat_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -350,15 +376,15 @@ impl Store {
             return Ok(None);
         }
         let mut tx = self.write_tx().await?;
-        let r = sqlx::query("DELETE FROM unreachable_chats WHERE chat_id = ?")
+        let r = query("DELETE FROM unreachable_chats WHERE chat_id = ?")
             .bind(chat_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
-        let waited: i64 = sqlx::query_scalar(
+        let waited: i64 = query_scalar(
             "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND sent_at IS NULL AND failed IS NULL",
         )
         .bind(chat_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         tx.commit().await?;
         Ok((r.rows_affected() > 0).then_some(waited))

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_tickets;
-use super::{Result, Store, Tx, ts};
+use super::{query, query_as, query_scalar, Result, Store, Tx};
 use crate::domain::{EventKind, TicketId};
 
 /// Which tickets a day's figures count.
@@ -45,23 +45,23 @@ impl Store {
              ORDER BY t.priority DESC, t.urgency, t.id LIMIT ?2",
             chat_clause()
         );
-        let ids: Vec<i64> = sqlx::query_scalar(&sql)
+        let ids: Vec<i64> = query_scalar(&sql)
             .bind(chat)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        let mut conn = self.pool.acquire().await?;
-        fetch_tickets(&mut conn, ids).await
+        let mut conn = self.begin_read().await?;
+        fetch_tickets(&mut conn.0, ids).await
     }
 }
 
 impl Tx<'_> {
     /// Moves the ticket to staff chat `chat` (`None`: the main one).
     pub async fn set_staff_chat(&mut self, ticket: TicketId, chat: Option<i64>) -> Result<()> {
-        sqlx::query("UPDATE tickets SET staff_chat_id = ? WHERE id = ?")
+        query("UPDATE tickets SET staff_chat_id = ? WHERE id = ?")
             .bind(chat)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -73,14 +73,14 @@ impl Tx<'_> {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE tickets SET paused_at = ?, pause_reason = ?, updated_at = ? WHERE id = ?",
         )
-        .bind(ts(now))
+        .bind(now)
         .bind(reason)
-        .bind(ts(now))
+        .bind(now)
         .bind(ticket.0)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -92,14 +92,14 @@ impl Tx<'_> {
         paused_secs: i64,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE tickets SET paused_at = NULL, pause_reason = NULL,
                     paused_secs = paused_secs + ?, updated_at = ? WHERE id = ?",
         )
         .bind(paused_secs.max(0))
-        .bind(ts(now))
+        .bind(now)
         .bind(ticket.0)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -110,13 +110,13 @@ impl Tx<'_> {
         &mut self,
         ticket: TicketId,
     ) -> Result<Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>> {
-        let events: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        let events: Vec<(String, DateTime<Utc>)> = query_as(
             "SELECT kind, at FROM ticket_events WHERE ticket_id = ? AND kind IN (?, ?) ORDER BY id",
         )
         .bind(ticket.0)
         .bind(EventKind::Paused.as_str())
         .bind(EventKind::Resumed.as_str())
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         let mut spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = Vec::new();
         for (kind, at) in events {

@@ -2,9 +2,9 @@
 //! spread, generated inside SQLite (recursive CTEs), so a million tickets take seconds.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
-use super::{Result, Store, ts};
+use super::db::Conn;
+use super::{query, query_as, query_scalar, Result, Store};
 use crate::domain::EventKind;
 
 /// What [`Store::seed_demo`] made.
@@ -28,8 +28,8 @@ impl Store {
     pub async fn seed_demo(&self, tickets: i64, groups: i64, now: DateTime<Utc>) -> Result<Seeded> {
         let groups = groups.max(1);
         let mut tx = self.write_tx().await?;
-        let first_ticket: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")
-            .fetch_one(&mut *tx)
+        let first_ticket: i64 = query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")
+            .fetch_one(&mut tx)
             .await?;
         seed_groups_and_owners(&mut tx, groups, now).await?;
         seed_draws(&mut tx, tickets, first_ticket, groups, now).await?;
@@ -37,12 +37,12 @@ impl Store {
         seed_tickets(&mut tx, open_from).await?;
         seed_events(&mut tx, open_from).await?;
         seed_ratings(&mut tx, open_from, first_ticket).await?;
-        sqlx::query("DROP TABLE temp.seed")
-            .execute(&mut *tx)
+        query("DROP TABLE temp.seed")
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
-        sqlx::query("ANALYZE").execute(&self.writer).await?;
-        Ok(sqlx::query_as(
+        query("ANALYZE").execute(&self.writer).await?;
+        Ok(query_as(
             "SELECT (SELECT COUNT(*) FROM owner_groups) AS groups, (SELECT COUNT(*) FROM owners) AS owners,
                     (SELECT COUNT(*) FROM tickets) AS tickets, (SELECT COUNT(*) FROM ticket_events) AS events,
                     (SELECT COUNT(*) FROM ratings) AS ratings",
@@ -57,7 +57,7 @@ impl Store {
     /// what it writes: a chat id from -1_000_001 down, the name `Demo Garden n` matching
     /// that id, and registered by the first demo staff member (9001).
     pub async fn groups_not_seeded(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT COUNT(*) FROM owner_groups
              WHERE NOT (chat_id <= -1000001 AND registered_by = ?
                         AND name = 'Demo Garden ' || (-1000000 - chat_id))",
@@ -73,26 +73,26 @@ const OWNERS_PER_GROUP: i64 = 400;
 
 /// The groups (registered 400 days before `now`) and their owners, unless already there.
 async fn seed_groups_and_owners(
-    tx: &mut SqliteConnection,
+    tx: &mut Conn<'_>,
     groups: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
          INSERT OR IGNORE INTO owner_groups (chat_id, name, active, registered_by, registered_at)
          SELECT -1000000 - n, 'Demo Garden ' || n, 1, 9001, ?2 FROM g",
     )
     .bind(groups)
-    .bind(ts(now - chrono::Duration::days(400)))
+    .bind(now - chrono::Duration::days(400))
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    query(
         "WITH RECURSIVE o(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM o WHERE n < ?1)
          INSERT OR IGNORE INTO owners (user_id, name, unit, updated_at)
          SELECT 100000 + n, 'Owner ' || n, ((n % 30) + 1) || '-' || (100 + n % 2800), ?2 FROM o",
     )
     .bind(groups * OWNERS_PER_GROUP)
-    .bind(ts(now))
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -100,16 +100,16 @@ async fn seed_groups_and_owners(
 
 /// `temp.seed`: one row per ticket with its random draws; times as julian days.
 async fn seed_draws(
-    tx: &mut SqliteConnection,
+    tx: &mut Conn<'_>,
     tickets: i64,
     first_ticket: i64,
     groups: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("DROP TABLE IF EXISTS temp.seed")
+    query("DROP TABLE IF EXISTS temp.seed")
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    query(
         "CREATE TEMP TABLE seed AS
          WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM t WHERE n < ?1 - 1)
          SELECT ?2 + n AS id,
@@ -127,7 +127,7 @@ async fn seed_draws(
     )
     .bind(tickets)
     .bind(first_ticket)
-    .bind(ts(now))
+    .bind(now)
     .bind(groups)
     .bind(OWNERS_PER_GROUP)
     .execute(&mut *tx)
@@ -136,8 +136,8 @@ async fn seed_draws(
 }
 
 /// The tickets of `temp.seed`; those from `open_from` on are still open.
-async fn seed_tickets(tx: &mut SqliteConnection, open_from: i64) -> Result<()> {
-    sqlx::query(
+async fn seed_tickets(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
+    query(
         "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
                               priority, taken_by, taken_by_name, rating_round, created_at, updated_at)
          SELECT id, -1000001 - grp, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
@@ -166,7 +166,7 @@ fn seed_at(offset: &str) -> String {
 
 /// Each ticket's events: reported; then, unless still open, taken, maybe reopened,
 /// done and mostly rated.
-async fn seed_events(tx: &mut SqliteConnection, open_from: i64) -> Result<()> {
+async fn seed_events(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
     let owner = "100001 + grp * 400 + owner";
     let staff = "9001 + staff";
     for (kind, actor, when, condition) in [
@@ -191,7 +191,7 @@ async fn seed_events(tx: &mut SqliteConnection, open_from: i64) -> Result<()> {
             "id < ?1 AND dice < 90",
         ),
     ] {
-        sqlx::query(&format!(
+        query(&format!(
             "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
              SELECT id, ?2, {actor}, 'demo', {when} FROM temp.seed WHERE {condition}"
         ))
@@ -204,8 +204,8 @@ async fn seed_events(tx: &mut SqliteConnection, open_from: i64) -> Result<()> {
 }
 
 /// The ratings of the rated tickets, and a follow-up for each low score.
-async fn seed_ratings(tx: &mut SqliteConnection, open_from: i64, first_ticket: i64) -> Result<()> {
-    sqlx::query(&format!(
+async fn seed_ratings(tx: &mut Conn<'_>, open_from: i64, first_ticket: i64) -> Result<()> {
+    query(&format!(
         "INSERT INTO ratings (ticket_id, round, owner_id, score, at)
          SELECT id, 1, 100001 + grp * 400 + owner,
                 CASE WHEN score_dice < 60 THEN 5 WHEN score_dice < 80 THEN 4 WHEN score_dice < 90 THEN 3
@@ -217,7 +217,7 @@ async fn seed_ratings(tx: &mut SqliteConnection, open_from: i64, first_ticket: i
     .bind(open_from)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    query(
         "INSERT INTO follow_ups (ticket_id, reason, round, opened_at)
          SELECT r.ticket_id, 'low_score', 1, r.at FROM ratings r
          WHERE r.ticket_id >= ?1 AND r.score <= 3",

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::jobs::AlertKind;
 use super::tickets::{fetch_ticket, fetch_tickets};
-use super::{Result, Store, Tx, ts};
+use super::{query, query_as, query_scalar, Result, Store, Tx};
 use crate::domain::sla::Dues;
 use crate::domain::{EventKind, Ticket, TicketId};
 
@@ -27,14 +27,14 @@ impl Tx<'_> {
     /// Sets the deadlines of the report (take, resolve, response); the first update's
     /// stays as it is.
     pub async fn set_dues(&mut self, ticket: TicketId, dues: &Dues) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE tickets SET take_due_at = ?, resolve_due_at = ?, response_due_at = ? WHERE id = ?",
         )
-        .bind(dues.take.map(ts))
-        .bind(dues.resolve.map(ts))
-        .bind(dues.response.map(ts))
+        .bind(dues.take)
+        .bind(dues.resolve)
+        .bind(dues.response)
         .bind(ticket.0)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -45,10 +45,10 @@ impl Tx<'_> {
         ticket: TicketId,
         due: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET first_update_due_at = ? WHERE id = ?")
-            .bind(ts(due))
+        query("UPDATE tickets SET first_update_due_at = ? WHERE id = ?")
+            .bind(due)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -60,12 +60,12 @@ impl Tx<'_> {
         kind: EventKind,
     ) -> Result<Option<DateTime<Utc>>> {
         Ok(
-            sqlx::query_scalar(
+            query_scalar(
                 "SELECT MAX(at) FROM ticket_events WHERE ticket_id = ? AND kind = ?",
             )
             .bind(ticket.0)
             .bind(kind.as_str())
-            .fetch_one(&mut *self.0)
+            .fetch_one(&mut self.0)
             .await?,
         )
     }
@@ -122,7 +122,7 @@ impl Tx<'_> {
     /// unanswered, else the resolve time), whose owner has not been offered Hurry up yet.
     /// The caller checks the exact deadline ([`Ticket::hurry_offered`]).
     pub async fn hurry_candidates(&mut self, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+        let ids: Vec<i64> = query_scalar(&format!(
             "SELECT t.id FROM tickets t
              WHERE t.status IN ('reported','taken') AND t.kind IN ('repair','complaint')
                AND t.paused_at IS NULL
@@ -138,10 +138,10 @@ impl Tx<'_> {
             response = passed("t.response_due_at"),
             answered = EventKind::Answered.as_str(),
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(AlertKind::HurryOffer.code())
         .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         fetch_tickets(&mut self.0, ids).await
     }
@@ -149,16 +149,16 @@ impl Tx<'_> {
     /// Urgent (A) repairs still waiting, past their take time, not paused: their take
     /// alert repeats.
     pub async fn urgent_untaken_past(&mut self, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+        let ids: Vec<i64> = query_scalar(&format!(
             "SELECT t.id FROM tickets t
              WHERE t.status = 'reported' AND t.kind = 'repair' AND t.urgency = 'A'
                AND t.paused_at IS NULL AND {take}
              ORDER BY t.id LIMIT ?2",
             take = passed("t.take_due_at"),
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         fetch_tickets(&mut self.0, ids).await
     }
@@ -170,7 +170,7 @@ impl Tx<'_> {
         &mut self,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Ticket, DateTime<Utc>)>> {
-        let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+        let rows: Vec<(i64, DateTime<Utc>)> = query_as(
             "WITH taken AS (
                  SELECT t.id, (SELECT MAX(e.at) FROM ticket_events e
                                WHERE e.ticket_id = t.id AND e.kind = ?2) AS taken_at
@@ -185,12 +185,12 @@ impl Tx<'_> {
                                WHERE a.ticket_id = taken.id AND a.kind = ?4)
              ORDER BY id LIMIT ?5",
         )
-        .bind(ts(now))
+        .bind(now)
         .bind(EventKind::Taken.as_str())
         .bind(EventKind::Progress.as_str())
         .bind(AlertKind::FirstUpdate.code())
         .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, taken_at) in rows {
@@ -209,7 +209,7 @@ impl Tx<'_> {
         due: &str,
         alert: AlertKind,
     ) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+        let ids: Vec<i64> = query_scalar(&format!(
             "SELECT t.id FROM tickets t
              WHERE {filter} AND t.paused_at IS NULL AND {passed}
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
@@ -218,10 +218,10 @@ impl Tx<'_> {
             filter = filter.as_ref(),
             passed = passed(&format!("t.{due}")),
         ))
-        .bind(ts(now))
+        .bind(now)
         .bind(alert.code())
         .bind(SWEEP_LIMIT)
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         fetch_tickets(&mut self.0, ids).await
     }
@@ -231,7 +231,7 @@ impl Store {
     /// Gives repairs without deadlines (`seed-demo`'s, written in SQL) the flat policy:
     /// taken `take_minutes` and resolved `resolve_hours` after the report, day and night.
     pub async fn set_flat_dues(&self, take_minutes: u32, resolve_hours: u32) -> Result<u64> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE tickets SET
                  take_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ?1 || ' minutes'),
                  resolve_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ?2 || ' hours')

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, Tx, decode, ts};
+use super::{query, query_as, query_scalar, Result, Store, Tx, decode};
 use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::Period;
 use crate::domain::{Category, EventKind, Ticket, TicketId};
@@ -72,7 +72,7 @@ impl Store {
     /// Everyone on the roster, by name.
     pub async fn roster(&self) -> Result<Vec<StaffMember>> {
         let rows: Vec<StaffRecord> =
-            sqlx::query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
+            query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter().map(StaffMember::try_from).collect()
@@ -81,7 +81,7 @@ impl Store {
     /// The person on the roster with this username (lowercase, without `@`).
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffMember>> {
         let row: Option<StaffRecord> =
-            sqlx::query_as(&format!("{MEMBER_SQL} WHERE s.username = ? LIMIT 1"))
+            query_as(&format!("{MEMBER_SQL} WHERE s.username = ? LIMIT 1"))
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -90,7 +90,7 @@ impl Store {
 
     /// The person on the roster with this user id.
     pub async fn staff_member(&self, user_id: u64) -> Result<Option<StaffMember>> {
-        let row: Option<StaffRecord> = sqlx::query_as(&format!("{MEMBER_SQL} WHERE s.user_id = ?"))
+        let row: Option<StaffRecord> = query_as(&format!("{MEMBER_SQL} WHERE s.user_id = ?"))
             .bind(user_id as i64)
             .fetch_optional(&self.pool)
             .await?;
@@ -106,7 +106,7 @@ impl Store {
     /// Open repairs narrowed by `q`, priority ones first, then urgency A before B and C,
     /// then oldest (complaints and suggestions are the managers', never listed here).
     pub async fn open_tickets_where(&self, q: OpenQuery, limit: i64) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = query_scalar(
             "SELECT id FROM tickets WHERE status IN ('reported','taken') AND kind = 'repair'
                AND (CASE WHEN ?5 IS NULL THEN staff_chat_id IS NULL ELSE staff_chat_id = ?5 END)
                AND (?1 IS NULL OR category = ?1)
@@ -139,7 +139,7 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let username = username.map(str::to_lowercase);
-        sqlx::query(
+        query(
             "INSERT INTO staff (user_id, name, username, last_seen_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(user_id) DO UPDATE SET name = excluded.name,
                  username = excluded.username, last_seen_at = excluded.last_seen_at",
@@ -147,25 +147,25 @@ impl Tx<'_> {
         .bind(user_id as i64)
         .bind(name)
         .bind(&username)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         // A username moves with its owner: nobody else keeps it.
         if let Some(u) = &username {
-            sqlx::query("UPDATE staff SET username = NULL WHERE username = ? AND user_id != ?")
+            query("UPDATE staff SET username = NULL WHERE username = ? AND user_id != ?")
                 .bind(u)
                 .bind(user_id as i64)
-                .execute(&mut *self.0)
+                .execute(&mut self.0)
                 .await?;
         }
-        sqlx::query(
+        query(
             "INSERT INTO staff_chats (user_id, chat_id, last_seen_at) VALUES (?, ?, ?)
              ON CONFLICT(user_id, chat_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
         )
         .bind(user_id as i64)
         .bind(chat_id)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -173,43 +173,43 @@ impl Tx<'_> {
     /// Sets the trades of `user_id`; false if they are not on the roster.
     pub async fn set_trades(&mut self, user_id: u64, trades: &[Category]) -> Result<bool> {
         let codes: Vec<&str> = trades.iter().map(|c| c.code()).collect();
-        let r = sqlx::query("UPDATE staff SET trades = ? WHERE user_id = ?")
+        let r = query("UPDATE staff SET trades = ? WHERE user_id = ?")
             .bind(codes.join(" "))
             .bind(user_id as i64)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(r.rows_affected() > 0)
     }
 
     /// How many tickets `user_id` holds now.
     pub async fn open_count(&mut self, user_id: u64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT COUNT(*) FROM tickets WHERE status = 'taken' AND taken_by = ?",
         )
         .bind(user_id as i64)
-        .fetch_one(&mut *self.0)
+        .fetch_one(&mut self.0)
         .await?)
     }
 
     /// Whether `user_id` has written to Butler privately, so Butler may write to them.
     pub async fn has_private_chat(&mut self, user_id: u64) -> Result<bool> {
         Ok(
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM private_chats WHERE user_id = ?)")
+            query_scalar("SELECT EXISTS (SELECT 1 FROM private_chats WHERE user_id = ?)")
                 .bind(user_id as i64)
-                .fetch_one(&mut *self.0)
+                .fetch_one(&mut self.0)
                 .await?,
         )
     }
 
     /// The ticket waits again for someone to take it.
     pub async fn set_returned(&mut self, ticket: TicketId, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
+        query(
             "UPDATE tickets SET status = 'reported', taken_by = NULL, taken_by_name = NULL,
                  updated_at = ? WHERE id = ?",
         )
-        .bind(ts(now))
+        .bind(now)
         .bind(ticket.0)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -217,7 +217,7 @@ impl Tx<'_> {
     /// Each staff member's takes (by themselves, assigned, transferred to them) and
     /// returns in `period`, most active first.
     pub async fn dispatch_figures(&mut self, period: Period) -> Result<Vec<StaffDispatch>> {
-        let rows: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, String, i64, i64, i64, i64)> = query_as(
             "WITH e AS (
                  SELECT actor_id, kind, detail FROM ticket_events
                  WHERE kind IN (?3, ?4) AND at >= ?1 AND at < ?2)
@@ -232,13 +232,13 @@ impl Tx<'_> {
              GROUP BY e.actor_id
              ORDER BY COUNT(*) DESC, 2, e.actor_id",
         )
-        .bind(ts(period.from))
-        .bind(ts(period.to))
+        .bind(period.from)
+        .bind(period.to)
         .bind(EventKind::Taken.as_str())
         .bind(EventKind::Returned.as_str())
         .bind(EventKind::Assigned.as_str())
         .bind(EventKind::Transferred.as_str())
-        .fetch_all(&mut *self.0)
+        .fetch_all(&mut self.0)
         .await?;
         Ok(rows
             .into_iter()

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_tickets;
-use super::{Error, Result, Store, Tx};
+use super::{query_as, query_scalar, Error, Result, Store, Tx};
 use crate::domain::{SearchQuery, Story, StoryEvent, StoryFollowUp, Ticket, TicketId};
 
 /// Words shorter than this cannot use the trigram index.
@@ -34,7 +34,7 @@ const PHOTOS: &str = "SELECT file_id FROM photos WHERE ticket_id = ? ORDER BY id
 impl Store {
     /// Everything that happened to ticket `id`, oldest first.
     pub async fn story(&self, id: TicketId) -> Result<Story> {
-        let events: Vec<EventRow> = sqlx::query_as(
+        let events: Vec<EventRow> = query_as(
             "SELECT kind, actor_name, detail, at FROM ticket_events WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id.0)
@@ -51,7 +51,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let follow_ups: Vec<FollowUpRow> = sqlx::query_as(
+        let follow_ups: Vec<FollowUpRow> = query_as(
             "SELECT id, reason, opened_at, closed_at FROM follow_ups WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id.0)
@@ -66,7 +66,7 @@ impl Store {
                 closed_at: r.closed_at,
             })
             .collect();
-        let photos = sqlx::query_scalar(PHOTOS)
+        let photos = query_scalar(PHOTOS)
             .bind(id.0)
             .fetch_all(&self.pool)
             .await?;
@@ -81,22 +81,22 @@ impl Store {
     /// among equals; ranked among the newest [`CANDIDATES`] the index finds.
     pub async fn search_tickets(&self, q: &SearchQuery, limit: i64) -> Result<Vec<Ticket>> {
         let (sql, binds) = search_sql(q);
-        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        let mut query = query_scalar::<i64>(&sql);
         for b in binds {
             query = query.bind(b);
         }
         let ids = query.bind(limit).fetch_all(&self.pool).await?;
-        let mut conn = self.pool.acquire().await?;
-        fetch_tickets(&mut conn, ids).await
+        let mut conn = self.begin_read().await?;
+        fetch_tickets(&mut conn.0, ids).await
     }
 }
 
 impl Tx<'_> {
     /// File ids of every photo of a ticket, oldest first.
     pub async fn all_photos(&mut self, id: TicketId) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(PHOTOS)
+        Ok(query_scalar(PHOTOS)
             .bind(id.0)
-            .fetch_all(&mut *self.0)
+            .fetch_all(&mut self.0)
             .await?)
     }
 }

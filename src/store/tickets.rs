@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Error, Result, Store, Tx, decode, ts};
+use super::db::Conn;
+use super::{query, query_as, query_scalar, Error, Result, Store, Tx, decode};
 use crate::domain::{
     Actor, Category, EventKind, Kind, Score, Ticket, TicketId, TicketStatus, Unit, Urgency,
 };
@@ -61,6 +62,7 @@ struct TicketRecord {
     group_name: String,
     report_chat_id: i64,
     report_message_id: i32,
+    #[sqlx(try_from = "i64")]
     owner_id: u64,
     owner_name: String,
     unit: Option<String>,
@@ -149,10 +151,10 @@ impl TryFrom<TicketRecord> for Ticket {
 }
 
 pub(super) async fn fetch_ticket(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Conn<'_>,
     id: TicketId,
 ) -> Result<Option<Ticket>> {
-    let row: Option<TicketRecord> = sqlx::query_as(
+    let row: Option<TicketRecord> = query_as(
         "SELECT t.*, g.name AS group_name, o.name AS owner_name,
                 COALESCE(g.locale, o.locale) AS owner_locale,
                 (SELECT COUNT(*) FROM photos p WHERE p.ticket_id = t.id) AS photo_count,
@@ -170,7 +172,7 @@ pub(super) async fn fetch_ticket(
 
 /// The tickets of `ids` that exist, in that order.
 pub(super) async fn fetch_tickets(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Conn<'_>,
     ids: Vec<i64>,
 ) -> Result<Vec<Ticket>> {
     let mut out = Vec::with_capacity(ids.len());
@@ -192,13 +194,13 @@ struct EventRecord {
 
 impl Store {
     pub async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
-        let mut conn = self.pool.acquire().await?;
-        fetch_ticket(&mut conn, id).await
+        let mut conn = self.begin_read().await?;
+        fetch_ticket(&mut conn.0, id).await
     }
 
     /// Open tickets, oldest first (priority ones ahead), at most `limit`.
     pub async fn open_tickets(&self, limit: i64) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = query_scalar(
             "SELECT id FROM tickets WHERE status IN ('reported','taken') AND kind = 'repair'
              ORDER BY priority DESC, urgency, id LIMIT ?",
         )
@@ -210,7 +212,7 @@ impl Store {
 
     /// Open tickets taken by `user_id`.
     pub async fn tickets_taken_by(&self, user_id: u64, limit: i64) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = query_scalar(
             "SELECT id FROM tickets WHERE status = 'taken' AND taken_by = ? ORDER BY id LIMIT ?",
         )
         .bind(user_id as i64)
@@ -222,7 +224,7 @@ impl Store {
 
     /// An owner's latest tickets, newest first.
     pub async fn owner_tickets(&self, owner_id: u64, limit: i64) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = query_scalar(
             "SELECT id FROM tickets WHERE owner_id = ? ORDER BY id DESC LIMIT ?",
         )
         .bind(owner_id as i64)
@@ -239,7 +241,7 @@ impl Store {
         chat_id: i64,
         limit: i64,
     ) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = query_scalar(
             "SELECT id FROM tickets WHERE owner_id = ? AND group_chat_id = ? ORDER BY id DESC LIMIT ?",
         )
         .bind(owner_id as i64)
@@ -251,8 +253,8 @@ impl Store {
     }
 
     pub(super) async fn tickets(&self, ids: Vec<i64>) -> Result<Vec<Ticket>> {
-        let mut conn = self.pool.acquire().await?;
-        fetch_tickets(&mut conn, ids).await
+        let mut conn = self.begin_read().await?;
+        fetch_tickets(&mut conn.0, ids).await
     }
 
     /// The ticket (and photo kind) an album's earlier item went to, in this chat.
@@ -261,7 +263,7 @@ impl Store {
         chat_id: i64,
         media_group_id: &str,
     ) -> Result<Option<(TicketId, PhotoKind)>> {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT ticket_id, kind FROM photos WHERE chat_id = ? AND media_group_id = ? ORDER BY id LIMIT 1")
+        let row: Option<(i64, String)> = query_as("SELECT ticket_id, kind FROM photos WHERE chat_id = ? AND media_group_id = ? ORDER BY id LIMIT 1")
             .bind(chat_id)
             .bind(media_group_id)
             .fetch_optional(&self.pool)
@@ -282,12 +284,12 @@ impl Store {
         after: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT COUNT(*) FROM tickets WHERE owner_id = ? AND reported_at > ? AND reported_at <= ?",
         )
         .bind(owner_id as i64)
-        .bind(ts(after))
-        .bind(ts(until))
+        .bind(after)
+        .bind(until)
         .fetch_one(&self.pool)
         .await?)
     }
@@ -298,7 +300,7 @@ impl Store {
         chat_id: i64,
         message_id: i32,
     ) -> Result<Option<TicketId>> {
-        let id: Option<i64> = sqlx::query_scalar(
+        let id: Option<i64> = query_scalar(
             "SELECT id FROM tickets WHERE report_chat_id = ? AND report_message_id = ?",
         )
         .bind(chat_id)
@@ -313,7 +315,7 @@ impl Store {
         &self,
         ticket_id: TicketId,
     ) -> Result<Vec<(EventKind, String, Option<String>)>> {
-        let rows: Vec<EventRecord> = sqlx::query_as(
+        let rows: Vec<EventRecord> = query_as(
             "SELECT kind, actor_name, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
         )
         .bind(ticket_id.0)
@@ -332,7 +334,7 @@ impl Store {
 
     /// File ids of a ticket's photos of one kind, oldest first.
     pub async fn photos(&self, ticket_id: TicketId, kind: PhotoKind) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT file_id FROM photos WHERE ticket_id = ? AND kind = ? ORDER BY id",
         )
         .bind(ticket_id.0)
@@ -353,11 +355,11 @@ impl Tx<'_> {
         t: &NewTicket<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<TicketId>> {
-        let r = sqlx::query(
+        let id: Option<i64> = query_scalar(
             "INSERT INTO tickets (group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
                                   priority, created_at, updated_at, staff_chat_id, reported_at, kind, urgency, repeat_of)
              VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, 'reported', ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT(report_chat_id, report_message_id) DO NOTHING",
+             ON CONFLICT(report_chat_id, report_message_id) DO NOTHING RETURNING id",
         )
         .bind(t.group_chat_id)
         .bind(t.report_message_id)
@@ -365,19 +367,16 @@ impl Tx<'_> {
         .bind(t.unit.map(|u| &**u))
         .bind(t.category.code())
         .bind(t.text)
-        .bind(t.priority as i64)
-        .bind(ts(now))
+        .bind(t.priority)
+        .bind(now)
         .bind(t.staff_chat)
-        .bind(ts(t.reported_at))
+        .bind(t.reported_at)
         .bind(t.kind.code())
         .bind(t.urgency.code())
         .bind(t.repeat_of.map(|r| r.0))
-        .execute(&mut *self.0)
+        .fetch_optional(&mut self.0)
         .await?;
-        if r.rows_affected() == 0 {
-            return Ok(None);
-        }
-        Ok(Some(TicketId(r.last_insert_rowid())))
+        Ok(id.map(TicketId))
     }
 
     pub async fn add_event(
@@ -388,7 +387,7 @@ impl Tx<'_> {
         detail: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        query(
             "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(ticket.0)
@@ -396,8 +395,8 @@ impl Tx<'_> {
         .bind(who.id as i64)
         .bind(&who.name)
         .bind(detail)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(())
     }
@@ -413,7 +412,7 @@ impl Tx<'_> {
         source: (i64, i32),
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, detail, at, source_chat, source_message)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
@@ -422,10 +421,10 @@ impl Tx<'_> {
         .bind(who.id as i64)
         .bind(&who.name)
         .bind(detail)
-        .bind(ts(now))
+        .bind(now)
         .bind(source.0)
         .bind(source.1)
-        .execute(&mut *self.0)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -443,7 +442,7 @@ impl Tx<'_> {
         media_group_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = query(
             "INSERT INTO photos (ticket_id, file_id, kind, added_by, chat_id, message_id, media_group_id, at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id, message_id) DO NOTHING",
         )
@@ -454,15 +453,15 @@ impl Tx<'_> {
         .bind(chat_id)
         .bind(message_id)
         .bind(media_group_id)
-        .bind(ts(now))
-        .execute(&mut *self.0)
+        .bind(now)
+        .execute(&mut self.0)
         .await?;
         Ok(r.rows_affected() > 0)
     }
 
     /// Photos added since the ticket was last taken or reopened.
     pub async fn photos_since_taken(&mut self, ticket: TicketId) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(query_scalar(
             "SELECT COUNT(*) FROM photos WHERE ticket_id = ?1 AND kind != ?2 AND at >= COALESCE(
                  (SELECT MAX(at) FROM ticket_events WHERE ticket_id = ?1 AND kind IN (?3, ?4)), '')",
         )
@@ -470,7 +469,7 @@ impl Tx<'_> {
         .bind(PhotoKind::Report.code())
         .bind(EventKind::Taken.as_str())
         .bind(EventKind::Reopened.as_str())
-        .fetch_one(&mut *self.0)
+        .fetch_one(&mut self.0)
         .await?)
     }
 
@@ -480,12 +479,12 @@ impl Tx<'_> {
         by: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET status = 'taken', taken_by = ?, taken_by_name = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE tickets SET status = 'taken', taken_by = ?, taken_by_name = ?, updated_at = ? WHERE id = ?")
             .bind(by.id as i64)
             .bind(&by.name)
-            .bind(ts(now))
+            .bind(now)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -496,11 +495,11 @@ impl Tx<'_> {
         status: TicketStatus,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
             .bind(status.code())
-            .bind(ts(now))
+            .bind(now)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -512,11 +511,11 @@ impl Tx<'_> {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET text = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE tickets SET text = ?, updated_at = ? WHERE id = ?")
             .bind(text)
-            .bind(ts(now))
+            .bind(now)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -527,11 +526,11 @@ impl Tx<'_> {
         category: Category,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tickets SET category = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE tickets SET category = ?, updated_at = ? WHERE id = ?")
             .bind(category.code())
-            .bind(ts(now))
+            .bind(now)
             .bind(ticket.0)
-            .execute(&mut *self.0)
+            .execute(&mut self.0)
             .await?;
         Ok(())
     }
@@ -544,7 +543,7 @@ mod tests {
     /// Every kind the migrations match on `ticket_events.kind` (the milestones' triggers
     /// and backfill), as written there: `kind = '…'`.
     fn kinds_named_in_migrations() -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
         let mut kinds = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();

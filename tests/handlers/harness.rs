@@ -116,10 +116,15 @@ pub struct Harness {
     _dir: tempfile::TempDir,
 }
 
+/// The test settings with the database in file `db` (SQLite).
 pub fn settings(db: &std::path::Path) -> Settings {
+    settings_for(&format!("sqlite://{}", db.display()))
+}
+
+/// The test settings with the database at `url`.
+pub fn settings_for(url: &str) -> Settings {
     let mut s = Settings::from_toml(&format!(
-        "database_url = \"sqlite://{}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\n",
-        db.display()
+        "database_url = \"{url}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\n"
     ))
     .expect("test settings parse");
     s.rating.require_completion_photo = true;
@@ -136,7 +141,7 @@ impl Harness {
             butler::telemetry::init(butler::config::LogFormat::Text);
         }
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut s = settings(&dir.path().join("butler.db"));
+        let mut s = settings_for(&butler::store::testing::database_url(dir.path()).await);
         adjust(&mut s);
         let clock = Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
         let app = butler::build_app(s, clock.clone())

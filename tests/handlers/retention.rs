@@ -47,7 +47,7 @@ async fn messages(store: &Store, url: &str, chat: i64, n: usize, at: DateTime<Ut
     sqlx::query(&format!(
         "UPDATE outbox SET {set} WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL"
     ))
-    .bind(butler::store::ts(at))
+    .bind(butler::store::ts_text(at))
     .bind(chat)
     .execute(&mut conn)
     .await
