@@ -99,7 +99,8 @@ fn done_sql() -> String {
         "SELECT json_group_array(t.taken_by) AS k,
                 json_group_array(MAX(0, {secs} - t.done_paused_secs)) AS s,
                 json_group_array(t.done_paused_secs) AS p,
-                json_group_array(t.rated + 2 * t.reopened) AS f
+                json_group_array(CASE WHEN t.rated THEN 1 ELSE 0 END
+                                 + 2 * CASE WHEN t.reopened THEN 1 ELSE 0 END) AS f
          FROM tickets t WHERE t.done_at >= ?1 AND t.done_at < ?2 AND {SCOPE}",
         secs = seconds("t.created_at", "t.done_at"),
     )

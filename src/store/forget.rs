@@ -84,7 +84,7 @@ impl Store {
             Ok(query.execute(&mut tx).await?.rows_affected())
         };
         let forgotten = Forgotten {
-            owner: run("UPDATE owners SET name = ?2, watched = 0 WHERE user_id = ?1").await? > 0,
+            owner: run("UPDATE owners SET name = ?2, watched = FALSE WHERE user_id = ?1").await? > 0,
             tickets: run("UPDATE tickets SET text = ?2 WHERE owner_id = ?1").await?,
             events: run(&format!(
                 "UPDATE ticket_events SET actor_name = ?2, detail = iif(detail IS NULL, NULL, ?2)

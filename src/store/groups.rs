@@ -111,8 +111,8 @@ impl Tx<'_> {
                 .fetch_optional(&mut self.0)
                 .await?;
         query(
-            "INSERT INTO owner_groups (chat_id, name, active, registered_by, registered_at) VALUES (?, ?, 1, ?, ?)
-             ON CONFLICT(chat_id) DO UPDATE SET name = excluded.name, active = 1",
+            "INSERT INTO owner_groups (chat_id, name, active, registered_by, registered_at) VALUES (?, ?, TRUE, ?, ?)
+             ON CONFLICT(chat_id) DO UPDATE SET name = excluded.name, active = TRUE",
         )
         .bind(chat_id)
         .bind(name)
@@ -125,7 +125,7 @@ impl Tx<'_> {
 
     /// True if the group was active.
     pub async fn deactivate_group(&mut self, chat_id: i64) -> Result<bool> {
-        let r = query("UPDATE owner_groups SET active = 0 WHERE chat_id = ? AND active = 1")
+        let r = query("UPDATE owner_groups SET active = FALSE WHERE chat_id = ? AND active = TRUE")
             .bind(chat_id)
             .execute(&mut self.0)
             .await?;
@@ -145,7 +145,7 @@ impl Tx<'_> {
     pub async fn active_groups(&mut self) -> Result<Vec<Group>> {
         Ok(query_as(
             "SELECT chat_id, name, locale, active FROM owner_groups
-             WHERE active = 1 AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)
+             WHERE active = TRUE AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats)
              ORDER BY registered_at, chat_id",
         )
         .fetch_all(&mut self.0)
@@ -202,7 +202,7 @@ impl Tx<'_> {
              ON CONFLICT(user_id) DO UPDATE SET watched = excluded.watched, updated_at = excluded.updated_at",
         )
         .bind(user_id as i64)
-        .bind(watched as i64)
+        .bind(watched)
         .bind(now)
         .execute(&mut self.0)
         .await?;

@@ -154,10 +154,12 @@ const WRITE_WAIT: Duration = Duration::from_secs(5);
 const READ_WAIT: Duration = Duration::from_secs(10);
 
 /// The PostgreSQL advisory lock every change takes for its transaction: changes are made
-/// one at a time, across every instance on the database, as on SQLite. A ticket's rules
-/// read and then write (is it still waiting? then take it), and this keeps them true
-/// without retrying serialization failures. ("BTLW", Butler's writes.)
-pub const WRITE_LOCK: i64 = u32::from_be_bytes(*b"BTLW") as i64;
+/// one at a time, across every instance on the same database and schema, as on SQLite.
+/// A ticket's rules read and then write (is it still waiting? then take it), and this
+/// keeps them true without retrying serialization failures. The lock is the pair
+/// ([`WRITE_LOCK`], the schema's hash): Butlers in other schemas of the database (the
+/// tests') do not wait for each other. ("BTLW", Butler's writes.)
+pub const WRITE_LOCK: i32 = i32::from_be_bytes(*b"BTLW");
 
 /// Connections to PostgreSQL per instance.
 const PG_CONNECTIONS: u32 = 8;
@@ -219,7 +221,7 @@ impl Store {
             Db::Sqlite(writer) => Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
                     .bind(WRITE_LOCK)
                     .execute(&mut *tx)
                     .await?;

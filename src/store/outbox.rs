@@ -125,12 +125,12 @@ impl Store {
     pub async fn outbox_due_chats(&self, now: DateTime<Utc>) -> Result<Vec<DueChat>> {
         Ok(query_as(
             "SELECT h.chat_id, h.head, h.urgent FROM (
-                 SELECT chat_id, COALESCE(MIN(CASE WHEN bulk = 0 THEN id END), MIN(id)) AS head,
-                        MIN(bulk) = 0 AS urgent
+                 SELECT chat_id, COALESCE(MIN(CASE WHEN bulk = FALSE THEN id END), MIN(id)) AS head,
+                        MIN(CASE WHEN bulk THEN 1 ELSE 0 END) = 0 AS urgent
                  FROM outbox WHERE sent_at IS NULL AND failed IS NULL GROUP BY chat_id) h
              JOIN outbox o ON o.id = h.head
              LEFT JOIN unreachable_chats u ON u.chat_id = h.chat_id
-             WHERE (o.not_before IS NULL OR o.not_before <= ?) AND COALESCE(u.waiting, 0) = 0
+             WHERE (o.not_before IS NULL OR o.not_before <= ?) AND COALESCE(u.waiting, FALSE) = FALSE
              ORDER BY h.urgent DESC, h.head",
         )
         .bind(now)
