@@ -4,6 +4,7 @@
 //! cargo bench --bench load                       # everything, 5 runs each, medians
 //! cargo bench --bench load -- --quick            # small numbers, 1 run (a smoke test)
 //! cargo bench --bench load -- reports --runs 3   # one scenario
+//! cargo bench --bench load -- --postgres reports # Butler's database on PostgreSQL
 //! ```
 //!
 //! Scenarios (see BENCHMARKS.md for what bounds each figure):
@@ -25,10 +26,15 @@
 //!   process (the SQL alone) and end to end, and cold start to the first `getUpdates`.
 //! - `console`: the web console's board (filtered, searched, deep pages) and a ticket's
 //!   page on the same million tickets, server time through its router in process.
+//! - `failover` (PostgreSQL only): two instances on one schema, the leader killed with
+//!   SIGKILL while owners report: time to the new leader's first message.
 //!
 //! Options: `--quick` (or `BUTLER_BENCH_QUICK=1`), `--runs N`, scenario names to pick;
+//! `--postgres[=URL]` (or `BUTLER_BENCH_POSTGRES=URL`) puts Butler's database on
+//! PostgreSQL (default `postgres://127.0.0.1:5432/test`), a fresh schema for each run;
 //! `BUTLER_BENCH_KEEP`, `BUTLER_BENCH_LOG`, `BUTLER_BENCH_DEBUG` (see BENCHMARKS.md).
-//! Generated databases are cached in `target/bench-data/` (or `BUTLER_BENCH_DATA`).
+//! Generated databases are cached in `target/bench-data/` (or `BUTLER_BENCH_DATA`), on
+//! PostgreSQL as schemas named `butler_bench_…`.
 //! Missed targets are reported as MISSED, not as a failing exit status.
 //! Wall-clock targets live here and in BENCHMARKS.md, never in the tests.
 
@@ -46,6 +52,12 @@ use chrono::{Timelike, Utc};
 mod common;
 #[path = "load/console.rs"]
 mod console;
+#[path = "load/failover.rs"]
+mod failover;
+#[path = "load/pg.rs"]
+mod pg;
+
+use pg::{Backend, RunDb};
 
 use common::{
     LANG, MANAGER, Process, STAFF, STAFF_CHAT, STAFF_CHAT_TITLE, butler_with_config, log_level,
@@ -88,7 +100,10 @@ struct Opts {
     figures: bool,
     flood: bool,
     console: bool,
+    failover: bool,
     data: PathBuf,
+    /// Where Butler's database lives.
+    db: Backend,
 }
 
 impl Opts {
@@ -96,12 +111,19 @@ impl Opts {
         let mut quick = std::env::var("BUTLER_BENCH_QUICK").is_ok_and(|v| v != "0");
         let mut runs = None;
         let mut picked = Vec::new();
+        let mut postgres = std::env::var(pg::URL_ENV).ok().filter(|u| !u.is_empty());
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
             match a.as_str() {
                 // cargo bench passes --bench to every bench target.
                 "--bench" => {}
                 "--quick" => quick = true,
+                "--postgres" => {
+                    postgres.get_or_insert_with(|| pg::DEFAULT_URL.to_owned());
+                }
+                url if url.starts_with("--postgres=") => {
+                    postgres = Some(url["--postgres=".len()..].to_owned())
+                }
                 "--runs" => {
                     runs = Some(
                         args.next()
@@ -110,9 +132,12 @@ impl Opts {
                             .context("--runs needs a positive number")?,
                     )
                 }
-                "reports" | "broadcast" | "figures" | "flood" | "console" => picked.push(a),
+                "reports" | "broadcast" | "figures" | "flood" | "console" | "failover" => {
+                    picked.push(a)
+                }
                 other => bail!(
-                    "unknown argument {other:?}; use [--quick] [--runs N] [reports] [broadcast] [figures] [flood] [console]"
+                    "unknown argument {other:?}; use [--quick] [--runs N] [--postgres[=URL]] \
+                     [reports] [broadcast] [figures] [flood] [console] [failover]"
                 ),
             }
         }
@@ -133,7 +158,9 @@ impl Opts {
             figures: all || picked.iter().any(|p| p == "figures"),
             flood: all || picked.iter().any(|p| p == "flood"),
             console: all || picked.iter().any(|p| p == "console"),
+            failover: all || picked.iter().any(|p| p == "failover"),
             data,
+            db: postgres.map_or(Backend::Sqlite, Backend::Postgres),
         })
     }
 }
@@ -162,6 +189,13 @@ fn main() -> ExitCode {
 async fn run_all(opts: Opts) -> anyhow::Result<()> {
     fs::create_dir_all(&opts.data)?;
     println!("{}", machine());
+    match &opts.db {
+        Backend::Sqlite => println!("database: SQLite (a file in a temporary directory)"),
+        Backend::Postgres(base) => println!(
+            "database: {}, at {base}, a fresh schema for each run",
+            pg::describe(base).await?
+        ),
+    }
     println!(
         "mode: {} ({} run{} per scenario, medians shown)\n",
         if opts.quick { "quick" } else { "full" },
@@ -183,6 +217,9 @@ async fn run_all(opts: Opts) -> anyhow::Result<()> {
     }
     if opts.flood {
         verdicts.extend(flood(&opts).await?);
+    }
+    if opts.failover {
+        verdicts.extend(failover::failover(&opts).await?);
     }
     println!("\n== targets ==");
     for v in &verdicts {
@@ -320,14 +357,14 @@ impl RunDir {
     }
 }
 
-fn write_config(dir: &Path, db: &Path, extra: &str) -> anyhow::Result<PathBuf> {
+/// Butler's configuration in `dir`, on the database at `url`.
+fn write_config(dir: &Path, url: &str, extra: &str) -> anyhow::Result<PathBuf> {
     let config = dir.join("butler.toml");
     fs::write(
         &config,
         format!(
-            "database_url = \"sqlite://{}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\n\
-             default_locale = \"en\"\ntimezone = \"UTC\"\n{extra}\n",
-            db.display()
+            "database_url = \"{url}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\n\
+             default_locale = \"en\"\ntimezone = \"UTC\"\n{extra}\n"
         ),
     )?;
     Ok(config)
@@ -365,6 +402,11 @@ impl Butler {
 
     fn log_tail(&self, lines: usize) -> String {
         self.process.log_tail(lines)
+    }
+
+    /// SIGKILL, as a crash or a power cut; returns once the process is gone.
+    fn kill9(&mut self) {
+        self.process.kill9();
     }
 
     /// SIGTERM and wait (at most 20 s), as a service manager stops it.
@@ -513,7 +555,7 @@ async fn reports(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     );
     let mut runs = Vec::new();
     for i in 0..opts.runs {
-        let r = reports_run(burst_n, &paces, groups)
+        let r = reports_run(&opts.db, burst_n, &paces, groups)
             .await
             .with_context(|| format!("reports, run {}", i + 1))?;
         let paced: Vec<String> = r
@@ -595,6 +637,7 @@ async fn reports(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
 }
 
 async fn reports_run(
+    backend: &Backend,
     burst_n: usize,
     paces: &[(f64, usize)],
     groups: usize,
@@ -614,8 +657,8 @@ async fn reports_run(
     for (g, id) in group_ids.iter().enumerate() {
         emu.create_group(*id, &format!("Garden {g}"), &members[g])?;
     }
-    let db = dir.path().join("butler.db");
-    let config = write_config(dir.path(), &db, "[delivery]\nrate_limits = false\n")?;
+    let db = backend.fresh(dir.path()).await?;
+    let config = write_config(dir.path(), &db.url, "[delivery]\nrate_limits = false\n")?;
     let butler = Butler::spawn(&emu, &config, dir.path())?;
     until_polling(&emu, &butler).await?;
 
@@ -704,9 +747,10 @@ async fn reports_run(
 
     butler.stop().await?;
     // Tickets in the database: one per report, each for its own report message.
-    let store = butler::store::Store::open(&format!("sqlite://{}", db.display())).await?;
+    let store = butler::store::Store::open(&db.url).await?;
     let tickets = store.open_tickets(10 * total as i64).await?;
     store.close().await;
+    db.release().await?;
     let distinct: HashSet<(i64, i32)> = tickets
         .iter()
         .map(|t| (t.report_chat_id, t.report_message_id))
@@ -858,10 +902,13 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
         "== broadcast: the morning greeting to {groups} groups, Telegram's limits on in the \
          emulator, Butler's pacer on =="
     );
-    let template = demo_db(opts, "groups", 1_000, groups).await?;
+    if let Backend::Sqlite = opts.db {
+        // Made once, copied for each run (PostgreSQL seeds each run's schema).
+        demo_db(opts, "groups", 1_000, groups).await?;
+    }
     let mut runs = Vec::new();
     for i in 0..opts.runs {
-        let r = broadcast_run(&template, groups, Duration::ZERO, 0)
+        let r = broadcast_run(opts, groups, Duration::ZERO, 0)
             .await
             .with_context(|| format!("broadcast, run {}", i + 1))?;
         println!(
@@ -885,11 +932,10 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     // The same over a network: each send waits a round trip for its answer, as from a
     // server to api.telegram.org. One run, a third of the groups.
     let rtt = Duration::from_millis(100);
-    let far_template = demo_db(opts, "groups", 1_000, groups / 3).await?;
-    let far = broadcast_run(&far_template, groups / 3, rtt, 0)
+    let far = broadcast_run(opts, groups / 3, rtt, 0)
         .await
         .context("broadcast over a 100 ms round trip")?;
-    let during = reports_during_broadcast(opts, &template, groups).await?;
+    let during = reports_during_broadcast(opts, groups).await?;
 
     println!(
         "with a {} ms round trip: {} of {} delivered, {:.1} msgs/s, {} × 429\n",
@@ -926,11 +972,7 @@ async fn broadcast(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
 
 /// The greeting again, with owners reporting during it: how long until each report's
 /// confirmation and card, and what the reports cost the broadcast.
-async fn reports_during_broadcast(
-    opts: &Opts,
-    template: &Path,
-    groups: usize,
-) -> anyhow::Result<Verdict> {
+async fn reports_during_broadcast(opts: &Opts, groups: usize) -> anyhow::Result<Verdict> {
     println!(
         "== report latency during the greeting to {groups} groups: {REPORTS_DURING_BROADCAST} \
          reports, one every {} s, from 1 s into it ==",
@@ -938,7 +980,7 @@ async fn reports_during_broadcast(
     );
     let mut runs = Vec::new();
     for i in 0..opts.runs {
-        let r = broadcast_run(template, groups, Duration::ZERO, REPORTS_DURING_BROADCAST)
+        let r = broadcast_run(opts, groups, Duration::ZERO, REPORTS_DURING_BROADCAST)
             .await
             .with_context(|| format!("reports during a broadcast, run {}", i + 1))?;
         let p = |v: &[f64], q: f64| percentile(v, q);
@@ -986,14 +1028,13 @@ async fn reports_during_broadcast(
 /// The greeting to `groups` demo groups at a round trip of `round_trip`; with `reports`,
 /// that many owners report during it (see [`REPORTS_DURING_BROADCAST`]).
 async fn broadcast_run(
-    template: &Path,
+    opts: &Opts,
     groups: usize,
     round_trip: Duration,
     reports: usize,
 ) -> anyhow::Result<BroadcastRun> {
     let dir = RunDir::new()?;
-    let db = dir.path().join("butler.db");
-    copy_db(template, &db)?;
+    let db = demo_for_run(opts, "groups", 1_000, groups, dir.path()).await?;
     let emu = start_emulator().await?;
     for g in 1..=groups as i64 {
         let owner = OWNER_BASE + g as u64;
@@ -1009,7 +1050,7 @@ async fn broadcast_run(
     let cron = format!("{} {} {} * * *", fire.second(), fire.minute(), fire.hour());
     let config = write_config(
         dir.path(),
-        &db,
+        &db.url,
         &format!("{QUIET_SWEEPS}[schedule]\nmorning_greeting = \"{cron}\"\n"),
     )?;
     let butler = Butler::spawn(&emu, &config, dir.path())?;
@@ -1056,6 +1097,7 @@ async fn broadcast_run(
     }
     let (confirmations, cards) = emu.read(|s| answers(s, &sent));
     butler.stop().await?;
+    db.release().await?;
     Ok(BroadcastRun {
         deliver_all: last.saturating_sub(fire_at).as_secs_f64(),
         per_sec: delivered.saturating_sub(1) as f64 / (last - first).as_secs_f64(),
@@ -1127,18 +1169,36 @@ fn answers(s: &State, sent: &[(i64, i32, Duration)]) -> (Vec<f64>, Vec<f64>) {
     (confirmations, cards)
 }
 
-/// A database made by `butler seed-demo`, cached in the data directory.
-async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow::Result<PathBuf> {
-    let db = opts.data.join(format!("{name}-{tickets}t-{groups}g.db"));
+/// The demo year ends when it was made; /stats reads the last 30 days, so a cached demo
+/// database is made again once it is a week old.
+const DEMO_FRESH_SECS: u64 = 7 * 24 * 3600;
+
+/// A database made by `butler seed-demo`, cached: a file in the data directory, or on
+/// PostgreSQL a schema named after it (`butler_bench_…`); its URL.
+async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow::Result<String> {
+    let file = format!("{name}-{tickets}t-{groups}g");
+    if let Backend::Postgres(base) = &opts.db {
+        let schema = format!("butler_bench_{}", file.replace('-', "_"));
+        let url = pg::schema_url(base, &schema);
+        let seeded = pg::seeded_at(base, &schema).await?;
+        if seeded.is_some_and(|at| unix_now().saturating_sub(at) < DEMO_FRESH_SECS) {
+            return Ok(url);
+        }
+        pg::recreate(base, &schema).await?;
+        println!("seeding schema {schema} ({tickets} tickets, {groups} groups) …");
+        seed_demo(&url, tickets, groups)?;
+        pg::mark_seeded(base, &schema, unix_now()).await?;
+        return Ok(url);
+    }
+    let db = opts.data.join(format!("{file}.db"));
+    let url = format!("sqlite://{}", db.display());
     let stamp = db.with_extension("seeded");
-    // The demo year ends when it was made; /stats reads the last 30 days, so renew it
-    // once it is a week old.
     let fresh = fs::read_to_string(&stamp)
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .is_some_and(|at| unix_now().saturating_sub(at) < 7 * 24 * 3600);
+        .is_some_and(|at| unix_now().saturating_sub(at) < DEMO_FRESH_SECS);
     if db.exists() && fresh {
-        return Ok(db);
+        return Ok(url);
     }
     for ext in ["db", "db-wal", "db-shm", "seeded"] {
         let _ = fs::remove_file(db.with_extension(ext));
@@ -1147,8 +1207,36 @@ async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow
         "seeding {} ({tickets} tickets, {groups} groups) …",
         db.display()
     );
+    seed_demo(&url, tickets, groups)?;
+    fs::write(&stamp, unix_now().to_string())?;
+    Ok(url)
+}
+
+/// A demo database of one run's own, in `dir`: a copy of the cached file, or on
+/// PostgreSQL a fresh schema seeded for it (a schema cannot be copied as a file can).
+async fn demo_for_run(
+    opts: &Opts,
+    name: &str,
+    tickets: i64,
+    groups: usize,
+    dir: &Path,
+) -> anyhow::Result<RunDb> {
+    let db = opts.db.fresh(dir).await?;
+    match &opts.db {
+        Backend::Sqlite => {
+            let template = demo_db(opts, name, tickets, groups).await?;
+            let from = template.trim_start_matches("sqlite://");
+            copy_db(Path::new(from), &dir.join("butler.db"))?;
+        }
+        Backend::Postgres(_) => seed_demo(&db.url, tickets, groups)?,
+    }
+    Ok(db)
+}
+
+/// Runs `butler seed-demo` on the database at `url`.
+fn seed_demo(url: &str, tickets: i64, groups: usize) -> anyhow::Result<()> {
     let dir = RunDir::new()?;
-    let config = write_config(dir.path(), &db, "")?;
+    let config = write_config(dir.path(), url, "")?;
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_butler"))
         .arg("--config")
@@ -1162,8 +1250,7 @@ async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow
     }
     print!("{}", String::from_utf8_lossy(&out.stdout));
     println!("(seeding took {:.1} s)", started.elapsed().as_secs_f64());
-    fs::write(&stamp, unix_now().to_string())?;
-    Ok(db)
+    Ok(())
 }
 
 fn unix_now() -> u64 {
@@ -1361,12 +1448,12 @@ async fn find_timings(app: &butler::app::AppRef, runs: usize) -> anyhow::Result<
 }
 
 async fn figures_run(
-    db: &Path,
+    db: &str,
     dir: &Path,
     config: &Path,
     whole_year: bool,
 ) -> anyhow::Result<FiguresRun> {
-    let store = butler::store::Store::open(&format!("sqlite://{}", db.display())).await?;
+    let store = butler::store::Store::open(db).await?;
     let last_update = store.inbox_last_id().await?.unwrap_or(0);
     store.close().await;
     let emu = start_emulator_after(last_update).await?;
@@ -1444,7 +1531,7 @@ async fn flood(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     );
     let mut runs = Vec::new();
     for i in 0..opts.runs {
-        let r = flood_run(messages, reports, rate)
+        let r = flood_run(&opts.db, messages, reports, rate)
             .await
             .with_context(|| format!("flood, run {}", i + 1))?;
         println!(
@@ -1478,7 +1565,12 @@ async fn flood(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     ])
 }
 
-async fn flood_run(messages: usize, reports: usize, rate: f64) -> anyhow::Result<FloodRun> {
+async fn flood_run(
+    backend: &Backend,
+    messages: usize,
+    reports: usize,
+    rate: f64,
+) -> anyhow::Result<FloodRun> {
     let dir = RunDir::new()?;
     let emu = start_emulator().await?;
     emu.add_user(User::new(STRANGER, "Stranger").language("en"));
@@ -1490,8 +1582,8 @@ async fn flood_run(messages: usize, reports: usize, rate: f64) -> anyhow::Result
         emu.create_group(*id, &format!("Garden {g}"), &[MANAGER, owner])?;
     }
     emu.set_rate_limits(Some(RateLimits::telegram()));
-    let db = dir.path().join("butler.db");
-    let config = write_config(dir.path(), &db, QUIET_SWEEPS)?;
+    let db = backend.fresh(dir.path()).await?;
+    let config = write_config(dir.path(), &db.url, QUIET_SWEEPS)?;
     let butler = Butler::spawn(&emu, &config, dir.path())?;
     until_polling(&emu, &butler).await?;
     for (g, id) in group_ids.iter().enumerate() {
@@ -1561,6 +1653,7 @@ async fn flood_run(messages: usize, reports: usize, rate: f64) -> anyhow::Result
             .count()
     });
     butler.stop().await?;
+    db.release().await?;
     let latencies = sorted(t.latencies);
     Ok(FloodRun {
         p50: percentile(&latencies, 50.0),

@@ -23,10 +23,7 @@ pub async fn console(opts: &Opts) -> anyhow::Result<Vec<Verdict>> {
     let config = dir.path().join("butler.toml");
     std::fs::write(
         &config,
-        format!(
-            "database_url = \"sqlite://{}\"\nstaff_chat_id = -100\nmanagers = [1]\n",
-            db.display()
-        ),
+        format!("database_url = \"{db}\"\nstaff_chat_id = -100\nmanagers = [1]\n"),
     )?;
     let settings = butler::config::Settings::load(&config)?;
     let started = Instant::now();
