@@ -22,13 +22,6 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres(_) => "PostgreSQL",
-        }
-    }
-
     /// A new, empty database for one run: a file in `dir`, or a fresh schema.
     pub async fn fresh(&self, dir: &Path) -> anyhow::Result<RunDb> {
         Ok(match self {
@@ -56,11 +49,6 @@ pub struct RunDb {
 }
 
 impl RunDb {
-    /// A database that outlives the run (a cached one): nothing to release.
-    pub fn kept(url: String) -> RunDb {
-        RunDb { url, schema: None }
-    }
-
     /// Drops the run's PostgreSQL schema, unless `BUTLER_BENCH_KEEP` is set (then its
     /// name is printed). A run that fails leaves its schema, named `butler_t_…`: the
     /// next fresh schema made more than an hour later drops it.
