@@ -17,6 +17,7 @@ mod groups;
 mod harness;
 mod hurry;
 mod kinds;
+mod leader;
 mod membership;
 mod outages;
 mod routes;
