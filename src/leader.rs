@@ -224,3 +224,55 @@ async fn hold(held: &mut Candidate, stop: &mut watch::Receiver<bool>) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing;
+
+    #[tokio::test]
+    async fn on_sqlite_the_one_instance_leads_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("b.db").display()))
+            .await
+            .unwrap();
+        let (mut leadership, election) = elect(&store, "solo");
+        assert!(leadership.is_sole());
+        assert_eq!(leadership.until_leading().await, 1);
+        let over = tokio::time::timeout(Duration::from_millis(200), leadership.until_over(1));
+        assert!(over.await.is_err(), "the term never ends");
+        election.resign().await;
+    }
+
+    #[tokio::test]
+    async fn a_standby_leads_once_the_leader_resigns() {
+        let Some(base) = testing::postgres_url() else {
+            eprintln!(
+                "SKIPPED: leadership needs PostgreSQL ({})",
+                testing::POSTGRES_ENV
+            );
+            return;
+        };
+        let url = testing::new_schema(&base).await;
+        let (a, b) = (
+            Store::open(&url).await.unwrap(),
+            Store::open(&url).await.unwrap(),
+        );
+        let (mut first, first_election) = elect(&a, "a");
+        let term = tokio::time::timeout(Duration::from_secs(10), first.until_leading())
+            .await
+            .expect("the first leads");
+        let (second, second_election) = elect(&b, "b");
+        // Three of the standby's tries.
+        tokio::time::sleep(3 * TRY_EVERY).await;
+        assert!(first.leads() && !second.leads(), "one leader at a time");
+        first_election.resign().await;
+        first.until_over(term).await;
+        let mut second = second;
+        tokio::time::timeout(Duration::from_secs(10), second.until_leading())
+            .await
+            .expect("the standby takes over");
+        assert!(!first.leads());
+        second_election.resign().await;
+    }
+}

@@ -119,3 +119,84 @@ impl OutboxWakeups {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing;
+
+    /// Two stores on one new schema, or `None` (SKIPPED) without PostgreSQL.
+    async fn two_on_one_schema() -> Option<(Store, Store)> {
+        let Some(base) = testing::postgres_url() else {
+            eprintln!(
+                "SKIPPED: leadership needs PostgreSQL ({})",
+                testing::POSTGRES_ENV
+            );
+            return None;
+        };
+        let url = testing::new_schema(&base).await;
+        Some((
+            Store::open(&url).await.unwrap(),
+            Store::open(&url).await.unwrap(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn one_candidate_leads_and_the_lock_goes_with_its_connection() {
+        let Some((a, b)) = two_on_one_schema().await else {
+            return;
+        };
+        // A name no other test run uses: its connection is the one ended below.
+        let name = format!(
+            "{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        );
+        let mut first = a.leader_candidate(&name).await.unwrap();
+        let mut second = b.leader_candidate("b").await.unwrap();
+        assert!(first.try_lead().await.unwrap());
+        assert!(!second.try_lead().await.unwrap(), "one leader at a time");
+        first.still_there().await.unwrap();
+        // The leader's connection ends, as when its process is killed.
+        let killed: bool = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+        )
+        .bind(format!("butler {name}"))
+        .fetch_one(match &b.pool {
+            Db::Postgres(pool) => pool,
+            Db::Sqlite(_) => unreachable!(),
+        })
+        .await
+        .unwrap();
+        assert!(killed);
+        assert!(
+            first.still_there().await.is_err(),
+            "the leader sees it broke"
+        );
+        assert!(second.try_lead().await.unwrap(), "the lock went with it");
+        // Another schema's Butler has a lock of its own.
+        let (other, _) = two_on_one_schema().await.unwrap();
+        let mut elsewhere = other.leader_candidate("c").await.unwrap();
+        assert!(elsewhere.try_lead().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_standby_hears_the_wake_ups_of_its_schema_only() {
+        let Some((a, b)) = two_on_one_schema().await else {
+            return;
+        };
+        let (other, _) = two_on_one_schema().await.unwrap();
+        let mut heard = b.outbox_wakeups().await.unwrap();
+        let wait = std::time::Duration::from_millis(500);
+        other.outbox_announce().await.unwrap();
+        assert!(
+            tokio::time::timeout(wait, heard.next()).await.is_err(),
+            "another schema's wake-up is not ours"
+        );
+        a.outbox_announce().await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), heard.next())
+            .await
+            .expect("heard")
+            .unwrap();
+    }
+}
