@@ -52,7 +52,7 @@ async fn confirmed_once_after_restart(story: &mut Story, report: i32, what: &str
         story.context()
     );
     assert_eq!(cards(story).len(), 1, "{}", story.context());
-    assert_eq!(tickets_in(&story).await, 1);
+    assert_eq!(tickets_in(story).await, 1);
 }
 
 #[tokio::test]
