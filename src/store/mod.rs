@@ -8,7 +8,8 @@
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
 //! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
+//! `jobs` (scheduled jobs' claims, alerts and notices), `leader` (which of several
+//! instances on PostgreSQL leads, and the outbox's wake-ups between them), `kinds` (repeat repairs,
 //! urgency, complaints and suggestions), `routes` (a ticket's staff
 //! chat and its pauses), `sla` (a ticket's deadlines and the tickets past them), `daily`,
 //! `figures` and `kind_figures` (the numbers), `seed` (demo data), `forget` (an owner
@@ -33,6 +34,7 @@ mod inbox;
 mod jobs;
 mod kind_figures;
 mod kinds;
+mod leader;
 mod outbox;
 mod retention;
 mod routes;
@@ -64,6 +66,7 @@ pub use follow_ups::FollowUp;
 pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
+pub use leader::{Candidate, LEADER_LOCK, OutboxWakeups};
 pub use outbox::{DueChat, OutboxRow};
 pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};
