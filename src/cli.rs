@@ -34,7 +34,10 @@ pub enum Command {
     CheckConfig,
     Backup(PathBuf),
     Export(ExportRequest),
-    SeedDemo { tickets: i64, groups: i64 },
+    SeedDemo {
+        tickets: i64,
+        groups: i64,
+    },
     ForgetOwner(u64),
     /// The PostgreSQL database to copy the configured SQLite one into.
     MigrateTo(String),

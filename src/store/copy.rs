@@ -27,10 +27,8 @@ use sqlx::{Connection, Row, TypeInfo, ValueRef};
 use super::db::Conn;
 use super::{Error, Sql, Store, query, query_as, query_scalar};
 
-/// Rows per INSERT (fewer when a table has so many columns that PostgreSQL's 65,535
-/// bound values per statement would be passed).
-const BATCH_ROWS: usize = 1000;
-const MAX_BINDS: usize = 65_535;
+/// Rows per COPY statement.
+const BATCH_ROWS: usize = 5000;
 
 /// Why a copy stopped. Nothing was written to PostgreSQL in any of these cases: the
 /// transaction was rolled back.
@@ -159,8 +157,8 @@ fn quoted(name: &str) -> String {
 }
 
 impl Store {
-    /// Every Butler table and its rows, in the order the tables were made, on either
-    /// database (what `migrate-to` compares).
+    /// Every Butler table and its rows, by the tables' names, on either database (what
+    /// `migrate-to` compares).
     pub async fn table_counts(&self) -> super::Result<Vec<(String, i64)>> {
         let tables: Vec<String> = query_scalar(Sql::each(SQLITE_TABLES, POSTGRES_TABLES))
             .fetch_all(&self.pool)
@@ -172,6 +170,7 @@ impl Store {
                 .await?;
             counts.push((table, n));
         }
+        counts.sort();
         Ok(counts)
     }
 
@@ -294,10 +293,7 @@ struct Plan {
 
 impl Plan {
     /// Both schemas, compared: the tables and columns must be the same on both sides.
-    async fn read(
-        read: &mut sqlx::SqliteConnection,
-        tx: &mut Conn<'_>,
-    ) -> Result<Plan, CopyError> {
+    async fn read(read: &mut sqlx::SqliteConnection, tx: &mut Conn<'_>) -> Result<Plan, CopyError> {
         let sqlite_tables: Vec<String> = query_scalar(SQLITE_TABLES).fetch_all(&mut *read).await?;
         let pg_tables: Vec<String> = query_scalar(POSTGRES_TABLES).fetch_all(&mut *tx).await?;
         same_names("tables", "", &sqlite_tables, &pg_tables)?;
@@ -342,9 +338,12 @@ impl Plan {
         progress: &mut impl FnMut(&Copied),
     ) -> Result<Vec<Copied>, CopyError> {
         for table in &self.triggers {
-            query(format!("ALTER TABLE {} DISABLE TRIGGER USER", quoted(table)))
-                .execute(&mut *tx)
-                .await?;
+            query(format!(
+                "ALTER TABLE {} DISABLE TRIGGER USER",
+                quoted(table)
+            ))
+            .execute(&mut *tx)
+            .await?;
         }
         let mut done = Vec::with_capacity(self.tables.len());
         for table in &self.tables {
@@ -456,7 +455,10 @@ async fn sqlite_columns(
     let mut key: Vec<&(String, i64)> = columns.iter().filter(|(_, pk)| *pk > 0).collect();
     key.sort_by_key(|(_, pk)| *pk);
     let order_by = key.into_iter().map(|(name, _)| name.clone()).collect();
-    Ok((columns.into_iter().map(|(name, _)| name).collect(), order_by))
+    Ok((
+        columns.into_iter().map(|(name, _)| name).collect(),
+        order_by,
+    ))
 }
 
 /// A value read from SQLite, typed for its PostgreSQL column (NULL too).
@@ -484,15 +486,37 @@ impl Val {
         }
     }
 
-    fn bind<'q>(self, q: super::db::Query<'q>) -> super::db::Query<'q> {
+    /// The value in COPY's text format: `\\N` for NULL; a backslash, tab, newline or
+    /// carriage return escaped; a time in RFC 3339; bytes as `\\x` and hex.
+    fn write_copy_text(&self, out: &mut String) {
+        use std::fmt::Write;
+        let null = || "\\N".to_owned();
         match self {
-            Val::BigInt(v) => q.bind(v),
-            Val::Int(v) => q.bind(v),
-            Val::Bool(v) => q.bind(v),
-            Val::Text(v) => q.bind(v),
-            Val::Time(v) => q.bind(v),
-            Val::Bytes(v) => q.bind(v),
-            Val::Float(v) => q.bind(v),
+            Val::BigInt(v) => out.push_str(&v.map_or_else(null, |v| v.to_string())),
+            Val::Int(v) => out.push_str(&v.map_or_else(null, |v| v.to_string())),
+            Val::Bool(v) => out.push_str(v.map_or("\\N", |v| if v { "t" } else { "f" })),
+            Val::Float(v) => out.push_str(&v.map_or_else(null, |v| format!("{v:?}"))),
+            Val::Time(v) => out.push_str(&v.map_or_else(null, |v| {
+                v.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            })),
+            Val::Text(None) | Val::Bytes(None) => out.push_str("\\N"),
+            Val::Text(Some(text)) => {
+                for c in text.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Val::Bytes(Some(bytes)) => {
+                out.push_str("\\\\x");
+                for b in bytes {
+                    let _ = write!(out, "{b:02x}");
+                }
+            }
         }
     }
 }
@@ -534,7 +558,7 @@ fn read_value(row: &SqliteRow, i: usize, kind: Kind) -> Result<Val, String> {
     })
 }
 
-/// Copies one table's rows in batches of INSERTs of many rows each.
+/// Copies one table's rows, [`BATCH_ROWS`] a statement.
 async fn copy_rows(
     read: &mut sqlx::SqliteConnection,
     tx: &mut Conn<'_>,
@@ -546,7 +570,7 @@ async fn copy_rows(
         let key: Vec<String> = table.order_by.iter().map(|c| quoted(c)).collect();
         select.push_str(&format!(" ORDER BY {}", key.join(", ")));
     }
-    let per_batch = BATCH_ROWS.min(MAX_BINDS / table.columns.len().max(1));
+    let per_batch = BATCH_ROWS;
     let mut rows = sqlx::query(&select).fetch(&mut *read);
     let mut batch: Vec<Val> = Vec::with_capacity(per_batch * table.columns.len());
     let mut row_number = 0u64;
@@ -562,47 +586,49 @@ async fn copy_rows(
             batch.push(value);
         }
         if batch.len() == per_batch * table.columns.len() {
-            insert(tx, table, &names, std::mem::take(&mut batch)).await?;
+            copy_in(tx, table, &names, &batch).await?;
+            batch.clear();
         }
     }
     if !batch.is_empty() {
-        insert(tx, table, &names, batch).await?;
+        copy_in(tx, table, &names, &batch).await?;
     }
     Ok(())
 }
 
-/// One INSERT of the rows in `values` (a row's columns after each other).
-async fn insert(
+/// One `COPY … FROM STDIN` (text format) of the rows in `values` (a row's columns after
+/// each other): several times faster than INSERTs of the same rows, and one statement
+/// per batch keeps the foreign keys' checks (queued to the statement's end) bounded.
+async fn copy_in(
     tx: &mut Conn<'_>,
     table: &Table,
     names: &[String],
-    values: Vec<Val>,
+    values: &[Val],
 ) -> Result<(), CopyError> {
-    let width = names.len();
-    let rows = values.len() / width;
-    let mut sql = format!(
-        "INSERT INTO {} ({}) VALUES ",
+    let Conn::Postgres(pg) = tx else {
+        return Err(Error::Unsupported("migrate-to copies into PostgreSQL").into());
+    };
+    let mut text = String::with_capacity(values.len() * 16);
+    for row in values.chunks(names.len()) {
+        for (i, value) in row.iter().enumerate() {
+            if i > 0 {
+                text.push('\t');
+            }
+            value.write_copy_text(&mut text);
+        }
+        text.push('\n');
+    }
+    let statement = format!(
+        "COPY {} ({}) FROM STDIN",
         quoted(&table.name),
         names.join(", ")
     );
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * width + c + 1));
-        }
-        sql.push(')');
+    let mut copy = pg.copy_in_raw(&statement).await?;
+    if let Err(e) = copy.send(text.into_bytes()).await {
+        let _ = copy.abort("migrate-to failed").await;
+        return Err(e.into());
     }
-    let mut q = query(sql);
-    for v in values {
-        q = v.bind(q);
-    }
-    q.execute(&mut *tx).await?;
+    copy.finish().await?;
     Ok(())
 }
 
@@ -703,6 +729,34 @@ mod tests {
         assert_eq!(Kind::of("jsonb"), None);
     }
 
+    #[test]
+    fn values_are_written_in_copys_text_format() {
+        let text = |v: Val| {
+            let mut out = String::new();
+            v.write_copy_text(&mut out);
+            out
+        };
+        let at = DateTime::parse_from_rfc3339("2026-11-30T05:44:36.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            text(Val::Text(Some("a\\b\tc\nd\re ☂".into()))),
+            "a\\\\b\\tc\\nd\\re ☂"
+        );
+        assert_eq!(text(Val::Text(None)), "\\N");
+        assert_eq!(text(Val::Time(None)), "\\N");
+        assert_eq!(text(Val::Time(Some(at))), "2026-11-30T05:44:36.123Z");
+        assert_eq!(text(Val::Bool(Some(true))), "t");
+        assert_eq!(text(Val::Bool(Some(false))), "f");
+        assert_eq!(text(Val::Int(Some(-7))), "-7");
+        assert_eq!(
+            text(Val::BigInt(Some(-1_001_234_567_890))),
+            "-1001234567890"
+        );
+        assert_eq!(text(Val::Bytes(Some(vec![0, 0xab, 0x10]))), "\\\\x00ab10");
+        assert_eq!(text(Val::Float(Some(0.5))), "0.5");
+    }
+
     #[tokio::test]
     async fn sqlite_values_are_read_as_their_postgres_columns_types() {
         let mut conn = <sqlx::SqliteConnection as Connection>::connect("sqlite::memory:")
@@ -720,7 +774,11 @@ mod tests {
         assert_eq!(read_value(&row, 0, Kind::Bool), Ok(Val::Bool(Some(true))));
         assert_eq!(read_value(&row, 1, Kind::Bool), Ok(Val::Bool(Some(false))));
         assert_eq!(read_value(&row, 2, Kind::Int), Ok(Val::Int(Some(7))));
-        assert!(read_value(&row, 3, Kind::Int).unwrap_err().contains("does not fit"));
+        assert!(
+            read_value(&row, 3, Kind::Int)
+                .unwrap_err()
+                .contains("does not fit")
+        );
         assert_eq!(
             read_value(&row, 3, Kind::BigInt),
             Ok(Val::BigInt(Some(3_000_000_000)))
@@ -735,8 +793,20 @@ mod tests {
             Ok(Val::Text(Some("text".into())))
         );
         assert_eq!(read_value(&row, 7, Kind::Time), Ok(Val::Time(None)));
-        assert!(read_value(&row, 8, Kind::Bool).unwrap_err().contains("not a flag"));
-        assert!(read_value(&row, 6, Kind::Time).unwrap_err().contains("\"text\" is not a time"));
-        assert!(read_value(&row, 6, Kind::BigInt).unwrap_err().contains("a TEXT value"));
+        assert!(
+            read_value(&row, 8, Kind::Bool)
+                .unwrap_err()
+                .contains("not a flag")
+        );
+        assert!(
+            read_value(&row, 6, Kind::Time)
+                .unwrap_err()
+                .contains("\"text\" is not a time")
+        );
+        assert!(
+            read_value(&row, 6, Kind::BigInt)
+                .unwrap_err()
+                .contains("a TEXT value")
+        );
     }
 }

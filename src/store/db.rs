@@ -356,12 +356,21 @@ impl Done {
 }
 
 /// A row type both databases can read.
-pub(crate) trait Row: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
-impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
+pub(crate) trait Row:
+    Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
+{
+}
+impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
+{}
 
 /// A column type both databases can read.
 pub(crate) trait Value:
-    Send + Unpin + for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+    Send
+    + Unpin
+    + for<'r> Decode<'r, Sqlite>
+    + Type<Sqlite>
+    + for<'r> Decode<'r, Postgres>
+    + Type<Postgres>
 {
 }
 impl<T> Value for T where
@@ -435,19 +444,31 @@ impl<'q> Query<'q> {
         }
         let Query { sql, args } = self;
         match db.into() {
-            Exec::SqlitePool(p) => {
-                texts(&sqlx::query_with(sql.sqlite(), sqlite_args(args)?).fetch_one(p).await?)
-            }
-            Exec::Sqlite(c) => {
-                texts(&sqlx::query_with(sql.sqlite(), sqlite_args(args)?).fetch_one(c).await?)
-            }
+            Exec::SqlitePool(p) => texts(
+                &sqlx::query_with(sql.sqlite(), sqlite_args(args)?)
+                    .fetch_one(p)
+                    .await?,
+            ),
+            Exec::Sqlite(c) => texts(
+                &sqlx::query_with(sql.sqlite(), sqlite_args(args)?)
+                    .fetch_one(c)
+                    .await?,
+            ),
             Exec::PgPool(p) => {
                 let text = sql.postgres();
-                texts(&sqlx::query_with(&text, postgres_args(args)?).fetch_one(p).await?)
+                texts(
+                    &sqlx::query_with(&text, postgres_args(args)?)
+                        .fetch_one(p)
+                        .await?,
+                )
             }
             Exec::Postgres(c) => {
                 let text = sql.postgres();
-                texts(&sqlx::query_with(&text, postgres_args(args)?).fetch_one(c).await?)
+                texts(
+                    &sqlx::query_with(&text, postgres_args(args)?)
+                        .fetch_one(c)
+                        .await?,
+                )
             }
         }
     }

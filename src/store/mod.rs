@@ -22,11 +22,11 @@
 //! outbox's payload is stored and handed back as the text it was given.
 
 mod batch;
-mod db;
 mod bot_messages;
 mod console;
 mod copy;
 mod daily;
+mod db;
 mod figures;
 mod follow_ups;
 mod forget;
@@ -42,9 +42,9 @@ mod seed;
 mod sla;
 mod staff;
 mod story;
-mod tickets;
 #[doc(hidden)]
 pub mod testing;
+mod tickets;
 
 use std::str::FromStr;
 use std::sync::Arc;
