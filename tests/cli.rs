@@ -387,6 +387,7 @@ fn an_explicit_config_that_does_not_exist_is_an_error_for_every_command() {
         ],
         &["seed-demo", "--tickets", "5", "--groups", "1"],
         &["forget-owner", "4242"],
+        &["migrate-to", "postgres://127.0.0.1:1/none"],
     ] {
         let mut words = vec!["--config", "missing.toml"];
         words.extend(args);
@@ -772,6 +773,23 @@ fn migrate_to_copies_every_table_into_an_empty_postgres_database_and_refuses_a_f
         );
         return;
     };
+    // A SQLite file that is not Butler's (or not at its migrations) is refused and left
+    // as it is.
+    let empty = temp_dir();
+    write_config(empty.path(), GOOD);
+    std::fs::write(empty.path().join("butler.db"), b"").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let target = runtime.block_on(testing::new_schema(&base));
+    let o = butler(empty.path(), &["migrate-to", &target], None);
+    one_line_failure(&o, "the SQLite database holds no Butler migrations");
+    assert_eq!(
+        std::fs::metadata(empty.path().join("butler.db"))
+            .unwrap()
+            .len(),
+        0,
+        "the source is untouched"
+    );
+
     let dir = temp_dir();
     write_config(dir.path(), GOOD);
     let o = butler(
@@ -781,7 +799,6 @@ fn migrate_to_copies_every_table_into_an_empty_postgres_database_and_refuses_a_f
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let sqlite = format!("sqlite://{}", dir.path().join("butler.db").display());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let (counts, extra) = runtime.block_on(async {
         let store = Store::open(&sqlite).await.unwrap();
         two_owners(&store).await;
@@ -795,7 +812,6 @@ fn migrate_to_copies_every_table_into_an_empty_postgres_database_and_refuses_a_f
             "every table has rows to copy, {table} too: {counts:?}"
         );
     }
-    let target = runtime.block_on(testing::new_schema(&base));
 
     let o = butler(dir.path(), &["migrate-to", &target], None);
     assert!(o.status.success(), "{}", stderr(&o));
