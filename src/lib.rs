@@ -288,7 +288,7 @@ pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result
     if store::is_postgres_url(&settings.database_url) {
         anyhow::bail!(
             "backup: the database is PostgreSQL: back it up with pg_dump \
-             (pg_dump -Fc -f butler.dump \"$DATABASE_URL\"; restore with pg_restore), \
+             (pg_dump -Fc -f butler.dump <database_url>; pg_restore reads it back), \
              see the README's \"Operating on PostgreSQL\""
         );
     }

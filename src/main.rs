@@ -138,12 +138,11 @@ fn migrate_to(settings: Settings, url: String) -> ExitCode {
         .await?;
         println!(
             "copied {} rows of {} tables in {:.1} s ({:.0} rows/s); every count matches. \
-             Set database_url = \"{}\" and start butler.",
+             Set database_url to the PostgreSQL URL and start butler.",
             report.rows(),
             report.tables.len(),
             report.took.as_secs_f64(),
             report.rate(),
-            cli::redacted(&url)
         );
         Ok(())
     })
