@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{query_as, Result, TicketScope, Tx};
+use super::{Result, TicketScope, Tx, query_as};
 use crate::config::SlaSettings;
 use crate::domain::EventKind;
 use crate::domain::daily::{DaySummary, GroupDay, SATISFIED_SCORE, StaffDay};
@@ -96,14 +96,14 @@ impl Tx<'_> {
                         (SELECT MAX(e.at) FROM ticket_events e
                          WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
                  FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair'
-                   AND (?11 = 0 OR t.id IN scope))
+                   AND (?11 = 0 OR t.id IN (SELECT id FROM scope)))
              SELECT
                  (SELECT COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
                   WHERE e.kind = ?8 AND e.at >= ?1 AND e.at < ?2 AND t.kind = 'repair'
-                    AND (?11 = 0 OR e.ticket_id IN scope)) AS created,
+                    AND (?11 = 0 OR e.ticket_id IN (SELECT id FROM scope))) AS created,
                  (SELECT COUNT(DISTINCT ticket_id) FROM ticket_events
                   WHERE kind = ?9 AND at >= ?1 AND at < ?2
-                    AND (?11 = 0 OR ticket_id IN scope)) AS done,
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS done,
                  (SELECT COUNT(*) FROM open WHERE status = 'reported') AS waiting,
                  (SELECT COUNT(*) FROM open WHERE status = 'taken') AS in_progress,
                  (SELECT COUNT(*) FROM open o WHERE o.paused_at IS NULL AND (
@@ -114,12 +114,12 @@ impl Tx<'_> {
                                        WHERE e.ticket_id = o.id AND e.kind = ?10
                                          AND e.at >= o.taken_at)))) AS overdue,
                  (SELECT COUNT(*) FROM ratings WHERE at >= ?1 AND at < ?2
-                    AND (?11 = 0 OR ticket_id IN scope)) AS ratings,
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS ratings,
                  (SELECT COUNT(*) FROM ratings
                   WHERE at >= ?1 AND at < ?2 AND score >= ?6
-                    AND (?11 = 0 OR ticket_id IN scope)) AS satisfied,
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS satisfied,
                  (SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL
-                    AND (?11 = 0 OR ticket_id IN scope)) AS follow_ups_open",
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS follow_ups_open",
         )
         .bind(from)
         .bind(to)
@@ -164,19 +164,19 @@ impl Tx<'_> {
                  CASE WHEN ?6 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?6 END),
              taken AS (SELECT actor_id AS user_id, MAX(actor_name) AS name, COUNT(*) AS n
                        FROM ticket_events WHERE kind = ?3 AND at >= ?1 AND at < ?2
-                         AND (?5 = 0 OR ticket_id IN scope)
+                         AND (?5 = 0 OR ticket_id IN (SELECT id FROM scope))
                        GROUP BY actor_id),
              done AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
                              COUNT(DISTINCT e.ticket_id) AS n
                       FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
                       WHERE e.kind = ?4 AND e.at >= ?1 AND e.at < ?2
-                        AND t.taken_by IS NOT NULL AND (?5 = 0 OR t.id IN scope)
+                        AND t.taken_by IS NOT NULL AND (?5 = 0 OR t.id IN (SELECT id FROM scope))
                       GROUP BY t.taken_by),
              rated AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
-                              COUNT(*) AS n, SUM(r.score) AS total
+                              COUNT(*) AS n, CAST(SUM(r.score) AS BIGINT) AS total
                        FROM ratings r JOIN tickets t ON t.id = r.ticket_id
                        WHERE r.at >= ?1 AND r.at < ?2 AND t.taken_by IS NOT NULL
-                         AND (?5 = 0 OR t.id IN scope)
+                         AND (?5 = 0 OR t.id IN (SELECT id FROM scope))
                        GROUP BY t.taken_by),
              people AS (SELECT user_id FROM taken UNION SELECT user_id FROM done
                         UNION SELECT user_id FROM rated)

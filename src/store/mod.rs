@@ -25,6 +25,7 @@ mod db;
 mod bot_messages;
 mod console;
 mod daily;
+mod dialect;
 mod figures;
 mod follow_ups;
 mod forget;
