@@ -28,9 +28,8 @@
 //! and lists shorten a text, never cut its start); one shorter than [`MIN_NEEDLE_CHARS`]
 //! is not looked for, so that a short name or "ok" does not match other people's rows.
 
-
 use super::db::Conn;
-use super::{query, query_as, query_scalar, Result, Store};
+use super::{Result, Store, query, query_as, query_scalar};
 
 /// How much of a text is looked for in stored messages and updates.
 pub const NEEDLE_CHARS: usize = 12;
@@ -62,11 +61,10 @@ impl Store {
     pub async fn forget_owner(&self, user_id: u64, placeholder: &str) -> Result<Forgotten> {
         let mut tx = self.write_tx().await?;
         let user = user_id as i64;
-        let known: bool =
-            query_scalar("SELECT EXISTS (SELECT 1 FROM owners WHERE user_id = ?)")
-                .bind(user)
-                .fetch_one(&mut tx)
-                .await?;
+        let known: bool = query_scalar("SELECT EXISTS (SELECT 1 FROM owners WHERE user_id = ?)")
+            .bind(user)
+            .fetch_one(&mut tx)
+            .await?;
         if !known {
             return Ok(Forgotten::default());
         }
@@ -84,7 +82,8 @@ impl Store {
             Ok(query.execute(&mut tx).await?.rows_affected())
         };
         let forgotten = Forgotten {
-            owner: run("UPDATE owners SET name = ?2, watched = FALSE WHERE user_id = ?1").await? > 0,
+            owner: run("UPDATE owners SET name = ?2, watched = FALSE WHERE user_id = ?1").await?
+                > 0,
             tickets: run("UPDATE tickets SET text = ?2 WHERE owner_id = ?1").await?,
             events: run(&format!(
                 "UPDATE ticket_events SET actor_name = ?2, detail = iif(detail IS NULL, NULL, ?2)
@@ -130,10 +129,7 @@ impl Store {
             let sql = format!(
                 "SELECT EXISTS (SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?) > 0)"
             );
-            let hit: bool = query_scalar(&sql)
-                .bind(text)
-                .fetch_one(&self.pool)
-                .await?;
+            let hit: bool = query_scalar(&sql).bind(text).fetch_one(&self.pool).await?;
             if hit {
                 found.push(format!("{table}.{column}"));
             }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_ticket;
-use super::{query, query_as, query_scalar, Error, Result, Store, Tx, decode};
+use super::{Error, Result, Store, Tx, decode, query, query_as, query_scalar};
 use crate::domain::{EventKind, Ticket, TicketId};
 
 /// How a scheduled time of a job was handled.

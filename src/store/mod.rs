@@ -21,10 +21,10 @@
 //! outbox's payload is stored and handed back as the text it was given.
 
 mod batch;
-mod db;
 mod bot_messages;
 mod console;
 mod daily;
+mod db;
 mod dialect;
 mod figures;
 mod follow_ups;
@@ -41,9 +41,9 @@ mod seed;
 mod sla;
 mod staff;
 mod story;
-mod tickets;
 #[doc(hidden)]
 pub mod testing;
+mod tickets;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::db::Conn;
-use super::{query, query_as, query_scalar, Result, Store};
+use super::{Result, Store, query, query_as, query_scalar};
 use crate::domain::EventKind;
 
 /// What [`Store::seed_demo`] made.
@@ -37,9 +37,7 @@ impl Store {
         seed_tickets(&mut tx, open_from).await?;
         seed_events(&mut tx, open_from).await?;
         seed_ratings(&mut tx, open_from, first_ticket).await?;
-        query("DROP TABLE temp.seed")
-            .execute(&mut tx)
-            .await?;
+        query("DROP TABLE temp.seed").execute(&mut tx).await?;
         tx.commit().await?;
         query("ANALYZE").execute(&self.writer).await?;
         Ok(query_as(
@@ -72,11 +70,7 @@ impl Store {
 const OWNERS_PER_GROUP: i64 = 400;
 
 /// The groups (registered 400 days before `now`) and their owners, unless already there.
-async fn seed_groups_and_owners(
-    tx: &mut Conn<'_>,
-    groups: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
+async fn seed_groups_and_owners(tx: &mut Conn<'_>, groups: i64, now: DateTime<Utc>) -> Result<()> {
     query(
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
          INSERT OR IGNORE INTO owner_groups (chat_id, name, active, registered_by, registered_at)

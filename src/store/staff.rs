@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{query, query_as, query_scalar, Result, Store, Tx, decode};
+use super::{Result, Store, Tx, decode, query, query_as, query_scalar};
 use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::Period;
 use crate::domain::{Category, EventKind, Ticket, TicketId};
@@ -71,10 +71,9 @@ pub struct OpenQuery {
 impl Store {
     /// Everyone on the roster, by name.
     pub async fn roster(&self) -> Result<Vec<StaffMember>> {
-        let rows: Vec<StaffRecord> =
-            query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<StaffRecord> = query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(StaffMember::try_from).collect()
     }
 
@@ -183,12 +182,12 @@ impl Tx<'_> {
 
     /// How many tickets `user_id` holds now.
     pub async fn open_count(&mut self, user_id: u64) -> Result<i64> {
-        Ok(query_scalar(
-            "SELECT COUNT(*) FROM tickets WHERE status = 'taken' AND taken_by = ?",
+        Ok(
+            query_scalar("SELECT COUNT(*) FROM tickets WHERE status = 'taken' AND taken_by = ?")
+                .bind(user_id as i64)
+                .fetch_one(&mut self.0)
+                .await?,
         )
-        .bind(user_id as i64)
-        .fetch_one(&mut self.0)
-        .await?)
     }
 
     /// Whether `user_id` has written to Butler privately, so Butler may write to them.
