@@ -210,3 +210,143 @@ impl Tx<'_> {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, query, testing};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        format!("2026-11-{s}:00Z").parse().unwrap()
+    }
+
+    /// T1 reported on the 2nd 08:00, taken by Wang 09:00, done 10:00, rated 5 at 11:00,
+    /// a follow-up open; T2 reported 09:00, waiting; T3 (staff chat 55) reported on the
+    /// 1st, taken by Wang on the 2nd 08:30, no progress since.
+    async fn day_of_three_tickets(store: &Store) {
+        let setup = [
+            query(
+                "INSERT INTO owner_groups (chat_id, name, registered_by, registered_at)
+                 VALUES (-1, 'G', 9, ?)",
+            )
+            .bind(at("01T00:00")),
+            query("INSERT INTO owners (user_id, name, updated_at) VALUES (7, 'O', ?)")
+                .bind(at("01T00:00")),
+        ];
+        for q in setup {
+            q.execute(&store.writer).await.unwrap();
+        }
+        let tickets = [
+            (1, "done", Some(9), None, "02T08:00"),
+            (2, "reported", None, None, "02T09:00"),
+            (3, "taken", Some(9), Some(55), "01T08:00"),
+        ];
+        for (id, status, taker, chat, reported) in tickets {
+            query(
+                "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id,
+                     owner_id, category, text, status, taken_by, taken_by_name, staff_chat_id,
+                     created_at, updated_at)
+                 VALUES (?1, -1, -1, ?1, 7, 'other', 'x', ?2, ?3, 'Wang', ?4, ?5, ?5)",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(taker)
+            .bind(chat)
+            .bind(at(reported))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        }
+        let events = [
+            (1, "reported", "02T08:00"),
+            (1, "taken", "02T09:00"),
+            (1, "done", "02T10:00"),
+            (2, "reported", "02T09:00"),
+            (3, "reported", "01T08:00"),
+            (3, "taken", "02T08:30"),
+        ];
+        for (ticket, kind, when) in events {
+            query(
+                "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
+                 VALUES (?, ?, 9, 'Wang', ?)",
+            )
+            .bind(ticket)
+            .bind(kind)
+            .bind(at(when))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        }
+        let rating = [
+            query(
+                "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (1, 1, 7, 5, ?)",
+            )
+            .bind(at("02T11:00")),
+            query(
+                "INSERT INTO follow_ups (ticket_id, reason, round, opened_at)
+                 VALUES (1, 'low_score', 1, ?)",
+            )
+            .bind(at("02T11:00")),
+        ];
+        for q in rating {
+            q.execute(&store.writer).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_days_counts_and_staff_follow_the_event_log_in_each_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&testing::database_url(dir.path()).await)
+            .await
+            .unwrap();
+        day_of_three_tickets(&store).await;
+        let (from, to, now) = (at("02T00:00"), at("03T00:00"), at("02T12:00"));
+        let sla = SlaSettings::default();
+        let mut tx = store.begin_read().await.unwrap();
+        let group = tx.group_day(-1, from, to).await.unwrap();
+        assert_eq!(
+            (group.reported, group.done, group.ratings, group.satisfied),
+            (2, 1, 1, 1)
+        );
+        // created, done, waiting, in progress, overdue (T2 untaken, T3 no update), ratings,
+        // satisfied, follow-ups open; Wang's taken, done, ratings, score sum.
+        for (scope, counts, wang) in [
+            (TicketScope::All, [2, 1, 1, 1, 2, 1, 1, 1], (2, 1, 1, 5)),
+            (
+                TicketScope::StaffChat(None),
+                [2, 1, 1, 0, 1, 1, 1, 1],
+                (1, 1, 1, 5),
+            ),
+            (
+                TicketScope::StaffChat(Some(55)),
+                [0, 0, 0, 1, 1, 0, 0, 0],
+                (1, 0, 0, 0),
+            ),
+        ] {
+            let d = tx.day_summary(from, to, now, &sla, scope).await.unwrap();
+            let got = [
+                d.created,
+                d.done,
+                d.waiting,
+                d.in_progress,
+                d.overdue,
+                d.ratings,
+                d.satisfied,
+                d.follow_ups_open,
+            ];
+            assert_eq!(got, counts, "{scope:?}");
+            let staff: Vec<_> = d
+                .staff
+                .iter()
+                .map(|s| {
+                    (
+                        s.user_id,
+                        s.name.as_str(),
+                        (s.taken, s.done, s.ratings, s.score_sum),
+                    )
+                })
+                .collect();
+            assert_eq!(staff, vec![(9, "Wang", wang)], "{scope:?}");
+        }
+    }
+}
