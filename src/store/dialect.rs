@@ -65,6 +65,15 @@ impl Dialect {
         }
     }
 
+    /// The name PostgreSQL wants for a subquery in FROM, with its space (SQLite's text
+    /// goes without).
+    pub(super) fn subquery_alias(self) -> &'static str {
+        match self {
+            Sqlite => "",
+            Postgres => " u",
+        }
+    }
+
     /// The time `minutes` before the time `param` (a placeholder).
     pub(super) fn minutes_before(self, param: &str, minutes: u32) -> String {
         match self {

@@ -6,13 +6,14 @@
 //! follow-ups with a lookup of their ticket's scope.
 //!
 //! The period's rows come back as columns: one row per query whose fields are JSON arrays
-//! built by SQLite (`json_group_array`), one element per ticket or rating. Moving a month
+//! built by the database (SQLite's `json_group_array`, PostgreSQL's `json_agg` ordered by
+//! the rows' key, see `dialect`), one element per ticket or rating. Moving a month
 //! of tickets as one row costs a few milliseconds; as 60,000 rows it costs a trip between
 //! threads for every few dozen of them, which on two cores was most of the time. Counts,
 //! medians and 90th percentiles of the whole scope and of each staff member are then
 //! added up here in one pass, so `/stats` reads the period once, not once per person.
 //!
-//! Every query binds `?1` from, `?2` to (RFC 3339 text, which compares as time) and the
+//! Every query binds `?1` from, `?2` to (times, see `db`) and the
 //! scope as `?3` group, `?4` category, `?5` staff (NULL: any).
 
 use std::collections::HashMap;
@@ -100,16 +101,8 @@ fn overdue_sql(d: Dialect, take_minutes: u32) -> String {
         k = d.agg("k", "k"),
         from = d.minutes_before("?1", take_minutes),
         to = d.minutes_before("?2", take_minutes),
-        u = subquery_alias(d),
+        u = d.subquery_alias(),
     )
-}
-
-/// The name PostgreSQL wants for a subquery in FROM (SQLite's text goes without).
-fn subquery_alias(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Sqlite => "",
-        Dialect::Postgres => " u",
-    }
 }
 
 /// Tickets whose latest completion falls in the period: `k` taker, `s` seconds from the
@@ -159,7 +152,7 @@ fn follow_sql(d: Dialect) -> String {
         opened = d.count_if("what = 'opened'"),
         closed = d.count_if("what = 'closed'"),
         raised = d.count_if("what = 'raised'"),
-        u = subquery_alias(d),
+        u = d.subquery_alias(),
     )
 }
 
