@@ -10,6 +10,7 @@ mod common;
 
 mod bad_input;
 mod crashes;
+mod database;
 mod delivery;
 mod dispatch;
 mod floods;
