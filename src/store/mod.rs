@@ -28,6 +28,7 @@ mod console;
 mod copy;
 mod daily;
 mod db;
+mod dialect;
 mod figures;
 mod follow_ups;
 mod forget;
