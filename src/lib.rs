@@ -369,6 +369,13 @@ fn start_console(app: &AppRef, bot: &Bot, mut stop: tokio::sync::watch::Receiver
 /// `butler backup <path>`: a consistent copy of the database, also while the bot runs.
 /// The database is only read: a missing one is an error, never created or migrated.
 pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<()> {
+    if store::is_postgres_url(&settings.database_url) {
+        anyhow::bail!(
+            "backup: the database is PostgreSQL: back it up with pg_dump \
+             (pg_dump -Fc -f butler.dump <database_url>; pg_restore reads it back), \
+             see the README's \"Operating on PostgreSQL\""
+        );
+    }
     if to.exists() {
         anyhow::bail!("{} already exists; choose a new file name", to.display());
     }
@@ -387,6 +394,39 @@ pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result
     store::backup(&settings.database_url, to)
         .await
         .with_context(|| format!("writing the backup to {}", to.display()))
+}
+
+/// `butler migrate-to <postgres url>`: copies the configured SQLite database into the
+/// empty PostgreSQL database at `to` (migrated first), telling `progress` of each table.
+/// The SQLite database is only read: a missing one is an error, never created.
+pub async fn migrate_to(
+    settings: &Settings,
+    to: &str,
+    progress: impl FnMut(&store::Copied),
+) -> anyhow::Result<store::CopyReport> {
+    let from = &settings.database_url;
+    if store::is_postgres_url(from) {
+        anyhow::bail!(
+            "migrate-to: database_url is PostgreSQL already ({}); migrate-to copies a SQLite \
+             database (set database_url to it, or use --config)",
+            cli::redacted(from)
+        );
+    }
+    let Some(path) = settings.database_path() else {
+        anyhow::bail!("migrate-to: the database {from} is in memory: there is nothing to copy");
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "migrate-to: the database {} does not exist (set database_url or --config)",
+            path.display()
+        );
+    }
+    let target = Store::open(to)
+        .await
+        .with_context(|| format!("migrate-to: opening {}", cli::redacted(to)))?;
+    let copied = target.copy_from_sqlite(from, progress).await;
+    target.close().await;
+    copied.map_err(|e| anyhow::anyhow!("migrate-to: {e}"))
 }
 
 /// `butler seed-demo`: adds a year of demo tickets to the configured database.

@@ -14,7 +14,8 @@
 //! chat and its pauses), `sla` (a ticket's deadlines and the tickets past them), `daily`,
 //! `figures` and `kind_figures` (the numbers), `seed` (demo data), `forget` (an owner
 //! forgotten), `story` (one ticket's story, and search), `console` (the web console's
-//! sign-in links, sessions and board). Rows are
+//! sign-in links, sessions and board), `copy` (`migrate-to`: a SQLite database copied
+//! into PostgreSQL). Rows are
 //! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -24,8 +25,10 @@
 mod batch;
 mod bot_messages;
 mod console;
+mod copy;
 mod daily;
 mod db;
+mod dialect;
 mod figures;
 mod follow_ups;
 mod forget;
@@ -61,6 +64,7 @@ use batch::Batched;
 
 pub use bot_messages::{BotMessage, BotMessageKind};
 pub use console::{BoardPage, BoardQuery, ConsolePerson, ConsoleSession};
+pub use copy::{Copied, CopyError, CopyReport};
 pub use figures::OverviewParts;
 pub use follow_ups::FollowUp;
 pub use forget::Forgotten;
