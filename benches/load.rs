@@ -1176,21 +1176,65 @@ const DEMO_FRESH_SECS: u64 = 7 * 24 * 3600;
 /// A database made by `butler seed-demo`, cached: a file in the data directory, or on
 /// PostgreSQL a schema named after it (`butler_bench_…`); its URL.
 async fn demo_db(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow::Result<String> {
-    let file = format!("{name}-{tickets}t-{groups}g");
-    if let Backend::Postgres(base) = &opts.db {
-        let schema = format!("butler_bench_{}", file.replace('-', "_"));
-        let url = pg::schema_url(base, &schema);
-        let seeded = pg::seeded_at(base, &schema).await?;
-        if seeded.is_some_and(|at| unix_now().saturating_sub(at) < DEMO_FRESH_SECS) {
-            return Ok(url);
-        }
-        pg::recreate(base, &schema).await?;
-        println!("seeding schema {schema} ({tickets} tickets, {groups} groups) …");
-        seed_demo(&url, tickets, groups)?;
-        pg::mark_seeded(base, &schema, unix_now()).await?;
+    let Backend::Postgres(base) = &opts.db else {
+        return demo_file(opts, name, tickets, groups).await;
+    };
+    let schema = format!("butler_bench_{name}_{tickets}t_{groups}g");
+    let url = pg::schema_url(base, &schema);
+    let seeded = pg::seeded_at(base, &schema).await?;
+    if seeded.is_some_and(|at| unix_now().saturating_sub(at) < DEMO_FRESH_SECS) {
         return Ok(url);
     }
-    let db = opts.data.join(format!("{file}.db"));
+    pg::recreate(base, &schema).await?;
+    println!("seeding schema {schema} ({tickets} tickets, {groups} groups) …");
+    seed_postgres(opts, name, tickets, groups, base, &schema).await?;
+    pg::mark_seeded(base, &schema, unix_now()).await?;
+    Ok(url)
+}
+
+/// `butler seed-demo` into the (new, empty) schema `schema`; should that fail, the
+/// SQLite demo database of the same name is copied into it by `butler migrate-to`.
+async fn seed_postgres(
+    opts: &Opts,
+    name: &str,
+    tickets: i64,
+    groups: usize,
+    base: &str,
+    schema: &str,
+) -> anyhow::Result<()> {
+    let url = pg::schema_url(base, schema);
+    let Err(e) = seed_demo(&url, tickets, groups) else {
+        return Ok(());
+    };
+    println!("{e:#}\n… so the SQLite demo database is copied instead (butler migrate-to)");
+    pg::recreate(base, schema).await?;
+    let file = demo_file(opts, name, tickets, groups).await?;
+    // At this build's migrations, as migrate-to asks.
+    butler::store::Store::open(&file).await?.close().await;
+    let dir = RunDir::new()?;
+    let config = write_config(dir.path(), &file, "")?;
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_butler"))
+        .arg("--config")
+        .arg(&config)
+        .args(["migrate-to", &url])
+        .output()
+        .context("running butler migrate-to")?;
+    if !out.status.success() {
+        bail!(
+            "migrate-to failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{}", stdout.lines().last().unwrap_or(""));
+    println!("(copying took {:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The SQLite demo database, cached in the data directory; its URL.
+async fn demo_file(opts: &Opts, name: &str, tickets: i64, groups: usize) -> anyhow::Result<String> {
+    let db = opts.data.join(format!("{name}-{tickets}t-{groups}g.db"));
     let url = format!("sqlite://{}", db.display());
     let stamp = db.with_extension("seeded");
     let fresh = fs::read_to_string(&stamp)
@@ -1222,13 +1266,15 @@ async fn demo_for_run(
     dir: &Path,
 ) -> anyhow::Result<RunDb> {
     let db = opts.db.fresh(dir).await?;
-    match &opts.db {
-        Backend::Sqlite => {
-            let template = demo_db(opts, name, tickets, groups).await?;
+    match (&opts.db, db.schema()) {
+        (Backend::Postgres(base), Some(schema)) => {
+            seed_postgres(opts, name, tickets, groups, base, schema).await?
+        }
+        _ => {
+            let template = demo_file(opts, name, tickets, groups).await?;
             let from = template.trim_start_matches("sqlite://");
             copy_db(Path::new(from), &dir.join("butler.db"))?;
         }
-        Backend::Postgres(_) => seed_demo(&db.url, tickets, groups)?,
     }
     Ok(db)
 }

@@ -49,6 +49,11 @@ pub struct RunDb {
 }
 
 impl RunDb {
+    /// The run's PostgreSQL schema, if it has one.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_ref().map(|(_, name)| name.as_str())
+    }
+
     /// Drops the run's PostgreSQL schema, unless `BUTLER_BENCH_KEEP` is set (then its
     /// name is printed). A run that fails leaves its schema, named `butler_t_…`: the
     /// next fresh schema made more than an hour later drops it.
