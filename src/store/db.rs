@@ -142,7 +142,7 @@ impl<'q> From<&Sql<'q>> for Sql<'q> {
 }
 
 /// SQLite's placeholders as PostgreSQL's: `?N` becomes `$N`, a bare `?` the next number.
-/// Quoted text ('…', "…") is left as it is.
+/// Quoted text ('…', "…") and `--` comments are left as they are.
 pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
     if !sql.contains('?') {
         return Cow::Borrowed(sql);
@@ -156,6 +156,7 @@ pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
+            (None, '-') if chars.peek() == Some(&'-') => quote = Some('\n'),
             (None, '?') => {
                 let mut digits = String::new();
                 while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
@@ -559,6 +560,10 @@ mod tests {
         assert_eq!(
             numbered("SELECT ?1 WHERE x = ?2 OR y = ?1 AND \"q?\" = ?3"),
             "SELECT $1 WHERE x = $2 OR y = $1 AND \"q?\" = $3"
+        );
+        assert_eq!(
+            numbered("SELECT ? -- the owner's?\n, ?"),
+            "SELECT $1 -- the owner's?\n, $2"
         );
     }
 }
