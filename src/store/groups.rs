@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::parse_unit;
-use super::{query, query_as, query_scalar, Error, Result, Store, Tx};
+use super::{Error, Result, Sql, Store, Tx, query, query_as, query_scalar};
 use crate::domain::Unit;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -49,21 +49,20 @@ impl TryFrom<OwnerRecord> for Owner {
 
 impl Store {
     pub async fn group(&self, chat_id: i64) -> Result<Option<Group>> {
-        Ok(query_as(
-            "SELECT chat_id, name, locale, active FROM owner_groups WHERE chat_id = ?",
+        Ok(
+            query_as("SELECT chat_id, name, locale, active FROM owner_groups WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(chat_id)
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     pub async fn owner(&self, user_id: u64) -> Result<Option<Owner>> {
-        let row: Option<OwnerRecord> = query_as(
-            "SELECT user_id, name, unit, locale, watched FROM owners WHERE user_id = ?",
-        )
-        .bind(user_id as i64)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<OwnerRecord> =
+            query_as("SELECT user_id, name, unit, locale, watched FROM owners WHERE user_id = ?")
+                .bind(user_id as i64)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(Owner::try_from).transpose()
     }
 
@@ -83,10 +82,13 @@ impl Store {
                 .execute(&mut tx)
                 .await?;
         }
-        query(
+        query(Sql::each(
             "UPDATE outbox SET chat_id = ?1, payload = json_set(payload, '$.chat_id', ?1)
              WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL",
-        )
+            "UPDATE outbox SET chat_id = ?1,
+                 payload = jsonb_set(payload::jsonb, '{chat_id}', to_jsonb(?1::bigint))::text
+             WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL",
+        ))
         .bind(to)
         .bind(from)
         .execute(&mut tx)

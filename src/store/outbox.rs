@@ -72,7 +72,11 @@ impl Tx<'_> {
                 "INSERT INTO outbox (chat_id, payload, bulk, created_at) VALUES {values}"
             ));
             for (chat_id, payload) in chunk {
-                insert = insert.bind(*chat_id).bind(payload.as_str()).bind(bulk).bind(now);
+                insert = insert
+                    .bind(*chat_id)
+                    .bind(payload.as_str())
+                    .bind(bulk)
+                    .bind(now);
             }
             insert.execute(&mut self.0).await?;
         }
@@ -311,12 +315,10 @@ impl Store {
 
     /// The bytes of an outbox file, if still kept.
     pub async fn outbox_file(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        Ok(
-            query_scalar("SELECT bytes FROM outbox_files WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(query_scalar("SELECT bytes FROM outbox_files WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Why a chat takes no messages from the bot, if it does not.

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{query, query_as, Result, Store};
+use super::{Result, Store, query, query_as};
 
 impl Store {
     /// Deletes up to `batch` updates handled before `before`, oldest first; returns how

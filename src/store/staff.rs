@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{query, query_as, query_scalar, Result, Store, Tx, decode};
+use super::{Result, Store, Tx, decode, query, query_as, query_scalar};
 use crate::domain::dispatch::StaffDispatch;
 use crate::domain::figures::Period;
 use crate::domain::{Category, EventKind, Ticket, TicketId};
@@ -71,10 +71,9 @@ pub struct OpenQuery {
 impl Store {
     /// Everyone on the roster, by name.
     pub async fn roster(&self) -> Result<Vec<StaffMember>> {
-        let rows: Vec<StaffRecord> =
-            query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<StaffRecord> = query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(StaffMember::try_from).collect()
     }
 
@@ -111,8 +110,8 @@ impl Store {
                AND (CASE WHEN ?5 IS NULL THEN staff_chat_id IS NULL ELSE staff_chat_id = ?5 END)
                AND (?1 IS NULL OR category = ?1)
                AND (?2 IS NULL OR (status = 'taken' AND taken_by = ?2))
-               AND (?3 = 0 OR status = 'reported')
-               AND (?6 = 0 OR paused_at IS NOT NULL)
+               AND (NOT ?3 OR status = 'reported')
+               AND (NOT ?6 OR paused_at IS NOT NULL)
              ORDER BY priority DESC, urgency, id LIMIT ?4",
         )
         .bind(q.category.map(Category::code))
@@ -183,12 +182,12 @@ impl Tx<'_> {
 
     /// How many tickets `user_id` holds now.
     pub async fn open_count(&mut self, user_id: u64) -> Result<i64> {
-        Ok(query_scalar(
-            "SELECT COUNT(*) FROM tickets WHERE status = 'taken' AND taken_by = ?",
+        Ok(
+            query_scalar("SELECT COUNT(*) FROM tickets WHERE status = 'taken' AND taken_by = ?")
+                .bind(user_id as i64)
+                .fetch_one(&mut self.0)
+                .await?,
         )
-        .bind(user_id as i64)
-        .fetch_one(&mut self.0)
-        .await?)
     }
 
     /// Whether `user_id` has written to Butler privately, so Butler may write to them.
@@ -222,14 +221,14 @@ impl Tx<'_> {
                  SELECT actor_id, kind, detail FROM ticket_events
                  WHERE kind IN (?3, ?4) AND at >= ?1 AND at < ?2)
              SELECT e.actor_id, COALESCE(s.name, n.name, '') AS name,
-                    SUM(e.kind = ?3 AND e.detail IS NULL),
-                    SUM(e.kind = ?3 AND e.detail = ?5),
-                    SUM(e.kind = ?3 AND e.detail = ?6),
-                    SUM(e.kind = ?4)
+                    SUM(CASE WHEN e.kind = ?3 AND e.detail IS NULL THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN e.kind = ?3 AND e.detail = ?5 THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN e.kind = ?3 AND e.detail = ?6 THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN e.kind = ?4 THEN 1 ELSE 0 END)
              FROM e
              LEFT JOIN staff s ON s.user_id = e.actor_id
              LEFT JOIN staff_names n ON n.user_id = e.actor_id
-             GROUP BY e.actor_id
+             GROUP BY e.actor_id, s.name, n.name
              ORDER BY COUNT(*) DESC, 2, e.actor_id",
         )
         .bind(period.from)
