@@ -61,10 +61,13 @@ impl WriteLock {
 
     async fn release(self) {
         match self {
-            WriteLock::Sqlite(mut c) => sqlx::query("ROLLBACK").execute(&mut c).await,
-            WriteLock::Postgres(mut c) => sqlx::query("ROLLBACK").execute(&mut c).await,
+            WriteLock::Sqlite(mut c) => {
+                drop(sqlx::query("ROLLBACK").execute(&mut c).await.unwrap())
+            }
+            WriteLock::Postgres(mut c) => {
+                drop(sqlx::query("ROLLBACK").execute(&mut c).await.unwrap())
+            }
         }
-        .unwrap();
     }
 }
 
