@@ -147,6 +147,7 @@ impl Harness {
         let app = butler::build_app(s, clock.clone())
             .await
             .expect("app builds");
+        butler::store::testing::open_every_connection(&app.store).await;
         // No delivery worker runs here to send later what the pacer would hold back;
         // the pacer has its own tests, and the end-to-end suite runs with it.
         app.outbox.set_pacing(false);
