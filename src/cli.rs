@@ -1,7 +1,7 @@
 //! The command line: parsed once, by clap, into typed values.
 //!
 //! `butler [--config PATH] [run | sandbox … | check-config | backup FILE | export … |
-//! seed-demo … | forget-owner USER_ID]`; `butler --help` and `butler <command> --help` describe each one. A
+//! seed-demo … | forget-owner USER_ID | migrate-to POSTGRES_URL]`; `butler --help` and `butler <command> --help` describe each one. A
 //! mistake is refused in one line that says what is wrong and how the command is used.
 
 use std::ffi::OsString;
@@ -34,8 +34,13 @@ pub enum Command {
     CheckConfig,
     Backup(PathBuf),
     Export(ExportRequest),
-    SeedDemo { tickets: i64, groups: i64 },
+    SeedDemo {
+        tickets: i64,
+        groups: i64,
+    },
     ForgetOwner(u64),
+    /// The PostgreSQL database to copy the configured SQLite one into.
+    MigrateTo(String),
 }
 
 /// Why the command line was not turned into an [`Invocation`].
@@ -75,6 +80,7 @@ where
             groups: a.groups,
         },
         Sub::ForgetOwner { user_id } => Command::ForgetOwner(user_id),
+        Sub::MigrateTo { url } => Command::MigrateTo(url),
     };
     Ok(Invocation {
         config_given: cli.config.is_some(),
@@ -134,6 +140,13 @@ enum Sub {
         /// The owner's Telegram user id.
         #[arg(value_name = "USER_ID", value_parser = user_id)]
         user_id: u64,
+    },
+    /// Copies every table of the configured SQLite database into an empty PostgreSQL
+    /// database, checked by counts; then set database_url to it. Stop the bot first.
+    MigrateTo {
+        /// The PostgreSQL database, e.g. postgres://butler@db.example.com/butler.
+        #[arg(value_name = "POSTGRES_URL", value_parser = postgres_url)]
+        url: String,
     },
 }
 
@@ -200,6 +213,35 @@ fn user_id(s: &str) -> Result<u64, String> {
         .ok()
         .filter(|n: &u64| *n > 0)
         .ok_or_else(|| format!("{s:?} is not a Telegram user id (a positive number)"))
+}
+
+fn postgres_url(s: &str) -> Result<String, String> {
+    if crate::config::is_postgres_url(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{:?} is not a PostgreSQL URL (postgres://user@host/database)",
+            redacted(s)
+        ))
+    }
+}
+
+/// A database URL with its password, if any, as `***`: for messages and logs.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split_once(':').map_or(user, |(name, _)| name);
+            format!("{scheme}://{name}:***@{host}{path}")
+        }
+        _ => url.to_owned(),
+    }
 }
 
 fn port(s: &str) -> Result<u16, String> {
@@ -385,6 +427,32 @@ mod tests {
             e.starts_with("seed-demo: --groups needs a positive number"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn migrate_to_takes_a_postgres_url_and_hides_its_password_when_refused() {
+        assert_eq!(
+            parse_line("migrate-to postgres://butler@db/butler")
+                .unwrap()
+                .command,
+            Command::MigrateTo("postgres://butler@db/butler".into())
+        );
+        let Err(Stop::Refuse(e)) = parse_line("migrate-to mysql://u:secret@db/b") else {
+            panic!("a MySQL URL accepted");
+        };
+        assert!(
+            e.starts_with(
+                "migrate-to: \"mysql://u:***@db/b\" is not a PostgreSQL URL (postgres://user@host/database)"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("secret"), "{e}");
+        assert_eq!(
+            redacted("postgresql://u:p@ss@h:5432/d?sslmode=require"),
+            "postgresql://u:***@h:5432/d?sslmode=require"
+        );
+        assert_eq!(redacted("postgres://h/d"), "postgres://h/d");
+        assert_eq!(redacted("sqlite://butler.db"), "sqlite://butler.db");
     }
 
     #[test]

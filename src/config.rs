@@ -471,8 +471,7 @@ impl Settings {
     }
 }
 
-const NOT_SQLITE: &str =
-    "names neither a SQLite file (sqlite://butler.db) nor a PostgreSQL database (postgres://host/db)";
+const NOT_SQLITE: &str = "names neither a SQLite file (sqlite://butler.db) nor a PostgreSQL database (postgres://host/db)";
 
 /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
 pub fn is_postgres_url(url: &str) -> bool {

@@ -5,7 +5,8 @@
 //! finish. [`InboxListener`] instead writes every update to the `inbox` table first, and
 //! only then lets the next `getUpdates` confirm it. [`track`] marks an update handled once
 //! the handler tree has run; on start, what was received but not handled is dispatched
-//! again, oldest first.
+//! again, oldest first (with several instances on PostgreSQL: by the leader, what no live
+//! instance may still have in hand; see `replay`). Only the leader polls.
 //!
 //! In webhook mode ([`webhook`]) Telegram posts each update instead, and the delivery is
 //! answered only once its row is written: the same promise, the other way round.
@@ -38,8 +39,11 @@ use teloxide::{RequestError, requests::Requester};
 use tracing::Instrument;
 
 use crate::app::{AppRef, BotError};
+use crate::leader::Leadership;
 use crate::store::Store;
+use replay::Replays;
 
+mod replay;
 pub mod webhook;
 pub use webhook::WebhookListener;
 
@@ -55,27 +59,35 @@ pub struct InboxListener {
     store: Store,
     /// The next update id to ask for; asking for it confirms everything before it.
     offset: i32,
+    /// The term the offset was read in: only the leader polls, from where the last one
+    /// stopped.
+    polling_in: Option<u64>,
     allowed: Option<Vec<AllowedUpdate>>,
     stop_token: StopToken,
     stop_flag: StopFlag,
     pending: VecDeque<Update>,
-    replayed: bool,
+    replays: Replays,
     backoff: Duration,
 }
 
 impl InboxListener {
-    pub async fn new(bot: Bot, store: Store) -> Result<Self, crate::store::Error> {
-        let offset = store.inbox_last_id().await?.map_or(0, |id| id + 1);
+    /// A listener that polls while this instance leads (`leadership`); a standby's waits.
+    pub async fn new(
+        bot: Bot,
+        store: Store,
+        leadership: Leadership,
+    ) -> Result<Self, crate::store::Error> {
         let (stop_token, stop_flag) = mk_stop_token();
         Ok(Self {
             bot,
             store,
-            offset,
+            offset: 0,
+            polling_in: None,
             allowed: None,
             stop_token,
             stop_flag,
             pending: VecDeque::new(),
-            replayed: false,
+            replays: Replays::new(leadership),
             backoff: Duration::from_secs(1),
         })
     }
@@ -88,22 +100,33 @@ impl InboxListener {
             if self.stop_flag.is_stopped() {
                 return None;
             }
-            if !self.replayed {
-                self.replayed = true;
-                self.replay().await;
+            let Some(term) = self.replays.leadership.term() else {
+                // A standby: the leader polls.
+                tokio::select! {
+                    _ = self.replays.leadership.changed() => continue,
+                    _ = &mut self.stop_flag => return None,
+                }
+            };
+            if self.polling_in != Some(term) && !self.take_over(term).await {
+                continue;
+            }
+            self.replays.look(&self.store, &mut self.pending).await;
+            if !self.pending.is_empty() {
                 continue;
             }
             let mut req = self
                 .bot
                 .get_updates()
                 .offset(self.offset)
-                .timeout(POLL_TIMEOUT);
+                .timeout(self.poll_timeout());
             if let Some(allowed) = &self.allowed {
                 req = req.allowed_updates(allowed.clone());
             }
             let answer = tokio::select! {
                 answer = req.send() => answer,
                 _ = &mut self.stop_flag => return None,
+                // The lead lost: the poll is dropped, its updates unconfirmed.
+                _ = self.replays.leadership.changed() => continue,
             };
             match answer {
                 Ok(updates) => {
@@ -130,6 +153,39 @@ impl InboxListener {
         }
     }
 
+    /// Begins polling in `term`: from the update after the last one stored, wherever the
+    /// last leader stopped. `false` when the inbox could not be read (tried again soon).
+    async fn take_over(&mut self, term: u64) -> bool {
+        match self.store.inbox_last_id().await {
+            Ok(last) => {
+                self.offset = last.map_or(0, |id| id + 1);
+                self.polling_in = Some(term);
+                if !self.replays.leadership.is_sole() {
+                    let instance = self.replays.leadership.instance();
+                    tracing::info!(instance, term, "leader: polling for updates");
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading the inbox failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                false
+            }
+        }
+    }
+
+    /// The long poll's timeout: [`POLL_TIMEOUT`], or shorter so that the leader's next
+    /// look for updates left behind is not held up by a quiet poll.
+    fn poll_timeout(&self) -> u32 {
+        match self.replays.next_look() {
+            Some(at) => {
+                let secs = at.saturating_duration_since(tokio::time::Instant::now());
+                (secs.as_secs() as u32 + 1).min(POLL_TIMEOUT)
+            }
+            None => POLL_TIMEOUT,
+        }
+    }
+
     /// Stores a batch, advances the offset past it, and queues what still needs handling.
     async fn receive(&mut self, updates: Vec<Update>) -> Result<(), crate::store::Error> {
         if updates.is_empty() {
@@ -148,44 +204,14 @@ impl InboxListener {
         if let Some(last) = updates.last() {
             self.offset = last.id.0 as i32 + 1;
         }
-        self.pending.extend(
-            updates
-                .into_iter()
-                .filter(|u| todo.contains(&(u.id.0 as i32))),
-        );
-        Ok(())
-    }
-
-    /// Queues the updates a previous run received but did not finish.
-    async fn replay(&mut self) {
-        let left = unhandled(&self.store).await;
-        self.pending.extend(left);
-    }
-}
-
-/// The updates a previous run received but did not finish, oldest first.
-async fn unhandled(store: &Store) -> VecDeque<Update> {
-    let mut pending = VecDeque::new();
-    match store.inbox_unhandled(REPLAY_LIMIT).await {
-        Ok(rows) => {
-            if !rows.is_empty() {
-                tracing::warn!(
-                    count = rows.len(),
-                    "handling updates left over from the last run"
-                );
-            }
-            for (id, payload) in rows {
-                match serde_json::from_str::<Update>(&payload) {
-                    Ok(u) => pending.push_back(u),
-                    Err(e) => {
-                        tracing::error!(update_id = id, error = %e, "unreadable update in the inbox, skipped")
-                    }
-                }
+        for update in updates {
+            let id = update.id.0 as i32;
+            if todo.contains(&id) && self.replays.first(id) {
+                self.pending.push_back(update);
             }
         }
-        Err(e) => tracing::error!(error = %e, "reading the inbox failed"),
+        Ok(())
     }
-    pending
 }
 
 impl UpdateListener for InboxListener {

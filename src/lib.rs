@@ -19,7 +19,9 @@
 //!   rating, follow-ups): the rule, the state change, its events and messages in one
 //!   transaction. Chat, jobs and the console call the same functions.
 //! - [`figures`]: satisfaction figures for managers: `/stats` text, chart, export, monthly report.
-//! - [`app`]: [`app::App`], the context every handler and job gets.
+//! - [`app`]: [`app::App`], the context every handler and job gets. [`leader`]: which of
+//!   several instances on one PostgreSQL database leads (runs the outbox sender, the
+//!   scheduler and the poller); on SQLite the one instance does.
 //! - Adapters: [`chat`] (the handler tree, one module per audience, the command table),
 //!   [`console`] (the web console: board, a ticket's story and actions, figures, exports),
 //!   [`jobs`] (the scheduler: morning greeting, daily summary, monthly report, SLA watch,
@@ -45,6 +47,7 @@ pub mod figures;
 pub mod i18n;
 pub mod inbox;
 pub mod jobs;
+pub mod leader;
 pub mod limiter;
 pub mod messages;
 pub mod outbox;
@@ -64,6 +67,7 @@ use crate::chat::command_table::{self, Menu};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::i18n::{Locale, t};
+use crate::leader::Leadership;
 use crate::store::Store;
 
 /// How long handlers in hand may take to finish after a stop signal.
@@ -142,7 +146,9 @@ async fn warn_unless_staff_admin(bot: &Bot, settings: &Settings, me: teloxide::t
 }
 
 /// Runs the bot until `shutdown` completes: the dispatcher (on long polling or a webhook),
-/// the outbox worker and the scheduler, stopped together.
+/// the outbox worker and the scheduler, stopped together. With several instances on one
+/// PostgreSQL database, the worker, the scheduler and the poller run in the leader only
+/// (see [`leader`]).
 pub async fn run(
     settings: Settings,
     bot: Bot,
@@ -173,21 +179,13 @@ pub async fn run_with(
     }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = {
-        let outbox = app.outbox.clone();
-        let bot = bot.clone();
-        let mut rx = stop_rx.clone();
-        tokio::spawn(outbox.run(bot, async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }))
-    };
-
-    let scheduler = {
-        let mut rx = stop_rx.clone();
-        tokio::spawn(jobs::run_scheduler(app.clone(), async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }))
-    };
+    let (leadership, election) = leader::elect(&app.store, &leader::instance_id());
+    let duties = tokio::spawn(lead(
+        app.clone(),
+        bot.clone(),
+        leadership.clone(),
+        stop_rx.clone(),
+    ));
 
     start_console(&app, &bot, stop_rx.clone());
     let dispatcher = Dispatcher::builder(bot.clone(), inbox::track(chat::handler_tree()))
@@ -210,9 +208,10 @@ pub async fn run_with(
             }
         }
     });
-    hear_updates(&app, &bot, dispatcher, stop_rx).await?;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), scheduler).await;
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), worker).await;
+    hear_updates(&app, &bot, dispatcher, leadership, stop_rx).await?;
+    let _ = duties.await;
+    // The lock goes once the leader's tasks are done: a standby takes over from here.
+    election.resign().await;
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -224,6 +223,7 @@ async fn hear_updates(
     app: &AppRef,
     bot: &Bot,
     mut dispatcher: Dispatcher<Bot, app::BotError, teloxide::dispatching::DefaultKey>,
+    leadership: Leadership,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let on_error = LoggingErrorHandler::with_custom_text("getting updates failed");
@@ -237,7 +237,8 @@ async fn hear_updates(
                 };
                 let at = (app.settings.telegram.listen, url, secret);
                 let (listener, task) =
-                    inbox::webhook::serve(bot.clone(), app.store.clone(), at, stop).await?;
+                    inbox::webhook::serve(bot.clone(), app.store.clone(), leadership, at, stop)
+                        .await?;
                 server = Some(task);
                 Box::pin(dispatcher.dispatch_with_listener(listener, on_error))
             }
@@ -246,7 +247,8 @@ async fn hear_updates(
                 if let Err(e) = bot.delete_webhook().await {
                     tracing::warn!(error = %e, "deleteWebhook failed");
                 }
-                let listener = inbox::InboxListener::new(bot.clone(), app.store.clone()).await?;
+                let listener =
+                    inbox::InboxListener::new(bot.clone(), app.store.clone(), leadership).await?;
                 Box::pin(dispatcher.dispatch_with_listener(listener, on_error))
             }
         };
@@ -263,6 +265,88 @@ async fn hear_updates(
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), server).await;
     }
     Ok(())
+}
+
+/// Runs the leader's tasks (the outbox worker, the scheduler and, on PostgreSQL, the
+/// wake-ups from other instances) while this instance leads, until the stop. When the
+/// lead is lost they stop at once (a message in flight may then go out again from the
+/// new leader, as after a crash); at the stop they end as they always did (the worker's
+/// last bounded drain). Meanwhile a standby passes its outbox's wakes on to the leader.
+async fn lead(
+    app: AppRef,
+    bot: Bot,
+    mut leadership: Leadership,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let relays = !leadership.is_sole();
+    loop {
+        let term = tokio::select! {
+            term = leadership.until_leading() => term,
+            _ = stop.wait_for(|s| *s) => return,
+            _ = app.outbox.relay_wakes(), if relays => return,
+        };
+        let tasks = LeaderTasks::start(&app, &bot, &stop);
+        let stopping = tokio::select! {
+            _ = stop.wait_for(|s| *s) => true,
+            _ = leadership.until_over(term) => false,
+        };
+        if stopping {
+            return tasks.finish().await;
+        }
+        tasks.abort();
+        tracing::warn!(
+            instance = leadership.instance(),
+            term,
+            "standby: the outbox sender, the scheduler and the poller stopped here"
+        );
+    }
+}
+
+/// The leader's tasks in one term.
+struct LeaderTasks {
+    worker: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
+    wakeups: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl LeaderTasks {
+    fn start(app: &AppRef, bot: &Bot, stop: &tokio::sync::watch::Receiver<bool>) -> Self {
+        let stopped = || {
+            let mut rx = stop.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        let worker = tokio::spawn(app.outbox.clone().run(bot.clone(), stopped()));
+        let scheduler = tokio::spawn(jobs::run_scheduler(app.clone(), stopped()));
+        let wakeups = app.store.is_postgres().then(|| {
+            let outbox = app.outbox.clone();
+            tokio::spawn(async move { outbox.hear_wakes().await })
+        });
+        Self {
+            worker,
+            scheduler,
+            wakeups,
+        }
+    }
+
+    /// At the stop: the scheduler and the worker end by themselves (bounded).
+    async fn finish(self) {
+        if let Some(wakeups) = self.wakeups {
+            wakeups.abort();
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.scheduler).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.worker).await;
+    }
+
+    /// The lead lost: all of it stops now (a turn in flight is dropped with the worker).
+    fn abort(self) {
+        self.worker.abort();
+        self.scheduler.abort();
+        if let Some(wakeups) = self.wakeups {
+            wakeups.abort();
+        }
+    }
 }
 
 /// Serves the web console (when `[console] listen` is set) until `stop`. A console that
@@ -285,6 +369,13 @@ fn start_console(app: &AppRef, bot: &Bot, mut stop: tokio::sync::watch::Receiver
 /// `butler backup <path>`: a consistent copy of the database, also while the bot runs.
 /// The database is only read: a missing one is an error, never created or migrated.
 pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<()> {
+    if store::is_postgres_url(&settings.database_url) {
+        anyhow::bail!(
+            "backup: the database is PostgreSQL: back it up with pg_dump \
+             (pg_dump -Fc -f butler.dump <database_url>; pg_restore reads it back), \
+             see the README's \"Operating on PostgreSQL\""
+        );
+    }
     if to.exists() {
         anyhow::bail!("{} already exists; choose a new file name", to.display());
     }
@@ -303,6 +394,39 @@ pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result
     store::backup(&settings.database_url, to)
         .await
         .with_context(|| format!("writing the backup to {}", to.display()))
+}
+
+/// `butler migrate-to <postgres url>`: copies the configured SQLite database into the
+/// empty PostgreSQL database at `to` (migrated first), telling `progress` of each table.
+/// The SQLite database is only read: a missing one is an error, never created.
+pub async fn migrate_to(
+    settings: &Settings,
+    to: &str,
+    progress: impl FnMut(&store::Copied),
+) -> anyhow::Result<store::CopyReport> {
+    let from = &settings.database_url;
+    if store::is_postgres_url(from) {
+        anyhow::bail!(
+            "migrate-to: database_url is PostgreSQL already ({}); migrate-to copies a SQLite \
+             database (set database_url to it, or use --config)",
+            cli::redacted(from)
+        );
+    }
+    let Some(path) = settings.database_path() else {
+        anyhow::bail!("migrate-to: the database {from} is in memory: there is nothing to copy");
+    };
+    if !path.exists() {
+        anyhow::bail!(
+            "migrate-to: the database {} does not exist (set database_url or --config)",
+            path.display()
+        );
+    }
+    let target = Store::open(to)
+        .await
+        .with_context(|| format!("migrate-to: opening {}", cli::redacted(to)))?;
+    let copied = target.copy_from_sqlite(from, progress).await;
+    target.close().await;
+    copied.map_err(|e| anyhow::anyhow!("migrate-to: {e}"))
 }
 
 /// `butler seed-demo`: adds a year of demo tickets to the configured database.

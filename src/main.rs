@@ -9,6 +9,7 @@
 //! - `butler export --from DATE --to DATE [--format xlsx|csv] --out PATH`: figures, offline.
 //! - `butler seed-demo [--tickets N] [--groups N]`: a year of demo tickets.
 //! - `butler forget-owner USER_ID`: an owner's name and words replaced in every table.
+//! - `butler migrate-to POSTGRES_URL`: the SQLite database copied into PostgreSQL.
 //! - `butler --help`, `butler <command> --help`: what each one takes.
 
 use std::future::Future;
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         }),
         Command::SeedDemo { tickets, groups } => seed_demo(settings, tickets, groups),
         Command::ForgetOwner(user_id) => forget_owner(settings, user_id),
+        Command::MigrateTo(url) => migrate_to(settings, url),
         Command::Export(request) => export(&settings, request),
         Command::Run => run(settings, token),
         Command::Sandbox(options) => sandbox(settings, options),
@@ -110,6 +112,37 @@ fn forget_owner(settings: Settings, user_id: u64) -> ExitCode {
              {} photos anonymised; {} outbox messages, {} files, {} inbox updates, {} chat \
              rows deleted",
             f.tickets, f.events, f.ratings, f.photos, f.outbox, f.outbox_files, f.inbox, f.chats
+        );
+        Ok(())
+    })
+}
+
+/// `butler migrate-to`: each table's rows on both sides as it is copied, then the total
+/// and the rate.
+fn migrate_to(settings: Settings, url: String) -> ExitCode {
+    block_on(async move {
+        println!(
+            "migrate-to: copying {} into {}",
+            settings.database_url,
+            cli::redacted(&url)
+        );
+        let report = butler::migrate_to(&settings, &url, |t| {
+            println!(
+                "  {:<18} {:>9} rows in SQLite, {:>9} in PostgreSQL ({:.1} s)",
+                t.table,
+                t.sqlite,
+                t.postgres,
+                t.took.as_secs_f64()
+            );
+        })
+        .await?;
+        println!(
+            "copied {} rows of {} tables in {:.1} s ({:.0} rows/s); every count matches. \
+             Set database_url to the PostgreSQL URL and start butler.",
+            report.rows(),
+            report.tables.len(),
+            report.took.as_secs_f64(),
+            report.rate(),
         );
         Ok(())
     })

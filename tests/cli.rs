@@ -1,5 +1,5 @@
 //! The binary's start-up: configuration problems stop it with one clear line, and the
-//! offline commands (check-config, backup) work.
+//! offline commands (check-config, backup, seed-demo, forget-owner, migrate-to) work.
 
 mod common;
 
@@ -180,7 +180,7 @@ fn unknown_arguments_are_refused_with_the_usage() {
 
 // The command line (clap): help on every command, mistakes in one line.
 
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "run",
     "sandbox",
     "check-config",
@@ -188,6 +188,7 @@ const COMMANDS: [&str; 7] = [
     "export",
     "seed-demo",
     "forget-owner",
+    "migrate-to",
 ];
 
 #[test]
@@ -386,6 +387,7 @@ fn an_explicit_config_that_does_not_exist_is_an_error_for_every_command() {
         ],
         &["seed-demo", "--tickets", "5", "--groups", "1"],
         &["forget-owner", "4242"],
+        &["migrate-to", "postgres://127.0.0.1:1/none"],
     ] {
         let mut words = vec!["--config", "missing.toml"];
         words.extend(args);
@@ -690,4 +692,276 @@ fn forget_owner_replaces_their_words_everywhere_and_keeps_the_counts() {
 
     let unknown = butler(dir.path(), &["forget-owner", "999"], None);
     one_line_failure(&unknown, "no owner 999");
+}
+
+// Moving to PostgreSQL (issue 17, item 4).
+
+/// What seed-demo does not write, so that every table holds rows: a watched owner's
+/// priority ticket with a unit, repeating their earlier one (and an alert), the roster, a job run, a notice, an
+/// unreachable chat, a console link and session, and a sent card remembered.
+async fn the_rest(store: &butler::store::Store) -> i64 {
+    use butler::domain::{Category, Unit};
+    use butler::store::{AlertKind, BotMessage, BotMessageKind, ConsolePerson, JobOutcome};
+    let now = chrono::Utc::now();
+    let earlier = store.owner_tickets(KEEP, 1).await.unwrap()[0].id;
+    let mut tx = store.begin().await.unwrap();
+    tx.set_watched(KEEP, true, now).await.unwrap();
+    let unit: Unit = "3-1201".parse().unwrap();
+    let new = butler::store::NewTicket {
+        group_chat_id: -100_500,
+        report_message_id: 3,
+        owner_id: KEEP,
+        unit: Some(&unit),
+        category: Category::Electrical,
+        text: "Tab\there, a \\ backslash,\nnew line: 漏水",
+        priority: true,
+        kind: butler::domain::Kind::Repair,
+        urgency: butler::domain::Urgency::A,
+        repeat_of: Some(earlier),
+        reported_at: now,
+        staff_chat: None,
+    };
+    let id = tx.insert_ticket(&new, now).await.unwrap().unwrap();
+    tx.record_alert(id, AlertKind::Take, 0, now).await.unwrap();
+    tx.see_staff(77, "Wang", Some("Wang_W"), STAFF_CHAT, now)
+        .await
+        .unwrap();
+    tx.claim_job("morning_greeting", now, JobOutcome::Ran, now)
+        .await
+        .unwrap();
+    tx.insert_notice("Water off on Friday", 7, 7, 12, now)
+        .await
+        .unwrap();
+    let person = ConsolePerson {
+        user_id: 7,
+        name: "Manager".into(),
+        locale: "en".into(),
+    };
+    let later = now + chrono::Duration::minutes(10);
+    tx.add_console_link("link-hash", &person, now, later)
+        .await
+        .unwrap();
+    tx.add_console_session("session-hash", &person, "csrf", now, later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    store
+        .mark_unreachable(-100_777, "blocked", true, now)
+        .await
+        .unwrap();
+    let card = store.outbox_due(now, 10).await.unwrap().remove(0);
+    let remember = BotMessage {
+        ticket_id: id,
+        kind: BotMessageKind::Card,
+        ref_id: None,
+    };
+    store
+        .outbox_sent(&card, Some(&remember), &[900], now)
+        .await
+        .unwrap();
+    id.0
+}
+
+#[test]
+fn migrate_to_copies_every_table_into_an_empty_postgres_database_and_refuses_a_full_one() {
+    use butler::domain::TicketId;
+    use butler::store::{Store, testing};
+    let Some(base) = testing::postgres_url() else {
+        eprintln!(
+            "SKIPPED: migrate-to needs PostgreSQL ({} is not set)",
+            testing::POSTGRES_ENV
+        );
+        return;
+    };
+    // A SQLite file that is not Butler's (or not at its migrations) is refused and left
+    // as it is.
+    let empty = temp_dir();
+    write_config(empty.path(), GOOD);
+    std::fs::write(empty.path().join("butler.db"), b"").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let target = runtime.block_on(testing::new_schema(&base));
+    let o = butler(empty.path(), &["migrate-to", &target], None);
+    one_line_failure(&o, "the SQLite database holds no Butler migrations");
+    assert_eq!(
+        std::fs::metadata(empty.path().join("butler.db"))
+            .unwrap()
+            .len(),
+        0,
+        "the source is untouched"
+    );
+
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    let o = butler(
+        dir.path(),
+        &["seed-demo", "--tickets", "300", "--groups", "2"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sqlite = format!("sqlite://{}", dir.path().join("butler.db").display());
+    let (counts, extra) = runtime.block_on(async {
+        let store = Store::open(&sqlite).await.unwrap();
+        two_owners(&store).await;
+        let extra = store_and_close(&store, the_rest(&store).await).await;
+        let counts = read_only_counts(&sqlite).await;
+        (counts, extra)
+    });
+    for (table, n) in &counts {
+        assert!(
+            *n > 0,
+            "every table has rows to copy, {table} too: {counts:?}"
+        );
+    }
+
+    let o = butler(dir.path(), &["migrate-to", &target], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    for (table, n) in &counts {
+        let line = format!(" {table} ");
+        let line = out
+            .lines()
+            .find(|l| l.contains(&line))
+            .unwrap_or_else(|| panic!("{table}: {out}"));
+        assert!(
+            line.contains(&format!(" {n} rows in SQLite,"))
+                && line.contains(&format!(" {n} in PostgreSQL")),
+            "{line}"
+        );
+    }
+    assert!(out.contains("every count matches"), "{out}");
+    assert!(out.contains(" rows/s)"), "the rate is said: {out}");
+
+    runtime.block_on(async {
+        let source = Store::open(&sqlite).await.unwrap();
+        let copy = Store::open(&target).await.unwrap();
+        assert_eq!(
+            copy.table_counts().await.unwrap(),
+            counts,
+            "the same rows, table by table"
+        );
+        // A ticket reads back the same: its text, times, flags, unit, deadlines and score.
+        for id in [1, 150, 300, extra - 1, extra] {
+            let id = TicketId(id);
+            let (a, b) = (
+                source.ticket(id).await.unwrap(),
+                copy.ticket(id).await.unwrap(),
+            );
+            assert!(a.is_some(), "ticket {id:?}");
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "ticket {id:?}");
+        }
+        let watched = copy.owner(KEEP).await.unwrap().unwrap();
+        assert!(watched.watched, "a flag");
+        let file = copy.outbox_file(1).await.unwrap().unwrap();
+        assert_eq!(file, source.outbox_file(1).await.unwrap().unwrap(), "bytes");
+        assert_eq!(
+            copy.job_runs("morning_greeting").await.unwrap(),
+            source.job_runs("morning_greeting").await.unwrap()
+        );
+        // The ids go on after the copied ones, and the triggers are on again: a new
+        // staff member's take names them in staff_names.
+        let mut tx = copy.begin().await.unwrap();
+        let now = chrono::Utc::now();
+        let next = tx.insert_notice("next", 7, 7, 13, now).await.unwrap();
+        let li = butler::domain::Actor {
+            id: 555,
+            name: "Li".into(),
+            is_manager: false,
+        };
+        tx.add_event(
+            TicketId(extra),
+            butler::domain::EventKind::Taken,
+            &li,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(next, 2, "the notices' sequence was moved on");
+        source.close().await;
+        copy.close().await;
+    });
+
+    // A second run into the same, now full, database is refused and changes nothing.
+    let again = butler(dir.path(), &["migrate-to", &target], None);
+    one_line_failure(&again, "already holds Butler data");
+    let err = stderr(&again);
+    assert!(
+        err.contains("tickets: ") && err.contains("nothing was copied"),
+        "{err}"
+    );
+    let after = runtime.block_on(async {
+        let copy = Store::open(&target).await.unwrap();
+        let counts = copy.table_counts().await.unwrap();
+        copy.close().await;
+        counts
+    });
+    let rows = |c: &[(String, i64)], table: &str| c.iter().find(|(t, _)| t == table).unwrap().1;
+    for table in ["notices", "staff_names", "ticket_events"] {
+        assert_eq!(
+            rows(&after, table),
+            rows(&counts, table) + 1,
+            "{table}: only the row added above"
+        );
+    }
+    assert_eq!(rows(&after, "tickets"), rows(&counts, "tickets"));
+}
+
+/// Closes `store` and hands `value` back.
+async fn store_and_close<T>(store: &butler::store::Store, value: T) -> T {
+    store.close().await;
+    value
+}
+
+/// The rows of each table of the SQLite database at `url`.
+async fn read_only_counts(url: &str) -> Vec<(String, i64)> {
+    let store = butler::store::Store::open(url).await.unwrap();
+    let counts = store.table_counts().await.unwrap();
+    store.close().await;
+    counts
+}
+
+#[test]
+fn migrate_to_refuses_what_it_cannot_copy_from_in_one_line() {
+    let dir = temp_dir();
+    write_config(dir.path(), GOOD);
+    let o = butler(
+        dir.path(),
+        &["migrate-to", "postgres://127.0.0.1:1/none"],
+        None,
+    );
+    one_line_failure(&o, "migrate-to: the database");
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(!dir.path().join("butler.db").exists(), "no new database");
+
+    let o = butler(dir.path(), &["migrate-to", "sqlite://other.db"], None);
+    one_line_failure(&o, "is not a PostgreSQL URL");
+
+    write_config(
+        dir.path(),
+        &format!("{GOOD}database_url = \"postgres://butler:hunter2@127.0.0.1:1/butler\"\n"),
+    );
+    let o = butler(
+        dir.path(),
+        &["migrate-to", "postgres://127.0.0.1:1/none"],
+        None,
+    );
+    one_line_failure(&o, "database_url is PostgreSQL already");
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+}
+
+#[test]
+fn backup_on_postgres_points_to_pg_dump() {
+    let dir = temp_dir();
+    write_config(
+        dir.path(),
+        &format!("{GOOD}database_url = \"postgres://127.0.0.1:1/butler\"\n"),
+    );
+    let o = butler(dir.path(), &["backup", "out.db"], None);
+    one_line_failure(
+        &o,
+        "backup: the database is PostgreSQL: back it up with pg_dump",
+    );
+    assert!(stderr(&o).contains("pg_restore"), "{}", stderr(&o));
+    assert!(!dir.path().join("out.db").exists());
 }

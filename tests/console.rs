@@ -165,7 +165,8 @@ async fn a_manager_signs_in_from_the_link_filters_assigns_and_downloads_the_expo
     let dir = common::temp_dir();
     let config = dir.path().join("butler.toml");
     let tweaks = format!("[console]\nlisten = \"127.0.0.1:{port}\"\n");
-    std::fs::write(&config, cast_config(&dir.path().join("butler.db"), &tweaks)).unwrap();
+    let database_url = butler::store::testing::database_url(dir.path()).await;
+    std::fs::write(&config, cast_config(&database_url, &tweaks)).unwrap();
     let mut command = butler_with_config(&config, dir.path());
     on_emulator(&mut command, &emu.api_url().to_string());
     log_level(&mut command, "BUTLER_E2E_LOG", "info");

@@ -6,9 +6,9 @@
 //! answers 500 and Telegram delivers it again. A repeated delivery (Telegram missed the
 //! answer) finds its row and is answered 200 without being handled again.
 //!
-//! [`WebhookListener`] feeds the dispatcher the way [`super::InboxListener`] does: first
-//! what a previous run left unhandled (read before the server accepts anything, so no
-//! update is queued twice), then each new delivery, in the order Telegram sent them. On
+//! [`WebhookListener`] feeds the dispatcher the way [`super::InboxListener`] does: what a
+//! previous run left unhandled (`super::replay`: on PostgreSQL, by the leader, what any
+//! instance left), and each new delivery, in the order Telegram sent them; none twice. On
 //! its first turn it registers the webhook (`setWebhook`) with the update kinds the
 //! handler tree hinted, the same list polling asks for.
 
@@ -28,6 +28,8 @@ use teloxide::types::{AllowedUpdate, Update};
 use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use tokio::sync::mpsc;
 
+use super::replay::Replays;
+use crate::leader::Leadership;
 use crate::store::Store;
 
 /// The header Telegram puts the secret token in.
@@ -46,10 +48,12 @@ struct Hook {
 /// Updates for the dispatcher in webhook mode: those left over, then each delivery.
 pub struct WebhookListener {
     bot: Bot,
+    store: Store,
     url: String,
     secret: String,
     from_server: mpsc::Receiver<Update>,
     pending: VecDeque<Update>,
+    replays: Replays,
     allowed: Option<Vec<AllowedUpdate>>,
     registered: bool,
     backoff: Duration,
@@ -57,18 +61,19 @@ pub struct WebhookListener {
     stop_flag: StopFlag,
 }
 
-/// Reads what the inbox holds unhandled, then binds `listen` and serves deliveries until
-/// `stop` completes. Returns the listener for the dispatcher and the server's task.
+/// Binds `listen` and serves deliveries until `stop` completes. Returns the listener for
+/// the dispatcher (which replays what the inbox holds unhandled while this instance
+/// leads, see `leadership`) and the server's task.
 pub async fn serve(
     bot: Bot,
     store: Store,
+    leadership: Leadership,
     (listen, url, secret): (std::net::SocketAddr, &str, &str),
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<(WebhookListener, tokio::task::JoinHandle<()>)> {
-    let pending = super::unhandled(&store).await;
     let (to_dispatcher, from_server) = mpsc::channel(QUEUE);
     let hook = Arc::new(Hook {
-        store,
+        store: store.clone(),
         secret: secret.to_owned(),
         to_dispatcher,
     });
@@ -90,10 +95,12 @@ pub async fn serve(
     let (stop_token, stop_flag) = mk_stop_token();
     let listener = WebhookListener {
         bot,
+        store,
         url: url.to_owned(),
         secret: secret.to_owned(),
         from_server,
-        pending,
+        pending: VecDeque::new(),
+        replays: Replays::new(leadership),
         allowed: None,
         registered: false,
         backoff: Duration::from_secs(1),
@@ -182,15 +189,35 @@ impl WebhookListener {
             }
             self.registered = true;
         }
-        if let Some(update) = self.pending.pop_front() {
-            return Some(Ok(update));
-        }
-        if self.stop_flag.is_stopped() {
-            return None;
-        }
-        tokio::select! {
-            update = self.from_server.recv() => update.map(Ok),
-            _ = &mut self.stop_flag => None,
+        loop {
+            if let Some(update) = self.pending.pop_front() {
+                return Some(Ok(update));
+            }
+            if self.stop_flag.is_stopped() {
+                return None;
+            }
+            self.replays.look(&self.store, &mut self.pending).await;
+            if !self.pending.is_empty() {
+                continue;
+            }
+            let look = self.replays.next_look();
+            tokio::select! {
+                update = self.from_server.recv() => {
+                    let update = update?;
+                    if self.replays.first(update.id.0 as i32) {
+                        self.pending.push_back(update);
+                    }
+                }
+                _ = &mut self.stop_flag => return None,
+                _ = async {
+                    match look {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
+                // Taking the lead: look at once.
+                _ = self.replays.leadership.changed() => {}
+            }
         }
     }
 

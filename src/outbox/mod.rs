@@ -31,12 +31,15 @@
 //! - `errors`: Telegram's answer classified (retry after, back off, failed, unreachable,
 //!   moved);
 //! - `pacer`: Telegram's rate limits (28.8 a second overall, per chat, per group), people
-//!   first.
+//!   first;
+//! - `relay`: with several instances on PostgreSQL, a standby's wakes passed on to the
+//!   leader's worker (`NOTIFY`), and heard there.
 
 mod delivery;
 mod errors;
 mod model;
 mod pacer;
+mod relay;
 mod send;
 #[cfg(test)]
 mod stall_tests;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{query_as, query_scalar, Error, Result, Store, decode};
+use super::{Error, Result, Store, decode, query_as, query_scalar};
 use crate::domain::TicketId;
 
 /// What a message Butler sent is, for a ticket.

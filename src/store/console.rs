@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::story::{like, phrase};
 use super::tickets::fetch_tickets;
-use super::{query, query_as, query_scalar, Result, Store, Tx};
+use super::{Result, Store, Tx, query, query_as, query_scalar};
 use crate::domain::{Category, Kind, SearchQuery, Ticket, TicketId, TicketStatus, Urgency};
 
 /// Words shorter than this cannot use the trigram index (as for `/find`).

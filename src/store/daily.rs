@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{query_as, Result, TicketScope, Tx};
+use super::{Result, TicketScope, Tx, query_as};
 use crate::config::SlaSettings;
 use crate::domain::EventKind;
 use crate::domain::daily::{DaySummary, GroupDay, SATISFIED_SCORE, StaffDay};

@@ -142,7 +142,7 @@ impl<'q> From<&Sql<'q>> for Sql<'q> {
 }
 
 /// SQLite's placeholders as PostgreSQL's: `?N` becomes `$N`, a bare `?` the next number.
-/// Quoted text ('…', "…") is left as it is.
+/// Quoted text ('…', "…") and `--` comments are left as they are.
 pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
     if !sql.contains('?') {
         return Cow::Borrowed(sql);
@@ -156,6 +156,7 @@ pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
+            (None, '-') if chars.peek() == Some(&'-') => quote = Some('\n'),
             (None, '?') => {
                 let mut digits = String::new();
                 while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
@@ -356,12 +357,21 @@ impl Done {
 }
 
 /// A row type both databases can read.
-pub(crate) trait Row: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
-impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
+pub(crate) trait Row:
+    Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
+{
+}
+impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
+{}
 
 /// A column type both databases can read.
 pub(crate) trait Value:
-    Send + Unpin + for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres>
+    Send
+    + Unpin
+    + for<'r> Decode<'r, Sqlite>
+    + Type<Sqlite>
+    + for<'r> Decode<'r, Postgres>
+    + Type<Postgres>
 {
 }
 impl<T> Value for T where
@@ -381,23 +391,24 @@ impl<'q> Query<'q> {
     }
 
     pub(crate) async fn execute<'e>(self, db: impl Into<Exec<'e>>) -> sqlx::Result<Done> {
+        let Query { sql, args } = self;
         let rows = match db.into() {
-            Exec::SqlitePool(p) => self.on_sqlite()?.execute(p).await?.rows_affected(),
-            Exec::Sqlite(c) => self.on_sqlite()?.execute(c).await?.rows_affected(),
-            Exec::PgPool(p) => {
-                let sql = self.sql.postgres();
-                sqlx::query_with(&sql, postgres_args(self.args)?)
-                    .execute(p)
-                    .await?
-                    .rows_affected()
-            }
-            Exec::Postgres(c) => {
-                let sql = self.sql.postgres();
-                sqlx::query_with(&sql, postgres_args(self.args)?)
-                    .execute(c)
-                    .await?
-                    .rows_affected()
-            }
+            Exec::SqlitePool(p) => sqlx::query_with(sql.sqlite(), sqlite_args(args)?)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            Exec::Sqlite(c) => sqlx::query_with(sql.sqlite(), sqlite_args(args)?)
+                .execute(c)
+                .await?
+                .rows_affected(),
+            Exec::PgPool(p) => sqlx::query_with(&sql.postgres(), postgres_args(args)?)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            Exec::Postgres(c) => sqlx::query_with(&sql.postgres(), postgres_args(args)?)
+                .execute(c)
+                .await?
+                .rows_affected(),
         };
         Ok(Done { rows })
     }
@@ -435,28 +446,33 @@ impl<'q> Query<'q> {
         }
         let Query { sql, args } = self;
         match db.into() {
-            Exec::SqlitePool(p) => {
-                texts(&sqlx::query_with(sql.sqlite(), sqlite_args(args)?).fetch_one(p).await?)
-            }
-            Exec::Sqlite(c) => {
-                texts(&sqlx::query_with(sql.sqlite(), sqlite_args(args)?).fetch_one(c).await?)
-            }
+            Exec::SqlitePool(p) => texts(
+                &sqlx::query_with(sql.sqlite(), sqlite_args(args)?)
+                    .fetch_one(p)
+                    .await?,
+            ),
+            Exec::Sqlite(c) => texts(
+                &sqlx::query_with(sql.sqlite(), sqlite_args(args)?)
+                    .fetch_one(c)
+                    .await?,
+            ),
             Exec::PgPool(p) => {
                 let text = sql.postgres();
-                texts(&sqlx::query_with(&text, postgres_args(args)?).fetch_one(p).await?)
+                texts(
+                    &sqlx::query_with(&text, postgres_args(args)?)
+                        .fetch_one(p)
+                        .await?,
+                )
             }
             Exec::Postgres(c) => {
                 let text = sql.postgres();
-                texts(&sqlx::query_with(&text, postgres_args(args)?).fetch_one(c).await?)
+                texts(
+                    &sqlx::query_with(&text, postgres_args(args)?)
+                        .fetch_one(c)
+                        .await?,
+                )
             }
         }
-    }
-
-    fn on_sqlite(&self) -> sqlx::Result<sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>>> {
-        Ok(sqlx::query_with(
-            self.sql.sqlite(),
-            sqlite_args(self.args.clone())?,
-        ))
     }
 }
 
@@ -544,6 +560,10 @@ mod tests {
         assert_eq!(
             numbered("SELECT ?1 WHERE x = ?2 OR y = ?1 AND \"q?\" = ?3"),
             "SELECT $1 WHERE x = $2 OR y = $1 AND \"q?\" = $3"
+        );
+        assert_eq!(
+            numbered("SELECT ? -- the owner's?\n, ?"),
+            "SELECT $1 -- the owner's?\n, $2"
         );
     }
 }

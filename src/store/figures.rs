@@ -17,15 +17,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use super::db::{Conn, Texts};
-use super::{query, query_as, Error, Result, Store, Tx, decode};
+use super::{Error, Result, Store, Tx, decode, query, query_as};
 use crate::domain::figures::{
     CategoryCount, Durations, Figures, PausedTime, Period, RatingRow, Ratio, Scope, StaffFigures,
     TicketRow, WeekPoint,
 };
 use crate::domain::{Category, EventKind, Kind, TicketStatus, Urgency};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 
 /// The longest part of a period read at once, in days (see [`Tx::tallies`]).
 const PART_DAYS: i64 = 31;
@@ -132,7 +132,11 @@ fn follow_sql() -> String {
 
 pub(super) type Query<'q> = super::db::Query<'q>;
 
-pub(super) fn scoped<'q>(sql: impl Into<super::Sql<'q>>, period: Period, scope: Scope) -> Query<'q> {
+pub(super) fn scoped<'q>(
+    sql: impl Into<super::Sql<'q>>,
+    period: Period,
+    scope: Scope,
+) -> Query<'q> {
     query(sql)
         .bind(period.from)
         .bind(period.to)
@@ -142,21 +146,12 @@ pub(super) fn scoped<'q>(sql: impl Into<super::Sql<'q>>, period: Period, scope: 
 }
 
 /// The period's rows of a columns query (see the module docs): its one row.
-async fn columns(
-    conn: &mut Conn<'_>,
-    sql: &str,
-    period: Period,
-    scope: Scope,
-) -> Result<Texts> {
+async fn columns(conn: &mut Conn<'_>, sql: &str, period: Period, scope: Scope) -> Result<Texts> {
     Ok(scoped(sql, period, scope).fetch_texts(conn).await?)
 }
 
 /// The rows of [`follow_sql`].
-async fn follows(
-    conn: &mut Conn<'_>,
-    period: Period,
-    scope: Scope,
-) -> Result<Vec<FollowCounts>> {
+async fn follows(conn: &mut Conn<'_>, period: Period, scope: Scope) -> Result<Vec<FollowCounts>> {
     Ok(scoped(&follow_sql(), period, scope)
         .into_as::<FollowCounts>()
         .fetch_all(conn)
@@ -568,10 +563,7 @@ impl Tallies {
 }
 
 /// The staff members' names as of their latest take, and their figures, by name.
-async fn named(
-    db: &mut Conn<'_>,
-    staff: Vec<(i64, Figures)>,
-) -> Result<Vec<StaffFigures>> {
+async fn named(db: &mut Conn<'_>, staff: Vec<(i64, Figures)>) -> Result<Vec<StaffFigures>> {
     let ids: Vec<i64> = staff.iter().map(|(id, _)| *id).collect();
     let mut names: HashMap<i64, String> = query_as(
         "SELECT user_id, name FROM staff_names WHERE user_id IN (SELECT value FROM json_each(?))",
@@ -866,13 +858,11 @@ mod tests {
             milestones().await,
             (Some(at("1T09:00:00")), Some(at("4T09:00:00")), true, false)
         );
-        query(
-            "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (1, 1, 7, 5, ?)",
-        )
-        .bind(at("4T10:00:00"))
-        .execute(&store.writer)
-        .await
-        .unwrap();
+        query("INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (1, 1, 7, 5, ?)")
+            .bind(at("4T10:00:00"))
+            .execute(&store.writer)
+            .await
+            .unwrap();
         assert!(milestones().await.3);
     }
 }

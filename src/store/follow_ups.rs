@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{query, query_as, query_scalar, Result, Store, Tx};
+use super::{Result, Store, Tx, query, query_as, query_scalar};
 use crate::domain::TicketId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]

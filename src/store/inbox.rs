@@ -77,6 +77,23 @@ impl Store {
             .await?)
     }
 
+    /// Updates received before `before` and not handled, oldest first: what an instance
+    /// that died (or stopped) left, once no live one can still be handling it.
+    pub async fn inbox_unhandled_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(i32, String)>> {
+        Ok(query_as(
+            "SELECT update_id, payload FROM inbox
+             WHERE handled_at IS NULL AND received_at < ? ORDER BY update_id LIMIT ?",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The highest update id ever received, if any.
     pub async fn inbox_last_id(&self) -> Result<Option<i32>> {
         Ok(query_scalar("SELECT MAX(update_id) FROM inbox")

@@ -9,13 +9,13 @@
 //! since the `kind_figures` migration), urgent ones taken through `tickets_urgent_taken`,
 //! events through `ticket_events_kind_at`.
 
-use chrono::{DateTime, Utc};
 use super::db::Conn;
 use super::figures::{Query, SCOPE, scoped, seconds};
 use super::{Result, Store, TicketScope, Tx};
 use crate::domain::EventKind;
 use crate::domain::figures::{Period, Ratio, Scope};
 use crate::domain::kind_figures::{ComplaintLimits, ComplaintRow, KindFigures};
+use chrono::{DateTime, Utc};
 
 /// The repairs of one staff chat (`?n`, NULL: the main one), or every repair.
 fn chat_filter(chat: TicketScope, n: u8) -> String {
@@ -116,8 +116,7 @@ fn repeats_sql(chat: TicketScope) -> String {
 
 /// The one row of a query of two counts.
 async fn pair(conn: &mut Conn<'_>, q: Query<'_>) -> Result<(i64, i64)> {
-    Ok(q.into_as::<(i64, i64)>().fetch_one(conn)
-        .await?)
+    Ok(q.into_as::<(i64, i64)>().fetch_one(conn).await?)
 }
 
 /// A row of [`complaints_sql`].

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_tickets;
-use super::{query, query_scalar, Result, Store, Tx};
+use super::{Result, Store, Tx, query, query_scalar};
 use crate::domain::{Category, Kind, Ticket, TicketId, Unit, Urgency};
 
 /// Most suggestions a monthly report lists.

@@ -8,12 +8,14 @@
 //! `tickets` (tickets, their events and photos), `groups` (owner groups and owners),
 //! `follow_ups` (ratings and follow-ups), `staff` (the roster, dispatch), `bot_messages` (what Butler sent, per ticket),
 //! `inbox` (updates received), `outbox` (messages to send, unreachable chats, files),
-//! `jobs` (scheduled jobs' claims, alerts and notices), `kinds` (repeat repairs,
+//! `jobs` (scheduled jobs' claims, alerts and notices), `leader` (which of several
+//! instances on PostgreSQL leads, and the outbox's wake-ups between them), `kinds` (repeat repairs,
 //! urgency, complaints and suggestions), `routes` (a ticket's staff
 //! chat and its pauses), `sla` (a ticket's deadlines and the tickets past them), `daily`,
 //! `figures` and `kind_figures` (the numbers), `seed` (demo data), `forget` (an owner
 //! forgotten), `story` (one ticket's story, and search), `console` (the web console's
-//! sign-in links, sessions and board). Rows are
+//! sign-in links, sessions and board), `copy` (`migrate-to`: a SQLite database copied
+//! into PostgreSQL). Rows are
 //! read with
 //! `sqlx::FromRow`; a column that holds a
 //! domain type is parsed once, here, and a value that does not parse is
@@ -21,10 +23,11 @@
 //! outbox's payload is stored and handed back as the text it was given.
 
 mod batch;
-mod db;
 mod bot_messages;
 mod console;
+mod copy;
 mod daily;
+mod db;
 mod figures;
 mod follow_ups;
 mod forget;
@@ -33,6 +36,7 @@ mod inbox;
 mod jobs;
 mod kind_figures;
 mod kinds;
+mod leader;
 mod outbox;
 mod retention;
 mod routes;
@@ -40,9 +44,9 @@ mod seed;
 mod sla;
 mod staff;
 mod story;
-mod tickets;
 #[doc(hidden)]
 pub mod testing;
+mod tickets;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -59,11 +63,13 @@ use batch::Batched;
 
 pub use bot_messages::{BotMessage, BotMessageKind};
 pub use console::{BoardPage, BoardQuery, ConsolePerson, ConsoleSession};
+pub use copy::{Copied, CopyError, CopyReport};
 pub use figures::OverviewParts;
 pub use follow_ups::FollowUp;
 pub use forget::Forgotten;
 pub use groups::{Group, Owner};
 pub use jobs::{AlertKind, JobOutcome, Notice, NoticeStatus, Unrated};
+pub use leader::{Candidate, LEADER_LOCK, OutboxWakeups};
 pub use outbox::{DueChat, OutboxRow};
 pub use routes::TicketScope;
 pub use seed::{DEMO_STAFF, Seeded};

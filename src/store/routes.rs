@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_tickets;
-use super::{query, query_as, query_scalar, Result, Store, Tx};
+use super::{Result, Store, Tx, query, query_as, query_scalar};
 use crate::domain::{EventKind, TicketId};
 
 /// Which tickets a day's figures count.
@@ -73,15 +73,13 @@ impl Tx<'_> {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        query(
-            "UPDATE tickets SET paused_at = ?, pause_reason = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(now)
-        .bind(ticket.0)
-        .execute(&mut self.0)
-        .await?;
+        query("UPDATE tickets SET paused_at = ?, pause_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(reason)
+            .bind(now)
+            .bind(ticket.0)
+            .execute(&mut self.0)
+            .await?;
         Ok(())
     }
 

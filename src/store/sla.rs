@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::jobs::AlertKind;
 use super::tickets::{fetch_ticket, fetch_tickets};
-use super::{query, query_as, query_scalar, Result, Store, Tx};
+use super::{Result, Store, Tx, query, query_as, query_scalar};
 use crate::domain::sla::Dues;
 use crate::domain::{EventKind, Ticket, TicketId};
 
@@ -60,13 +60,11 @@ impl Tx<'_> {
         kind: EventKind,
     ) -> Result<Option<DateTime<Utc>>> {
         Ok(
-            query_scalar(
-                "SELECT MAX(at) FROM ticket_events WHERE ticket_id = ? AND kind = ?",
-            )
-            .bind(ticket.0)
-            .bind(kind.as_str())
-            .fetch_one(&mut self.0)
-            .await?,
+            query_scalar("SELECT MAX(at) FROM ticket_events WHERE ticket_id = ? AND kind = ?")
+                .bind(ticket.0)
+                .bind(kind.as_str())
+                .fetch_one(&mut self.0)
+                .await?,
         )
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::fetch_tickets;
-use super::{query_as, query_scalar, Error, Result, Store, Tx};
+use super::{Error, Result, Store, Tx, query_as, query_scalar};
 use crate::domain::{SearchQuery, Story, StoryEvent, StoryFollowUp, Ticket, TicketId};
 
 /// Words shorter than this cannot use the trigram index.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::db::Conn;
-use super::{query, query_as, query_scalar, Error, Result, Store, Tx, decode};
+use super::{Error, Result, Store, Tx, decode, query, query_as, query_scalar};
 use crate::domain::{
     Actor, Category, EventKind, Kind, Score, Ticket, TicketId, TicketStatus, Unit, Urgency,
 };
@@ -150,10 +150,7 @@ impl TryFrom<TicketRecord> for Ticket {
     }
 }
 
-pub(super) async fn fetch_ticket(
-    conn: &mut Conn<'_>,
-    id: TicketId,
-) -> Result<Option<Ticket>> {
+pub(super) async fn fetch_ticket(conn: &mut Conn<'_>, id: TicketId) -> Result<Option<Ticket>> {
     let row: Option<TicketRecord> = query_as(
         "SELECT t.*, g.name AS group_name, o.name AS owner_name,
                 COALESCE(g.locale, o.locale) AS owner_locale,
@@ -171,10 +168,7 @@ pub(super) async fn fetch_ticket(
 }
 
 /// The tickets of `ids` that exist, in that order.
-pub(super) async fn fetch_tickets(
-    conn: &mut Conn<'_>,
-    ids: Vec<i64>,
-) -> Result<Vec<Ticket>> {
+pub(super) async fn fetch_tickets(conn: &mut Conn<'_>, ids: Vec<i64>) -> Result<Vec<Ticket>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(t) = fetch_ticket(&mut *conn, TicketId(id)).await? {
@@ -224,13 +218,12 @@ impl Store {
 
     /// An owner's latest tickets, newest first.
     pub async fn owner_tickets(&self, owner_id: u64, limit: i64) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = query_scalar(
-            "SELECT id FROM tickets WHERE owner_id = ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(owner_id as i64)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let ids: Vec<i64> =
+            query_scalar("SELECT id FROM tickets WHERE owner_id = ? ORDER BY id DESC LIMIT ?")
+                .bind(owner_id as i64)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         self.tickets(ids).await
     }
 
@@ -334,13 +327,13 @@ impl Store {
 
     /// File ids of a ticket's photos of one kind, oldest first.
     pub async fn photos(&self, ticket_id: TicketId, kind: PhotoKind) -> Result<Vec<String>> {
-        Ok(query_scalar(
-            "SELECT file_id FROM photos WHERE ticket_id = ? AND kind = ? ORDER BY id",
+        Ok(
+            query_scalar("SELECT file_id FROM photos WHERE ticket_id = ? AND kind = ? ORDER BY id")
+                .bind(ticket_id.0)
+                .bind(kind.code())
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .bind(ticket_id.0)
-        .bind(kind.code())
-        .fetch_all(&self.pool)
-        .await?)
     }
 }
 

@@ -45,12 +45,13 @@ pub fn name_of(id: u64) -> &'static str {
 /// The token the binary runs with; it must never appear in Butler's log.
 pub const TOKEN: &str = "123456:E2E-TEST-TOKEN";
 
-/// Butler's butler.toml for the cast (its staff chat and manager), with `tweaks` appended
-/// (keys or whole tables, e.g. "[sla]\ntake_minutes = 5").
-pub fn cast_config(database: &std::path::Path, tweaks: &str) -> String {
+/// Butler's butler.toml for the cast (its staff chat and manager) on the database at
+/// `database_url` (a SQLite file, or a PostgreSQL schema: see
+/// `butler::store::testing::database_url`), with `tweaks` appended (keys or whole tables,
+/// e.g. "[sla]\ntake_minutes = 5").
+pub fn cast_config(database_url: &str, tweaks: &str) -> String {
     format!(
-        "database_url = \"sqlite://{}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{tweaks}\n",
-        database.display()
+        "database_url = \"{database_url}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{tweaks}\n"
     )
 }
 

@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use butler_emulator::{Fault, FaultRule, State, User};
-use sqlx::Connection;
 
 use crate::harness::*;
 
@@ -30,14 +29,8 @@ fn cards(story: &Story) -> Vec<String> {
     story.emu.read(cards_in)
 }
 
-async fn tickets_in(db: &std::path::Path) -> i64 {
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("opening the database");
-    sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
-        .fetch_one(&mut conn)
-        .await
-        .expect("counting tickets")
+async fn tickets_in(story: &Story) -> i64 {
+    story.count("SELECT COUNT(*) FROM tickets").await
 }
 
 /// After a restart: report `report` in GROUP is confirmed (`what`), its card shows, and a
@@ -59,23 +52,18 @@ async fn confirmed_once_after_restart(story: &mut Story, report: i32, what: &str
         story.context()
     );
     assert_eq!(cards(story).len(), 1, "{}", story.context());
-    assert_eq!(tickets_in(&story.butler.db).await, 1);
+    assert_eq!(tickets_in(story).await, 1);
 }
 
 #[tokio::test]
 async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_after_restart() {
     let mut story = Story::start("").await;
     story.manager_registers_group().await;
-    // Another process holds the database's write lock: Butler receives the report but
-    // cannot store it, so it must not confirm it to Telegram.
-    let mut lock =
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}", story.butler.db.display()))
-            .await
-            .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut lock)
-        .await
-        .unwrap();
+    // Another process holds the database's write lock (a change begun in a store of its
+    // own: SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock): Butler receives the
+    // report but cannot store it, so it must not confirm it to Telegram.
+    let other = story.store().await;
+    let lock = other.begin().await.expect("taking the write lock");
     let polls = story.emu.calls_of("getUpdates").len();
     let report = story
         .emu
@@ -93,8 +81,9 @@ async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_a
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     story.butler.kill9();
-    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    // Rolled back, and the connection let go.
     drop(lock);
+    other.close().await;
 
     story.butler.restart();
     confirmed_once_after_restart(
@@ -109,14 +98,14 @@ async fn a_report_received_but_not_yet_stored_when_butler_dies_is_handled_once_a
 /// one meets the per-owner flood limit.
 const BURST: u64 = 24;
 
-async fn inbox_counts(db: &std::path::Path) -> (i64, i64) {
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("opening the database");
-    sqlx::query_as("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
-        .fetch_one(&mut conn)
-        .await
-        .expect("counting the inbox")
+/// Updates stored in the inbox, and how many of them are handled.
+async fn inbox_counts(story: &Story) -> (i64, i64) {
+    let db = story.database().await;
+    let count = async |sql| db.count(sql).await.expect("counting the inbox");
+    (
+        count("SELECT COUNT(*) FROM inbox").await,
+        count("SELECT COUNT(handled_at) FROM inbox").await,
+    )
 }
 
 /// The ticket number each of the bot's messages in `chat` starting with `prefix` names,
@@ -207,13 +196,13 @@ async fn a_burst_survives_kill_9(mode: Mode) {
         tickets.insert(named[0]);
     }
     assert_eq!(tickets.len() as u64, BURST, "one ticket a report");
-    assert_eq!(tickets_in(&story.butler.db).await as u64, BURST);
+    assert_eq!(tickets_in(&story).await as u64, BURST);
     let cards = distinct(story.emu.read(|s| tickets_named(s, STAFF_CHAT, "🔧 #")));
     let carded: std::collections::BTreeSet<i64> = cards.iter().map(|(_, n)| *n).collect();
     assert!(carded.is_superset(&tickets), "{}", story.context());
     let updates = story.emu.read(|s| s.next_update_id()) - 1000;
     assert_eq!(
-        inbox_counts(&story.butler.db).await,
+        inbox_counts(&story).await,
         (updates as i64, updates as i64),
         "each update stored once and handled"
     );
@@ -388,7 +377,7 @@ async fn a_hundred_reports_in_a_second_make_five_tickets_and_one_polite_warning(
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(cards(&story).len(), 5);
-    assert_eq!(tickets_in(&story.butler.db).await, 5);
+    assert_eq!(tickets_in(&story).await, 5);
     let warnings = story
         .emu
         .bot_messages_in(GROUP)

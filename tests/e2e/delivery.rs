@@ -85,17 +85,18 @@ async fn a_chat_with_300_queued_messages_does_not_delay_another_chats() {
     story.manager_registers_group().await;
     // 300 messages queued for the manager's private chat (one a second may go there),
     // as if a job had written them; of the same class as a report's answers.
-    let db = story.database().await;
-    for n in 0..300 {
-        let payload = format!(r#"{{"op":"text","chat_id":{MANAGER},"text":"queued {n}"}}"#);
-        sqlx::query("INSERT INTO outbox (chat_id, payload, created_at) VALUES (?, ?, ?)")
-            .bind(MANAGER as i64)
-            .bind(payload)
-            .bind(Utc::now().to_rfc3339())
-            .execute(&db)
-            .await
-            .unwrap();
-    }
+    let store = story.store().await;
+    let queued: Vec<(i64, String)> = (0..300)
+        .map(|n| {
+            let payload = format!(r#"{{"op":"text","chat_id":{MANAGER},"text":"queued {n}"}}"#);
+            (MANAGER as i64, payload)
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue_payloads(&queued, false, Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     story
         .until("the queue starts going out", |s| {
             first_send(s, MANAGER as i64, "queued 0")
@@ -136,11 +137,7 @@ async fn the_staff_chat_removed_and_added_back_gets_the_card_with_its_buttons() 
             .all(|m| !m.body().starts_with(&head)),
         "no card while the bot is out of the staff chat"
     );
-    let db = story.database().await;
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE failed IS NOT NULL")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let (_, failed, _) = story.store().await.outbox_counts().await.unwrap();
     assert_eq!(failed, 0, "the card waits, it is not failed");
 
     story.emu.bot_added_to(STAFF_CHAT).unwrap();
@@ -168,17 +165,18 @@ async fn the_staff_chat_removed_and_added_back_gets_the_card_with_its_buttons() 
 async fn a_sent_mark_that_cannot_be_written_is_retried_and_nothing_is_sent_twice() {
     let story = Story::start("").await;
     story.manager_registers_group().await;
-    let db = story.database().await;
+    let store = story.store().await;
     // The registration's answer is on record (else its chat would wait for its mark).
-    assert_eq!(unsent(&db).await, 0);
+    assert_eq!(unsent(&store).await, 0);
     // The disk refuses every "sent" mark, as a full disk would.
-    sqlx::query(
-        "CREATE TRIGGER no_sent_marks BEFORE UPDATE OF sent_at ON outbox
-         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    let db = story.database().await;
+    db.refuse(
+        "no_sent_marks",
+        "UPDATE OF sent_at",
+        "outbox",
+        "database or disk is full",
     )
-    .execute(&db)
-    .await
-    .unwrap();
+    .await;
     let report = story.owner_reports("the kitchen tap is leaking").await;
     story.card(report.ticket).await;
     story
@@ -207,12 +205,9 @@ async fn a_sent_mark_that_cannot_be_written_is_retried_and_nothing_is_sent_twice
     });
     assert_eq!(sends, (1, 1), "{}", story.context());
 
-    sqlx::query("DROP TRIGGER no_sent_marks")
-        .execute(&db)
-        .await
-        .unwrap();
+    db.allow("no_sent_marks", "outbox").await;
     assert_eq!(
-        unsent(&db).await,
+        unsent(&store).await,
         0,
         "the marks are written once the disk takes them"
     );
@@ -230,15 +225,10 @@ async fn a_sent_mark_that_cannot_be_written_is_retried_and_nothing_is_sent_twice
 }
 
 /// Unsent rows in the outbox, once none are left or after a few seconds of waiting.
-async fn unsent(db: &sqlx::SqlitePool) -> i64 {
+async fn unsent(store: &butler::store::Store) -> i64 {
     let mut unsent = i64::MAX;
     for _ in 0..100 {
-        unsent = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed IS NULL",
-        )
-        .fetch_one(db)
-        .await
-        .unwrap();
+        (_, _, unsent) = store.outbox_counts().await.unwrap();
         if unsent == 0 {
             break;
         }

@@ -5,24 +5,11 @@
 use std::time::Duration;
 
 use butler_emulator::{RateLimits, User};
-use sqlx::Connection;
 
 use crate::harness::*;
 
 /// Someone on Telegram who is neither owner, staff nor manager.
 const STRANGER: u64 = 4_242;
-
-/// Updates Butler has marked handled so far.
-async fn handled(db: &std::path::Path) -> i64 {
-    let Ok(mut conn) = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await
-    else {
-        return 0;
-    };
-    sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE handled_at IS NOT NULL")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap_or(0)
-}
 
 #[tokio::test]
 async fn a_private_flood_gets_one_hint_and_a_report_after_it_is_still_confirmed() {
@@ -46,7 +33,9 @@ async fn a_private_flood_gets_one_hint_and_a_report_after_it_is_still_confirmed(
 
     // Every update of the flood handled (300 + the registration + the report).
     let deadline = tokio::time::Instant::now() + STEP;
-    while handled(&story.butler.db).await < 302 {
+    let db = story.database().await;
+    let handled = "SELECT COUNT(*) FROM inbox WHERE handled_at IS NOT NULL";
+    while db.count(handled).await.unwrap_or(0) < 302 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the flood was not handled\n{}",

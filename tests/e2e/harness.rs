@@ -1,18 +1,22 @@
 //! Runs the real `butler` binary against the Bot API emulator, with verbs for the people in
-//! the story. Each test gets its own emulator (port 0), SQLite file and process, and runs
+//! the story. Each test gets its own emulator (port 0), database and process, and runs
 //! Butler on long polling ([`Story::start`]) or on a webhook the emulator posts to
-//! ([`Story::start_in`] with [`Mode::Webhook`]).
+//! ([`Story::start_in`] with [`Mode::Webhook`]). The database is a SQLite file, or with
+//! `BUTLER_TEST_STORE=postgres` a PostgreSQL schema of its own
+//! (`butler::store::testing::database_url`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::Duration;
 
+use butler::store::Store;
 use butler_emulator::{CallbackAnswer, EmulatorHandle, Message, State};
 
 pub use crate::common::{GROUP, MANAGER, OWNER, STAFF, STAFF_CHAT, TOKEN};
 use crate::common::{
     Process, butler_with_config, cast_config, emulator_with_cast, log_level, on_emulator, tail,
 };
+pub use crate::database::Database;
 
 /// How long a step may take when nothing goes wrong (generous for a loaded CI machine).
 pub const STEP: Duration = Duration::from_secs(15);
@@ -57,30 +61,37 @@ impl Mode {
 pub struct Butler {
     process: Process,
     config: PathBuf,
-    /// The SQLite file, for tests that look at what was stored.
-    pub db: PathBuf,
+    /// Its database (`sqlite://…` or `postgres://…`), for tests that look at what was
+    /// stored: see [`Story::database`] and [`Story::store`].
+    pub database_url: String,
     /// Where its webhook server listens (webhook mode).
     pub webhook: Option<std::net::SocketAddr>,
     api_url: String,
     _dir: tempfile::TempDir,
 }
 
+/// A new database for a Butler in `dir`, and its butler.toml there (the cast's, with
+/// `tweaks`): the config's path and the database's URL.
+async fn configure(dir: &Path, tweaks: &str) -> (PathBuf, String) {
+    let config = dir.join("butler.toml");
+    let database_url = butler::store::testing::database_url(dir).await;
+    std::fs::write(&config, cast_config(&database_url, tweaks)).expect("writing butler.toml");
+    (config, database_url)
+}
+
 /// Starts the real binary against `emu`, hearing it in `mode`, with `tweaks` appended to
 /// its butler.toml (keys or whole tables, e.g. "[sla]\ntake_minutes = 5").
-pub fn spawn_butler_in(emu: &EmulatorHandle, tweaks: &str, mode: Mode) -> Butler {
+pub async fn spawn_butler_in(emu: &EmulatorHandle, tweaks: &str, mode: Mode) -> Butler {
     let dir = crate::common::temp_dir();
-    let config = dir.path().join("butler.toml");
-    let db = dir.path().join("butler.db");
     // After the tweaks: a table of its own, whatever table the tweaks ended in.
     let (telegram, webhook) = mode.config();
-    std::fs::write(&config, cast_config(&db, &format!("{tweaks}{telegram}")))
-        .expect("writing butler.toml");
+    let (config, database_url) = configure(dir.path(), &format!("{tweaks}{telegram}")).await;
     let api_url = emu.api_url().to_string();
     let process = launch(&config, &dir.path().join("stderr.log"), &api_url);
     Butler {
         process,
         config,
-        db,
+        database_url,
         webhook,
         api_url,
         _dir: dir,
@@ -89,15 +100,17 @@ pub fn spawn_butler_in(emu: &EmulatorHandle, tweaks: &str, mode: Mode) -> Butler
 
 /// As [`spawn_butler_in`] on long polling, on a database that `butler seed-demo` filled first with `groups`
 /// registered owner groups (chat ids -1_000_001 …), which the emulator gets too.
-pub fn spawn_butler_with_demo_groups(emu: &EmulatorHandle, tweaks: &str, groups: usize) -> Butler {
+pub async fn spawn_butler_with_demo_groups(
+    emu: &EmulatorHandle,
+    tweaks: &str,
+    groups: usize,
+) -> Butler {
     for g in 1..=groups as i64 {
         emu.create_group(-1_000_000 - g, &format!("Demo Garden {g}"), &[])
             .expect("a demo group");
     }
     let dir = crate::common::temp_dir();
-    let config = dir.path().join("butler.toml");
-    let db = dir.path().join("butler.db");
-    std::fs::write(&config, cast_config(&db, tweaks)).expect("writing butler.toml");
+    let (config, database_url) = configure(dir.path(), tweaks).await;
     let seeded = butler_with_config(&config, dir.path())
         .args([
             "seed-demo",
@@ -118,14 +131,14 @@ pub fn spawn_butler_with_demo_groups(emu: &EmulatorHandle, tweaks: &str, groups:
     Butler {
         process,
         config,
-        db,
+        database_url,
         webhook: None,
         api_url,
         _dir: dir,
     }
 }
 
-fn launch(config: &std::path::Path, stderr: &std::path::Path, api_url: &str) -> Process {
+fn launch(config: &Path, stderr: &Path, api_url: &str) -> Process {
     let dir = config.parent().expect("the config has a directory");
     let mut command = butler_with_config(config, dir);
     on_emulator(&mut command, api_url);
@@ -204,7 +217,7 @@ impl Story {
             .expect("the semaphore is never closed");
         let emu = emulator_with_cast().await;
         prepare(&emu);
-        let butler = spawn_butler_in(&emu, tweaks, mode);
+        let butler = spawn_butler_in(&emu, tweaks, mode).await;
         let story = Story {
             emu,
             butler,
@@ -242,7 +255,7 @@ impl Story {
             .await
             .expect("the semaphore is never closed");
         let emu = emulator_with_cast().await;
-        let butler = spawn_butler_with_demo_groups(&emu, tweaks, groups);
+        let butler = spawn_butler_with_demo_groups(&emu, tweaks, groups).await;
         let story = Story {
             emu,
             butler,
@@ -256,15 +269,26 @@ impl Story {
         story
     }
 
-    /// Butler's database, opened beside it (to look at what it stored, or to make a
-    /// fault on disk).
-    pub async fn database(&self) -> sqlx::SqlitePool {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&self.butler.db)
-            .busy_timeout(Duration::from_secs(10));
-        sqlx::SqlitePool::connect_with(options)
+    /// Butler's database, opened beside it (to count what it stored, or to make a fault
+    /// on disk).
+    pub async fn database(&self) -> Database {
+        Database::open(&self.butler.database_url)
             .await
             .expect("opening Butler's database")
+    }
+
+    /// Butler's store, opened beside it on the same database: its reads, and its changes
+    /// made as Butler makes them.
+    pub async fn store(&self) -> Store {
+        Store::open(&self.butler.database_url)
+            .await
+            .expect("opening Butler's store")
+    }
+
+    /// What `sql` counts in Butler's database now (see [`Database::count`]).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let db = self.database().await;
+        db.count(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// Waits for `find` (at most [`STEP`]); on timeout fails with what was awaited, the

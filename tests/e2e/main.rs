@@ -10,6 +10,7 @@ mod common;
 
 mod bad_input;
 mod crashes;
+mod database;
 mod delivery;
 mod dispatch;
 mod floods;
@@ -17,6 +18,7 @@ mod groups;
 mod harness;
 mod hurry;
 mod kinds;
+mod leader;
 mod membership;
 mod outages;
 mod routes;

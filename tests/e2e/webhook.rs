@@ -6,20 +6,16 @@
 use std::time::Duration;
 
 use butler_emulator::webhook::post;
-use sqlx::Connection;
 
 use crate::harness::*;
 
-async fn inbox_has(db: &std::path::Path, update_id: i64) -> bool {
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+async fn inbox_has(story: &Story, update_id: i64) -> bool {
+    story
+        .count(&format!(
+            "SELECT COUNT(*) FROM inbox WHERE update_id = {update_id}"
+        ))
         .await
-        .expect("opening the database");
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE update_id = ?")
-        .bind(update_id)
-        .fetch_one(&mut conn)
-        .await
-        .expect("reading the inbox");
-    n > 0
+        > 0
 }
 
 /// A report as Telegram would deliver it, with an update id the emulator never uses.
@@ -54,10 +50,7 @@ async fn a_delivery_without_the_right_secret_is_refused_401_and_nothing_is_store
         Ok(400)
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        !inbox_has(&story.butler.db, 77_777).await,
-        "a forged update stored"
-    );
+    assert!(!inbox_has(&story, 77_777).await, "a forged update stored");
     assert_eq!(
         story.emu.read(|s| s.replies_to(GROUP, 4242).len()),
         0,
@@ -137,13 +130,8 @@ async fn a_delivery_that_cannot_be_stored_is_answered_500_and_taken_when_deliver
     // The disk refuses the inbox's rows (a trigger stands in for a full or failing disk):
     // the delivery cannot be stored, so Butler must not answer 200.
     let db = story.database().await;
-    sqlx::query(
-        "CREATE TRIGGER refuse_inbox BEFORE INSERT ON inbox
-         BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
-    )
-    .execute(&db)
-    .await
-    .unwrap();
+    db.refuse("refuse_inbox", "INSERT", "inbox", "the disk is full")
+        .await;
     let report = story
         .emu
         .user_sends_text(GROUP, OWNER, "/repair the boiler is dead", None)
@@ -159,10 +147,7 @@ async fn a_delivery_that_cannot_be_stored_is_answered_500_and_taken_when_deliver
         })
         .await;
     assert_eq!(story.emu.pending_updates().len(), 1, "Telegram keeps it");
-    sqlx::query("DROP TRIGGER refuse_inbox")
-        .execute(&db)
-        .await
-        .unwrap();
+    db.allow("refuse_inbox", "inbox").await;
     let confirmed = story.confirmed(report.clone()).await;
     assert_eq!(confirmed.ticket, 1);
     tokio::time::sleep(Duration::from_secs(1)).await;
