@@ -183,7 +183,7 @@ impl Store {
         .await?;
         let mut counts = Vec::new();
         for table in tables {
-            let n: i64 = query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\""))
+            let n: i64 = query_scalar(format!("SELECT COUNT(*) FROM \"{table}\""))
                 .fetch_one(&self.pool)
                 .await?;
             counts.push((table, n));
@@ -233,7 +233,7 @@ const FORGET_INBOX_PG: &str = "DELETE FROM inbox WHERE update_id IN (
 
 /// The starts of the owner's name and texts that are long enough to look for.
 async fn needles(tx: &mut Conn<'_>, user: i64) -> Result<Vec<String>> {
-    let texts: Vec<String> = query_scalar(&format!(
+    let texts: Vec<String> = query_scalar(format!(
         "SELECT name FROM owners WHERE user_id = ?1
          UNION SELECT text FROM tickets WHERE owner_id = ?1
          UNION SELECT detail FROM ticket_events

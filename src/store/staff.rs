@@ -71,7 +71,7 @@ pub struct OpenQuery {
 impl Store {
     /// Everyone on the roster, by name.
     pub async fn roster(&self) -> Result<Vec<StaffMember>> {
-        let rows: Vec<StaffRecord> = query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
+        let rows: Vec<StaffRecord> = query_as(format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(StaffMember::try_from).collect()
@@ -80,7 +80,7 @@ impl Store {
     /// The person on the roster with this username (lowercase, without `@`).
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffMember>> {
         let row: Option<StaffRecord> =
-            query_as(&format!("{MEMBER_SQL} WHERE s.username = ? LIMIT 1"))
+            query_as(format!("{MEMBER_SQL} WHERE s.username = ? LIMIT 1"))
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -89,7 +89,7 @@ impl Store {
 
     /// The person on the roster with this user id.
     pub async fn staff_member(&self, user_id: u64) -> Result<Option<StaffMember>> {
-        let row: Option<StaffRecord> = query_as(&format!("{MEMBER_SQL} WHERE s.user_id = ?"))
+        let row: Option<StaffRecord> = query_as(format!("{MEMBER_SQL} WHERE s.user_id = ?"))
             .bind(user_id as i64)
             .fetch_optional(&self.pool)
             .await?;

@@ -62,10 +62,10 @@ impl WriteLock {
     async fn release(self) {
         match self {
             WriteLock::Sqlite(mut c) => {
-                drop(sqlx::query("ROLLBACK").execute(&mut c).await.unwrap())
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
             }
             WriteLock::Postgres(mut c) => {
-                drop(sqlx::query("ROLLBACK").execute(&mut c).await.unwrap())
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
             }
         }
     }
