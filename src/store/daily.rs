@@ -96,14 +96,14 @@ impl Tx<'_> {
                         (SELECT MAX(e.at) FROM ticket_events e
                          WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
                  FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair'
-                   AND (?11 = 0 OR t.id IN scope))
+                   AND (?11 = 0 OR t.id IN (SELECT id FROM scope)))
              SELECT
                  (SELECT COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
                   WHERE e.kind = ?8 AND e.at >= ?1 AND e.at < ?2 AND t.kind = 'repair'
-                    AND (?11 = 0 OR e.ticket_id IN scope)) AS created,
+                    AND (?11 = 0 OR e.ticket_id IN (SELECT id FROM scope))) AS created,
                  (SELECT COUNT(DISTINCT ticket_id) FROM ticket_events
                   WHERE kind = ?9 AND at >= ?1 AND at < ?2
-                    AND (?11 = 0 OR ticket_id IN scope)) AS done,
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS done,
                  (SELECT COUNT(*) FROM open WHERE status = 'reported') AS waiting,
                  (SELECT COUNT(*) FROM open WHERE status = 'taken') AS in_progress,
                  (SELECT COUNT(*) FROM open o WHERE o.paused_at IS NULL AND (
@@ -114,12 +114,12 @@ impl Tx<'_> {
                                        WHERE e.ticket_id = o.id AND e.kind = ?10
                                          AND e.at >= o.taken_at)))) AS overdue,
                  (SELECT COUNT(*) FROM ratings WHERE at >= ?1 AND at < ?2
-                    AND (?11 = 0 OR ticket_id IN scope)) AS ratings,
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS ratings,
                  (SELECT COUNT(*) FROM ratings
                   WHERE at >= ?1 AND at < ?2 AND score >= ?6
-                    AND (?11 = 0 OR ticket_id IN scope)) AS satisfied,
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS satisfied,
                  (SELECT COUNT(*) FROM follow_ups WHERE closed_at IS NULL
-                    AND (?11 = 0 OR ticket_id IN scope)) AS follow_ups_open",
+                    AND (?11 = 0 OR ticket_id IN (SELECT id FROM scope))) AS follow_ups_open",
         )
         .bind(from)
         .bind(to)
@@ -164,19 +164,19 @@ impl Tx<'_> {
                  CASE WHEN ?6 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?6 END),
              taken AS (SELECT actor_id AS user_id, MAX(actor_name) AS name, COUNT(*) AS n
                        FROM ticket_events WHERE kind = ?3 AND at >= ?1 AND at < ?2
-                         AND (?5 = 0 OR ticket_id IN scope)
+                         AND (?5 = 0 OR ticket_id IN (SELECT id FROM scope))
                        GROUP BY actor_id),
              done AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
                              COUNT(DISTINCT e.ticket_id) AS n
                       FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
                       WHERE e.kind = ?4 AND e.at >= ?1 AND e.at < ?2
-                        AND t.taken_by IS NOT NULL AND (?5 = 0 OR t.id IN scope)
+                        AND t.taken_by IS NOT NULL AND (?5 = 0 OR t.id IN (SELECT id FROM scope))
                       GROUP BY t.taken_by),
              rated AS (SELECT t.taken_by AS user_id, MAX(t.taken_by_name) AS name,
-                              COUNT(*) AS n, SUM(r.score) AS total
+                              COUNT(*) AS n, CAST(SUM(r.score) AS BIGINT) AS total
                        FROM ratings r JOIN tickets t ON t.id = r.ticket_id
                        WHERE r.at >= ?1 AND r.at < ?2 AND t.taken_by IS NOT NULL
-                         AND (?5 = 0 OR t.id IN scope)
+                         AND (?5 = 0 OR t.id IN (SELECT id FROM scope))
                        GROUP BY t.taken_by),
              people AS (SELECT user_id FROM taken UNION SELECT user_id FROM done
                         UNION SELECT user_id FROM rated)
@@ -208,5 +208,145 @@ impl Tx<'_> {
                 score_sum: r.score_sum,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, query, testing};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        format!("2026-11-{s}:00Z").parse().unwrap()
+    }
+
+    /// T1 reported on the 2nd 08:00, taken by Wang 09:00, done 10:00, rated 5 at 11:00,
+    /// a follow-up open; T2 reported 09:00, waiting; T3 (staff chat 55) reported on the
+    /// 1st, taken by Wang on the 2nd 08:30, no progress since.
+    async fn day_of_three_tickets(store: &Store) {
+        let setup = [
+            query(
+                "INSERT INTO owner_groups (chat_id, name, registered_by, registered_at)
+                 VALUES (-1, 'G', 9, ?)",
+            )
+            .bind(at("01T00:00")),
+            query("INSERT INTO owners (user_id, name, updated_at) VALUES (7, 'O', ?)")
+                .bind(at("01T00:00")),
+        ];
+        for q in setup {
+            q.execute(&store.writer).await.unwrap();
+        }
+        let tickets = [
+            (1, "done", Some(9), None, "02T08:00"),
+            (2, "reported", None, None, "02T09:00"),
+            (3, "taken", Some(9), Some(55), "01T08:00"),
+        ];
+        for (id, status, taker, chat, reported) in tickets {
+            query(
+                "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id,
+                     owner_id, category, text, status, taken_by, taken_by_name, staff_chat_id,
+                     created_at, updated_at)
+                 VALUES (?1, -1, -1, ?1, 7, 'other', 'x', ?2, ?3, 'Wang', ?4, ?5, ?5)",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(taker)
+            .bind(chat)
+            .bind(at(reported))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        }
+        let events = [
+            (1, "reported", "02T08:00"),
+            (1, "taken", "02T09:00"),
+            (1, "done", "02T10:00"),
+            (2, "reported", "02T09:00"),
+            (3, "reported", "01T08:00"),
+            (3, "taken", "02T08:30"),
+        ];
+        for (ticket, kind, when) in events {
+            query(
+                "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
+                 VALUES (?, ?, 9, 'Wang', ?)",
+            )
+            .bind(ticket)
+            .bind(kind)
+            .bind(at(when))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        }
+        let rating = [
+            query(
+                "INSERT INTO ratings (ticket_id, round, owner_id, score, at) VALUES (1, 1, 7, 5, ?)",
+            )
+            .bind(at("02T11:00")),
+            query(
+                "INSERT INTO follow_ups (ticket_id, reason, round, opened_at)
+                 VALUES (1, 'low_score', 1, ?)",
+            )
+            .bind(at("02T11:00")),
+        ];
+        for q in rating {
+            q.execute(&store.writer).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_days_counts_and_staff_follow_the_event_log_in_each_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&testing::database_url(dir.path()).await)
+            .await
+            .unwrap();
+        day_of_three_tickets(&store).await;
+        let (from, to, now) = (at("02T00:00"), at("03T00:00"), at("02T12:00"));
+        let sla = SlaSettings::default();
+        let mut tx = store.begin_read().await.unwrap();
+        let group = tx.group_day(-1, from, to).await.unwrap();
+        assert_eq!(
+            (group.reported, group.done, group.ratings, group.satisfied),
+            (2, 1, 1, 1)
+        );
+        // created, done, waiting, in progress, overdue (T2 untaken, T3 no update), ratings,
+        // satisfied, follow-ups open; Wang's taken, done, ratings, score sum.
+        for (scope, counts, wang) in [
+            (TicketScope::All, [2, 1, 1, 1, 2, 1, 1, 1], (2, 1, 1, 5)),
+            (
+                TicketScope::StaffChat(None),
+                [2, 1, 1, 0, 1, 1, 1, 1],
+                (1, 1, 1, 5),
+            ),
+            (
+                TicketScope::StaffChat(Some(55)),
+                [0, 0, 0, 1, 1, 0, 0, 0],
+                (1, 0, 0, 0),
+            ),
+        ] {
+            let d = tx.day_summary(from, to, now, &sla, scope).await.unwrap();
+            let got = [
+                d.created,
+                d.done,
+                d.waiting,
+                d.in_progress,
+                d.overdue,
+                d.ratings,
+                d.satisfied,
+                d.follow_ups_open,
+            ];
+            assert_eq!(got, counts, "{scope:?}");
+            let staff: Vec<_> = d
+                .staff
+                .iter()
+                .map(|s| {
+                    (
+                        s.user_id,
+                        s.name.as_str(),
+                        (s.taken, s.done, s.ratings, s.score_sum),
+                    )
+                })
+                .collect();
+            assert_eq!(staff, vec![(9, "Wang", wang)], "{scope:?}");
+        }
     }
 }
