@@ -625,10 +625,10 @@ async fn two_owners(store: &butler::store::Store) {
 #[test]
 fn forget_owner_replaces_their_words_everywhere_and_keeps_the_counts() {
     let dir = temp_dir();
-    let db = dir.path().join("butler.db");
-    write_config(dir.path(), GOOD);
-    let url = format!("sqlite://{}", db.display());
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    // butler.db in the directory, or a PostgreSQL schema (BUTLER_TEST_STORE=postgres).
+    let url = runtime.block_on(butler::store::testing::database_url(dir.path()));
+    write_config(dir.path(), &format!("{GOOD}database_url = \"{url}\"\n"));
     let store = runtime.block_on(butler::store::Store::open(&url)).unwrap();
     runtime.block_on(two_owners(&store));
     let before = runtime.block_on(store.row_counts()).unwrap();

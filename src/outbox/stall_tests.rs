@@ -11,7 +11,8 @@ use teloxide::Bot;
 use super::{Outbox, Outgoing};
 use crate::store::{Store, Tx};
 
-/// Chats with a message due: more than the reader pool's four connections.
+/// Chats with a message due: more than the reader pool's connections (SQLite's four,
+/// PostgreSQL's eight).
 const CHATS: u64 = 12;
 
 /// Long enough for the tasks of this (single-threaded) test to reach their next wait.
@@ -32,9 +33,15 @@ async fn scene() -> (EmulatorHandle, Vec<i64>) {
     (emu, chats)
 }
 
-/// Every reader connection, held by the test (read transactions that read nothing).
+/// Every reader connection, held by the test (read transactions that read nothing). On
+/// PostgreSQL reads and writes share the pool: every connection of it.
 async fn hold_readers(store: &Store, held: &mut Vec<Tx<'static>>) {
-    while held.len() < 4 {
+    let readers = if store.is_postgres() {
+        crate::store::PG_CONNECTIONS as usize
+    } else {
+        4
+    };
+    while held.len() < readers {
         held.push(store.begin_read().await.unwrap());
     }
 }
@@ -43,8 +50,15 @@ async fn hold_readers(store: &Store, held: &mut Vec<Tx<'static>>) {
 async fn the_worker_looks_at_the_store_without_starving_the_turns_it_started() {
     let (emu, chats) = scene().await;
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("b.db").display());
+    let url = crate::store::testing::database_url(dir.path()).await;
     let store = Store::open(&url).await.unwrap();
+    // Where the test writes while it holds the readers: SQLite's writer is a connection of
+    // its own; on PostgreSQL, another instance's pool (as another Butler would write).
+    let writer = if store.is_postgres() {
+        Store::open(&url).await.unwrap()
+    } else {
+        store.clone()
+    };
     let outbox = Outbox::new(store.clone(), []);
     outbox.set_pacing(false);
     let bot = Bot::new("7000000001:TEST").set_api_url(emu.api_url().parse().unwrap());
@@ -58,7 +72,7 @@ async fn the_worker_looks_at_the_store_without_starving_the_turns_it_started() {
     // waits for a reader).
     let mut held = Vec::new();
     hold_readers(&store, &mut held).await;
-    let mut tx = store.begin().await.unwrap();
+    let mut tx = writer.begin().await.unwrap();
     for &chat in &chats {
         tx.enqueue(&Outgoing::text(chat, "hello"), Utc::now())
             .await

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::story::{like, phrase};
+use super::story::{ilike_terms, like, phrase};
 use super::tickets::fetch_tickets;
 use super::{Result, Store, Tx, query, query_as, query_scalar};
 use crate::domain::{Category, Kind, SearchQuery, Ticket, TicketId, TicketStatus, Urgency};
@@ -83,7 +83,7 @@ impl Store {
 
     /// One page of the board: at most `limit` tickets, newest first.
     pub async fn board(&self, q: &BoardQuery, limit: i64) -> Result<BoardPage> {
-        let (sql, binds) = board_sql(q);
+        let (sql, binds) = board_sql(q, self.is_postgres());
         let mut query = query_scalar::<i64>(&sql);
         for b in binds {
             query = match b {
@@ -232,19 +232,29 @@ fn search_terms(s: &SearchQuery, filters: &mut Vec<String>, binds: &mut Vec<Bind
     matches
 }
 
-/// The board's SQL and its values, but for the limit (bound last). With words to search
-/// for, the full-text index is read newest first and each match checked against the
-/// filters (`CROSS JOIN` keeps that order); else the tickets are read newest first through
-/// whichever index the filters make best.
-fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
+/// A search on PostgreSQL: filters only ([`ilike_terms`]), no full-text terms.
+fn ilike_filters(s: &SearchQuery, filters: &mut Vec<String>, binds: &mut Vec<Bind>) -> Vec<String> {
+    let (clauses, values, _) = ilike_terms(s);
+    filters.extend(clauses.into_iter().map(str::to_owned));
+    binds.extend(values.into_iter().map(Bind::Text));
+    Vec::new()
+}
+
+/// The board's SQL and its values, but for the limit (bound last), on SQLite or (when
+/// `postgres`) PostgreSQL. With words to search for, SQLite's full-text index is read
+/// newest first and each match checked against the filters (`CROSS JOIN` keeps that
+/// order); else the tickets are read newest first through whichever index the filters
+/// make best. PostgreSQL's search is conditions among the others ([`ilike_terms`]),
+/// its planner choosing between the trigram indexes and the newest first.
+fn board_sql(q: &BoardQuery, postgres: bool) -> (String, Vec<Bind>) {
     let mut binds = Vec::new();
     let mut sql = String::new();
     let mut filters: Vec<String> = Vec::new();
-    let matches = q
-        .search
-        .as_ref()
-        .map(|s| search_terms(s, &mut filters, &mut binds))
-        .unwrap_or_default();
+    let matches = match &q.search {
+        Some(s) if postgres => ilike_filters(s, &mut filters, &mut binds),
+        Some(s) => search_terms(s, &mut filters, &mut binds),
+        None => Vec::new(),
+    };
     // With words, order and page by the index's own rowid: the full-text index then reads
     // newest first and stops at the page (ordering by `t.id` sorted every match: 800 ms
     // for a common word on a million tickets, 2 ms this way).
@@ -253,7 +263,9 @@ fn board_sql(q: &BoardQuery) -> (String, Vec<Bind>) {
     } else {
         "f.rowid"
     };
-    if matches.is_empty() {
+    if postgres {
+        sql.push_str("SELECT t.id FROM tickets t WHERE TRUE");
+    } else if matches.is_empty() {
         sql.push_str("SELECT t.id FROM tickets t WHERE 1");
     } else {
         sql.push_str(
@@ -327,7 +339,7 @@ mod tests {
             before: Some(TicketId(90)),
             ..Default::default()
         };
-        let (sql, binds) = board_sql(&q);
+        let (sql, binds) = board_sql(&q, false);
         assert!(sql.contains("tickets_fts f CROSS JOIN tickets t"), "{sql}");
         assert!(
             sql.contains(
@@ -342,8 +354,42 @@ mod tests {
     }
 
     #[test]
+    fn on_postgres_a_search_is_conditions_among_the_filters() {
+        let q = BoardQuery {
+            search: Some(SearchQuery {
+                unit: Some("3-1201".parse().unwrap()),
+                categories: vec![],
+                words: vec!["leak".into(), "水".into()],
+            }),
+            statuses: vec![TicketStatus::Reported],
+            before: Some(TicketId(90)),
+            holder: Some(7),
+            ..Default::default()
+        };
+        let (sql, binds) = board_sql(&q, true);
+        assert_eq!(
+            sql,
+            "SELECT t.id FROM tickets t WHERE TRUE AND t.unit = ? \
+             AND t.text ILIKE ? ESCAPE '\\' AND t.text ILIKE ? ESCAPE '\\' \
+             AND t.id < ? AND t.taken_by = ? AND t.status IN ('reported') \
+             ORDER BY t.id DESC LIMIT ?"
+        );
+        assert_eq!(binds.len(), 5);
+        assert!(matches!(&binds[0], Bind::Text(u) if u == "3-1201"));
+        assert!(matches!(&binds[1], Bind::Text(w) if w == "%leak%"));
+        assert!(matches!(&binds[3], Bind::Int(90)));
+        assert!(matches!(&binds[4], Bind::Int(7)));
+        let (sql, binds) = board_sql(&BoardQuery::default(), true);
+        assert_eq!(
+            sql,
+            "SELECT t.id FROM tickets t WHERE TRUE ORDER BY t.id DESC LIMIT ?"
+        );
+        assert!(binds.is_empty());
+    }
+
+    #[test]
     fn no_filter_reads_the_newest_tickets() {
-        let (sql, binds) = board_sql(&BoardQuery::default());
+        let (sql, binds) = board_sql(&BoardQuery::default(), false);
         assert_eq!(
             sql,
             "SELECT t.id FROM tickets t WHERE 1 ORDER BY t.id DESC LIMIT ?"

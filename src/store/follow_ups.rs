@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, Tx, query, query_as, query_scalar};
+use super::{Result, Sql, Store, Tx, query, query_as, query_scalar};
 use crate::domain::TicketId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -103,7 +103,10 @@ impl Tx<'_> {
         round: i64,
         comment: &str,
     ) -> Result<()> {
-        query("UPDATE ratings SET comment = COALESCE(comment || char(10), '') || ? WHERE ticket_id = ? AND round = ?")
+        query(Sql::each(
+            "UPDATE ratings SET comment = COALESCE(comment || char(10), '') || ? WHERE ticket_id = ? AND round = ?",
+            "UPDATE ratings SET comment = COALESCE(comment || chr(10), '') || ? WHERE ticket_id = ? AND round = ?",
+        ))
             .bind(comment)
             .bind(ticket.0)
             .bind(round)

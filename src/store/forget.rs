@@ -29,7 +29,7 @@
 //! is not looked for, so that a short name or "ok" does not match other people's rows.
 
 use super::db::Conn;
-use super::{Result, Store, query, query_as, query_scalar};
+use super::{Result, Sql, Store, query, query_as, query_scalar};
 
 /// How much of a text is looked for in stored messages and updates.
 pub const NEEDLE_CHARS: usize = 12;
@@ -71,42 +71,58 @@ impl Store {
         let needles = serde_json::to_string(&needles(&mut tx, user).await?)
             .map_err(|e| super::Error::Corrupt(e.to_string()))?;
         // ?1 the user id, ?2 the placeholder, ?3 the needles: bound as far as used.
-        let mut run = async |sql: &str| -> Result<u64> {
+        let mut run = async |sql: Sql<'_>| -> Result<u64> {
+            let uses = |p: &str| match &sql {
+                Sql::Same(s) => s.contains(p),
+                Sql::Each { sqlite, postgres } => sqlite.contains(p) || postgres.contains(p),
+            };
+            let (second, third) = (uses("?2") || uses("?3"), uses("?3"));
             let mut query = query(sql).bind(user);
-            if sql.contains("?2") || sql.contains("?3") {
+            if second {
                 query = query.bind(placeholder);
             }
-            if sql.contains("?3") {
+            if third {
                 query = query.bind(needles.as_str());
             }
             Ok(query.execute(&mut tx).await?.rows_affected())
         };
         let forgotten = Forgotten {
-            owner: run("UPDATE owners SET name = ?2, watched = FALSE WHERE user_id = ?1").await?
+            owner: run("UPDATE owners SET name = ?2, watched = FALSE WHERE user_id = ?1".into())
+                .await?
                 > 0,
-            tickets: run("UPDATE tickets SET text = ?2 WHERE owner_id = ?1").await?,
-            events: run(&format!(
-                "UPDATE ticket_events SET actor_name = ?2, detail = iif(detail IS NULL, NULL, ?2)
+            tickets: run("UPDATE tickets SET text = ?2 WHERE owner_id = ?1".into()).await?,
+            events: run(format!(
+                "UPDATE ticket_events
+                 SET actor_name = ?2, detail = CASE WHEN detail IS NULL THEN NULL ELSE ?2 END
                  WHERE actor_id = ?1 AND ticket_id IN {OWN_TICKETS}"
-            ))
+            )
+            .into())
             .await?,
             ratings: run(
-                "UPDATE ratings SET comment = ?2 WHERE owner_id = ?1 AND comment IS NOT NULL",
+                "UPDATE ratings SET comment = ?2 WHERE owner_id = ?1 AND comment IS NOT NULL"
+                    .into(),
             )
             .await?,
-            photos: run(&format!(
+            photos: run(format!(
                 "UPDATE photos SET file_id = ?2 WHERE added_by = ?1 AND ticket_id IN {OWN_TICKETS}"
-            ))
+            )
+            .into())
             .await?,
-            chats: run("DELETE FROM private_chats WHERE user_id = ?1").await?
-                + run("DELETE FROM unreachable_chats WHERE chat_id = ?1").await?,
-            outbox: run(FORGET_OUTBOX).await?,
-            outbox_files: run("DELETE FROM outbox_files WHERE id NOT IN (
+            chats: run("DELETE FROM private_chats WHERE user_id = ?1".into()).await?
+                + run("DELETE FROM unreachable_chats WHERE chat_id = ?1".into()).await?,
+            outbox: run(Sql::each(FORGET_OUTBOX, FORGET_OUTBOX_PG)).await?,
+            outbox_files: run(Sql::each(
+                "DELETE FROM outbox_files WHERE id NOT IN (
                      SELECT json_extract(payload, '$.file') FROM outbox
                      WHERE sent_at IS NULL AND failed IS NULL
-                       AND json_extract(payload, '$.file') IS NOT NULL)")
+                       AND json_extract(payload, '$.file') IS NOT NULL)",
+                "DELETE FROM outbox_files WHERE id NOT IN (
+                     SELECT (payload::jsonb ->> 'file')::bigint FROM outbox
+                     WHERE sent_at IS NULL AND failed IS NULL
+                       AND payload::jsonb ->> 'file' IS NOT NULL)",
+            ))
             .await?,
-            inbox: run(FORGET_INBOX).await?,
+            inbox: run(Sql::each(FORGET_INBOX, FORGET_INBOX_PG)).await?,
         };
         tx.commit().await?;
         Ok(forgotten)
@@ -117,17 +133,34 @@ impl Store {
     /// Every `table.column` of the database where `text` occurs in some row (blobs read as
     /// text): to check that a person was forgotten.
     pub async fn columns_holding(&self, text: &str) -> Result<Vec<String>> {
-        let columns: Vec<(String, String)> = query_as(
-            "SELECT m.name, c.name FROM sqlite_schema m, pragma_table_info(m.name) c
+        // (table, column, whether PostgreSQL holds it as bytes)
+        let columns: Vec<(String, String, bool)> = query_as(Sql::each(
+            "SELECT m.name, c.name, FALSE FROM sqlite_schema m, pragma_table_info(m.name) c
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'
              ORDER BY m.name, c.cid",
-        )
+            "SELECT c.table_name::text, c.column_name::text, c.data_type = 'bytea'
+             FROM information_schema.columns c
+             JOIN information_schema.tables t
+               ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+               AND c.table_name NOT LIKE '\\_sqlx%'
+             ORDER BY c.table_name COLLATE \"C\", c.ordinal_position",
+        ))
         .fetch_all(&self.pool)
         .await?;
         let mut found = Vec::new();
-        for (table, column) in columns {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?) > 0)"
+        for (table, column, bytes) in columns {
+            // SQLite reads a blob as text; PostgreSQL looks for the text's bytes.
+            let pg = if bytes {
+                format!("position(convert_to(?, 'UTF8') IN \"{column}\")")
+            } else {
+                format!("strpos(CAST(\"{column}\" AS TEXT), ?)")
+            };
+            let sql = Sql::each(
+                format!(
+                    "SELECT EXISTS (SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?) > 0)"
+                ),
+                format!("SELECT EXISTS (SELECT 1 FROM \"{table}\" WHERE {pg} > 0)"),
             );
             let hit: bool = query_scalar(&sql).bind(text).fetch_one(&self.pool).await?;
             if hit {
@@ -139,15 +172,18 @@ impl Store {
 
     /// How many rows each table holds, by name.
     pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
-        let tables: Vec<String> = query_scalar(
+        let tables: Vec<String> = query_scalar(Sql::each(
             "SELECT name FROM sqlite_schema WHERE type = 'table'
              AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
-        )
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+               AND table_name NOT LIKE '\\_sqlx%' ORDER BY table_name COLLATE \"C\"",
+        ))
         .fetch_all(&self.pool)
         .await?;
         let mut counts = Vec::new();
         for table in tables {
-            let n: i64 = query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\""))
+            let n: i64 = query_scalar(format!("SELECT COUNT(*) FROM \"{table}\""))
                 .fetch_one(&self.pool)
                 .await?;
             counts.push((table, n));
@@ -164,6 +200,18 @@ const FORGET_OUTBOX: &str = "DELETE FROM outbox WHERE chat_id = ?1 OR id IN (
        OR ((o.sent_at IS NOT NULL OR o.failed IS NOT NULL) AND j.type = 'text'
            AND EXISTS (SELECT 1 FROM json_each(?3) n WHERE instr(j.atom, n.value) > 0)))";
 
+/// [`FORGET_OUTBOX`] on PostgreSQL: every value of the payload (`strict $.**`) read
+/// through jsonpath, whatever its depth.
+const FORGET_OUTBOX_PG: &str = "DELETE FROM outbox WHERE chat_id = ?1 OR id IN (
+    SELECT o.id FROM outbox o
+    WHERE EXISTS (SELECT 1 FROM jsonb_path_query(o.payload::jsonb, 'strict $.**.ticket_id', '{}', true) t
+                  WHERE t #>> '{}' IN (SELECT id::text FROM tickets WHERE owner_id = ?1))
+       OR ((o.sent_at IS NOT NULL OR o.failed IS NOT NULL)
+           AND EXISTS (SELECT 1
+                       FROM jsonb_path_query(o.payload::jsonb, 'strict $.** ? (@.type() == \"string\")', '{}', true) j,
+                            jsonb_array_elements_text(?3::jsonb) n
+                       WHERE strpos(j #>> '{}', n) > 0)))";
+
 /// Updates in which they appear as a user or private chat, and handled ones holding one
 /// of their texts.
 const FORGET_INBOX: &str = "DELETE FROM inbox WHERE update_id IN (
@@ -172,9 +220,20 @@ const FORGET_INBOX: &str = "DELETE FROM inbox WHERE update_id IN (
        OR (i.handled_at IS NOT NULL AND j.type = 'text'
            AND EXISTS (SELECT 1 FROM json_each(?3) n WHERE instr(j.atom, n.value) > 0)))";
 
+/// [`FORGET_INBOX`] on PostgreSQL.
+const FORGET_INBOX_PG: &str = "DELETE FROM inbox WHERE update_id IN (
+    SELECT i.update_id FROM inbox i
+    WHERE jsonb_path_exists(i.payload::jsonb, 'strict $.**.id ? (@.type() == \"number\" && @ == $user)',
+                            jsonb_build_object('user', ?1::bigint), true)
+       OR (i.handled_at IS NOT NULL
+           AND EXISTS (SELECT 1
+                       FROM jsonb_path_query(i.payload::jsonb, 'strict $.** ? (@.type() == \"string\")', '{}', true) j,
+                            jsonb_array_elements_text(?3::jsonb) n
+                       WHERE strpos(j #>> '{}', n) > 0)))";
+
 /// The starts of the owner's name and texts that are long enough to look for.
 async fn needles(tx: &mut Conn<'_>, user: i64) -> Result<Vec<String>> {
-    let texts: Vec<String> = query_scalar(&format!(
+    let texts: Vec<String> = query_scalar(format!(
         "SELECT name FROM owners WHERE user_id = ?1
          UNION SELECT text FROM tickets WHERE owner_id = ?1
          UNION SELECT detail FROM ticket_events

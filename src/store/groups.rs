@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::tickets::parse_unit;
-use super::{Error, Result, Store, Tx, query, query_as, query_scalar};
+use super::{Error, Result, Sql, Store, Tx, query, query_as, query_scalar};
 use crate::domain::Unit;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -82,10 +82,13 @@ impl Store {
                 .execute(&mut tx)
                 .await?;
         }
-        query(
+        query(Sql::each(
             "UPDATE outbox SET chat_id = ?1, payload = json_set(payload, '$.chat_id', ?1)
              WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL",
-        )
+            "UPDATE outbox SET chat_id = ?1,
+                 payload = jsonb_set(payload::jsonb, '{chat_id}', to_jsonb(?1::bigint))::text
+             WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL",
+        ))
         .bind(to)
         .bind(from)
         .execute(&mut tx)

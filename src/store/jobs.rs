@@ -186,7 +186,8 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let r = query(
-            "INSERT OR IGNORE INTO job_runs (job, scheduled_for, ran_at, outcome) VALUES (?, ?, ?, ?)",
+            "INSERT INTO job_runs (job, scheduled_for, ran_at, outcome) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
         )
         .bind(job)
         .bind(scheduled_for)
@@ -207,7 +208,8 @@ impl Tx<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let r = query(
-            "INSERT OR IGNORE INTO ticket_alerts (ticket_id, kind, round, sent_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO ticket_alerts (ticket_id, kind, round, sent_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
         )
         .bind(ticket.0)
         .bind(kind.code())
@@ -262,15 +264,14 @@ impl Tx<'_> {
 
     /// Whether the rating question of this round closed unanswered.
     pub async fn rating_expired(&mut self, ticket: TicketId, round: i64) -> Result<bool> {
-        let found: Option<i64> = query_scalar(
-            "SELECT 1 FROM ticket_alerts WHERE ticket_id = ? AND round = ? AND kind = ?",
+        Ok(query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM ticket_alerts WHERE ticket_id = ? AND round = ? AND kind = ?)",
         )
         .bind(ticket.0)
         .bind(round)
         .bind(AlertKind::RatingExpired.code())
-        .fetch_optional(&mut self.0)
-        .await?;
-        Ok(found.is_some())
+        .fetch_one(&mut self.0)
+        .await?)
     }
 
     /// Records that `user_id` wrote to Butler privately, so Butler can write back.

@@ -95,18 +95,23 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// A fault that passes: no connection free in time (`PoolTimedOut`), or SQLite's
-    /// lock held by another connection past the busy timeout (`SQLITE_BUSY`,
-    /// `SQLITE_LOCKED`, with their extended codes). The same work may succeed when tried
+    /// A fault that passes: no connection free in time (`PoolTimedOut`); SQLite's lock
+    /// held by another connection past the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`,
+    /// with their extended codes); PostgreSQL's serialization failure, deadlock or lock
+    /// not available (SQLSTATE 40001, 40P01, 55P03). The same work may succeed when tried
     /// again a little later; any other error would fail the same way again.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Sqlx(sqlx::Error::PoolTimedOut) => true,
-            Error::Sqlx(sqlx::Error::Database(e)) => e
-                .code()
-                .and_then(|code| code.parse::<i32>().ok())
-                // The primary result code is the low byte of the extended one.
-                .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+            Error::Sqlx(sqlx::Error::Database(e)) => {
+                if let Some(pg) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    return PG_TRANSIENT.contains(&pg.code());
+                }
+                e.code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    // The primary result code is the low byte of the extended one.
+                    .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+            }
             _ => false,
         }
     }
@@ -120,6 +125,10 @@ impl Error {
 /// SQLite's primary result codes for a lock held elsewhere.
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+
+/// PostgreSQL's SQLSTATEs of a fault that passes: serialization_failure,
+/// deadlock_detected, lock_not_available.
+const PG_TRANSIENT: [&str; 3] = ["40001", "40P01", "55P03"];
 
 /// A time as SQLite holds it: RFC 3339 in UTC with milliseconds, so that text order is time
 /// order. (PostgreSQL holds `timestamptz`; [`db`] binds a time for each.)
@@ -169,7 +178,7 @@ const READ_WAIT: Duration = Duration::from_secs(10);
 pub const WRITE_LOCK: i32 = i32::from_be_bytes(*b"BTLW");
 
 /// Connections to PostgreSQL per instance.
-const PG_CONNECTIONS: u32 = 8;
+pub(crate) const PG_CONNECTIONS: u32 = 8;
 
 pub use crate::config::is_postgres_url;
 
@@ -222,16 +231,22 @@ impl Store {
     /// A write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE): a
     /// deferred one that reads and then writes fails with "database is locked" when
     /// another writer committed in between, and busy_timeout cannot help it. On
-    /// PostgreSQL it takes [`WRITE_LOCK`], for the same order.
+    /// PostgreSQL it takes [`WRITE_LOCK`], for the same order, waiting for it at most
+    /// [`WRITE_WAIT`] as SQLite's busy timeout would (then `lock_not_available`, a fault
+    /// that passes: see [`Error::is_transient`]).
     async fn write_tx(&self) -> Result<Conn<'static>> {
         Ok(match &self.writer {
             Db::Sqlite(writer) => Conn::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
-                    .bind(WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "SELECT set_config('lock_timeout', $1, true),
+                            pg_advisory_xact_lock($2, hashtext(current_schema()))",
+                )
+                .bind(format!("{}ms", WRITE_WAIT.as_millis()))
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
                 Conn::Postgres(tx)
             }
         })
@@ -391,6 +406,35 @@ pub(crate) async fn query_plan(store: &Store, sql: &str, nulls: usize) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn postgres_faults_that_pass_are_transient_and_others_are_not() {
+        use sqlx::Connection;
+        let Some(url) = testing::postgres_url() else {
+            println!(
+                "SKIPPED: {} names no PostgreSQL database",
+                testing::POSTGRES_ENV
+            );
+            return;
+        };
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        // 22021's low byte is SQLite's SQLITE_BUSY: a PostgreSQL code is not read as one.
+        for (code, transient) in [
+            ("40001", true),
+            ("40P01", true),
+            ("55P03", true),
+            ("23505", false),
+            ("22021", false),
+        ] {
+            let e = sqlx::query(&format!(
+                "DO $$ BEGIN RAISE EXCEPTION 'fault' USING ERRCODE = '{code}'; END $$"
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+            assert_eq!(Error::from(e).is_transient(), transient, "SQLSTATE {code}");
+        }
+    }
 
     async fn synchronous(conn: &mut sqlx::SqliteConnection) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous")

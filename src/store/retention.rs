@@ -32,7 +32,7 @@ impl Store {
             "DELETE FROM outbox WHERE id IN (
                  SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?1 LIMIT ?2)",
         )
-        .bind(&before)
+        .bind(before)
         .bind(batch)
         .execute(&self.writer)
         .await?
@@ -46,7 +46,7 @@ impl Store {
                  SELECT id FROM outbox
                  WHERE sent_at IS NULL AND failed IS NOT NULL AND created_at < ?1 LIMIT ?2)",
         )
-        .bind(&before)
+        .bind(before)
         .bind(room)
         .execute(&self.writer)
         .await?

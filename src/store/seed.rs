@@ -1,10 +1,11 @@
 //! Demo data for benchmarks and trying Butler out: a year of tickets with a realistic
-//! spread, generated inside SQLite (recursive CTEs), so a million tickets take seconds.
+//! spread, generated inside the database (SQLite's recursive CTEs, PostgreSQL's
+//! `generate_series`), so a million tickets take seconds.
 
 use chrono::{DateTime, Utc};
 
 use super::db::Conn;
-use super::{Result, Store, query, query_as, query_scalar};
+use super::{Result, Sql, Store, query, query_as, query_scalar};
 use crate::domain::EventKind;
 
 /// What [`Store::seed_demo`] made.
@@ -37,9 +38,22 @@ impl Store {
         seed_tickets(&mut tx, open_from).await?;
         seed_events(&mut tx, open_from).await?;
         seed_ratings(&mut tx, open_from, first_ticket).await?;
-        query("DROP TABLE temp.seed").execute(&mut tx).await?;
+        query(Sql::each("DROP TABLE temp.seed", "DROP TABLE pg_temp.seed"))
+            .execute(&mut tx)
+            .await?;
+        if self.is_postgres() {
+            // The tickets were given their ids: PostgreSQL's identity goes on after them.
+            query("SELECT setval(pg_get_serial_sequence('tickets', 'id'), MAX(id)) FROM tickets")
+                .execute(&mut tx)
+                .await?;
+        }
         tx.commit().await?;
-        query("ANALYZE").execute(&self.writer).await?;
+        query(Sql::each(
+            "ANALYZE",
+            "ANALYZE owner_groups, owners, tickets, ticket_events, ratings, follow_ups",
+        ))
+        .execute(&self.writer)
+        .await?;
         Ok(query_as(
             "SELECT (SELECT COUNT(*) FROM owner_groups) AS groups, (SELECT COUNT(*) FROM owners) AS owners,
                     (SELECT COUNT(*) FROM tickets) AS tickets, (SELECT COUNT(*) FROM ticket_events) AS events,
@@ -73,8 +87,9 @@ const OWNERS_PER_GROUP: i64 = 400;
 async fn seed_groups_and_owners(tx: &mut Conn<'_>, groups: i64, now: DateTime<Utc>) -> Result<()> {
     query(
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
-         INSERT OR IGNORE INTO owner_groups (chat_id, name, active, registered_by, registered_at)
-         SELECT -1000000 - n, 'Demo Garden ' || n, 1, 9001, ?2 FROM g",
+         INSERT INTO owner_groups (chat_id, name, active, registered_by, registered_at)
+         SELECT -1000000 - n, 'Demo Garden ' || n, TRUE, 9001, ?2 FROM g WHERE TRUE
+         ON CONFLICT DO NOTHING",
     )
     .bind(groups)
     .bind(now - chrono::Duration::days(400))
@@ -82,8 +97,9 @@ async fn seed_groups_and_owners(tx: &mut Conn<'_>, groups: i64, now: DateTime<Ut
     .await?;
     query(
         "WITH RECURSIVE o(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM o WHERE n < ?1)
-         INSERT OR IGNORE INTO owners (user_id, name, unit, updated_at)
-         SELECT 100000 + n, 'Owner ' || n, ((n % 30) + 1) || '-' || (100 + n % 2800), ?2 FROM o",
+         INSERT INTO owners (user_id, name, unit, updated_at)
+         SELECT 100000 + n, 'Owner ' || n, ((n % 30) + 1) || '-' || (100 + n % 2800), ?2 FROM o
+         WHERE TRUE ON CONFLICT DO NOTHING",
     )
     .bind(groups * OWNERS_PER_GROUP)
     .bind(now)
@@ -92,7 +108,8 @@ async fn seed_groups_and_owners(tx: &mut Conn<'_>, groups: i64, now: DateTime<Ut
     Ok(())
 }
 
-/// `temp.seed`: one row per ticket with its random draws; times as julian days.
+/// `temp.seed`: one row per ticket with its random draws; on SQLite the report's time as
+/// a julian day, on PostgreSQL as a `timestamptz`; the offsets in days.
 async fn seed_draws(
     tx: &mut Conn<'_>,
     tickets: i64,
@@ -100,10 +117,13 @@ async fn seed_draws(
     groups: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    query("DROP TABLE IF EXISTS temp.seed")
-        .execute(&mut *tx)
-        .await?;
-    query(
+    query(Sql::each(
+        "DROP TABLE IF EXISTS temp.seed",
+        "DROP TABLE IF EXISTS pg_temp.seed",
+    ))
+    .execute(&mut *tx)
+    .await?;
+    query(Sql::each(
         "CREATE TEMP TABLE seed AS
          WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM t WHERE n < ?1 - 1)
          SELECT ?2 + n AS id,
@@ -118,7 +138,20 @@ async fn seed_draws(
                 (1 + abs(random()) % 48) / 24.0 AS done_after,
                 abs(random()) % 8 AS cat
          FROM t",
-    )
+        "CREATE TEMP TABLE seed AS
+         SELECT ?2 + n AS id,
+                -- spread evenly over the year, oldest first
+                ?3 + ((365.0 * n / ?1 - 365.0) * 86400)::float8 * interval '1 second' AS created,
+                floor(random() * ?4)::bigint AS grp,
+                floor(random() * ?5)::bigint AS owner,
+                floor(random() * 30)::bigint AS staff,
+                floor(random() * 100)::bigint AS dice,
+                floor(random() * 100)::bigint AS score_dice,
+                (1 + floor(random() * 40)) / 1440.0 AS take_after,
+                (1 + floor(random() * 48)) / 24.0 AS done_after,
+                floor(random() * 8)::bigint AS cat
+         FROM generate_series(0, ?1 - 1) AS t(n)",
+    ))
     .bind(tickets)
     .bind(first_ticket)
     .bind(now)
@@ -131,8 +164,9 @@ async fn seed_draws(
 
 /// The tickets of `temp.seed`; those from `open_from` on are still open.
 async fn seed_tickets(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
-    query(
-        "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
+    let insert = |at: &str, seed: &str| {
+        format!(
+            "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id, owner_id, unit, category, text, status,
                               priority, taken_by, taken_by_name, rating_round, created_at, updated_at)
          SELECT id, -1000001 - grp, -1000001 - grp, id, 100001 + grp * 400 + owner, NULL,
                 CASE cat WHEN 0 THEN 'plumbing' WHEN 1 THEN 'electrical' WHEN 2 THEN 'lift'
@@ -140,13 +174,18 @@ async fn seed_tickets(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
                          WHEN 6 THEN 'cleaning' ELSE 'other' END,
                 'Demo report ' || id,
                 CASE WHEN id >= ?1 THEN 'reported' WHEN dice < 90 THEN 'rated' ELSE 'done' END,
-                0,
+                FALSE,
                 CASE WHEN id >= ?1 THEN NULL ELSE 9001 + staff END,
                 CASE WHEN id >= ?1 THEN NULL ELSE 'Staff ' || (staff + 1) END,
                 CASE WHEN id >= ?1 THEN 0 ELSE 1 END,
-                strftime('%Y-%m-%dT%H:%M:%fZ', created), strftime('%Y-%m-%dT%H:%M:%fZ', created)
-         FROM temp.seed",
-    )
+                {at}, {at}
+         FROM {seed}"
+        )
+    };
+    query(Sql::each(
+        insert(&seed_at("0", false), "temp.seed"),
+        insert(&seed_at("0", true), "pg_temp.seed"),
+    ))
     .bind(open_from)
     .execute(&mut *tx)
     .await?;
@@ -154,8 +193,12 @@ async fn seed_tickets(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
 }
 
 /// The time `offset` (days, an expression over `temp.seed`) after a ticket's report.
-fn seed_at(offset: &str) -> String {
-    format!("strftime('%Y-%m-%dT%H:%M:%fZ', created + {offset})")
+fn seed_at(offset: &str, postgres: bool) -> String {
+    if postgres {
+        format!("created + (({offset}) * 86400)::float8 * interval '1 second'")
+    } else {
+        format!("strftime('%Y-%m-%dT%H:%M:%fZ', created + {offset})")
+    }
 }
 
 /// Each ticket's events: reported; then, unless still open, taken, maybe reopened,
@@ -164,30 +207,32 @@ async fn seed_events(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
     let owner = "100001 + grp * 400 + owner";
     let staff = "9001 + staff";
     for (kind, actor, when, condition) in [
-        (EventKind::Reported, owner, seed_at("0"), "1"),
-        (EventKind::Taken, staff, seed_at("take_after"), "id < ?1"),
+        (EventKind::Reported, owner, "0", "TRUE"),
+        (EventKind::Taken, staff, "take_after", "id < ?1"),
         (
             EventKind::Reopened,
             owner,
-            seed_at("take_after + done_after / 2"),
+            "take_after + done_after / 2",
             "id < ?1 AND dice >= 95",
         ),
-        (
-            EventKind::Done,
-            staff,
-            seed_at("take_after + done_after"),
-            "id < ?1",
-        ),
+        (EventKind::Done, staff, "take_after + done_after", "id < ?1"),
         (
             EventKind::Rated,
             owner,
-            seed_at("take_after + done_after + 0.1"),
+            "take_after + done_after + 0.1",
             "id < ?1 AND dice < 90",
         ),
     ] {
-        query(&format!(
-            "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
-             SELECT id, ?2, {actor}, 'demo', {when} FROM temp.seed WHERE {condition}"
+        let insert = |postgres: bool, seed: &str| {
+            let at = seed_at(when, postgres);
+            format!(
+                "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
+             SELECT id, ?2, {actor}, 'demo', {at} FROM {seed} WHERE {condition}"
+            )
+        };
+        query(Sql::each(
+            insert(false, "temp.seed"),
+            insert(true, "pg_temp.seed"),
         ))
         .bind(open_from)
         .bind(kind.as_str())
@@ -199,14 +244,20 @@ async fn seed_events(tx: &mut Conn<'_>, open_from: i64) -> Result<()> {
 
 /// The ratings of the rated tickets, and a follow-up for each low score.
 async fn seed_ratings(tx: &mut Conn<'_>, open_from: i64, first_ticket: i64) -> Result<()> {
-    query(&format!(
-        "INSERT INTO ratings (ticket_id, round, owner_id, score, at)
+    let insert = |postgres: bool, seed: &str| {
+        format!(
+            "INSERT INTO ratings (ticket_id, round, owner_id, score, at)
          SELECT id, 1, 100001 + grp * 400 + owner,
                 CASE WHEN score_dice < 60 THEN 5 WHEN score_dice < 80 THEN 4 WHEN score_dice < 90 THEN 3
                      WHEN score_dice < 96 THEN 2 ELSE 1 END,
                 {}
-         FROM temp.seed WHERE id < ?1 AND dice < 90",
-        seed_at("take_after + done_after + 0.1")
+         FROM {seed} WHERE id < ?1 AND dice < 90",
+            seed_at("take_after + done_after + 0.1", postgres)
+        )
+    };
+    query(Sql::each(
+        insert(false, "temp.seed"),
+        insert(true, "pg_temp.seed"),
     ))
     .bind(open_from)
     .execute(&mut *tx)
@@ -229,7 +280,7 @@ mod tests {
     #[tokio::test]
     async fn demo_data_has_the_promised_shape() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("d.db").display()))
+        let store = Store::open(&crate::store::testing::database_url(dir.path()).await)
             .await
             .unwrap();
         let now = Utc::now();

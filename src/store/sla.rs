@@ -9,18 +9,25 @@ use chrono::{DateTime, Utc};
 
 use super::jobs::AlertKind;
 use super::tickets::{fetch_ticket, fetch_tickets};
-use super::{Result, Store, Tx, query, query_as, query_scalar};
+use super::{Result, Sql, Store, Tx, query, query_as, query_scalar};
 use crate::domain::sla::Dues;
 use crate::domain::{EventKind, Ticket, TicketId};
 
 /// Most tickets one sweep handles per kind; the next sweep goes on with the rest.
 const SWEEP_LIMIT: i64 = 200;
 
-/// `due` (a column) plus the ticket's paused seconds has passed at `?1`.
-fn passed(due: &str) -> String {
-    format!(
-        "{due} IS NOT NULL AND {due} <= ?1 AND (julianday(?1) - julianday({due})) * 86400.0 >= t.paused_secs"
-    )
+/// `due` (a column) plus the ticket's paused seconds has passed at `?1`, in SQLite's
+/// words or (`postgres`) PostgreSQL's.
+fn passed(due: &str, postgres: bool) -> String {
+    if postgres {
+        format!(
+            "{due} IS NOT NULL AND {due} <= ?1 AND EXTRACT(EPOCH FROM (?1 - {due})) >= t.paused_secs"
+        )
+    } else {
+        format!(
+            "{due} IS NOT NULL AND {due} <= ?1 AND (julianday(?1) - julianday({due})) * 86400.0 >= t.paused_secs"
+        )
+    }
 }
 
 impl Tx<'_> {
@@ -120,8 +127,9 @@ impl Tx<'_> {
     /// unanswered, else the resolve time), whose owner has not been offered Hurry up yet.
     /// The caller checks the exact deadline ([`Ticket::hurry_offered`]).
     pub async fn hurry_candidates(&mut self, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = query_scalar(&format!(
-            "SELECT t.id FROM tickets t
+        let sql = |pg| {
+            format!(
+                "SELECT t.id FROM tickets t
              WHERE t.status IN ('reported','taken') AND t.kind IN ('repair','complaint')
                AND t.paused_at IS NULL
                AND ((t.status = 'reported' AND {take})
@@ -131,33 +139,38 @@ impl Tx<'_> {
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
                                WHERE a.ticket_id = t.id AND a.kind = ?2)
              ORDER BY t.id LIMIT ?3",
-            take = passed("t.take_due_at"),
-            resolve = passed("t.resolve_due_at"),
-            response = passed("t.response_due_at"),
-            answered = EventKind::Answered.as_str(),
-        ))
-        .bind(now)
-        .bind(AlertKind::HurryOffer.code())
-        .bind(SWEEP_LIMIT)
-        .fetch_all(&mut self.0)
-        .await?;
+                take = passed("t.take_due_at", pg),
+                resolve = passed("t.resolve_due_at", pg),
+                response = passed("t.response_due_at", pg),
+                answered = EventKind::Answered.as_str(),
+            )
+        };
+        let ids: Vec<i64> = query_scalar(Sql::each(sql(false), sql(true)))
+            .bind(now)
+            .bind(AlertKind::HurryOffer.code())
+            .bind(SWEEP_LIMIT)
+            .fetch_all(&mut self.0)
+            .await?;
         fetch_tickets(&mut self.0, ids).await
     }
 
     /// Urgent (A) repairs still waiting, past their take time, not paused: their take
     /// alert repeats.
     pub async fn urgent_untaken_past(&mut self, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = query_scalar(&format!(
-            "SELECT t.id FROM tickets t
+        let sql = |pg| {
+            format!(
+                "SELECT t.id FROM tickets t
              WHERE t.status = 'reported' AND t.kind = 'repair' AND t.urgency = 'A'
                AND t.paused_at IS NULL AND {take}
              ORDER BY t.id LIMIT ?2",
-            take = passed("t.take_due_at"),
-        ))
-        .bind(now)
-        .bind(SWEEP_LIMIT)
-        .fetch_all(&mut self.0)
-        .await?;
+                take = passed("t.take_due_at", pg),
+            )
+        };
+        let ids: Vec<i64> = query_scalar(Sql::each(sql(false), sql(true)))
+            .bind(now)
+            .bind(SWEEP_LIMIT)
+            .fetch_all(&mut self.0)
+            .await?;
         fetch_tickets(&mut self.0, ids).await
     }
 
@@ -207,20 +220,24 @@ impl Tx<'_> {
         due: &str,
         alert: AlertKind,
     ) -> Result<Vec<Ticket>> {
-        let ids: Vec<i64> = query_scalar(&format!(
-            "SELECT t.id FROM tickets t
+        let due = format!("t.{due}");
+        let sql = |pg| {
+            format!(
+                "SELECT t.id FROM tickets t
              WHERE {filter} AND t.paused_at IS NULL AND {passed}
                AND NOT EXISTS (SELECT 1 FROM ticket_alerts a
                                WHERE a.ticket_id = t.id AND a.kind = ?2)
              ORDER BY t.id LIMIT ?3",
-            filter = filter.as_ref(),
-            passed = passed(&format!("t.{due}")),
-        ))
-        .bind(now)
-        .bind(alert.code())
-        .bind(SWEEP_LIMIT)
-        .fetch_all(&mut self.0)
-        .await?;
+                filter = filter.as_ref(),
+                passed = passed(&due, pg),
+            )
+        };
+        let ids: Vec<i64> = query_scalar(Sql::each(sql(false), sql(true)))
+            .bind(now)
+            .bind(alert.code())
+            .bind(SWEEP_LIMIT)
+            .fetch_all(&mut self.0)
+            .await?;
         fetch_tickets(&mut self.0, ids).await
     }
 }
@@ -229,12 +246,16 @@ impl Store {
     /// Gives repairs without deadlines (`seed-demo`'s, written in SQL) the flat policy:
     /// taken `take_minutes` and resolved `resolve_hours` after the report, day and night.
     pub async fn set_flat_dues(&self, take_minutes: u32, resolve_hours: u32) -> Result<u64> {
-        let r = query(
+        let r = query(Sql::each(
             "UPDATE tickets SET
                  take_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ?1 || ' minutes'),
                  resolve_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+' || ?2 || ' hours')
              WHERE take_due_at IS NULL AND resolve_due_at IS NULL AND kind IN ('repair')",
-        )
+            "UPDATE tickets SET
+                 take_due_at = created_at + ?1 * INTERVAL '1 minute',
+                 resolve_due_at = created_at + ?2 * INTERVAL '1 hour'
+             WHERE take_due_at IS NULL AND resolve_due_at IS NULL AND kind IN ('repair')",
+        ))
         .bind(i64::from(take_minutes))
         .bind(i64::from(resolve_hours))
         .execute(&self.pool)

@@ -71,7 +71,7 @@ pub struct OpenQuery {
 impl Store {
     /// Everyone on the roster, by name.
     pub async fn roster(&self) -> Result<Vec<StaffMember>> {
-        let rows: Vec<StaffRecord> = query_as(&format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
+        let rows: Vec<StaffRecord> = query_as(format!("{MEMBER_SQL} ORDER BY s.name, s.user_id"))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(StaffMember::try_from).collect()
@@ -80,7 +80,7 @@ impl Store {
     /// The person on the roster with this username (lowercase, without `@`).
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffMember>> {
         let row: Option<StaffRecord> =
-            query_as(&format!("{MEMBER_SQL} WHERE s.username = ? LIMIT 1"))
+            query_as(format!("{MEMBER_SQL} WHERE s.username = ? LIMIT 1"))
                 .bind(username)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -89,7 +89,7 @@ impl Store {
 
     /// The person on the roster with this user id.
     pub async fn staff_member(&self, user_id: u64) -> Result<Option<StaffMember>> {
-        let row: Option<StaffRecord> = query_as(&format!("{MEMBER_SQL} WHERE s.user_id = ?"))
+        let row: Option<StaffRecord> = query_as(format!("{MEMBER_SQL} WHERE s.user_id = ?"))
             .bind(user_id as i64)
             .fetch_optional(&self.pool)
             .await?;
@@ -110,8 +110,8 @@ impl Store {
                AND (CASE WHEN ?5 IS NULL THEN staff_chat_id IS NULL ELSE staff_chat_id = ?5 END)
                AND (?1 IS NULL OR category = ?1)
                AND (?2 IS NULL OR (status = 'taken' AND taken_by = ?2))
-               AND (?3 = 0 OR status = 'reported')
-               AND (?6 = 0 OR paused_at IS NOT NULL)
+               AND (NOT ?3 OR status = 'reported')
+               AND (NOT ?6 OR paused_at IS NOT NULL)
              ORDER BY priority DESC, urgency, id LIMIT ?4",
         )
         .bind(q.category.map(Category::code))
@@ -221,14 +221,14 @@ impl Tx<'_> {
                  SELECT actor_id, kind, detail FROM ticket_events
                  WHERE kind IN (?3, ?4) AND at >= ?1 AND at < ?2)
              SELECT e.actor_id, COALESCE(s.name, n.name, '') AS name,
-                    SUM(e.kind = ?3 AND e.detail IS NULL),
-                    SUM(e.kind = ?3 AND e.detail = ?5),
-                    SUM(e.kind = ?3 AND e.detail = ?6),
-                    SUM(e.kind = ?4)
+                    SUM(CASE WHEN e.kind = ?3 AND e.detail IS NULL THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN e.kind = ?3 AND e.detail = ?5 THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN e.kind = ?3 AND e.detail = ?6 THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN e.kind = ?4 THEN 1 ELSE 0 END)
              FROM e
              LEFT JOIN staff s ON s.user_id = e.actor_id
              LEFT JOIN staff_names n ON n.user_id = e.actor_id
-             GROUP BY e.actor_id
+             GROUP BY e.actor_id, s.name, n.name
              ORDER BY COUNT(*) DESC, 2, e.actor_id",
         )
         .bind(period.from)

@@ -1,5 +1,6 @@
 //! Reading one ticket's whole story (`/ticket N`) and searching tickets (`/find`, over the
-//! `tickets_fts` index of the search migration).
+//! `tickets_fts` index of the search migration on SQLite; on PostgreSQL by `ILIKE` over
+//! the trigram indexes of `tickets.text` and `tickets.unit`).
 
 use chrono::{DateTime, Utc};
 
@@ -80,7 +81,11 @@ impl Store {
     /// The tickets that best match `q`, at most `limit`: the best first, the newest first
     /// among equals; ranked among the newest [`CANDIDATES`] the index finds.
     pub async fn search_tickets(&self, q: &SearchQuery, limit: i64) -> Result<Vec<Ticket>> {
-        let (sql, binds) = search_sql(q);
+        let (sql, binds) = if self.is_postgres() {
+            search_sql_postgres(q)
+        } else {
+            search_sql(q)
+        };
         let mut query = query_scalar::<i64>(&sql);
         for b in binds {
             query = query.bind(b);
@@ -113,6 +118,61 @@ pub(super) fn like(word: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// A search's conditions for PostgreSQL (all must hold) and their values, in order: the
+/// exact unit, each category (or its word in the text, when three characters or longer,
+/// as SQLite's index finds it), each word in the text in any case (`ILIKE`, which the
+/// trigram index serves from three characters on). Also the words a ticket's text is
+/// ranked by (the category words found in the text count too).
+pub(super) fn ilike_terms(q: &SearchQuery) -> (Vec<&'static str>, Vec<String>, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    let mut ranked = Vec::new();
+    if let Some(unit) = &q.unit {
+        clauses.push("t.unit = ?");
+        binds.push(unit.as_ref().to_owned());
+    }
+    for (category, word) in &q.categories {
+        binds.push(category.code().to_owned());
+        if word.chars().count() >= TRIGRAM {
+            clauses.push("(t.category = ? OR t.text ILIKE ? ESCAPE '\\')");
+            binds.push(like(word));
+            ranked.push(word.clone());
+        } else {
+            clauses.push("t.category = ?");
+        }
+    }
+    for word in &q.words {
+        clauses.push("t.text ILIKE ? ESCAPE '\\'");
+        binds.push(like(word));
+        ranked.push(word.clone());
+    }
+    (clauses, binds, ranked)
+}
+
+/// [`search_sql`] for PostgreSQL: the newest [`CANDIDATES`] tickets meeting every
+/// condition of [`ilike_terms`], the most similar to the words first (pg_trgm's
+/// `similarity`, case-blind: SQLite ranks by bm25), the newest first among equals.
+fn search_sql_postgres(q: &SearchQuery) -> (String, Vec<String>) {
+    let (clauses, mut binds, ranked) = ilike_terms(q);
+    let mut filter = String::from("SELECT t.id, t.text FROM tickets t WHERE TRUE");
+    for c in clauses {
+        filter.push_str(" AND ");
+        filter.push_str(c);
+    }
+    if ranked.is_empty() {
+        return (
+            format!("SELECT c.id FROM ({filter}) c ORDER BY c.id DESC LIMIT ?"),
+            binds,
+        );
+    }
+    binds.push(ranked.join(" "));
+    let sql = format!(
+        "SELECT c.id FROM ({filter} ORDER BY t.id DESC LIMIT {CANDIDATES}) c
+         ORDER BY public.similarity(c.text, ?) DESC, c.id DESC LIMIT ?"
+    );
+    (sql, binds)
 }
 
 /// The SQL of a search and its values, but for the limit (bound last). Every part must
@@ -193,6 +253,53 @@ mod tests {
             "{sql}"
         );
         assert!(sql.ends_with("ORDER BY c.rank, t.id DESC LIMIT ?"), "{sql}");
+    }
+
+    #[test]
+    fn on_postgres_every_part_is_a_condition_and_the_words_rank() {
+        let q = SearchQuery {
+            unit: Some("3-1201".parse().unwrap()),
+            categories: vec![
+                (Category::Plumbing, "水暖".into()),
+                (Category::Lift, "lift".into()),
+            ],
+            words: vec!["Leak_s".into(), "漏水".into()],
+        };
+        let (sql, binds) = search_sql_postgres(&q);
+        assert_eq!(
+            binds,
+            [
+                "3-1201",
+                "plumbing",
+                "lift",
+                "%lift%",
+                "%Leak\\_s%",
+                "%漏水%",
+                "lift Leak_s 漏水"
+            ]
+        );
+        assert!(
+            sql.contains(
+                "WHERE TRUE AND t.unit = ? AND t.category = ? \
+                 AND (t.category = ? OR t.text ILIKE ? ESCAPE '\\') \
+                 AND t.text ILIKE ? ESCAPE '\\' AND t.text ILIKE ? ESCAPE '\\' \
+                 ORDER BY t.id DESC LIMIT 1000"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("similarity(c.text, ?) DESC, c.id DESC LIMIT ?"),
+            "{sql}"
+        );
+
+        let unit_only = SearchQuery {
+            unit: Some("3-1201".parse().unwrap()),
+            ..Default::default()
+        };
+        let (sql, binds) = search_sql_postgres(&unit_only);
+        assert_eq!(binds, ["3-1201"]);
+        assert!(!sql.contains("similarity"), "{sql}");
+        assert!(sql.ends_with("ORDER BY c.id DESC LIMIT ?"), "{sql}");
     }
 
     #[test]

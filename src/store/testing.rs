@@ -91,3 +91,19 @@ async fn drop_old_schemas(conn: &mut sqlx::PgConnection, before: i64) {
         }
     }
 }
+
+/// Opens every connection of `store`'s PostgreSQL pool now, on the caller's runtime (a
+/// no-op on SQLite). A socket belongs to the runtime that opened it and dies with it:
+/// teloxide_tests' MockBot runs each dispatch on a runtime of its own, which ends with the
+/// dispatch, and a connection the pool opened there would fail the next query that
+/// draws it ("the Tokio context is being shut down"). Opened here, on the test's own
+/// runtime, the pool never needs to open one during a dispatch.
+pub async fn open_every_connection(store: &super::Store) {
+    if !store.is_postgres() {
+        return;
+    }
+    let mut held = Vec::new();
+    for _ in 0..super::PG_CONNECTIONS {
+        held.push(store.begin_read().await.expect("a PostgreSQL connection"));
+    }
+}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::db::Conn;
-use super::{Error, Result, Store, Tx, decode, query, query_as, query_scalar};
+use super::{Error, Result, Sql, Store, Tx, decode, query, query_as, query_scalar};
 use crate::domain::{
     Actor, Category, EventKind, Kind, Score, Ticket, TicketId, TicketStatus, Unit, Urgency,
 };
@@ -454,10 +454,15 @@ impl Tx<'_> {
 
     /// Photos added since the ticket was last taken or reopened.
     pub async fn photos_since_taken(&mut self, ticket: TicketId) -> Result<i64> {
-        Ok(query_scalar(
+        // Never taken nor reopened: every photo counts (SQLite compares with the empty
+        // text, PostgreSQL with the earliest time).
+        Ok(query_scalar(Sql::each(
             "SELECT COUNT(*) FROM photos WHERE ticket_id = ?1 AND kind != ?2 AND at >= COALESCE(
                  (SELECT MAX(at) FROM ticket_events WHERE ticket_id = ?1 AND kind IN (?3, ?4)), '')",
-        )
+            "SELECT COUNT(*) FROM photos WHERE ticket_id = ?1 AND kind != ?2 AND at >= COALESCE(
+                 (SELECT MAX(at) FROM ticket_events WHERE ticket_id = ?1 AND kind IN (?3, ?4)),
+                 '-infinity'::timestamptz)",
+        ))
         .bind(ticket.0)
         .bind(PhotoKind::Report.code())
         .bind(EventKind::Taken.as_str())
@@ -565,9 +570,8 @@ mod tests {
     #[tokio::test]
     async fn every_event_kind_round_trips_through_the_event_log() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("e.db").display()))
-            .await
-            .unwrap();
+        let url = crate::store::testing::database_url(dir.path()).await;
+        let store = Store::open(&url).await.unwrap();
         let now = Utc::now();
         let who = Actor::butler();
         let mut tx = store.begin().await.unwrap();

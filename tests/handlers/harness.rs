@@ -147,6 +147,8 @@ impl Harness {
         let app = butler::build_app(s, clock.clone())
             .await
             .expect("app builds");
+        // See `dispatch`.
+        butler::store::testing::open_every_connection(&app.store).await;
         // No delivery worker runs here to send later what the pacer would hold back;
         // the pacer has its own tests, and the end-to-end suite runs with it.
         app.outbox.set_pacing(false);
@@ -201,6 +203,9 @@ impl Harness {
         }
         self.bot.update(updates);
         self.bot.dispatch().await;
+        // A connection the dispatch's runtime opened (one lost there was replaced) died
+        // with it: replaced again, here.
+        butler::store::testing::open_every_connection(&self.app.store).await;
         let r = self.bot.get_responses();
         self.sent.extend(r.sent_messages.iter().cloned());
         for g in &r.sent_media_group {

@@ -4,7 +4,6 @@
 use butler::jobs::{Job, retention};
 use butler::store::Store;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sqlx::Connection;
 
 use crate::harness::*;
 
@@ -12,10 +11,10 @@ fn day(d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, 12, 0, 0).unwrap()
 }
 
-async fn store() -> (Store, tempfile::TempDir, String) {
+async fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("r.db").display());
-    (Store::open(&url).await.unwrap(), dir, url)
+    let url = butler::store::testing::database_url(dir.path()).await;
+    (Store::open(&url).await.unwrap(), dir)
 }
 
 /// Updates `ids` received at `at`, handled at `handled` (or not handled).
@@ -33,30 +32,33 @@ async fn updates(store: &Store, ids: std::ops::Range<i32>, at: DateTime<Utc>, ha
 
 /// `n` messages to `chat` written at `at`, then marked as `state` ("sent", "failed" or
 /// "pending") at the same time.
-async fn messages(store: &Store, url: &str, chat: i64, n: usize, at: DateTime<Utc>, state: &str) {
+async fn messages(store: &Store, chat: i64, n: usize, at: DateTime<Utc>, state: &str) {
     let mut tx = store.begin().await.unwrap();
     let rows: Vec<(i64, String)> = (0..n).map(|i| (chat, format!("{{\"n\":{i}}}"))).collect();
     tx.enqueue_payloads(&rows, false, at).await.unwrap();
     tx.commit().await.unwrap();
-    let set = match state {
-        "sent" => "sent_at = ?1",
-        "failed" => "failed = 'chat not found', last_error = ?1",
-        _ => return,
-    };
-    let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-    sqlx::query(&format!(
-        "UPDATE outbox SET {set} WHERE chat_id = ?2 AND sent_at IS NULL AND failed IS NULL"
-    ))
-    .bind(butler::store::ts_text(at))
-    .bind(chat)
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    let due = store.outbox_chat_due(chat, at, n as i64).await.unwrap();
+    assert_eq!(due.len(), n);
+    match state {
+        // All at once: the marks are written together (`store::batch`).
+        "sent" => {
+            let marks = due.iter().map(|row| store.outbox_sent(row, None, &[], at));
+            for written in futures::future::join_all(marks).await {
+                written.unwrap();
+            }
+        }
+        "failed" => {
+            for row in &due {
+                store.outbox_failed(row.id, "chat not found").await.unwrap();
+            }
+        }
+        _ => {}
+    }
 }
 
 #[tokio::test]
 async fn old_handled_updates_go_in_batches_and_unhandled_ones_stay() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     updates(&store, 1..1201, day(1), true).await;
     updates(&store, 1201..1211, day(1), false).await;
     updates(&store, 1211..1221, day(20), true).await;
@@ -80,7 +82,7 @@ async fn old_handled_updates_go_in_batches_and_unhandled_ones_stay() {
 
 #[tokio::test]
 async fn the_newest_update_is_kept_so_polling_resumes_after_it() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     updates(&store, 1..4, day(1), true).await;
     assert_eq!(store.prune_inbox(day(20), 500).await.unwrap(), 2);
     assert_eq!(store.inbox_last_id().await.unwrap(), Some(3));
@@ -88,11 +90,11 @@ async fn the_newest_update_is_kept_so_polling_resumes_after_it() {
 
 #[tokio::test]
 async fn old_sent_and_failed_messages_go_and_waiting_ones_stay() {
-    let (store, _dir, url) = store().await;
-    messages(&store, &url, -1, 700, day(1), "sent").await;
-    messages(&store, &url, -2, 5, day(1), "failed").await;
-    messages(&store, &url, -3, 4, day(1), "pending").await;
-    messages(&store, &url, -4, 6, day(20), "sent").await;
+    let (store, _dir) = store().await;
+    messages(&store, -1, 700, day(1), "sent").await;
+    messages(&store, -2, 5, day(1), "failed").await;
+    messages(&store, -3, 4, day(1), "pending").await;
+    messages(&store, -4, 6, day(20), "sent").await;
     let cutoff = day(10);
     assert_eq!(store.prune_outbox(cutoff, 500).await.unwrap(), 500);
     assert_eq!(store.prune_outbox(cutoff, 500).await.unwrap(), 205);
@@ -112,9 +114,8 @@ async fn the_retention_sweep_keeps_the_configured_days() {
     let store = h.app.store.clone();
     updates(&store, 1..1101, now - Duration::days(4), true).await;
     updates(&store, 1101..1111, now - Duration::days(2), true).await;
-    let url = h.app.settings.database_url.clone();
-    messages(&store, &url, -1, 1100, now - Duration::days(11), "sent").await;
-    messages(&store, &url, -2, 7, now - Duration::days(9), "sent").await;
+    messages(&store, -1, 1100, now - Duration::days(11), "sent").await;
+    messages(&store, -2, 7, now - Duration::days(9), "sent").await;
 
     let pruned = retention::sweep(&h.app, now).await.unwrap();
     assert_eq!(pruned.inbox, 1100);

@@ -32,13 +32,51 @@ struct Scene {
     _dir: tempfile::TempDir,
 }
 
+/// Another process's write in progress, holding the database's write lock: SQLite's
+/// (BEGIN IMMEDIATE), or PostgreSQL's [`store::WRITE_LOCK`] in the store's schema.
+enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriteLock {
+    async fn take(url: &str) -> Self {
+        if store::is_postgres_url(url) {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+                .bind(store::WRITE_LOCK)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            return WriteLock::Postgres(conn);
+        }
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        WriteLock::Sqlite(conn)
+    }
+
+    async fn release(self) {
+        match self {
+            WriteLock::Sqlite(mut c) => {
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+            WriteLock::Postgres(mut c) => {
+                sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+        }
+    }
+}
+
 impl Scene {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("butler.db");
+        let url = store::testing::database_url(dir.path()).await;
         let clock = Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
-        let app = butler::build_app(settings(&db), clock).await.unwrap();
-        let url = format!("sqlite://{}", db.display());
+        let app = butler::build_app(settings_for(&url), clock).await.unwrap();
         Self {
             app,
             url,
@@ -187,16 +225,12 @@ async fn a_register_that_met_a_locked_database_is_handled_once_the_lock_is_gone(
     let update = scene
         .received(44, group(GROUP), MANAGER, "/register Garden")
         .await;
-    // Another process holds the write lock past SQLite's busy timeout (5 s): the
-    // handler's change fails with "database is locked".
-    let mut lock = sqlx::SqliteConnection::connect(&scene.url).await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut lock)
-        .await
-        .unwrap();
+    // Another process holds the write lock past the store's wait for it (5 s): the
+    // handler's change fails with "database is locked" (PostgreSQL: "lock timeout").
+    let lock = WriteLock::take(&scene.url).await;
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(5_600)).await;
-        sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+        lock.release().await;
     });
     let started = Instant::now();
     let retry = Retry {

@@ -1,11 +1,20 @@
-//! The store on a real temporary SQLite file.
+//! The store on a real temporary database: a SQLite file, or a PostgreSQL schema with
+//! `BUTLER_TEST_STORE=postgres`. The tests of the SQLite file itself (created, WAL) run on
+//! SQLite either way.
 
 use butler::domain::Category;
 use butler::outbox::Outgoing;
 use butler::store::{NewTicket, Store};
 use chrono::{Duration, Utc};
 
-async fn store() -> (Store, tempfile::TempDir, std::path::PathBuf) {
+async fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = butler::store::testing::database_url(dir.path()).await;
+    (Store::open(&url).await.unwrap(), dir)
+}
+
+/// A store on a new SQLite file, and the file's path.
+async fn sqlite_store() -> (Store, tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested-new.db");
     let store = Store::open(&format!("sqlite://{}", path.display()))
@@ -16,7 +25,7 @@ async fn store() -> (Store, tempfile::TempDir, std::path::PathBuf) {
 
 #[tokio::test]
 async fn the_database_file_is_created_and_migrated_on_open() {
-    let (store, _dir, path) = store().await;
+    let (store, _dir, path) = sqlite_store().await;
     assert!(path.exists());
     assert!(store.group(1).await.unwrap().is_none());
     store.close().await;
@@ -29,7 +38,7 @@ async fn the_database_file_is_created_and_migrated_on_open() {
 
 #[tokio::test]
 async fn one_ticket_per_report_message_and_times_stored_in_utc() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     let now = Utc::now();
     let mut tx = store.begin().await.unwrap();
     tx.register_group(-5, "G", 1, now).await.unwrap();
@@ -61,7 +70,7 @@ async fn one_ticket_per_report_message_and_times_stored_in_utc() {
 
 #[tokio::test]
 async fn a_ticket_for_an_unknown_group_is_refused_by_the_foreign_key() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     let now = Utc::now();
     let mut tx = store.begin().await.unwrap();
     tx.touch_owner(7, "O", None, now).await.unwrap();
@@ -84,7 +93,7 @@ async fn a_ticket_for_an_unknown_group_is_refused_by_the_foreign_key() {
 
 #[tokio::test]
 async fn nothing_enqueued_leaves_when_the_change_is_rolled_back() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     let mut tx = store.begin().await.unwrap();
     tx.enqueue(&Outgoing::text(1, "hello"), Utc::now())
         .await
@@ -95,7 +104,7 @@ async fn nothing_enqueued_leaves_when_the_change_is_rolled_back() {
 
 #[tokio::test]
 async fn a_deferred_row_holds_back_later_rows_of_its_chat_but_not_other_chats() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     let now = Utc::now();
     let mut tx = store.begin().await.unwrap();
     for (chat, text) in [(1, "a1"), (1, "a2"), (2, "b1")] {
@@ -128,7 +137,7 @@ async fn a_deferred_row_holds_back_later_rows_of_its_chat_but_not_other_chats() 
 
 #[tokio::test]
 async fn due_chats_are_one_entry_each_people_first_and_a_waiting_chat_sits_out() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     let now = Utc::now();
     let mut tx = store.begin().await.unwrap();
     // Chat 1: many bulk rows, first in the table. Chat 2: bulk, then an answer to a
@@ -195,7 +204,7 @@ async fn due_chats_are_one_entry_each_people_first_and_a_waiting_chat_sits_out()
 
 #[tokio::test]
 async fn wal_journal_and_foreign_keys_are_on() {
-    let (_store, _dir, path) = store().await;
+    let (_store, _dir, path) = sqlite_store().await;
     // Inspect the file itself: WAL mode is persistent in the database header.
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(bytes[18], 2, "file format write version 2 means WAL");
@@ -204,7 +213,7 @@ async fn wal_journal_and_foreign_keys_are_on() {
 
 #[tokio::test]
 async fn handled_marks_of_updates_finishing_together_are_all_written() {
-    let (store, _dir, _) = store().await;
+    let (store, _dir) = store().await;
     let now = Utc::now();
     let updates: Vec<(i32, String)> = (1..=200).map(|id| (id, "{}".to_owned())).collect();
     let todo = store.inbox_receive(&updates, now).await.unwrap();
