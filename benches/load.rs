@@ -114,15 +114,16 @@ impl Opts {
         let mut postgres = std::env::var(pg::URL_ENV).ok().filter(|u| !u.is_empty());
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
+            if let Some(url) = a.strip_prefix("--postgres=") {
+                postgres = Some(url.to_owned());
+                continue;
+            }
             match a.as_str() {
                 // cargo bench passes --bench to every bench target.
                 "--bench" => {}
                 "--quick" => quick = true,
                 "--postgres" => {
                     postgres.get_or_insert_with(|| pg::DEFAULT_URL.to_owned());
-                }
-                url if url.starts_with("--postgres=") => {
-                    postgres = Some(url["--postgres=".len()..].to_owned())
                 }
                 "--runs" => {
                     runs = Some(
