@@ -116,6 +116,16 @@ pub(super) async fn postgres_plan(
         .collect()
 }
 
+/// Whether a plan of [`postgres_plan`] reads some table through an index: an index scan,
+/// an index-only scan or a bitmap index scan (which the planner picks as it likes on
+/// tables this small).
+#[cfg(test)]
+pub(super) fn reads_an_index(steps: &[String]) -> bool {
+    steps
+        .iter()
+        .any(|s| s.contains("Index Scan") || s.contains("Index Only Scan"))
+}
+
 /// The values of the figures' plans on PostgreSQL: November 2026, any scope (`?1`–`?5`),
 /// then `more`.
 #[cfg(test)]
