@@ -173,7 +173,17 @@ mod tests {
             first.still_there().await.is_err(),
             "the leader sees it broke"
         );
-        assert!(second.try_lead().await.unwrap(), "the lock went with it");
+        // pg_terminate_backend only signals: the backend lets go of its locks as it exits,
+        // a moment later.
+        let mut took = false;
+        for _ in 0..100 {
+            took = second.try_lead().await.unwrap();
+            if took {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(took, "the lock went with it within 5 s");
         // Another schema's Butler has a lock of its own.
         let (other, _) = two_on_one_schema().await.unwrap();
         let mut elsewhere = other.leader_candidate("c").await.unwrap();
