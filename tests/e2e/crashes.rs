@@ -108,23 +108,6 @@ async fn inbox_counts(story: &Story) -> (i64, i64) {
     )
 }
 
-/// The ticket number each of the bot's messages in `chat` starting with `prefix` names,
-/// by the message it replies to (cards: by their own id).
-fn tickets_named(s: &State, chat: i64, prefix: &str) -> Vec<(Option<i32>, i64)> {
-    s.bot_messages_in(chat)
-        .iter()
-        .filter(|m| m.body().starts_with(prefix))
-        .filter_map(|m| {
-            let n = m.body()[prefix.len()..]
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()?;
-            Some((m.reply_to, n))
-        })
-        .collect()
-}
-
 /// A burst of reports from many owners; kill -9 once the first few are confirmed, and the
 /// rest of the burst arrives while Butler is down. After the restart nothing is lost and
 /// nothing is handled twice: every report has exactly one ticket, every ticket a card,
@@ -158,9 +141,6 @@ async fn a_burst_survives_kill_9(mode: Mode) {
     reports.extend((BURST / 2..BURST).map(|i| send(&story, i)));
 
     story.butler.restart();
-    let distinct = |named: Vec<(Option<i32>, i64)>| {
-        named.into_iter().collect::<std::collections::BTreeSet<_>>()
-    };
     story
         .until_within("every report confirmed", 2 * STEP, |s| {
             (distinct(tickets_named(s, GROUP, RECEIVED)).len() as u64 >= BURST).then_some(())
@@ -175,11 +155,7 @@ async fn a_burst_survives_kill_9(mode: Mode) {
     let confirmations = story.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
     let mut tickets = std::collections::BTreeSet::new();
     for report in &reports {
-        let named: Vec<i64> = confirmations
-            .iter()
-            .filter(|(to, _)| *to == Some(report.id))
-            .map(|(_, n)| *n)
-            .collect();
+        let named = numbers_answering(&confirmations, report.id);
         let context = || format!("report {}: {named:?}\n{}", report.id, story.context());
         assert!(!named.is_empty(), "lost: {}", context());
         assert!(

@@ -490,3 +490,34 @@ impl Story {
 pub fn units(s: &str) -> usize {
     s.encode_utf16().count()
 }
+
+/// The ticket number each of the bot's messages in `chat` starting with `prefix` names,
+/// with the message it replies to (cards: none).
+pub fn tickets_named(s: &State, chat: i64, prefix: &str) -> Vec<(Option<i32>, i64)> {
+    s.bot_messages_in(chat)
+        .iter()
+        .filter(|m| m.body().starts_with(prefix))
+        .filter_map(|m| {
+            let n = m.body()[prefix.len()..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
+            Some((m.reply_to, n))
+        })
+        .collect()
+}
+
+/// Each (reply-to, ticket number) once.
+pub fn distinct(named: Vec<(Option<i32>, i64)>) -> std::collections::BTreeSet<(Option<i32>, i64)> {
+    named.into_iter().collect()
+}
+
+/// The ticket numbers the messages of `named` that answer message `report` name.
+pub fn numbers_answering(named: &[(Option<i32>, i64)], report: i32) -> Vec<i64> {
+    named
+        .iter()
+        .filter(|(to, _)| *to == Some(report))
+        .map(|(_, n)| *n)
+        .collect()
+}

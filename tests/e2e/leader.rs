@@ -22,7 +22,9 @@ use chrono::{Timelike, Utc};
 use crate::common::{
     Process, butler_with_config, emulator_with_cast, log_level, on_emulator, tail, temp_dir,
 };
-use crate::harness::{GROUP, MANAGER, STAFF_CHAT, STEP};
+use crate::harness::{
+    GROUP, MANAGER, STAFF_CHAT, STEP, distinct, numbers_answering, tickets_named,
+};
 
 const RECEIVED: &str = "Received: ticket #";
 const GREETING: &str = "Good morning, ";
@@ -190,27 +192,6 @@ impl Pair {
     }
 }
 
-/// The ticket number each of the bot's messages in `chat` starting with `prefix` names,
-/// with the message it replies to.
-fn tickets_named(s: &State, chat: i64, prefix: &str) -> Vec<(Option<i32>, i64)> {
-    s.bot_messages_in(chat)
-        .iter()
-        .filter(|m| m.body().starts_with(prefix))
-        .filter_map(|m| {
-            let n = m.body()[prefix.len()..]
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()?;
-            Some((m.reply_to, n))
-        })
-        .collect()
-}
-
-fn distinct(named: Vec<(Option<i32>, i64)>) -> BTreeSet<(Option<i32>, i64)> {
-    named.into_iter().collect()
-}
-
 #[tokio::test]
 async fn two_instances_on_postgres_a_burst_of_reports_survives_kill_9_of_the_leader() {
     let Some(base) = postgres() else { return };
@@ -256,11 +237,7 @@ async fn two_instances_on_postgres_a_burst_of_reports_survives_kill_9_of_the_lea
     let mut tickets = BTreeSet::new();
     let mut twice = 0;
     for report in &reports {
-        let named: Vec<i64> = confirmations
-            .iter()
-            .filter(|(to, _)| *to == Some(report.id))
-            .map(|(_, n)| *n)
-            .collect();
+        let named = numbers_answering(&confirmations, report.id);
         let context = || format!("report {}: {named:?}\n{}", report.id, pair.context());
         assert!(!named.is_empty(), "lost: {}", context());
         assert!(
