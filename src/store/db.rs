@@ -496,55 +496,41 @@ macro_rules! run {
     }};
 }
 
-impl<'q, T: Row> QueryAs<'q, T> {
-    pub(crate) fn bind(mut self, value: impl IntoArg) -> Self {
-        self.query = self.query.bind(value);
-        self
-    }
+/// `bind` and the three fetches of a typed statement (`$ty`, its rows read by `$with`).
+macro_rules! typed_statement {
+    ($ty:ident, $bound:path, $with:path) => {
+        impl<'q, T: $bound> $ty<'q, T> {
+            pub(crate) fn bind(mut self, value: impl IntoArg) -> Self {
+                self.query = self.query.bind(value);
+                self
+            }
 
-    pub(crate) async fn fetch_all<'e>(self, db: impl Into<Exec<'e>>) -> sqlx::Result<Vec<T>> {
-        let q = self.query;
-        run!(q, db, sqlx::query_as_with, fetch_all)
-    }
+            pub(crate) async fn fetch_all<'e>(
+                self,
+                db: impl Into<Exec<'e>>,
+            ) -> sqlx::Result<Vec<T>> {
+                let q = self.query;
+                run!(q, db, $with, fetch_all)
+            }
 
-    pub(crate) async fn fetch_one<'e>(self, db: impl Into<Exec<'e>>) -> sqlx::Result<T> {
-        let q = self.query;
-        run!(q, db, sqlx::query_as_with, fetch_one)
-    }
+            pub(crate) async fn fetch_one<'e>(self, db: impl Into<Exec<'e>>) -> sqlx::Result<T> {
+                let q = self.query;
+                run!(q, db, $with, fetch_one)
+            }
 
-    pub(crate) async fn fetch_optional<'e>(
-        self,
-        db: impl Into<Exec<'e>>,
-    ) -> sqlx::Result<Option<T>> {
-        let q = self.query;
-        run!(q, db, sqlx::query_as_with, fetch_optional)
-    }
+            pub(crate) async fn fetch_optional<'e>(
+                self,
+                db: impl Into<Exec<'e>>,
+            ) -> sqlx::Result<Option<T>> {
+                let q = self.query;
+                run!(q, db, $with, fetch_optional)
+            }
+        }
+    };
 }
 
-impl<'q, T: Value> QueryScalar<'q, T> {
-    pub(crate) fn bind(mut self, value: impl IntoArg) -> Self {
-        self.query = self.query.bind(value);
-        self
-    }
-
-    pub(crate) async fn fetch_all<'e>(self, db: impl Into<Exec<'e>>) -> sqlx::Result<Vec<T>> {
-        let q = self.query;
-        run!(q, db, sqlx::query_scalar_with, fetch_all)
-    }
-
-    pub(crate) async fn fetch_one<'e>(self, db: impl Into<Exec<'e>>) -> sqlx::Result<T> {
-        let q = self.query;
-        run!(q, db, sqlx::query_scalar_with, fetch_one)
-    }
-
-    pub(crate) async fn fetch_optional<'e>(
-        self,
-        db: impl Into<Exec<'e>>,
-    ) -> sqlx::Result<Option<T>> {
-        let q = self.query;
-        run!(q, db, sqlx::query_scalar_with, fetch_optional)
-    }
-}
+typed_statement!(QueryAs, Row, sqlx::query_as_with);
+typed_statement!(QueryScalar, Value, sqlx::query_scalar_with);
 
 #[cfg(test)]
 mod tests {
