@@ -75,7 +75,9 @@ impl Tx<'_> {
     }
 
     /// The staff chat's summary of `[from, to)`, with the open and overdue tickets as of
-    /// `now` under the deadlines in `sla`.
+    /// `now`: overdue by the deadlines stored on each ticket (its urgency's, on the
+    /// office's calendar), or, for a ticket written before deadlines were kept, by the flat
+    /// ones in `sla`.
     pub async fn day_summary(
         &mut self,
         from: DateTime<Utc>,
@@ -92,7 +94,8 @@ impl Tx<'_> {
             "WITH scope AS (SELECT t.id FROM tickets t WHERE
                  CASE WHEN ?12 IS NULL THEN t.staff_chat_id IS NULL ELSE t.staff_chat_id = ?12 END),
              open AS (
-                 SELECT t.id, t.status, t.created_at, t.paused_at,
+                 SELECT t.id, t.status, t.created_at, t.paused_at, t.take_due_at,
+                        t.first_update_due_at, t.resolve_due_at,
                         (SELECT MAX(e.at) FROM ticket_events e
                          WHERE e.ticket_id = t.id AND e.kind = ?7) AS taken_at
                  FROM tickets t WHERE t.status IN ('reported','taken') AND t.kind = 'repair'
@@ -107,9 +110,10 @@ impl Tx<'_> {
                  (SELECT COUNT(*) FROM open WHERE status = 'reported') AS waiting,
                  (SELECT COUNT(*) FROM open WHERE status = 'taken') AS in_progress,
                  (SELECT COUNT(*) FROM open o WHERE o.paused_at IS NULL AND (
-                      (o.status = 'reported' AND o.created_at <= ?3)
-                   OR o.created_at <= ?5
-                   OR (o.status = 'taken' AND o.taken_at <= ?4
+                      (o.status = 'reported' AND COALESCE(o.take_due_at <= ?13, o.created_at <= ?3))
+                   OR COALESCE(o.resolve_due_at <= ?13, o.created_at <= ?5)
+                   OR (o.status = 'taken'
+                       AND COALESCE(o.first_update_due_at <= ?13, o.taken_at <= ?4)
                        AND NOT EXISTS (SELECT 1 FROM ticket_events e
                                        WHERE e.ticket_id = o.id AND e.kind = ?10
                                          AND e.at >= o.taken_at)))) AS overdue,
@@ -133,6 +137,7 @@ impl Tx<'_> {
         .bind(EventKind::Progress.as_str())
         .bind(scoped)
         .bind(chat)
+        .bind(now)
         .fetch_one(&mut self.0)
         .await?;
         let staff = self.staff_days(from, to, scope).await?;
@@ -348,5 +353,58 @@ mod tests {
                 .collect();
             assert_eq!(staff, vec![(9, "Wang", wang)], "{scope:?}");
         }
+    }
+
+    /// Overdue is read from each ticket's own deadlines (an urgent one's 3 minutes, a
+    /// slow one's 2 days), the flat `[sla]` ones only for a ticket that has none.
+    #[tokio::test]
+    async fn overdue_follows_each_tickets_stored_deadlines_before_the_flat_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&testing::database_url(dir.path()).await)
+            .await
+            .unwrap();
+        day_of_three_tickets(&store).await;
+        // T2 and T3 have no deadlines: T3 is overdue by the flat 30 minutes to an update.
+        // T4: urgent, reported 11:55, to be taken by 11:58: overdue at 12:00.
+        // T5: reported on the 1st, to be taken by the 4th: not overdue (flat: 10 minutes).
+        // T6: taken 11:05, first update due 13:00: not overdue (flat: 30 minutes).
+        let due = [
+            (4, "reported", "02T11:55", Some("02T11:58"), None, "03T11:55"),
+            (5, "reported", "01T08:00", Some("04T08:00"), None, "05T08:00"),
+            (6, "taken", "02T11:00", Some("02T11:10"), Some("02T13:00"), "03T11:00"),
+        ];
+        for (id, status, reported, take, update, resolve) in due {
+            query(
+                "INSERT INTO tickets (id, group_chat_id, report_chat_id, report_message_id,
+                     owner_id, category, text, status, created_at, updated_at,
+                     take_due_at, first_update_due_at, resolve_due_at)
+                 VALUES (?1, -1, -1, ?1, 7, 'other', 'x', ?2, ?3, ?3, ?4, ?5, ?6)",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(at(reported))
+            .bind(take.map(at))
+            .bind(update.map(at))
+            .bind(at(resolve))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        }
+        query(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_id, actor_name, at)
+             VALUES (6, 'taken', 9, 'Wang', ?)",
+        )
+        .bind(at("02T11:05"))
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        let (from, to, now) = (at("02T00:00"), at("03T00:00"), at("02T12:00"));
+        let mut tx = store.begin_read().await.unwrap();
+        let d = tx
+            .day_summary(from, to, now, &SlaSettings::default(), TicketScope::All)
+            .await
+            .unwrap();
+        // T2 (reported 09:00, flat 10 minutes), T3 and T4; not T5 nor T6.
+        assert_eq!((d.waiting, d.in_progress, d.overdue), (3, 2, 3));
     }
 }
