@@ -415,7 +415,7 @@ fn seed_demo_refuses_a_database_with_real_groups() {
     let counts = runtime.block_on(async {
         let url = format!("sqlite://{}", db.display());
         let store = butler::store::Store::open(&url).await.unwrap();
-        let counts = store.row_counts().await.unwrap();
+        let counts = store.table_counts().await.unwrap();
         store.close().await;
         counts
     });
@@ -631,7 +631,7 @@ fn forget_owner_replaces_their_words_everywhere_and_keeps_the_counts() {
     write_config(dir.path(), &format!("{GOOD}database_url = \"{url}\"\n"));
     let store = runtime.block_on(butler::store::Store::open(&url)).unwrap();
     runtime.block_on(two_owners(&store));
-    let before = runtime.block_on(store.row_counts()).unwrap();
+    let before = runtime.block_on(store.table_counts()).unwrap();
     for secret in SECRETS {
         let found = runtime.block_on(store.columns_holding(secret)).unwrap();
         assert!(!found.is_empty(), "the fixture holds {secret:?}");
@@ -659,7 +659,7 @@ fn forget_owner_replaces_their_words_everywhere_and_keeps_the_counts() {
             .is_empty(),
         "none of their updates is left"
     );
-    let after = runtime.block_on(store.row_counts()).unwrap();
+    let after = runtime.block_on(store.table_counts()).unwrap();
     let count =
         |counts: &[(String, i64)], table: &str| counts.iter().find(|(t, _)| t == table).unwrap().1;
     for table in [

@@ -321,6 +321,43 @@ const pageText = () => [...document.querySelectorAll('.pane')].map((p) =>
 
 // ---- the tests ----------------------------------------------------------------------
 
+/// A sandbox and the browser on its page, the one browser test at a time.
+struct Page {
+    browser: Browser,
+    sandbox: SandboxProcess,
+    _one: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Page {
+    /// The sandbox started and its page open with the seeded chats shown; `None` (the
+    /// test skipped) where there is no browser.
+    async fn open_seeded() -> Option<Page> {
+        let one = ONE_BROWSER.lock().await;
+        let mut browser = Browser::start().await?;
+        let sandbox = SandboxProcess::start();
+        browser.log = Some(sandbox.process.log_path().to_owned());
+        browser.goto(&sandbox.url).await;
+        seeded(&browser).await;
+        Some(Page {
+            browser,
+            sandbox,
+            _one: one,
+        })
+    }
+
+    /// Closes the browser and stops the sandbox, which must exit cleanly.
+    async fn close(self) {
+        let Page {
+            browser,
+            mut sandbox,
+            _one,
+        } = self;
+        browser.quit().await;
+        let status = sandbox.stop().await;
+        assert!(status.success(), "{status:?}\n{}", sandbox.log());
+    }
+}
+
 /// Waits for the seeded chats: the group registered, both units set.
 async fn seeded(b: &Browser) {
     b.until(
@@ -372,14 +409,10 @@ async fn type_and_send(b: &Browser, chat: i64, text: &str) {
 
 #[tokio::test]
 async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page() {
-    let _one = ONE_BROWSER.lock().await;
-    let Some(mut b) = Browser::start().await else {
+    let Some(page) = Page::open_seeded().await else {
         return;
     };
-    let mut sandbox = SandboxProcess::start();
-    b.log = Some(sandbox.process.log_path().to_owned());
-    b.goto(&sandbox.url).await;
-    seeded(&b).await;
+    let b = &page.browser;
     assert_eq!(
         b.js(
             "return [...inPane(arguments[0], '.chips').querySelectorAll('.chip')].map((c) => c.querySelector(':scope > span').innerText);",
@@ -617,22 +650,16 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     b.screenshot(&shot).await;
     eprintln!("screenshot: {}", shot.display());
 
-    b.quit().await;
-    let status = sandbox.stop().await;
-    assert!(status.success(), "{status:?}\n{}", sandbox.log());
+    page.close().await;
 }
 
 #[tokio::test]
 async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speaks_chinese_and_reset_starts_afresh()
  {
-    let _one = ONE_BROWSER.lock().await;
-    let Some(mut b) = Browser::start().await else {
+    let Some(page) = Page::open_seeded().await else {
         return;
     };
-    let mut sandbox = SandboxProcess::start();
-    b.log = Some(sandbox.process.log_path().to_owned());
-    b.goto(&sandbox.url).await;
-    seeded(&b).await;
+    let b = &page.browser;
     b.click(
         "Jump to 18:00",
         "return document.querySelector('#jump-evening');",
@@ -761,22 +788,16 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
     .await;
     four_panes_fit_a_laptop_and_stack_on_a_phone(&b).await;
 
-    b.quit().await;
-    let status = sandbox.stop().await;
-    assert!(status.success(), "{status:?}\n{}", sandbox.log());
+    page.close().await;
 }
 
 #[tokio::test]
 async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_phone_sees_it_all()
 {
-    let _one = ONE_BROWSER.lock().await;
-    let Some(mut b) = Browser::start().await else {
+    let Some(page) = Page::open_seeded().await else {
         return;
     };
-    let mut sandbox = SandboxProcess::start();
-    b.log = Some(sandbox.process.log_path().to_owned());
-    b.goto(&sandbox.url).await;
-    seeded(&b).await;
+    let b = &page.browser;
 
     // The weekly chart Butler draws is the picture itself, not the stand-in.
     type_and_send(&b, STAFF_CHAT, "/stats chart").await;
@@ -860,9 +881,7 @@ async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_
     .await;
     nothing_wider_than_the_screen(&b, 390).await;
 
-    b.quit().await;
-    let status = sandbox.stop().await;
-    assert!(status.success(), "{status:?}\n{}", sandbox.log());
+    page.close().await;
 }
 
 /// `url` fetched by the page: its type, disposition and bytes.

@@ -16,6 +16,7 @@ use super::auth::Who;
 use super::html::{self, csrf_field, esc, options};
 use super::{Console, Failure, Shared};
 use crate::app::secret_hash;
+use crate::domain::image::image_type;
 use crate::domain::{self, Actor, Kind, Story, Ticket, TicketId, TicketStatus};
 use crate::i18n::{self, Locale, t};
 use crate::messages::render::{stars, status_name};
@@ -473,17 +474,3 @@ fn trim_cache(dir: &std::path::Path, keep: usize) {
     }
 }
 
-/// The image type of a photo by its first bytes (anything else is not served).
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
-}

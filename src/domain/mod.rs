@@ -8,6 +8,7 @@ pub mod daily;
 pub mod dispatch;
 pub mod event;
 pub mod figures;
+pub mod image;
 pub mod kind;
 pub mod kind_figures;
 pub mod locale;

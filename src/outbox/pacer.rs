@@ -1,6 +1,7 @@
 //! Telegram's sending limits, kept on Butler's side so that a broadcast does not meet
 //! 429s: about 30 messages a second overall, one a second per chat, 20 a minute per group.
-//! While a turn that answers a person waits for a slot, bulk turns take none.
+//! While a turn that answers a person waits for a slot, bulk turns take none, and in a
+//! group bulk messages leave a few of the minute's messages to answers.
 //! [`Pacing::slot`] is what a delivery lane asks before each send.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -69,7 +70,7 @@ impl Pacing {
                 .pacer
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take(chat, Instant::now());
+                .take(chat, Instant::now(), urgent);
             match slot {
                 Ok(()) => return Ok(()),
                 Err(_) if !self.on.load(Ordering::Relaxed) => {
@@ -102,6 +103,12 @@ const OVERALL_PER_SECOND: f64 = 28.8;
 /// confirmation right after it meet a 429.)
 const PER_CHAT_PER_SECOND: f64 = 1.0 / 1.05;
 
+/// Of a group's 20 messages a minute, what bulk messages (alerts, the greeting, a
+/// summary) leave to answers to people: a staff chat that a sweep's alerts keep at its
+/// limit still answers a `/stats` or shows a taken card at once, not after the next
+/// free slot (6 s) or several.
+const KEPT_FOR_PEOPLE: f64 = 3.0;
+
 struct Pacer {
     global: Bucket,
     chats: std::collections::HashMap<i64, (Bucket, Option<Bucket>)>,
@@ -132,10 +139,16 @@ impl Bucket {
 
     /// Time until one token is there (zero if there is one now).
     fn wait(&self) -> Duration {
-        if self.tokens >= 1.0 {
+        self.wait_keeping(0.0)
+    }
+
+    /// Time until one token is there beyond `kept` (zero if there is one now).
+    fn wait_keeping(&self, kept: f64) -> Duration {
+        let needed = 1.0 + kept;
+        if self.tokens >= needed {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
+            Duration::from_secs_f64((needed - self.tokens) / self.per_second)
         }
     }
 }
@@ -148,8 +161,9 @@ impl Pacer {
         }
     }
 
-    /// Takes a sending slot for `chat`, or says how long to wait for one.
-    fn take(&mut self, chat: i64, now: Instant) -> Result<(), Duration> {
+    /// Takes a sending slot for `chat`, or says how long to wait for one. A bulk message
+    /// (not `urgent`) to a group leaves [`KEPT_FOR_PEOPLE`] of the group's tokens.
+    fn take(&mut self, chat: i64, now: Instant, urgent: bool) -> Result<(), Duration> {
         if self.chats.len() > 10_000 {
             // Forget chats whose buckets are full again: they are as good as new.
             self.chats.retain(|_, (c, g)| {
@@ -175,7 +189,9 @@ impl Pacer {
             .global
             .wait()
             .max(per_chat.wait())
-            .max(per_group.as_ref().map_or(Duration::ZERO, Bucket::wait));
+            .max(per_group.as_ref().map_or(Duration::ZERO, |g| {
+                g.wait_keeping(if urgent { 0.0 } else { KEPT_FOR_PEOPLE })
+            }));
         if wait > Duration::ZERO {
             return Err(wait);
         }
@@ -196,19 +212,19 @@ mod tests {
     fn a_chat_gets_one_message_a_second() {
         let mut p = Pacer::telegram();
         let t0 = Instant::now();
-        assert!(p.take(1, t0).is_ok());
+        assert!(p.take(1, t0, true).is_ok());
         // Overall, one message every 1/28.8 s.
         let step = Duration::from_millis(35);
-        let wait = p.take(1, t0 + step).unwrap_err();
+        let wait = p.take(1, t0 + step, true).unwrap_err();
         assert!(
             wait > Duration::from_millis(1000) && wait <= Duration::from_millis(1050),
             "{wait:?}"
         );
         assert!(
-            p.take(2, t0 + step * 2).is_ok(),
+            p.take(2, t0 + step * 2, true).is_ok(),
             "another chat is not held up"
         );
-        assert!(p.take(1, t0 + step + wait).is_ok());
+        assert!(p.take(1, t0 + step + wait, true).is_ok());
     }
 
     #[test]
@@ -220,7 +236,7 @@ mod tests {
         let mut chat = 1000;
         for ms in 0..5_000u64 {
             let now = t0 + Duration::from_millis(ms);
-            while p.take(chat, now).is_ok() {
+            while p.take(chat, now, false).is_ok() {
                 sent.push(ms);
                 chat += 1;
             }
@@ -244,8 +260,29 @@ mod tests {
         let mut p = Pacer::telegram();
         let t0 = Instant::now();
         let sent = (0..60)
-            .filter(|s| p.take(-5, t0 + Duration::from_secs(*s)).is_ok())
+            .filter(|s| p.take(-5, t0 + Duration::from_secs(*s), true).is_ok())
             .count();
         assert!((19..=20).contains(&sent), "{sent} in a minute");
+    }
+
+    #[test]
+    fn bulk_messages_leave_a_group_room_for_answers_to_people() {
+        let mut p = Pacer::telegram();
+        let t0 = Instant::now();
+        // Alerts, one a second for a minute: they stop short of the group's limit…
+        let alerts = (0..60)
+            .filter(|s| p.take(-5, t0 + Duration::from_secs(*s), false).is_ok())
+            .count();
+        assert!((16..=17).contains(&alerts), "{alerts} alerts in a minute");
+        // …so answers go at once, a second apart, up to what was kept…
+        let at = t0 + Duration::from_secs(60);
+        for s in 0..3 {
+            let answer = p.take(-5, at + Duration::from_millis(1100 * s), true);
+            assert!(answer.is_ok(), "answer {s}: {answer:?}");
+        }
+        // …and then wait for the group's limit like everything else.
+        assert!(p.take(-5, at + Duration::from_millis(3300), true).is_err());
+        // Another chat's alerts are not held back by this group's answers.
+        assert!(p.take(-6, at + Duration::from_millis(3300), false).is_ok());
     }
 }

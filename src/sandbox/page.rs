@@ -20,6 +20,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{Jump, Sandbox};
+use crate::domain::image::image_type;
 use crate::i18n::Locale;
 use butler_emulator::FileKind;
 
@@ -165,22 +166,6 @@ fn is_local_host(host: &str) -> bool {
         None => port.is_empty(),
     };
     port_ok && ["127.0.0.1", "localhost", "[::1]"].contains(&name.to_ascii_lowercase().as_str())
-}
-
-/// The image type of an upload by its first bytes: PNG, JPEG, GIF or WebP. Anything else
-/// (SVG, which may carry scripts, HTML, …) is refused whatever its declared type.
-pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
 }
 
 fn refuse(status: StatusCode, why: &str) -> Response {
@@ -548,24 +533,6 @@ mod tests {
             "",
         ] {
             assert!(!is_local_host(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn uploads_are_known_by_their_bytes_and_svg_is_none_of_them() {
-        let (_, _, jpeg) = SAMPLES[0];
-        assert_eq!(image_type(jpeg), Some("image/jpeg"));
-        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(image_type(b"GIF89a...."), Some("image/gif"));
-        assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        for bad in [
-            &b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"[..],
-            b"<?xml version='1.0'?><svg/>",
-            b"<html><script></script></html>",
-            b"RIFF\0\0\0\0WAVE",
-            b"",
-        ] {
-            assert_eq!(image_type(bad), None);
         }
     }
 

@@ -169,27 +169,6 @@ impl Store {
         }
         Ok(found)
     }
-
-    /// How many rows each table holds, by name.
-    pub async fn row_counts(&self) -> Result<Vec<(String, i64)>> {
-        let tables: Vec<String> = query_scalar(Sql::each(
-            "SELECT name FROM sqlite_schema WHERE type = 'table'
-             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
-            "SELECT table_name::text FROM information_schema.tables
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-               AND table_name NOT LIKE '\\_sqlx%' ORDER BY table_name COLLATE \"C\"",
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut counts = Vec::new();
-        for table in tables {
-            let n: i64 = query_scalar(format!("SELECT COUNT(*) FROM \"{table}\""))
-                .fetch_one(&self.pool)
-                .await?;
-            counts.push((table, n));
-        }
-        Ok(counts)
-    }
 }
 
 /// Outbox rows to their private chat or about their tickets, and done rows holding one of

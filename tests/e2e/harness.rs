@@ -38,20 +38,28 @@ pub enum Mode {
 /// The secret token Butler runs with in webhook mode.
 pub const WEBHOOK_SECRET: &str = "e2e-webhook-secret_0123456789";
 
+/// A free port on 127.0.0.1: taken, noted and let go (Butler binds it a moment later).
+pub fn free_address() -> std::net::SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    probe.local_addr().expect("its address")
+}
+
+/// The `[telegram]` table of webhook mode: Telegram posts to `url`, Butler listens on
+/// `listen`.
+pub fn webhook_table(url: &str, listen: std::net::SocketAddr) -> String {
+    format!(
+        "\n[telegram]\nmode = \"webhook\"\nwebhook_url = \"{url}\"\nlisten = \"{listen}\"\nsecret_token = \"{WEBHOOK_SECRET}\"\n"
+    )
+}
+
 impl Mode {
     /// The `[telegram]` table for this mode, and the address Butler will listen on.
     fn config(self) -> (String, Option<std::net::SocketAddr>) {
         match self {
             Mode::Polling => (String::new(), None),
             Mode::Webhook => {
-                // A free port: taken, noted and let go (Butler binds it a moment later).
-                let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-                let addr = probe.local_addr().expect("its address");
-                drop(probe);
-                let table = format!(
-                    "\n[telegram]\nmode = \"webhook\"\nwebhook_url = \"http://{addr}/telegram\"\nlisten = \"{addr}\"\nsecret_token = \"{WEBHOOK_SECRET}\"\n"
-                );
-                (table, Some(addr))
+                let addr = free_address();
+                (webhook_table(&format!("http://{addr}/telegram"), addr), Some(addr))
             }
         }
     }

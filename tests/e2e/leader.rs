@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use butler_emulator::{EmulatorHandle, State, User};
@@ -23,7 +25,8 @@ use crate::common::{
     Process, butler_with_config, emulator_with_cast, log_level, on_emulator, tail, temp_dir,
 };
 use crate::harness::{
-    GROUP, MANAGER, STAFF_CHAT, STEP, distinct, numbers_answering, tickets_named,
+    GROUP, MANAGER, STAFF_CHAT, STEP, distinct, free_address, numbers_answering, tickets_named,
+    webhook_table,
 };
 
 const RECEIVED: &str = "Received: ticket #";
@@ -99,11 +102,24 @@ struct Pair {
 impl Pair {
     /// `a` then `b` on the schema at `url`, both with `tweaks`.
     async fn start(emu: EmulatorHandle, url: String, dir: tempfile::TempDir, tweaks: &str) -> Pair {
-        let path: PathBuf = dir.path().join("butler.toml");
-        std::fs::write(&path, config(&url, tweaks)).expect("writing butler.toml");
-        let a = Instance::start(&emu, &path, "a");
+        Pair::start_each(emu, url, dir, [tweaks, tweaks]).await
+    }
+
+    /// `a` then `b` on the schema at `url`, each with its own `tweaks`.
+    async fn start_each(
+        emu: EmulatorHandle,
+        url: String,
+        dir: tempfile::TempDir,
+        tweaks: [&str; 2],
+    ) -> Pair {
+        let [a, b] = [("a", tweaks[0]), ("b", tweaks[1])].map(|(name, tweaks)| {
+            let path: PathBuf = dir.path().join(format!("{name}.toml"));
+            std::fs::write(&path, config(&url, tweaks)).expect("writing the config");
+            (name, path)
+        });
+        let a = Instance::start(&emu, &a.1, a.0);
         a.until_logged("leader: this instance runs").await;
-        let b = Instance::start(&emu, &path, "b");
+        let b = Instance::start(&emu, &b.1, b.0);
         b.until_logged("standby: another instance leads").await;
         Pair {
             emu,
@@ -179,6 +195,89 @@ impl Pair {
             .expect("a message sent after the kill")
     }
 
+    /// The burst: half the [`BURST`] owners report; once some are confirmed, `before`
+    /// looks, the leader is killed and the other half report; until every report is
+    /// confirmed and carded. The reports, the confirmations sent before the kill, and the
+    /// kill's time.
+    async fn burst_with_a_kill(
+        &mut self,
+        before: impl FnOnce(&Pair),
+    ) -> (Vec<butler_emulator::Message>, Vec<(Option<i32>, i64)>, Duration) {
+        let send = |pair: &Pair, i: u64| {
+            pair.emu
+                .user_sends_text(GROUP, 300 + i, &format!("/repair burst report {i}"), None)
+                .unwrap()
+        };
+        let mut reports: Vec<_> = (0..BURST / 2).map(|i| send(&*self, i)).collect();
+        self.until("the first reports are confirmed", STEP, |s| {
+            (tickets_named(s, GROUP, RECEIVED).len() >= 3).then_some(())
+        })
+        .await;
+        before(self);
+        let kill = self.kill_leader();
+        let before_kill = self.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
+        reports.extend((BURST / 2..BURST).map(|i| send(&*self, i)));
+        self.until("every report confirmed", 3 * STEP, |s| {
+            (distinct(tickets_named(s, GROUP, RECEIVED)).len() as u64 >= BURST).then_some(())
+        })
+        .await;
+        self.until("every card", STEP, |s| {
+            (distinct(tickets_named(s, STAFF_CHAT, "🔧 #")).len() as u64 >= BURST).then_some(())
+        })
+        .await;
+        (reports, before_kill, kill)
+    }
+
+    /// After a kill: each of `reports` confirmed with one ticket number, once, or twice
+    /// only when the first confirmation was sent before the kill (`before_kill`); one
+    /// ticket a report, each carded; every update stored once and handled. The count of
+    /// reports confirmed twice.
+    async fn each_report_once(
+        &self,
+        reports: &[butler_emulator::Message],
+        before_kill: &[(Option<i32>, i64)],
+    ) -> usize {
+        let confirmations = self.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
+        let mut tickets = BTreeSet::new();
+        let mut twice = 0;
+    for report in reports {
+        let named = numbers_answering(&confirmations, report.id);
+        let context = || format!("report {}: {named:?}\n{}", report.id, self.context());
+        assert!(!named.is_empty(), "lost: {}", context());
+        assert!(
+            named.iter().all(|n| *n == named[0]),
+            "two tickets: {}",
+            context()
+        );
+        let in_flight = before_kill.iter().any(|(to, _)| *to == Some(report.id));
+        assert!(
+            named.len() == 1 || (named.len() == 2 && in_flight),
+            "confirmed {} times: {}",
+            named.len(),
+            context()
+        );
+        twice += usize::from(named.len() == 2);
+        tickets.insert(named[0]);
+    }
+    assert_eq!(tickets.len(), reports.len(), "one ticket a report");
+        let cards = distinct(self.emu.read(|s| tickets_named(s, STAFF_CHAT, "🔧 #")));
+        let carded: BTreeSet<i64> = cards.iter().map(|(_, n)| *n).collect();
+    assert!(carded.is_superset(&tickets), "{}", self.context());
+    assert_eq!(
+        self.counts("SELECT COUNT(*), COUNT(DISTINCT report_message_id) FROM tickets")
+            .await,
+        (reports.len() as i64, reports.len() as i64)
+    );
+        let updates = self.emu.read(|s| s.next_update_id()) as i64 - 1000;
+    assert_eq!(
+        self.counts("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
+            .await,
+        (updates, updates),
+        "each update stored once and handled"
+    );
+        twice
+    }
+
     /// One row of counts from the schema, by `sql` (test-only reads, no store method).
     async fn counts(&self, sql: &str) -> (i64, i64) {
         use sqlx::Connection;
@@ -203,79 +302,120 @@ async fn two_instances_on_postgres_a_burst_of_reports_survives_kill_9_of_the_lea
     }
     let mut pair = Pair::start(emu, url, temp_dir(), "[delivery]\nrate_limits = false").await;
     pair.register(GROUP, "Sunrise Garden").await;
-    let send = |pair: &Pair, i: u64| {
-        pair.emu
-            .user_sends_text(GROUP, 300 + i, &format!("/repair burst report {i}"), None)
-            .unwrap()
-    };
-    let mut reports: Vec<_> = (0..BURST / 2).map(|i| send(&pair, i)).collect();
-    pair.until("the first reports are confirmed", STEP, |s| {
-        (tickets_named(s, GROUP, RECEIVED).len() >= 3).then_some(())
-    })
-    .await;
-    assert!(
-        !pair.b.log().contains("leader: polling"),
-        "only the leader polls\n{}",
-        pair.context()
-    );
-    let kill = pair.kill_leader();
-    let before_kill = pair.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
-    reports.extend((BURST / 2..BURST).map(|i| send(&pair, i)));
-
-    pair.until("every report confirmed", 3 * STEP, |s| {
-        (distinct(tickets_named(s, GROUP, RECEIVED)).len() as u64 >= BURST).then_some(())
-    })
-    .await;
-    pair.until("every card", STEP, |s| {
-        (distinct(tickets_named(s, STAFF_CHAT, "🔧 #")).len() as u64 >= BURST).then_some(())
-    })
-    .await;
+    let (reports, before_kill, kill) = pair
+        .burst_with_a_kill(|pair| {
+            assert!(
+                !pair.b.log().contains("leader: polling"),
+                "only the leader polls\n{}",
+                pair.context()
+            );
+        })
+        .await;
     let failover = pair.failover(kill);
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let confirmations = pair.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
-    let mut tickets = BTreeSet::new();
-    let mut twice = 0;
-    for report in &reports {
-        let named = numbers_answering(&confirmations, report.id);
-        let context = || format!("report {}: {named:?}\n{}", report.id, pair.context());
-        assert!(!named.is_empty(), "lost: {}", context());
-        assert!(
-            named.iter().all(|n| *n == named[0]),
-            "two tickets: {}",
-            context()
-        );
-        let in_flight = before_kill.iter().any(|(to, _)| *to == Some(report.id));
-        assert!(
-            named.len() == 1 || (named.len() == 2 && in_flight),
-            "confirmed {} times: {}",
-            named.len(),
-            context()
-        );
-        twice += usize::from(named.len() == 2);
-        tickets.insert(named[0]);
-    }
-    assert_eq!(tickets.len() as u64, BURST, "one ticket a report");
-    let cards = distinct(pair.emu.read(|s| tickets_named(s, STAFF_CHAT, "🔧 #")));
-    let carded: BTreeSet<i64> = cards.iter().map(|(_, n)| *n).collect();
-    assert!(carded.is_superset(&tickets), "{}", pair.context());
-    assert_eq!(
-        pair.counts("SELECT COUNT(*), COUNT(DISTINCT report_message_id) FROM tickets")
-            .await,
-        (BURST as i64, BURST as i64)
-    );
-    let updates = pair.emu.read(|s| s.next_update_id()) as i64 - 1000;
-    assert_eq!(
-        pair.counts("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
-            .await,
-        (updates, updates),
-        "each update stored once and handled"
-    );
+    let twice = pair.each_report_once(&reports, &before_kill).await;
     assert!(pair.emu.pending_updates().is_empty());
     assert!(pair.b.log().contains("leader: polling"), "b polls now");
     eprintln!(
         "failover (kill -9 of the leader → first message from the new leader): {} ms; \
          reports confirmed exactly once: {} of {BURST}, twice (sent as the kill came): {twice}",
+        failover.as_millis(),
+        BURST as usize - twice
+    );
+}
+
+/// A stand-in for the reverse proxy in front of two instances: each connection goes to
+/// the next instance in turn, or to the other one when that one refuses it.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    /// Connections each instance took, `a`'s then `b`'s.
+    served: Arc<[AtomicUsize; 2]>,
+}
+
+impl Proxy {
+    async fn start(to: [std::net::SocketAddr; 2]) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("the proxy's port");
+        let addr = listener.local_addr().expect("its address");
+        let served = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+        let counts = Arc::clone(&served);
+        tokio::spawn(async move {
+            let mut turn = 0;
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                turn += 1;
+                let counts = Arc::clone(&counts);
+                tokio::spawn(async move {
+                    for i in [turn % 2, 1 - turn % 2] {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(to[i]).await {
+                            counts[i].fetch_add(1, Ordering::Relaxed);
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Proxy { addr, served }
+    }
+
+    fn served(&self) -> [usize; 2] {
+        [0, 1].map(|i| self.served[i].load(Ordering::Relaxed))
+    }
+}
+
+/// Item 3 of issue 17 on webhooks: both instances take deliveries (a proxy sends them to
+/// each in turn), a delivery repeated to the other instance is handled once, and after
+/// the leader's kill -9 the standby takes every delivery and leads.
+#[tokio::test]
+async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_survive_kill_9()
+{
+    let Some(base) = postgres() else { return };
+    let url = butler::store::testing::new_schema(&base).await;
+    let emu = emulator_with_cast().await;
+    for i in 0..BURST {
+        emu.add_user(User::new(300 + i, format!("Owner {i}")).language("en"));
+        emu.add_member(GROUP, 300 + i).unwrap();
+    }
+    let listen = [free_address(), free_address()];
+    let proxy = Proxy::start(listen).await;
+    let public = format!("http://{}/telegram", proxy.addr);
+    let tweaks = listen.map(|at| {
+        format!(
+            "[delivery]\nrate_limits = false\n[console]\nlisten = \"\"\n{}",
+            webhook_table(&public, at)
+        )
+    });
+    let mut pair = Pair::start_each(emu, url, temp_dir(), [&tweaks[0], &tweaks[1]]).await;
+    pair.until("the webhook is set", STEP, |s| s.webhook().cloned())
+        .await;
+    pair.register(GROUP, "Sunrise Garden").await;
+    // Three answers lost: Telegram delivers those updates again, to the other instance.
+    pair.emu.lose_webhook_answers(3);
+    let (reports, before_kill, kill) = pair
+        .burst_with_a_kill(|pair| {
+            let [a, b] = proxy.served();
+            assert!(a > 0 && b > 0, "both take deliveries: {a} and {b}\n{}", pair.context());
+        })
+        .await;
+    let failover = pair.failover(kill);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let twice = pair.each_report_once(&reports, &before_kill).await;
+    assert!(pair.b.log().contains("leader: this instance runs"));
+    let repeated = pair.emu.read(|s| {
+        let ids: Vec<i32> = s.deliveries().iter().map(|d| d.update_id).collect();
+        ids.len() - ids.iter().collect::<BTreeSet<_>>().len()
+    });
+    assert!(repeated >= 3, "the lost answers' updates were delivered again");
+    // Each went to the other instance, which stored nothing new and handled nothing.
+    let told = [&pair.a, &pair.b].map(|i| i.log().matches("a repeated delivery").count());
+    assert!(told[0] + told[1] >= 3, "{told:?}\n{}", pair.context());
+    eprintln!(
+        "webhooks, two instances: deliveries taken by a / b {:?}, {repeated} repeated; \
+         failover {} ms; reports confirmed exactly once: {} of {BURST}, twice: {twice}",
+        proxy.served(),
         failover.as_millis(),
         BURST as usize - twice
     );
