@@ -473,4 +473,3 @@ fn trim_cache(dir: &std::path::Path, keep: usize) {
         let _ = std::fs::remove_file(path);
     }
 }
-

@@ -23,7 +23,10 @@ mod tests {
 
     #[test]
     fn images_are_known_by_their_bytes_and_svg_is_none_of_them() {
-        assert_eq!(image_type(b"\xFF\xD8\xFF\xE0\0\x10JFIF"), Some("image/jpeg"));
+        assert_eq!(
+            image_type(b"\xFF\xD8\xFF\xE0\0\x10JFIF"),
+            Some("image/jpeg")
+        );
         assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
         assert_eq!(image_type(b"GIF89a...."), Some("image/gif"));
         assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));

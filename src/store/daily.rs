@@ -369,9 +369,30 @@ mod tests {
         // T5: reported on the 1st, to be taken by the 4th: not overdue (flat: 10 minutes).
         // T6: taken 11:05, first update due 13:00: not overdue (flat: 30 minutes).
         let due = [
-            (4, "reported", "02T11:55", Some("02T11:58"), None, "03T11:55"),
-            (5, "reported", "01T08:00", Some("04T08:00"), None, "05T08:00"),
-            (6, "taken", "02T11:00", Some("02T11:10"), Some("02T13:00"), "03T11:00"),
+            (
+                4,
+                "reported",
+                "02T11:55",
+                Some("02T11:58"),
+                None,
+                "03T11:55",
+            ),
+            (
+                5,
+                "reported",
+                "01T08:00",
+                Some("04T08:00"),
+                None,
+                "05T08:00",
+            ),
+            (
+                6,
+                "taken",
+                "02T11:00",
+                Some("02T11:10"),
+                Some("02T13:00"),
+                "03T11:00",
+            ),
         ];
         for (id, status, reported, take, update, resolve) in due {
             query(

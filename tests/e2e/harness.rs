@@ -59,7 +59,10 @@ impl Mode {
             Mode::Polling => (String::new(), None),
             Mode::Webhook => {
                 let addr = free_address();
-                (webhook_table(&format!("http://{addr}/telegram"), addr), Some(addr))
+                (
+                    webhook_table(&format!("http://{addr}/telegram"), addr),
+                    Some(addr),
+                )
             }
         }
     }

@@ -202,7 +202,11 @@ impl Pair {
     async fn burst_with_a_kill(
         &mut self,
         before: impl FnOnce(&Pair),
-    ) -> (Vec<butler_emulator::Message>, Vec<(Option<i32>, i64)>, Duration) {
+    ) -> (
+        Vec<butler_emulator::Message>,
+        Vec<(Option<i32>, i64)>,
+        Duration,
+    ) {
         let send = |pair: &Pair, i: u64| {
             pair.emu
                 .user_sends_text(GROUP, 300 + i, &format!("/repair burst report {i}"), None)
@@ -240,41 +244,41 @@ impl Pair {
         let confirmations = self.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
         let mut tickets = BTreeSet::new();
         let mut twice = 0;
-    for report in reports {
-        let named = numbers_answering(&confirmations, report.id);
-        let context = || format!("report {}: {named:?}\n{}", report.id, self.context());
-        assert!(!named.is_empty(), "lost: {}", context());
-        assert!(
-            named.iter().all(|n| *n == named[0]),
-            "two tickets: {}",
-            context()
-        );
-        let in_flight = before_kill.iter().any(|(to, _)| *to == Some(report.id));
-        assert!(
-            named.len() == 1 || (named.len() == 2 && in_flight),
-            "confirmed {} times: {}",
-            named.len(),
-            context()
-        );
-        twice += usize::from(named.len() == 2);
-        tickets.insert(named[0]);
-    }
-    assert_eq!(tickets.len(), reports.len(), "one ticket a report");
+        for report in reports {
+            let named = numbers_answering(&confirmations, report.id);
+            let context = || format!("report {}: {named:?}\n{}", report.id, self.context());
+            assert!(!named.is_empty(), "lost: {}", context());
+            assert!(
+                named.iter().all(|n| *n == named[0]),
+                "two tickets: {}",
+                context()
+            );
+            let in_flight = before_kill.iter().any(|(to, _)| *to == Some(report.id));
+            assert!(
+                named.len() == 1 || (named.len() == 2 && in_flight),
+                "confirmed {} times: {}",
+                named.len(),
+                context()
+            );
+            twice += usize::from(named.len() == 2);
+            tickets.insert(named[0]);
+        }
+        assert_eq!(tickets.len(), reports.len(), "one ticket a report");
         let cards = distinct(self.emu.read(|s| tickets_named(s, STAFF_CHAT, "🔧 #")));
         let carded: BTreeSet<i64> = cards.iter().map(|(_, n)| *n).collect();
-    assert!(carded.is_superset(&tickets), "{}", self.context());
-    assert_eq!(
-        self.counts("SELECT COUNT(*), COUNT(DISTINCT report_message_id) FROM tickets")
-            .await,
-        (reports.len() as i64, reports.len() as i64)
-    );
+        assert!(carded.is_superset(&tickets), "{}", self.context());
+        assert_eq!(
+            self.counts("SELECT COUNT(*), COUNT(DISTINCT report_message_id) FROM tickets")
+                .await,
+            (reports.len() as i64, reports.len() as i64)
+        );
         let updates = self.emu.read(|s| s.next_update_id()) as i64 - 1000;
-    assert_eq!(
-        self.counts("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
-            .await,
-        (updates, updates),
-        "each update stored once and handled"
-    );
+        assert_eq!(
+            self.counts("SELECT COUNT(*), COUNT(handled_at) FROM inbox")
+                .await,
+            (updates, updates),
+            "each update stored once and handled"
+        );
         twice
     }
 
@@ -350,7 +354,8 @@ impl Proxy {
                     for i in [turn % 2, 1 - turn % 2] {
                         if let Ok(mut outbound) = tokio::net::TcpStream::connect(to[i]).await {
                             counts[i].fetch_add(1, Ordering::Relaxed);
-                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                             return;
                         }
                     }
@@ -369,8 +374,7 @@ impl Proxy {
 /// each in turn), a delivery repeated to the other instance is handled once, and after
 /// the leader's kill -9 the standby takes every delivery and leads.
 #[tokio::test]
-async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_survive_kill_9()
-{
+async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_survive_kill_9() {
     let Some(base) = postgres() else { return };
     let url = butler::store::testing::new_schema(&base).await;
     let emu = emulator_with_cast().await;
@@ -396,7 +400,11 @@ async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_sur
     let (reports, before_kill, kill) = pair
         .burst_with_a_kill(|pair| {
             let [a, b] = proxy.served();
-            assert!(a > 0 && b > 0, "both take deliveries: {a} and {b}\n{}", pair.context());
+            assert!(
+                a > 0 && b > 0,
+                "both take deliveries: {a} and {b}\n{}",
+                pair.context()
+            );
         })
         .await;
     let failover = pair.failover(kill);
@@ -408,7 +416,10 @@ async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_sur
         let ids: Vec<i32> = s.deliveries().iter().map(|d| d.update_id).collect();
         ids.len() - ids.iter().collect::<BTreeSet<_>>().len()
     });
-    assert!(repeated >= 3, "the lost answers' updates were delivered again");
+    assert!(
+        repeated >= 3,
+        "the lost answers' updates were delivered again"
+    );
     // Each went to the other instance, which stored nothing new and handled nothing.
     let told = [&pair.a, &pair.b].map(|i| i.log().matches("a repeated delivery").count());
     assert!(told[0] + told[1] >= 3, "{told:?}\n{}", pair.context());
