@@ -426,8 +426,8 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
     // Li Na reports with a photo: her message, Butler's confirmation under it, and in the
     // engineering chat (plumbing goes there) the card with Take (Done comes once someone
     // took it) and her photo under it.
-    attach_sample(&b, GROUP, "tap-leak.jpg").await;
-    type_and_send(&b, GROUP, "/repair the kitchen tap is leaking").await;
+    attach_sample(b, GROUP, "tap-leak.jpg").await;
+    type_and_send(b, GROUP, "/repair the kitchen tap is leaking").await;
     let report_photo = b
         .until(
             "Li Na's photo report, on her side of the chat",
@@ -523,8 +523,8 @@ async fn a_photo_report_is_taken_updated_finished_and_rated_on_the_sandbox_page(
             .is_some_and(|r| r.contains("Reply to Butler") && r.contains("#1 · Plumbing")),
         "{replying}"
     );
-    attach_sample(&b, ENGINEERING, "tap-fixed.jpg").await;
-    type_and_send(&b, ENGINEERING, "washer replaced").await;
+    attach_sample(b, ENGINEERING, "tap-fixed.jpg").await;
+    type_and_send(b, ENGINEERING, "washer replaced").await;
     let update = b
         .until(
             "the progress photo under the owner's report",
@@ -740,7 +740,7 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
         "no /lang posted for the switch: {said:?}"
     );
     assert_eq!(said.len(), 1, "only the greeting came: {said:?}");
-    type_and_send(&b, STAFF_CHAT, "/open").await;
+    type_and_send(b, STAFF_CHAT, "/open").await;
     b.until(
         "the staff chat answers in Chinese",
         "return msg(arguments[0], '没有未完成的工单。');",
@@ -779,14 +779,14 @@ async fn the_clock_brings_the_summary_and_the_greeting_the_language_switch_speak
         json!([GROUP]),
     )
     .await;
-    type_and_send(&b, GROUP, "/repair 天花板漏水").await;
+    type_and_send(b, GROUP, "/repair 天花板漏水").await;
     b.until(
         "the uploaded photo in the report, and ticket #1 confirmed",
         "const m = msg(arguments[0], '/repair 天花板漏水'); return m && photoShown(m.querySelector('img.photo')) === 640 && msg(arguments[0], '已收到：工单 #1');",
         json!([GROUP]),
     )
     .await;
-    four_panes_fit_a_laptop_and_stack_on_a_phone(&b).await;
+    four_panes_fit_a_laptop_and_stack_on_a_phone(b).await;
 
     page.close().await;
 }
@@ -800,7 +800,7 @@ async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_
     let b = &page.browser;
 
     // The weekly chart Butler draws is the picture itself, not the stand-in.
-    type_and_send(&b, STAFF_CHAT, "/stats chart").await;
+    type_and_send(b, STAFF_CHAT, "/stats chart").await;
     let chart = b
         .until(
             "the chart in the staff chat",
@@ -815,7 +815,7 @@ async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_
         "not the 320 px stand-in: {chart}"
     );
     let src = chart["src"].as_str().unwrap();
-    let served = fetch(&b, src).await;
+    let served = fetch(b, src).await;
     assert_eq!(served["type"], "image/png", "the chart itself: {served}");
 
     // The manager exports: a file bubble with the workbook's name, size and a link that
@@ -826,7 +826,7 @@ async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_
         json!([STAFF_CHAT]),
     )
     .await;
-    type_and_send(&b, STAFF_CHAT, "/export").await;
+    type_and_send(b, STAFF_CHAT, "/export").await;
     let link = b
         .until(
             "the export's file bubble",
@@ -840,7 +840,7 @@ async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_
     assert!(name.ends_with(".xlsx"), "{link}");
     assert_eq!(link["download"], link["name"], "{link}");
     assert!(link["size"].as_str().unwrap().ends_with("KB"), "{link}");
-    let served = fetch(&b, link["href"].as_str().unwrap()).await;
+    let served = fetch(b, link["href"].as_str().unwrap()).await;
     assert_eq!(
         served["type"],
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -879,7 +879,7 @@ async fn the_chart_is_the_real_picture_the_export_downloads_as_a_workbook_and_a_
             .set_window_size((390 + frame) as u32, (844 + frame_h) as u32),
     )
     .await;
-    nothing_wider_than_the_screen(&b, 390).await;
+    nothing_wider_than_the_screen(b, 390).await;
 
     page.close().await;
 }
