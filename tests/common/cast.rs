@@ -49,10 +49,29 @@ pub const TOKEN: &str = "123456:E2E-TEST-TOKEN";
 /// `database_url` (a SQLite file, or a PostgreSQL schema: see
 /// `butler::store::testing::database_url`), with `tweaks` appended (keys or whole tables,
 /// e.g. "[sla]\ntake_minutes = 5").
+///
+/// The scheduler catches up on nothing (`catch_up_minutes = 0`, unless `tweaks` set it):
+/// a fresh Butler started within the hour after 08:00 or 18:00 in the cast's zone would
+/// otherwise greet the groups or send the staff chat its daily summary at once, and a
+/// test's counts would depend on the time of day it runs.
 pub fn cast_config(database_url: &str, tweaks: &str) -> String {
     format!(
-        "database_url = \"{database_url}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{tweaks}\n"
+        "database_url = \"{database_url}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{}\n",
+        without_catching_up(tweaks)
     )
+}
+
+/// `tweaks` with `catch_up_minutes = 0` in their `[schedule]` table (added if missing),
+/// unless they set it themselves.
+pub fn without_catching_up(tweaks: &str) -> String {
+    const NONE: &str = "catch_up_minutes = 0\n";
+    if tweaks.contains("catch_up_minutes") {
+        tweaks.to_owned()
+    } else if tweaks.contains("[schedule]\n") {
+        tweaks.replacen("[schedule]\n", &format!("[schedule]\n{NONE}"), 1)
+    } else {
+        format!("{tweaks}\n[schedule]\n{NONE}")
+    }
 }
 
 /// The emulator with the cast: an owner group with the owner and a manager in it, and the

@@ -137,6 +137,8 @@ async fn a_burst_survives_kill_9(mode: Mode) {
         })
         .await;
     story.butler.kill9();
+    // What the dead process had already written to the socket still lands.
+    tokio::time::sleep(IN_FLIGHT).await;
     let before_kill = story.emu.read(|s| tickets_named(s, GROUP, RECEIVED));
     reports.extend((BURST / 2..BURST).map(|i| send(&story, i)));
 

@@ -35,6 +35,11 @@ pub enum Mode {
     Webhook,
 }
 
+/// How long after a kill -9 a request the dead process had already sent may still reach
+/// the emulator (which runs on the test's thread): such a message was sent before the
+/// kill, and may be sent again after it.
+pub const IN_FLIGHT: Duration = Duration::from_millis(50);
+
 /// The secret token Butler runs with in webhook mode.
 pub const WEBHOOK_SECRET: &str = "e2e-webhook-secret_0123456789";
 

@@ -22,11 +22,12 @@ use butler_emulator::{EmulatorHandle, State, User};
 use chrono::{Timelike, Utc};
 
 use crate::common::{
-    Process, butler_with_config, emulator_with_cast, log_level, on_emulator, tail, temp_dir,
+    Process, butler_with_config, cast_config, emulator_with_cast, log_level, on_emulator, tail,
+    temp_dir,
 };
 use crate::harness::{
-    GROUP, MANAGER, STAFF_CHAT, STEP, distinct, free_address, numbers_answering, tickets_named,
-    webhook_table,
+    GROUP, IN_FLIGHT, MANAGER, STAFF_CHAT, STEP, distinct, free_address, numbers_answering,
+    tickets_named, webhook_table,
 };
 
 const RECEIVED: &str = "Received: ticket #";
@@ -35,10 +36,6 @@ const GREETING: &str = "Good morning, ";
 const BURST: u64 = 24;
 /// Owner groups greeted in the morning (chat ids -1_000_001 …).
 const GROUPS: i64 = 100;
-/// How long after the kill a request the dead leader had already sent may still reach
-/// the emulator (which runs on the test's thread): such a message was sent before the
-/// kill, and may be sent again by the new leader.
-const IN_FLIGHT: Duration = Duration::from_millis(50);
 
 /// The PostgreSQL database to test on, or `None` (and SKIPPED said) without one.
 fn postgres() -> Option<String> {
@@ -50,13 +47,6 @@ fn postgres() -> Option<String> {
         );
     }
     url
-}
-
-/// butler.toml for the cast on the PostgreSQL schema at `url`, with `tweaks`.
-fn config(url: &str, tweaks: &str) -> String {
-    format!(
-        "database_url = \"{url}\"\nstaff_chat_id = {STAFF_CHAT}\nmanagers = [{MANAGER}]\ndefault_locale = \"en\"\ntimezone = \"Asia/Shanghai\"\n{tweaks}\n"
-    )
 }
 
 /// One `butler` process of several on one database, logging to `<name>.log`.
@@ -118,7 +108,7 @@ impl Pair {
     ) -> Pair {
         let [a, b] = [("a", tweaks[0]), ("b", tweaks[1])].map(|(name, tweaks)| {
             let path: PathBuf = dir.path().join(format!("{name}.toml"));
-            std::fs::write(&path, config(&url, tweaks)).expect("writing the config");
+            std::fs::write(&path, cast_config(&url, tweaks)).expect("writing the config");
             (name, path)
         });
         let a = Instance::start(&emu, &a.1, a.0);
@@ -468,7 +458,7 @@ async fn two_instances_on_postgres_kill_9_of_the_leader_during_the_greeting_gree
     // The groups registered first, by one instance that then stops.
     let dir = temp_dir();
     let setup = dir.path().join("setup.toml");
-    std::fs::write(&setup, config(&url, "[delivery]\nrate_limits = false")).unwrap();
+    std::fs::write(&setup, cast_config(&url, "[delivery]\nrate_limits = false")).unwrap();
     let mut registrar = Instance::start(&emu, &setup, "setup");
     registrar.until_logged("leader: polling").await;
     let mut asked = Vec::new();
