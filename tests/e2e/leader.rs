@@ -84,6 +84,14 @@ impl Instance {
     }
 }
 
+/// The [`BURST`] owners (user ids from 300), members of the owner group.
+fn add_burst_owners(emu: &EmulatorHandle) {
+    for i in 0..BURST {
+        emu.add_user(User::new(300 + i, format!("Owner {i}")).language("en"));
+        emu.add_member(GROUP, 300 + i).unwrap();
+    }
+}
+
 /// Two instances on one new schema: `a` started first (it leads), then `b` (a standby).
 struct Pair {
     emu: EmulatorHandle,
@@ -179,28 +187,22 @@ impl Pair {
         at
     }
 
-    /// The first message sent after `kill` (by the new leader), as time since the kill.
+    /// The first message sent after `kill` (by the new leader: later than what the dead one
+    /// had in flight), as time since the kill.
     fn failover(&self, kill: Duration) -> Duration {
         self.emu
             .calls()
             .iter()
-            .find(|c| c.ok() && c.method == "sendMessage" && c.at > kill)
+            .find(|c| c.ok() && c.method == "sendMessage" && c.at > kill + IN_FLIGHT)
             .map(|c| c.at - kill)
             .expect("a message sent after the kill")
     }
 
     /// The burst: half the [`BURST`] owners report; once some are confirmed, `before`
     /// looks, the leader is killed and the other half report; until every report is
-    /// confirmed and carded. The reports, the confirmations sent before the kill, and the
-    /// kill's time.
-    async fn burst_with_a_kill(
-        &mut self,
-        before: impl FnOnce(&Pair),
-    ) -> (
-        Vec<butler_emulator::Message>,
-        Vec<(Option<i32>, i64)>,
-        Duration,
-    ) {
+    /// confirmed and carded, each once (see [`Pair::each_report_once`]). The failover time
+    /// and how many reports were confirmed twice.
+    async fn burst_survives_a_kill(&mut self, before: impl FnOnce(&Pair)) -> (Duration, usize) {
         let send = |pair: &Pair, i: u64| {
             pair.emu
                 .user_sends_text(GROUP, 300 + i, &format!("/repair burst report {i}"), None)
@@ -226,7 +228,12 @@ impl Pair {
             (distinct(tickets_named(s, STAFF_CHAT, "🔧 #")).len() as u64 >= BURST).then_some(())
         })
         .await;
-        (reports, before_kill, kill)
+        let failover = self.failover(kill);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        (
+            failover,
+            self.each_report_once(&reports, &before_kill).await,
+        )
     }
 
     /// After a kill: each of `reports` confirmed with one ticket number, once, or twice
@@ -297,14 +304,11 @@ async fn two_instances_on_postgres_a_burst_of_reports_survives_kill_9_of_the_lea
     let Some(base) = postgres() else { return };
     let url = butler::store::testing::new_schema(&base).await;
     let emu = emulator_with_cast().await;
-    for i in 0..BURST {
-        emu.add_user(User::new(300 + i, format!("Owner {i}")).language("en"));
-        emu.add_member(GROUP, 300 + i).unwrap();
-    }
+    add_burst_owners(&emu);
     let mut pair = Pair::start(emu, url, temp_dir(), "[delivery]\nrate_limits = false").await;
     pair.register(GROUP, "Sunrise Garden").await;
-    let (reports, before_kill, kill) = pair
-        .burst_with_a_kill(|pair| {
+    let (failover, twice) = pair
+        .burst_survives_a_kill(|pair| {
             assert!(
                 !pair.b.log().contains("leader: polling"),
                 "only the leader polls\n{}",
@@ -312,10 +316,6 @@ async fn two_instances_on_postgres_a_burst_of_reports_survives_kill_9_of_the_lea
             );
         })
         .await;
-    let failover = pair.failover(kill);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-
-    let twice = pair.each_report_once(&reports, &before_kill).await;
     assert!(pair.emu.pending_updates().is_empty());
     assert!(pair.b.log().contains("leader: polling"), "b polls now");
     eprintln!(
@@ -375,10 +375,7 @@ async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_sur
     let Some(base) = postgres() else { return };
     let url = butler::store::testing::new_schema(&base).await;
     let emu = emulator_with_cast().await;
-    for i in 0..BURST {
-        emu.add_user(User::new(300 + i, format!("Owner {i}")).language("en"));
-        emu.add_member(GROUP, 300 + i).unwrap();
-    }
+    add_burst_owners(&emu);
     let listen = [free_address(), free_address()];
     let proxy = Proxy::start(listen).await;
     let public = format!("http://{}/telegram", proxy.addr);
@@ -394,8 +391,8 @@ async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_sur
     pair.register(GROUP, "Sunrise Garden").await;
     // Three answers lost: Telegram delivers those updates again, to the other instance.
     pair.emu.lose_webhook_answers(3);
-    let (reports, before_kill, kill) = pair
-        .burst_with_a_kill(|pair| {
+    let (failover, twice) = pair
+        .burst_survives_a_kill(|pair| {
             let [a, b] = proxy.served();
             assert!(
                 a > 0 && b > 0,
@@ -404,10 +401,6 @@ async fn two_instances_on_webhooks_behind_one_proxy_each_take_deliveries_and_sur
             );
         })
         .await;
-    let failover = pair.failover(kill);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-
-    let twice = pair.each_report_once(&reports, &before_kill).await;
     assert!(pair.b.log().contains("leader: this instance runs"));
     let repeated = pair.emu.read(|s| {
         let ids: Vec<i32> = s.deliveries().iter().map(|d| d.update_id).collect();
