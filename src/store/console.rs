@@ -327,9 +327,9 @@ fn board_sql(q: &BoardQuery, postgres: bool) -> (String, Vec<Bind>) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_search_reads_the_index_newest_first_and_filters_after_it() {
-        let q = BoardQuery {
+    /// Waiting tickets of unit 3-1201 about "leak" and "水", the page before #90.
+    fn waiting_leaks_before_90() -> BoardQuery {
+        BoardQuery {
             search: Some(SearchQuery {
                 unit: Some("3-1201".parse().unwrap()),
                 categories: vec![],
@@ -338,7 +338,12 @@ mod tests {
             statuses: vec![TicketStatus::Reported],
             before: Some(TicketId(90)),
             ..Default::default()
-        };
+        }
+    }
+
+    #[test]
+    fn a_search_reads_the_index_newest_first_and_filters_after_it() {
+        let q = waiting_leaks_before_90();
         let (sql, binds) = board_sql(&q, false);
         assert!(sql.contains("tickets_fts f CROSS JOIN tickets t"), "{sql}");
         assert!(
@@ -356,15 +361,8 @@ mod tests {
     #[test]
     fn on_postgres_a_search_is_conditions_among_the_filters() {
         let q = BoardQuery {
-            search: Some(SearchQuery {
-                unit: Some("3-1201".parse().unwrap()),
-                categories: vec![],
-                words: vec!["leak".into(), "水".into()],
-            }),
-            statuses: vec![TicketStatus::Reported],
-            before: Some(TicketId(90)),
             holder: Some(7),
-            ..Default::default()
+            ..waiting_leaks_before_90()
         };
         let (sql, binds) = board_sql(&q, true);
         assert_eq!(

@@ -40,6 +40,25 @@ pub enum Mode {
 /// kill, and may be sent again after it.
 pub const IN_FLIGHT: Duration = Duration::from_millis(50);
 
+/// The emulator's last `n` Bot API calls, a line each, for a failure's message.
+pub fn last_calls(emu: &EmulatorHandle, n: usize) -> String {
+    let calls = emu.calls();
+    calls[calls.len().saturating_sub(n)..]
+        .iter()
+        .map(|c| {
+            format!(
+                "  {:>7.2}s {} {:?} → {} {}",
+                c.at.as_secs_f64(),
+                c.method,
+                c.chat_id,
+                c.status,
+                c.description.as_deref().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The secret token Butler runs with in webhook mode.
 pub const WEBHOOK_SECRET: &str = "e2e-webhook-secret_0123456789";
 
@@ -346,21 +365,7 @@ impl Story {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        let calls = self.emu.calls();
-        let calls = calls[calls.len().saturating_sub(20)..]
-            .iter()
-            .map(|c| {
-                format!(
-                    "  {:>7.2}s {} {:?} → {} {}",
-                    c.at.as_secs_f64(),
-                    c.method,
-                    c.chat_id,
-                    c.status,
-                    c.description.as_deref().unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let calls = last_calls(&self.emu, 20);
         let deliveries = self.emu.deliveries();
         let deliveries = deliveries[deliveries.len().saturating_sub(10)..]
             .iter()

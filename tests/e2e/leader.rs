@@ -26,8 +26,8 @@ use crate::common::{
     temp_dir,
 };
 use crate::harness::{
-    GROUP, IN_FLIGHT, MANAGER, STAFF_CHAT, STEP, distinct, free_address, numbers_answering,
-    tickets_named, webhook_table,
+    GROUP, IN_FLIGHT, MANAGER, STAFF_CHAT, STEP, distinct, free_address, last_calls,
+    numbers_answering, tickets_named, webhook_table,
 };
 
 const RECEIVED: &str = "Received: ticket #";
@@ -145,20 +145,7 @@ impl Pair {
     }
 
     fn context(&self) -> String {
-        let calls = self.emu.calls();
-        let calls = calls[calls.len().saturating_sub(15)..]
-            .iter()
-            .map(|c| {
-                format!(
-                    "  {:>7.2}s {} {:?} → {}",
-                    c.at.as_secs_f64(),
-                    c.method,
-                    c.chat_id,
-                    c.status
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let calls = last_calls(&self.emu, 15);
         format!(
             "last calls:\n{calls}\ninstance a (tail):\n{}\ninstance b (tail):\n{}",
             tail(&self.a.log(), 25),
